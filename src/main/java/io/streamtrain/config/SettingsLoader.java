@@ -1,0 +1,154 @@
+package io.streamtrain.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * Builds {@link Settings} from defaults &lt; properties file &lt; environment &lt; command-line
+ * flags. Every setting has one name, the long flag without dashes ({@code batch-size}); the file
+ * spells it {@code streamtrain.batch-size}, the environment {@code STREAMTRAIN_BATCH_SIZE}. In the
+ * file, {@code bootstrap.servers} and {@code schema.registry.url} are accepted too, {@code
+ * registry.*} keys go to the registry client and every other key to every Kafka client (SASL/SSL
+ * and so on).
+ */
+public final class SettingsLoader {
+
+  private static final String FILE_PREFIX = "streamtrain.";
+  private static final String ENV_PREFIX = "STREAMTRAIN_";
+  private static final String REGISTRY_PREFIX = "registry.";
+
+  private SettingsLoader() {}
+
+  /**
+   * @param configFile a properties file or null
+   * @param env the process environment (System.getenv() outside tests)
+   * @param flags the flags given on the command line, by setting name; null values are ignored
+   */
+  public static Settings load(Path configFile, Map<String, String> env, Map<String, String> flags) {
+    Map<String, String> values = new HashMap<>(defaults());
+    Map<String, String> kafka = new TreeMap<>();
+    Map<String, String> registry = new TreeMap<>();
+    if (configFile != null) {
+      readFile(configFile, values, kafka, registry);
+    }
+    env.forEach(
+        (name, value) -> {
+          if (name.startsWith(ENV_PREFIX)) {
+            values.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-'), value);
+          }
+        });
+    flags.forEach(
+        (name, value) -> {
+          if (value != null) {
+            values.put(name, value);
+          }
+        });
+    return build(values, kafka, registry);
+  }
+
+  private static Map<String, String> defaults() {
+    Map<String, String> d = new HashMap<>();
+    d.put("bootstrap", "localhost:9092");
+    d.put("registry", "http://localhost:8081");
+    d.put("topic-prefix", "");
+    d.put("model-name", "fashion-mlp");
+    d.put("state-dir", Path.of(System.getProperty("java.io.tmpdir"), "streamtrain-state").toString());
+    d.put("preset", "reference");
+    return d;
+  }
+
+  private static void readFile(
+      Path file, Map<String, String> values, Map<String, String> kafka, Map<String, String> registry) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      props.load(reader);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "Cannot read --config " + file + ": " + e.getMessage() + " (give a readable properties file)", e);
+    }
+    for (String key : props.stringPropertyNames()) {
+      String value = props.getProperty(key).trim();
+      if (key.startsWith(FILE_PREFIX)) {
+        values.put(key.substring(FILE_PREFIX.length()), value);
+      } else if (key.equals("bootstrap.servers")) {
+        values.put("bootstrap", value);
+      } else if (key.equals("schema.registry.url")) {
+        values.put("registry", value);
+      } else if (key.startsWith(REGISTRY_PREFIX)) {
+        registry.put(key.substring(REGISTRY_PREFIX.length()), value);
+      } else {
+        kafka.put(key, value);
+      }
+    }
+  }
+
+  private static Settings build(
+      Map<String, String> v, Map<String, String> kafka, Map<String, String> registry) {
+    Training base =
+        switch (v.get("preset")) {
+          case "reference" -> Training.reference();
+          case "good" -> Training.good();
+          default -> throw new IllegalArgumentException(
+              "--preset must be reference or good (got " + v.get("preset") + ")");
+        };
+    Training training =
+        new Training(
+            v.getOrDefault("architecture", base.architecture()),
+            longOf(v, "seed", base.seed()),
+            intOf(v, "batch-size", base.batchSize()),
+            intOf(v, "shuffle-window", base.shuffleWindow()),
+            v.getOrDefault("optimizer", base.optimizer()).toLowerCase(Locale.ROOT),
+            doubleOf(v, "lr", base.learningRate()),
+            doubleOf(v, "momentum", base.momentum()),
+            doubleOf(v, "weight-decay", base.weightDecay()),
+            v.getOrDefault("device", base.device()).toLowerCase(Locale.ROOT),
+            intOf(v, "snapshot-every", base.snapshotEverySteps()),
+            intOf(v, "snapshot-seconds", base.snapshotEverySeconds()),
+            intOf(v, "metrics-every", base.metricsEverySteps()),
+            intOf(v, "max-bad-steps", base.maxBadSteps()),
+            Boolean.parseBoolean(v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))));
+    return new Settings(
+        v.get("bootstrap"),
+        v.get("registry"),
+        v.get("topic-prefix"),
+        v.get("model-name"),
+        Path.of(v.get("state-dir")),
+        training,
+        kafka,
+        registry);
+  }
+
+  private static int intOf(Map<String, String> v, String name, int fallback) {
+    String s = v.get(name);
+    try {
+      return s == null ? fallback : Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + " must be an integer (got '" + s + "')", e);
+    }
+  }
+
+  private static long longOf(Map<String, String> v, String name, long fallback) {
+    String s = v.get(name);
+    try {
+      return s == null ? fallback : Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + " must be an integer (got '" + s + "')", e);
+    }
+  }
+
+  private static double doubleOf(Map<String, String> v, String name, double fallback) {
+    String s = v.get(name);
+    try {
+      return s == null ? fallback : Double.parseDouble(s.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + " must be a number (got '" + s + "')", e);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.streamtrain.config;
+
+/**
+ * Training hyperparameters and trainer behaviour. Defaults reproduce the PyTorch quickstart: the
+ * 784-512-512-10 MLP, SGD lr=1e-3, batch 64, a whole-epoch shuffle.
+ */
+public record Training(
+    String architecture,
+    long seed,
+    int batchSize,
+    int shuffleWindow,
+    String optimizer,
+    double learningRate,
+    double momentum,
+    double weightDecay,
+    String device,
+    int snapshotEverySteps,
+    int snapshotEverySeconds,
+    int metricsEverySteps,
+    int maxBadSteps,
+    boolean evaluateEachEpoch) {
+
+  public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
+
+  public Training {
+    require(batchSize >= 1, "--batch-size must be at least 1 (got " + batchSize + ")");
+    require(
+        shuffleWindow >= batchSize,
+        "--shuffle-window must be at least the batch size " + batchSize + " (got " + shuffleWindow + ")");
+    require(
+        learningRate > 0 && Double.isFinite(learningRate),
+        "--lr must be a positive number (got " + learningRate + ")");
+    require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1) (got " + momentum + ")");
+    require(weightDecay >= 0, "--weight-decay must be >= 0 (got " + weightDecay + ")");
+    require(
+        optimizer.equals("sgd") || optimizer.equals("adam"),
+        "--optimizer must be sgd or adam (got " + optimizer + ")");
+    require(
+        device.equals("auto") || device.equals("cpu") || device.equals("gpu"),
+        "--device must be auto, cpu or gpu (got " + device + ")");
+    require(snapshotEverySteps >= 0, "--snapshot-every must be >= 0 (0 disables step snapshots)");
+    require(snapshotEverySeconds >= 0, "--snapshot-seconds must be >= 0 (0 disables timed ones)");
+    require(metricsEverySteps >= 1, "--metrics-every must be at least 1");
+    require(maxBadSteps >= 1, "--max-bad-steps must be at least 1");
+  }
+
+  /** The quickstart's reference run. */
+  public static Training reference() {
+    return new Training(
+        QUICKSTART_MLP, 42, 64, 60_000, "sgd", 1e-3, 0, 0, "auto", 500, 30, 100, 20, true);
+  }
+
+  /**
+   * A preset for a good model rather than the reference curve: same MLP and batch, SGD with
+   * Nesterov-free momentum 0.9 and lr 0.05.
+   */
+  public static Training good() {
+    return reference().withOptimizer("sgd", 0.05, 0.9, 0);
+  }
+
+  public Training withOptimizer(String name, double lr, double mom, double wd) {
+    return new Training(
+        architecture,
+        seed,
+        batchSize,
+        shuffleWindow,
+        name,
+        lr,
+        mom,
+        wd,
+        device,
+        snapshotEverySteps,
+        snapshotEverySeconds,
+        metricsEverySteps,
+        maxBadSteps,
+        evaluateEachEpoch);
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}
