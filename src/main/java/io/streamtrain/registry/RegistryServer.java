@@ -57,15 +57,15 @@ public final class RegistryServer implements AutoCloseable {
 
   /** Serves {@code store} on the loopback interface, {@code port} 0 picking a free port. */
   public static RegistryServer start(int port, SchemaStore store) {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException(
+          "Registry port " + port + " is out of range: use 1..65535, or 0 for a free port");
+    }
     return start(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), store);
   }
 
   /** Serves {@code store} on {@code address} (e.g. all interfaces for a container). */
   public static RegistryServer start(InetSocketAddress address, SchemaStore store) {
-    if (address.getPort() < 0 || address.getPort() > 65535) {
-      throw new IllegalArgumentException(
-          "Registry port " + address.getPort() + " is out of range: use 1..65535, or 0 for a free port");
-    }
     HttpServer server;
     try {
       server = HttpServer.create(address, 64);
