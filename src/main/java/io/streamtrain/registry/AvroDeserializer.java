@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.io.BinaryDecoder;
@@ -19,11 +18,11 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads Confluent-framed Avro into generated records: fetches the writer schema by the id in the
- * frame (once per id), and resolves it to the generated class's schema with Avro schema
- * resolution, so records written with older or newer compatible schemas read fine. Null bytes
- * read as null (tombstones). Bad records fail with a {@link SerializationException} whose one-line
- * message says what is wrong; an unreachable registry fails with a {@link
- * SchemaRegistryException} instead, since no record is at fault. Thread-safe.
+ * frame (once per id), and resolves it to the generated class's schema with Avro schema resolution,
+ * so records written with older or newer compatible schemas read fine. Null bytes read as null
+ * (tombstones). Bad records fail with a {@link SerializationException} whose one-line message says
+ * what is wrong; an unreachable registry fails with a {@link SchemaRegistryException} instead,
+ * since no record is at fault. Thread-safe.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private SchemaRegistryClient client;
@@ -64,7 +63,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
           }
           type = (Class<T>) configured;
         } catch (ClassNotFoundException e) {
-          throw new ConfigException(key + " names class " + className + ", which is not on the classpath");
+          throw new ConfigException(
+              key + " names class " + className + ", which is not on the classpath");
         }
       }
     }
@@ -86,7 +86,9 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     BinaryDecoder decoder =
         DecoderFactory.get()
             .binaryDecoder(
-                bytes, WireFormat.HEADER_SIZE, bytes.length - WireFormat.HEADER_SIZE,
+                bytes,
+                WireFormat.HEADER_SIZE,
+                bytes.length - WireFormat.HEADER_SIZE,
                 decoders.get());
     decoders.set(decoder);
     T value;
@@ -94,25 +96,39 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
       value = reader.read(null, decoder);
     } catch (EOFException e) {
       throw new SerializationException(
-          "Truncated Avro body: " + (bytes.length - WireFormat.HEADER_SIZE)
-              + " bytes are too few for schema id " + id + " ("
-              + reader.getSchema().getFullName() + ")",
+          "Truncated Avro body: "
+              + (bytes.length - WireFormat.HEADER_SIZE)
+              + " bytes are too few for schema id "
+              + id
+              + " ("
+              + reader.getSchema().getFullName()
+              + ")",
           e);
     } catch (IOException | RuntimeException e) {
       // Avro reports corrupt bytes as AvroRuntimeException, negative lengths, bad indexes.
       throw new SerializationException(
-          "Corrupt Avro body for schema id " + id + " (" + reader.getSchema().getFullName()
-              + "): " + e.getClass().getSimpleName() + " " + e.getMessage(),
+          "Corrupt Avro body for schema id "
+              + id
+              + " ("
+              + reader.getSchema().getFullName()
+              + "): "
+              + e.getClass().getSimpleName()
+              + " "
+              + e.getMessage(),
           e);
     }
     try {
       if (!decoder.isEnd()) {
         throw new SerializationException(
-            "Avro body for schema id " + id + " (" + reader.getSchema().getFullName()
+            "Avro body for schema id "
+                + id
+                + " ("
+                + reader.getSchema().getFullName()
                 + ") has trailing bytes: the record was not written with the schema its id names");
       }
     } catch (IOException e) {
-      throw new SerializationException("Cannot check the end of the Avro body: " + e.getMessage(), e);
+      throw new SerializationException(
+          "Cannot check the end of the Avro body: " + e.getMessage(), e);
     }
     return value;
   }
@@ -120,7 +136,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
   private SpecificDatumReader<T> newReader(int id) {
     if (client == null) {
       throw new IllegalStateException(
-          "AvroDeserializer is not configured: set " + SchemaRegistryConfig.URL
+          "AvroDeserializer is not configured: set "
+              + SchemaRegistryConfig.URL
               + " or build it with a SchemaRegistryClient");
     }
     Schema writer;
@@ -139,7 +156,11 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     if (!SchemaCompatibility.schemaNameEquals(reader, writer)
         || reader.getType() != writer.getType()) {
       throw new SerializationException(
-          "Schema id " + id + " is " + AvroSchemas.describe(writer) + ", not readable as "
+          "Schema id "
+              + id
+              + " is "
+              + AvroSchemas.describe(writer)
+              + ", not readable as "
               + AvroSchemas.describe(reader));
     }
     SchemaCompatibility.SchemaPairCompatibility compatibility =
@@ -148,9 +169,19 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
       SchemaCompatibility.Incompatibility first =
           compatibility.getResult().getIncompatibilities().get(0);
       throw new SerializationException(
-          "Schema id " + id + " (" + AvroSchemas.describe(writer) + ") is not readable as "
-              + readClass.getName() + ": " + first.getType() + " at " + first.getLocation()
-              + " (" + first.getMessage() + ")");
+          "Schema id "
+              + id
+              + " ("
+              + AvroSchemas.describe(writer)
+              + ") is not readable as "
+              + readClass.getName()
+              + ": "
+              + first.getType()
+              + " at "
+              + first.getLocation()
+              + " ("
+              + first.getMessage()
+              + ")");
     }
     SpecificDatumReader<T> created = new SpecificDatumReader<>(writer, reader, data);
     SpecificDatumReader<T> raced = readers.putIfAbsent(id, created);
@@ -159,14 +190,17 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
   @SuppressWarnings("unchecked")
   private Class<T> classFor(int id, Schema writer) {
-    Class<?> generated = writer.getType() == Schema.Type.RECORD
-        ? SpecificData.get().getClass(writer)
-        : null;
+    Class<?> generated =
+        writer.getType() == Schema.Type.RECORD ? SpecificData.get().getClass(writer) : null;
     if (generated == null || !SpecificRecord.class.isAssignableFrom(generated)) {
       throw new SerializationException(
-          "Schema id " + id + " is " + AvroSchemas.describe(writer)
+          "Schema id "
+              + id
+              + " is "
+              + AvroSchemas.describe(writer)
               + ", which has no generated class on the classpath (set "
-              + SchemaRegistryConfig.SPECIFIC_VALUE_TYPE + ")");
+              + SchemaRegistryConfig.SPECIFIC_VALUE_TYPE
+              + ")");
     }
     return (Class<T>) generated;
   }

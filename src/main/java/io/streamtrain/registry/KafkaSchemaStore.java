@@ -2,8 +2,8 @@ package io.streamtrain.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.BrokerUnreachableException;
+import io.streamtrain.kafka.Brokers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>On start it creates the topic if missing and reads it to its end. Each registration is
  * appended and acknowledged (acks=all) before it is answered. Before registering, and whenever a
- * read misses, it reads to the end again, so a second store on the same topic sees the first
- * one's schemas; like Confluent's primary, one writer per topic is the intended deployment.
+ * read misses, it reads to the end again, so a second store on the same topic sees the first one's
+ * schemas; like Confluent's primary, one writer per topic is the intended deployment.
  */
 public final class KafkaSchemaStore implements SchemaStore {
   public static final String DEFAULT_TOPIC = "_schemas";
@@ -64,7 +64,10 @@ public final class KafkaSchemaStore implements SchemaStore {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final SchemaIndex index = new SchemaIndex();
 
-  /** A store in {@code _schemas} (replication factor 1) of the cluster {@code clientProperties} name. */
+  /**
+   * A store in {@code _schemas} (replication factor 1) of the cluster {@code clientProperties}
+   * name.
+   */
   public KafkaSchemaStore(Properties clientProperties) {
     this(clientProperties, DEFAULT_TOPIC, DEFAULT_REPLICATION_FACTOR, DEFAULT_TIMEOUT);
   }
@@ -123,8 +126,12 @@ public final class KafkaSchemaStore implements SchemaStore {
         .orElseThrow(
             () ->
                 new SchemaStoreException(
-                    "Could not register a schema under subject " + subject + " in topic " + topic
-                        + " after " + REGISTER_ATTEMPTS
+                    "Could not register a schema under subject "
+                        + subject
+                        + " in topic "
+                        + topic
+                        + " after "
+                        + REGISTER_ATTEMPTS
                         + " attempts: another registry keeps writing the same versions"));
   }
 
@@ -202,13 +209,25 @@ public final class KafkaSchemaStore implements SchemaStore {
           producer
               .send(new ProducerRecord<>(topic, 0, key, value))
               .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      LOG.debug("Subject {} version {} is schema id {} (offset {})", registration.subject(),
-          registration.version(), registration.id(), written.offset());
+      LOG.debug(
+          "Subject {} version {} is schema id {} (offset {})",
+          registration.subject(),
+          registration.version(),
+          registration.id(),
+          written.offset());
     } catch (ExecutionException | TimeoutException | KafkaException e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new SchemaStoreException(
-          "Cannot write schema id " + registration.id() + " to topic " + topic + " at " + bootstrap
-              + " within " + timeout.toSeconds() + " s: " + describe(cause),
+          "Cannot write schema id "
+              + registration.id()
+              + " to topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " within "
+              + timeout.toSeconds()
+              + " s: "
+              + describe(cause),
           cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -227,14 +246,26 @@ public final class KafkaSchemaStore implements SchemaStore {
         }
         if (System.nanoTime() > deadline) {
           throw new SchemaStoreException(
-              "Cannot read schema topic " + topic + " at " + bootstrap + " to its end (offset "
-                  + end + ") within " + timeout.toSeconds() + " s (is the broker up?)");
+              "Cannot read schema topic "
+                  + topic
+                  + " at "
+                  + bootstrap
+                  + " to its end (offset "
+                  + end
+                  + ") within "
+                  + timeout.toSeconds()
+                  + " s (is the broker up?)");
         }
       }
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new SchemaStoreException(
-          "Cannot read schema topic " + topic + " at " + bootstrap + " within "
-              + timeout.toSeconds() + " s (is the broker up?)",
+          "Cannot read schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " within "
+              + timeout.toSeconds()
+              + " s (is the broker up?)",
           e);
     } catch (org.apache.kafka.common.errors.InterruptException e) {
       Thread.currentThread().interrupt();
@@ -260,15 +291,19 @@ public final class KafkaSchemaStore implements SchemaStore {
       }
       int id = value.path("id").asInt();
       RegisteredSchema registered =
-          new RegisteredSchema(subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
+          new RegisteredSchema(
+              subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
       index.put(registered);
       if (value.path("deleted").asBoolean(false)) {
         index.removeVersion(subject, version, id); // Soft delete: the id still resolves.
       }
     } catch (IOException | AvroRuntimeException e) {
       // One unreadable record must not make every other schema unavailable.
-      LOG.warn("Skipping unreadable record at offset {} of schema topic {}: {}", record.offset(),
-          topic, e.getMessage());
+      LOG.warn(
+          "Skipping unreadable record at offset {} of schema topic {}: {}",
+          record.offset(),
+          topic,
+          e.getMessage());
     }
   }
 
@@ -278,10 +313,13 @@ public final class KafkaSchemaStore implements SchemaStore {
       if (!admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS).contains(topic)) {
         NewTopic newTopic =
             new NewTopic(topic, 1, replicationFactor)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                .configs(
+                    Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try {
           admin.createTopics(List.of(newTopic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
-          LOG.info("Created schema topic {} (compacted, replication factor {})", topic,
+          LOG.info(
+              "Created schema topic {} (compacted, replication factor {})",
+              topic,
               replicationFactor);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
@@ -290,17 +328,27 @@ public final class KafkaSchemaStore implements SchemaStore {
         }
       }
       TopicDescription description =
-          admin.describeTopics(List.of(topic)).allTopicNames()
-              .get(timeoutMs, TimeUnit.MILLISECONDS).get(topic);
+          admin
+              .describeTopics(List.of(topic))
+              .allTopicNames()
+              .get(timeoutMs, TimeUnit.MILLISECONDS)
+              .get(topic);
       if (description.partitions().size() != 1) {
         throw new SchemaStoreException(
-            "Schema topic " + topic + " has " + description.partitions().size()
+            "Schema topic "
+                + topic
+                + " has "
+                + description.partitions().size()
                 + " partitions; the schema store needs exactly 1 (use another topic name)");
       }
     } catch (ExecutionException | TimeoutException e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new SchemaStoreException(
-          "Cannot create or describe schema topic " + topic + " at " + bootstrap + ": "
+          "Cannot create or describe schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + ": "
               + describe(cause),
           cause);
     } catch (InterruptedException e) {
@@ -326,7 +374,8 @@ public final class KafkaSchemaStore implements SchemaStore {
     props.putAll(clientProperties);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG); // Assigned, never committed.
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    props.put(
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "streamtrain-schema-store-reader");

@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * serializers and clients make, with Confluent's JSON shapes, status codes and error codes, over a
  * {@link SchemaStore} (the store is the caller's to close). Serves Avro schemas only.
  *
- * <p>Routes: {@code GET /}, {@code GET /subjects}, {@code POST /subjects/{s}} (lookup), {@code
- * POST /subjects/{s}/versions} (register), {@code GET /subjects/{s}/versions}, {@code GET
+ * <p>Routes: {@code GET /}, {@code GET /subjects}, {@code POST /subjects/{s}} (lookup), {@code POST
+ * /subjects/{s}/versions} (register), {@code GET /subjects/{s}/versions}, {@code GET
  * /subjects/{s}/versions/{v|latest}[/schema]}, {@code GET /schemas/ids/{id}[/schema]}, {@code GET
  * /schemas/types}. Compatibility configuration ({@code /config}, {@code /compatibility}) is the
  * next step; it slots in as further routes over the same store.
@@ -71,7 +71,10 @@ public final class RegistryServer implements AutoCloseable {
       server = HttpServer.create(address, 64);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "Cannot serve the schema registry on port " + address.getPort() + ": " + e.getMessage()
+          "Cannot serve the schema registry on port "
+              + address.getPort()
+              + ": "
+              + e.getMessage()
               + " (is another registry running there? pick another --registry-port)",
           e);
     }
@@ -121,11 +124,17 @@ public final class RegistryServer implements AutoCloseable {
         reply = e.reply();
       } catch (SchemaStoreException e) {
         LOG.warn("Schema store failed: {}", e.getMessage());
-        reply = error(500, SchemaRegistryException.STORE_ERROR,
-            "Error in the backend data store - " + e.getMessage());
+        reply =
+            error(
+                500,
+                SchemaRegistryException.STORE_ERROR,
+                "Error in the backend data store - " + e.getMessage());
       } catch (RuntimeException e) {
-        LOG.error("Registry request {} {} failed", exchange.getRequestMethod(),
-            exchange.getRequestURI(), e);
+        LOG.error(
+            "Registry request {} {} failed",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI(),
+            e);
         reply = error(500, 500, "Internal Server Error: " + e.getClass().getSimpleName());
       }
       send(exchange, reply);
@@ -175,7 +184,8 @@ public final class RegistryServer implements AutoCloseable {
         if (n >= 3 && n <= 4 && path.get(1).equals("ids")) {
           int id = parseId(path.get(2));
           if (n == 3) {
-            return get(method, () -> JSON.createObjectNode().put("schema", schemaById(id).toString()));
+            return get(
+                method, () -> JSON.createObjectNode().put("schema", schemaById(id).toString()));
           }
           if (path.get(3).equals("schema")) {
             return get(method, () -> rawSchema(schemaById(id)));
@@ -190,8 +200,8 @@ public final class RegistryServer implements AutoCloseable {
 
   private Reply register(String subject, Schema schema) {
     RegisteredSchema registered = store.register(subject, schema);
-    LOG.debug("Subject {} version {} has schema id {}", subject, registered.version(),
-        registered.id());
+    LOG.debug(
+        "Subject {} version {} has schema id {}", subject, registered.version(), registered.id());
     return new Reply(200, JSON.createObjectNode().put("id", registered.id()));
   }
 
@@ -200,16 +210,18 @@ public final class RegistryServer implements AutoCloseable {
     RegisteredSchema found =
         store
             .lookup(subject, schema)
-            .orElseThrow(() -> new ApiError(404, SchemaRegistryException.SCHEMA_NOT_FOUND,
-                "Schema not found"));
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404, SchemaRegistryException.SCHEMA_NOT_FOUND, "Schema not found"));
     return new Reply(200, versionJson(found));
   }
 
   private List<Integer> requireVersions(String subject) {
     List<Integer> versions = store.versions(subject);
     if (versions.isEmpty()) {
-      throw new ApiError(404, SchemaRegistryException.SUBJECT_NOT_FOUND,
-          "Subject '" + subject + "' not found.");
+      throw new ApiError(
+          404, SchemaRegistryException.SUBJECT_NOT_FOUND, "Subject '" + subject + "' not found.");
     }
     return versions;
   }
@@ -225,8 +237,12 @@ public final class RegistryServer implements AutoCloseable {
         number = 0;
       }
       if (number < 1) {
-        throw new ApiError(422, SchemaRegistryException.INVALID_VERSION,
-            "The specified version '" + version + "' is not a valid version id. Allowed values"
+        throw new ApiError(
+            422,
+            SchemaRegistryException.INVALID_VERSION,
+            "The specified version '"
+                + version
+                + "' is not a valid version id. Allowed values"
                 + " are between [1, 2^31-1] and the string \"latest\"");
       }
     }
@@ -234,15 +250,21 @@ public final class RegistryServer implements AutoCloseable {
     int wanted = number == -1 ? versions.get(versions.size() - 1) : number;
     return store
         .version(subject, wanted)
-        .orElseThrow(() -> new ApiError(404, SchemaRegistryException.VERSION_NOT_FOUND,
-            "Version " + version + " not found."));
+        .orElseThrow(
+            () ->
+                new ApiError(
+                    404,
+                    SchemaRegistryException.VERSION_NOT_FOUND,
+                    "Version " + version + " not found."));
   }
 
   private Schema schemaById(int id) {
     return store
         .schemaById(id)
-        .orElseThrow(() -> new ApiError(404, SchemaRegistryException.SCHEMA_NOT_FOUND,
-            "Schema " + id + " not found"));
+        .orElseThrow(
+            () ->
+                new ApiError(
+                    404, SchemaRegistryException.SCHEMA_NOT_FOUND, "Schema " + id + " not found"));
   }
 
   private static int parseId(String text) {
@@ -262,15 +284,20 @@ public final class RegistryServer implements AutoCloseable {
       throw new ApiError(400, 400, "Unrecognized JSON body: " + oneLine(e.getOriginalMessage()));
     }
     if (body == null || !body.isObject()) {
-      throw new ApiError(400, 400, "The request body must be a JSON object with a \"schema\" field");
+      throw new ApiError(
+          400, 400, "The request body must be a JSON object with a \"schema\" field");
     }
     String type = body.path("schemaType").asText("AVRO");
     if (!type.equals("AVRO")) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema type " + type + ": this registry serves AVRO schemas only");
     }
     if (body.path("references").size() > 0) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema: schema references are not supported by this registry; inline the"
               + " referenced types");
     }
@@ -281,7 +308,9 @@ public final class RegistryServer implements AutoCloseable {
     try {
       return AvroSchemas.parse(text.asText());
     } catch (AvroRuntimeException e) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema: " + oneLine(e.getMessage()));
     }
   }

@@ -40,10 +40,10 @@ import org.apache.kafka.common.config.ConfigException;
 
 /**
  * A client of the Confluent Schema Registry REST API (v1), as spoken by Confluent's registry,
- * Karapace, Apicurio's ccompat API, Redpanda and streamtrain's own {@link RegistryServer}. Uses
- * the JDK's HTTP client (HTTP/1.1), optional basic or bearer auth and TLS, and tries the next URL
- * of a comma-separated list when one cannot be reached. Caches ids and schemas both ways, so a
- * serde makes one request per schema, not per record.
+ * Karapace, Apicurio's ccompat API, Redpanda and streamtrain's own {@link RegistryServer}. Uses the
+ * JDK's HTTP client (HTTP/1.1), optional basic or bearer auth and TLS, and tries the next URL of a
+ * comma-separated list when one cannot be reached. Caches ids and schemas both ways, so a serde
+ * makes one request per schema, not per record.
  */
 public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -236,14 +236,22 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     String type = node.path("schemaType").asText("AVRO");
     if (!type.equals("AVRO")) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + displayUrl + " holds a " + type + " schema as " + what
+          "Schema Registry at "
+              + displayUrl
+              + " holds a "
+              + type
+              + " schema as "
+              + what
               + "; streamtrain reads Avro only",
           200,
           SchemaRegistryException.NO_ERROR_CODE);
     }
     if (depth > MAX_REFERENCE_DEPTH) {
       throw new SchemaRegistryException(
-          "Schema references of " + what + " nest deeper than " + MAX_REFERENCE_DEPTH
+          "Schema references of "
+              + what
+              + " nest deeper than "
+              + MAX_REFERENCE_DEPTH
               + " levels (a reference cycle?)",
           200,
           SchemaRegistryException.NO_ERROR_CODE);
@@ -264,8 +272,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     } catch (AvroRuntimeException | NullPointerException e) {
       // Avro 1.12 throws an NPE for an unknown top-level type name.
       throw new SchemaRegistryException(
-          "Schema Registry at " + displayUrl + " returned an unparseable Avro schema as " + what
-              + ": " + oneLine(e.getMessage()),
+          "Schema Registry at "
+              + displayUrl
+              + " returned an unparseable Avro schema as "
+              + what
+              + ": "
+              + oneLine(e.getMessage()),
           200,
           SchemaRegistryException.NO_ERROR_CODE,
           e);
@@ -276,8 +288,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     JsonNode value = answer.json.get(field);
     if (value == null || !value.canConvertToInt()) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + answer.url + " answered " + answer.method + " " + answer.path
-              + " without an integer '" + field + "' (is it a Confluent-compatible registry?)",
+          "Schema Registry at "
+              + answer.url
+              + " answered "
+              + answer.method
+              + " "
+              + answer.path
+              + " without an integer '"
+              + field
+              + "' (is it a Confluent-compatible registry?)",
           answer.status,
           SchemaRegistryException.NO_ERROR_CODE);
     }
@@ -287,7 +306,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private JsonNode requireArray(Answer answer) {
     if (!answer.json.isArray()) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + answer.url + " answered " + answer.method + " " + answer.path
+          "Schema Registry at "
+              + answer.url
+              + " answered "
+              + answer.method
+              + " "
+              + answer.path
               + " with something other than a JSON array (is it a Confluent-compatible registry?)",
           answer.status,
           SchemaRegistryException.NO_ERROR_CODE);
@@ -312,8 +336,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SchemaRegistryException(
-            "Interrupted while calling Schema Registry at " + base, 0,
-            SchemaRegistryException.NO_ERROR_CODE, e);
+            "Interrupted while calling Schema Registry at " + base,
+            0,
+            SchemaRegistryException.NO_ERROR_CODE,
+            e);
       }
     }
     throw unreachable(lastFailure);
@@ -323,20 +349,33 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     String message;
     if (failure instanceof HttpConnectTimeoutException || failure instanceof ConnectException) {
       message =
-          "Cannot reach Schema Registry at " + displayUrl
+          "Cannot reach Schema Registry at "
+              + displayUrl
               + " (is `streamtrain broker` or a registry running?)";
     } else if (failure instanceof HttpTimeoutException) {
       message =
-          "Schema Registry at " + displayUrl + " did not answer within " + readTimeout.toMillis()
-              + " ms (" + SchemaRegistryConfig.HTTP_READ_TIMEOUT_MS + ")";
+          "Schema Registry at "
+              + displayUrl
+              + " did not answer within "
+              + readTimeout.toMillis()
+              + " ms ("
+              + SchemaRegistryConfig.HTTP_READ_TIMEOUT_MS
+              + ")";
     } else if (failure instanceof SSLException) {
       message =
-          "TLS with Schema Registry at " + displayUrl + " failed: " + oneLine(failure.getMessage())
-              + " (set " + SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION
+          "TLS with Schema Registry at "
+              + displayUrl
+              + " failed: "
+              + oneLine(failure.getMessage())
+              + " (set "
+              + SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION
               + " to a truststore that trusts its certificate)";
     } else {
       message =
-          "Cannot reach Schema Registry at " + displayUrl + ": " + oneLine(String.valueOf(failure))
+          "Cannot reach Schema Registry at "
+              + displayUrl
+              + ": "
+              + oneLine(String.valueOf(failure))
               + " (is `streamtrain broker` or a registry running?)";
     }
     return new SchemaRegistryException(message, 0, SchemaRegistryException.NO_ERROR_CODE, failure);
@@ -401,17 +440,37 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       String message;
       if (status == 401) {
         message =
-            "Schema Registry at " + url + " rejected the credentials (HTTP 401) for " + method
-                + " " + path + ": set " + SchemaRegistryConfig.BASIC_AUTH_USER_INFO
+            "Schema Registry at "
+                + url
+                + " rejected the credentials (HTTP 401) for "
+                + method
+                + " "
+                + path
+                + ": set "
+                + SchemaRegistryConfig.BASIC_AUTH_USER_INFO
                 + "=user:password";
       } else if (status == 403) {
         message =
-            "Schema Registry at " + url + " denied " + method + " " + path + " (HTTP 403): "
+            "Schema Registry at "
+                + url
+                + " denied "
+                + method
+                + " "
+                + path
+                + " (HTTP 403): "
                 + detail;
       } else if (status >= 500 || status < 400) {
         message =
-            "Schema Registry at " + url + " failed " + method + " " + path + " (HTTP " + status
-                + "): " + detail;
+            "Schema Registry at "
+                + url
+                + " failed "
+                + method
+                + " "
+                + path
+                + " (HTTP "
+                + status
+                + "): "
+                + detail;
       } else {
         message = "Schema Registry at " + url + " " + action + ": " + detail;
       }
@@ -436,12 +495,14 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
           || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
           || uri.getHost() == null) {
         throw new ConfigException(
-            "Schema registry URL '" + redact(url) + "' is not http(s)://host:port (or mock://scope)");
+            "Schema registry URL '"
+                + redact(url)
+                + "' is not http(s)://host:port (or mock://scope)");
       }
       return uri;
     } catch (URISyntaxException e) {
-      throw new ConfigException("Schema registry URL '" + redact(url) + "' is malformed: "
-          + e.getReason());
+      throw new ConfigException(
+          "Schema registry URL '" + redact(url) + "' is malformed: " + e.getReason());
     }
   }
 
@@ -451,10 +512,11 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
   private static URI withoutUserInfo(URI uri) {
     try {
-      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null);
+      return new URI(
+          uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null);
     } catch (URISyntaxException e) {
-      throw new ConfigException("Schema registry URL '" + redact(uri.toString())
-          + "' is malformed: " + e.getReason());
+      throw new ConfigException(
+          "Schema registry URL '" + redact(uri.toString()) + "' is malformed: " + e.getReason());
     }
   }
 
@@ -465,12 +527,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     String source =
         SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE);
-    String userInfo = SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_USER_INFO);
+    String userInfo =
+        SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_USER_INFO);
     if ("URL".equalsIgnoreCase(source) || (userInfo == null && userInfoFromUrl != null)) {
       userInfo = userInfoFromUrl;
     } else if (source != null && !source.equalsIgnoreCase("USER_INFO")) {
       throw new ConfigException(
-          SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE + " '" + source
+          SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE
+              + " '"
+              + source
               + "' is not supported: use USER_INFO or URL");
     }
     if (userInfo == null) {
@@ -478,17 +543,18 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     if (!userInfo.contains(":")) {
       throw new ConfigException(
-          SchemaRegistryConfig.BASIC_AUTH_USER_INFO + " must be user:password (the value has no ':')");
+          SchemaRegistryConfig.BASIC_AUTH_USER_INFO
+              + " must be user:password (the value has no ':')");
     }
     return Optional.of(
-        "Basic "
-            + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+        "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static Optional<SSLContext> sslContext(Map<String, ?> config) {
     String trustStore =
         SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION);
-    String keyStore = SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_LOCATION);
+    String keyStore =
+        SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_LOCATION);
     if (trustStore == null && keyStore == null) {
       return Optional.empty(); // The JDK's default SSLContext and its cacerts.
     }
@@ -507,7 +573,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       if (keyStore != null) {
         String storePassword =
             SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_PASSWORD);
-        String keyPassword = SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEY_PASSWORD);
+        String keyPassword =
+            SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEY_PASSWORD);
         keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(
             loadKeyStore(
@@ -524,7 +591,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
           null);
       return Optional.of(context);
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("Cannot set up TLS for the schema registry client: " + e.getMessage());
+      throw new ConfigException(
+          "Cannot set up TLS for the schema registry client: " + e.getMessage());
     }
   }
 
@@ -536,7 +604,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       return store;
     } catch (IOException e) {
       throw new ConfigException(
-          "Cannot read " + key + " " + location + ": " + oneLine(String.valueOf(e.getMessage()))
+          "Cannot read "
+              + key
+              + " "
+              + location
+              + ": "
+              + oneLine(String.valueOf(e.getMessage()))
               + " (check the path, type and password)");
     }
   }

@@ -27,7 +27,8 @@ final class SchemaIndex {
     }
     for (Map.Entry<Integer, Integer> version : versions.entrySet()) {
       if (version.getValue().equals(id)) {
-        return Optional.of(new RegisteredSchema(subject, version.getKey(), id, schemasById.get(id)));
+        return Optional.of(
+            new RegisteredSchema(subject, version.getKey(), id, schemasById.get(id)));
       }
     }
     return Optional.empty();

@@ -4,8 +4,8 @@ import org.apache.kafka.common.KafkaException;
 
 /**
  * A schema registry could not do what was asked: it answered with an error (the HTTP status and
- * Confluent's {@code error_code} are kept) or could not be reached at all ({@code httpStatus()
- * == 0}). This is not a problem of one record, so it is deliberately not a {@link
+ * Confluent's {@code error_code} are kept) or could not be reached at all ({@code httpStatus() ==
+ * 0}). This is not a problem of one record, so it is deliberately not a {@link
  * org.apache.kafka.common.errors.SerializationException}: dead-letter handling must not swallow an
  * unreachable registry.
  */

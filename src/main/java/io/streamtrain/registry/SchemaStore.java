@@ -5,11 +5,11 @@ import java.util.Optional;
 import org.apache.avro.Schema;
 
 /**
- * The registry's state: subjects, their versions and registry-wide schema ids. Schemas are
- * compared in canonical form, so re-submitting a schema with other whitespace is the same schema.
- * A schema already registered under another subject keeps its id (Confluent's rule); new schemas
- * get the highest id so far plus one, starting at 1. Implementations are thread-safe and throw
- * {@link SchemaStoreException} when their storage fails.
+ * The registry's state: subjects, their versions and registry-wide schema ids. Schemas are compared
+ * in canonical form, so re-submitting a schema with other whitespace is the same schema. A schema
+ * already registered under another subject keeps its id (Confluent's rule); new schemas get the
+ * highest id so far plus one, starting at 1. Implementations are thread-safe and throw {@link
+ * SchemaStoreException} when their storage fails.
  */
 public interface SchemaStore extends AutoCloseable {
 

@@ -3,8 +3,8 @@ package io.streamtrain.registry;
 import org.apache.kafka.common.errors.SerializationException;
 
 /**
- * Confluent's wire format for Avro records: magic byte 0, the schema id as a big-endian 4-byte
- * int, then the Avro binary body (no container, no schema).
+ * Confluent's wire format for Avro records: magic byte 0, the schema id as a big-endian 4-byte int,
+ * then the Avro binary body (no container, no schema).
  */
 public final class WireFormat {
   public static final byte MAGIC_BYTE = 0;

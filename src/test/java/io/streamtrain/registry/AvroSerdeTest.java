@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 
 class AvroSerdeTest {
   private final String scope = "serde-test-" + UUID.randomUUID();
-  private final SchemaRegistryClient registry = SchemaRegistries.forUrl("mock://" + scope, Map.of());
+  private final SchemaRegistryClient registry =
+      SchemaRegistries.forUrl("mock://" + scope, Map.of());
   private final String topic = "images.train-" + UUID.randomUUID();
 
   @AfterEach
@@ -88,8 +89,10 @@ class AvroSerdeTest {
 
   @Test
   void shouldReuseOneIdForOneSchemaAcrossTopics() {
-    byte[] first = serde(Prediction.class, false).serializer().serialize("a", TestRecords.prediction());
-    byte[] second = serde(Prediction.class, false).serializer().serialize("b", TestRecords.prediction());
+    byte[] first =
+        serde(Prediction.class, false).serializer().serialize("a", TestRecords.prediction());
+    byte[] second =
+        serde(Prediction.class, false).serializer().serialize("b", TestRecords.prediction());
 
     assertEquals(WireFormat.schemaId(first), WireFormat.schemaId(second));
     assertEquals(1, registry.getLatest("b-value").version());
@@ -97,7 +100,9 @@ class AvroSerdeTest {
 
   @Test
   void shouldRegisterSchemaWithoutJavaOnlyProperties() {
-    int id = WireFormat.schemaId(serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(1)));
+    int id =
+        WireFormat.schemaId(
+            serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(1)));
 
     assertFalse(registry.getById(id).toString().contains("avro.java.string"));
     assertEquals(
@@ -125,7 +130,8 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectRecordOfAnotherType() {
-    byte[] prediction = serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
+    byte[] prediction =
+        serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
     int id = WireFormat.schemaId(prediction);
 
     SerializationException e =
@@ -133,7 +139,9 @@ class AvroSerdeTest {
             SerializationException.class,
             () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, prediction));
     assertEquals(
-        "Schema id " + id + " is io.streamtrain.schema.Prediction, not readable as "
+        "Schema id "
+            + id
+            + " is io.streamtrain.schema.Prediction, not readable as "
             + "io.streamtrain.schema.LabeledImage",
         e.getMessage());
   }
@@ -145,9 +153,11 @@ class AvroSerdeTest {
     byte[] truncated = Arrays.copyOf(bytes, 40);
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
+        assertThrows(
+            SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
     assertEquals(
-        "Truncated Avro body: 35 bytes are too few for schema id 1 (io.streamtrain.schema.LabeledImage)",
+        "Truncated Avro body: 35 bytes are too few for schema id 1"
+            + " (io.streamtrain.schema.LabeledImage)",
         e.getMessage());
   }
 
@@ -158,7 +168,8 @@ class AvroSerdeTest {
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 2);
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
+        assertThrows(
+            SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
     assertTrue(e.getMessage().contains("has trailing bytes"), e.getMessage());
   }
 
@@ -170,7 +181,8 @@ class AvroSerdeTest {
         assertThrows(
             SerializationException.class,
             () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, json));
-    assertEquals("Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
+    assertEquals(
+        "Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
   }
 
   @Test
@@ -182,7 +194,8 @@ class AvroSerdeTest {
         assertThrows(
             SerializationException.class,
             () -> serde(LabeledImage.class, false).serializer().serialize(topic, incomplete));
-    assertTrue(e.getMessage().startsWith("Cannot serialize io.streamtrain.schema.LabeledImage for topic "),
+    assertTrue(
+        e.getMessage().startsWith("Cannot serialize io.streamtrain.schema.LabeledImage for topic "),
         e.getMessage());
   }
 
@@ -190,13 +203,13 @@ class AvroSerdeTest {
   void shouldReadRecordWrittenWithOlderSchemaVersion() throws IOException {
     Schema older =
         AvroSchemas.parse(
-            "{\"type\":\"record\",\"name\":\"LabeledImage\",\"namespace\":\"io.streamtrain.schema\","
+            "{\"type\":\"record\",\"name\":\"LabeledImage\","
+                + "\"namespace\":\"io.streamtrain.schema\","
                 + "\"fields\":[{\"name\":\"id\",\"type\":\"string\"},"
                 + "{\"name\":\"height\",\"type\":\"int\"},{\"name\":\"width\",\"type\":\"int\"},"
                 + "{\"name\":\"channels\",\"type\":\"int\"},"
                 + "{\"name\":\"encoding\",\"type\":{\"type\":\"enum\",\"name\":\"ImageEncoding\","
-                + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},"
-                + "{\"name\":\"data\",\"type\":\"bytes\"},"
+                + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},{\"name\":\"data\",\"type\":\"bytes\"},"
                 + "{\"name\":\"label\",\"type\":[\"null\",\"int\"],\"default\":null}]}");
     int id = registry.register(topic + "-value", older);
     GenericRecord record = new GenericData.Record(older);
@@ -224,16 +237,23 @@ class AvroSerdeTest {
   void shouldRefuseToSerializeUnregisteredSchemaWhenAutoRegisterIsOff() {
     AvroSerializer<LabeledImage> serializer = new AvroSerializer<>();
     serializer.configure(
-        Map.of(SchemaRegistryConfig.URL, "mock://" + scope,
-            SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS, "false"),
+        Map.of(
+            SchemaRegistryConfig.URL,
+            "mock://" + scope,
+            SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS,
+            "false"),
         false);
     registry.register(topic + "-value", Prediction.getClassSchema());
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serializer.serialize(topic, TestRecords.image(1)));
+        assertThrows(
+            SerializationException.class, () -> serializer.serialize(topic, TestRecords.image(1)));
     assertEquals(
-        "Schema io.streamtrain.schema.LabeledImage is not registered under subject " + topic
-            + "-value at mock://" + scope + " and auto.register.schemas=false: register it first",
+        "Schema io.streamtrain.schema.LabeledImage is not registered under subject "
+            + topic
+            + "-value at mock://"
+            + scope
+            + " and auto.register.schemas=false: register it first",
         e.getMessage());
   }
 
@@ -246,8 +266,11 @@ class AvroSerdeTest {
     byWriterSchema.configure(config, false);
     Deserializer<LabeledImage> byConfiguredType = new AvroDeserializer<>();
     byConfiguredType.configure(
-        Map.of(SchemaRegistryConfig.URL, "mock://" + scope,
-            SchemaRegistryConfig.SPECIFIC_VALUE_TYPE, LabeledImage.class.getName()),
+        Map.of(
+            SchemaRegistryConfig.URL,
+            "mock://" + scope,
+            SchemaRegistryConfig.SPECIFIC_VALUE_TYPE,
+            LabeledImage.class.getName()),
         false);
 
     byte[] bytes = serializer.serialize(topic, TestRecords.image(5));
@@ -288,7 +311,8 @@ class AvroSerdeTest {
     long deserialized = System.nanoTime();
     // A figure for the report, not an assertion: timings belong to benchmarks.
     System.err.printf(
-        "AvroSerde: 60,000 LabeledImage (784-byte data) serialized in %d ms, deserialized in %d ms%n",
+        "AvroSerde: 60,000 LabeledImage (784-byte data) serialized in %d ms, deserialized in %d"
+            + " ms%n",
         (serialized - start) / 1_000_000, (deserialized - serialized) / 1_000_000);
 
     assertEquals(60_000, matching);

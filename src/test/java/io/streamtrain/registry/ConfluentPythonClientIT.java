@@ -36,7 +36,9 @@ class ConfluentPythonClientIT {
 
   @BeforeEach
   void start() {
-    assumeTrue(pythonHasConfluentClient(), "python3 with confluent_kafka.schema_registry is not installed");
+    assumeTrue(
+        pythonHasConfluentClient(),
+        "python3 with confluent_kafka.schema_registry is not installed");
     server = RegistryServer.start(0, new InMemorySchemaStore());
   }
 
@@ -48,7 +50,8 @@ class ConfluentPythonClientIT {
   }
 
   @Test
-  void shouldAgreeWithConfluentPythonClientOnIdsSchemasAndFraming(@TempDir Path dir) throws Exception {
+  void shouldAgreeWithConfluentPythonClientOnIdsSchemasAndFraming(@TempDir Path dir)
+      throws Exception {
     Schema schema = AvroSchemas.withoutJavaProperties(LabeledImage.getClassSchema());
     Path schemaFile = Files.writeString(dir.resolve("LabeledImage.avsc"), schema.toString(true));
     Path script = dir.resolve("confluent_client.py");
@@ -56,7 +59,8 @@ class ConfluentPythonClientIT {
       Files.copy(in, script);
     }
 
-    JsonNode python = runPython(dir, script.toString(), server.url(), SUBJECT, schemaFile.toString());
+    JsonNode python =
+        runPython(dir, script.toString(), server.url(), SUBJECT, schemaFile.toString());
     AvroSerde<LabeledImage> serde = new AvroSerde<>(LabeledImage.class);
     serde.configure(Map.of(SchemaRegistryConfig.URL, server.url()), false);
     byte[] javaBytes = serde.serializer().serialize("images.train", image());
@@ -88,13 +92,14 @@ class ConfluentPythonClientIT {
         .build();
   }
 
-  private static JsonNode runPython(Path dir, String... args) throws IOException, InterruptedException {
+  private static JsonNode runPython(Path dir, String... args)
+      throws IOException, InterruptedException {
     Path log = dir.resolve("python.log");
-    Process process =
-        new ProcessBuilder(concat(PYTHON, args)).redirectError(log.toFile()).start();
+    Process process = new ProcessBuilder(concat(PYTHON, args)).redirectError(log.toFile()).start();
     if (!process.waitFor(60, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("Python client did not finish within 60 s: " + Files.readString(log));
+      throw new AssertionError(
+          "Python client did not finish within 60 s: " + Files.readString(log));
     }
     String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (process.exitValue() != 0) {

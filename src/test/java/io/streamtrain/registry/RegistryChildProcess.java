@@ -41,7 +41,9 @@ public final class RegistryChildProcess {
 
   static Schema schemaOf(String simpleName) {
     return AvroSchemas.withoutJavaProperties(
-        simpleName.equals("Prediction") ? Prediction.getClassSchema() : LabeledImage.getClassSchema());
+        simpleName.equals("Prediction")
+            ? Prediction.getClassSchema()
+            : LabeledImage.getClassSchema());
   }
 
   /** Starts this main in a new JVM on the test classpath. */
@@ -59,11 +61,13 @@ public final class RegistryChildProcess {
   static int awaitId(Process process, Path log) throws IOException, InterruptedException {
     if (!process.waitFor(90, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("Child process did not finish within 90 s; log: " + Files.readString(log));
+      throw new AssertionError(
+          "Child process did not finish within 90 s; log: " + Files.readString(log));
     }
     String out = new String(process.getInputStream().readAllBytes()).strip();
     if (process.exitValue() != 0) {
-      throw new AssertionError("Child process exited " + process.exitValue() + "; log: " + Files.readString(log));
+      throw new AssertionError(
+          "Child process exited " + process.exitValue() + "; log: " + Files.readString(log));
     }
     String[] lines = out.split("\\R");
     return Integer.parseInt(lines[lines.length - 1].strip());

@@ -59,13 +59,21 @@ class RegistryServerIT {
 
       assertEquals(IMAGE, client.getById(imageId));
       assertEquals(PREDICTION, client.getById(predictionId));
-      assertEquals(new RegisteredSchema("images.test-value", 1, imageId, IMAGE),
+      assertEquals(
+          new RegisteredSchema("images.test-value", 1, imageId, IMAGE),
           client.lookup("images.test-value", IMAGE));
       assertEquals(imageId, client.register("images.train-value", IMAGE));
-      assertEquals(List.of("images.test-value", "images.train-value", "predictions-value"),
+      assertEquals(
+          List.of("images.test-value", "images.train-value", "predictions-value"),
           client.subjects());
-      Schema evolved = AvroSchemas.parse(IMAGE.toString().replace("\"fields\":[",
-          "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"],\"default\":null},"));
+      Schema evolved =
+          AvroSchemas.parse(
+              IMAGE
+                  .toString()
+                  .replace(
+                      "\"fields\":[",
+                      "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"],"
+                          + "\"default\":null},"));
       assertEquals(predictionId + 1, client.register("images.train-value", evolved));
       assertEquals(2, client.getLatest("images.train-value").version());
     }
@@ -79,8 +87,13 @@ class RegistryServerIT {
           admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
       String cleanup =
-          admin.describeConfigs(List.of(resource)).all().get().get(resource)
-              .get(TopicConfig.CLEANUP_POLICY_CONFIG).value();
+          admin
+              .describeConfigs(List.of(resource))
+              .all()
+              .get()
+              .get(resource)
+              .get(TopicConfig.CLEANUP_POLICY_CONFIG)
+              .value();
 
       assertEquals(1, description.partitions().size());
       assertEquals(TopicConfig.CLEANUP_POLICY_COMPACT, cleanup);
@@ -93,9 +106,11 @@ class RegistryServerIT {
         RegistryServer server = RegistryServer.start(0, store)) {
       String subject = "images.train-" + UUID.randomUUID() + "-value";
       Process first =
-          RegistryChildProcess.start(logs.resolve("first.log"), "client", server.url(), subject, "LabeledImage");
+          RegistryChildProcess.start(
+              logs.resolve("first.log"), "client", server.url(), subject, "LabeledImage");
       Process second =
-          RegistryChildProcess.start(logs.resolve("second.log"), "client", server.url(), subject, "LabeledImage");
+          RegistryChildProcess.start(
+              logs.resolve("second.log"), "client", server.url(), subject, "LabeledImage");
 
       int firstId = RegistryChildProcess.awaitId(first, logs.resolve("first.log"));
       int secondId = RegistryChildProcess.awaitId(second, logs.resolve("second.log"));
@@ -108,24 +123,36 @@ class RegistryServerIT {
   }
 
   @Test
-  void shouldAgreeOnIdsWithAnotherProcessStoringInTheSameTopic(@TempDir Path logs) throws Exception {
+  void shouldAgreeOnIdsWithAnotherProcessStoringInTheSameTopic(@TempDir Path logs)
+      throws Exception {
     try (KafkaSchemaStore store = newStore()) {
       int imageId = store.register("images.train-value", IMAGE).id();
 
       Process sameSchema =
-          RegistryChildProcess.start(logs.resolve("same.log"), "store", kafka.bootstrap(), topic,
-              "images.test-value", "LabeledImage");
+          RegistryChildProcess.start(
+              logs.resolve("same.log"),
+              "store",
+              kafka.bootstrap(),
+              topic,
+              "images.test-value",
+              "LabeledImage");
       int childImageId = RegistryChildProcess.awaitId(sameSchema, logs.resolve("same.log"));
       Process newSchema =
-          RegistryChildProcess.start(logs.resolve("new.log"), "store", kafka.bootstrap(), topic,
-              "predictions-value", "Prediction");
+          RegistryChildProcess.start(
+              logs.resolve("new.log"),
+              "store",
+              kafka.bootstrap(),
+              topic,
+              "predictions-value",
+              "Prediction");
       int childPredictionId = RegistryChildProcess.awaitId(newSchema, logs.resolve("new.log"));
 
       assertEquals(imageId, childImageId);
       assertNotEquals(imageId, childPredictionId);
       assertEquals(PREDICTION, store.schemaById(childPredictionId).orElseThrow());
       assertEquals(
-          List.of("images.test-value", "images.train-value", "predictions-value"), store.subjects());
+          List.of("images.test-value", "images.train-value", "predictions-value"),
+          store.subjects());
     }
   }
 

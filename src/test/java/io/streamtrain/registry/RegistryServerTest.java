@@ -27,11 +27,17 @@ class RegistryServerTest {
       "{\"type\":\"record\",\"name\":\"Point\",\"namespace\":\"geo\",\"fields\":"
           + "[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"}]}";
   private static final String SAME_SCHEMA_REFORMATTED =
-      "{\n  \"namespace\": \"geo\", \"type\": \"record\",  \"name\": \"Point\",\n  \"fields\": [\n"
-          + "    {\"type\": \"int\", \"name\": \"x\"},\n    {\"name\": \"y\", \"type\": \"int\"}\n  ]\n}";
+      "{\n"
+          + "  \"namespace\": \"geo\", \"type\": \"record\",  \"name\": \"Point\",\n"
+          + "  \"fields\": [\n"
+          + "    {\"type\": \"int\", \"name\": \"x\"},\n"
+          + "    {\"name\": \"y\", \"type\": \"int\"}\n"
+          + "  ]\n"
+          + "}";
   private static final String OTHER_SCHEMA = "{\"type\":\"string\"}";
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private RegistryServer server;
 
   @BeforeEach
@@ -56,7 +62,8 @@ class RegistryServerTest {
   @Test
   void shouldRegisterAndReuseIdsAsConfluentDoes() {
     Answer first = call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
-    Answer again = call("POST", "/subjects/points-value/versions", schemaBody(SAME_SCHEMA_REFORMATTED));
+    Answer again =
+        call("POST", "/subjects/points-value/versions", schemaBody(SAME_SCHEMA_REFORMATTED));
     Answer otherSubject = call("POST", "/subjects/shapes-value/versions", schemaBody(SCHEMA));
     Answer otherSchema = call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
 
@@ -66,7 +73,8 @@ class RegistryServerTest {
     assertEquals("{\"id\":2}", otherSchema.body.toString());
     assertEquals("[1,2]", call("GET", "/subjects/points-value/versions", null).body.toString());
     assertEquals("[1]", call("GET", "/subjects/shapes-value/versions", null).body.toString());
-    assertEquals("[\"points-value\",\"shapes-value\"]", call("GET", "/subjects", null).body.toString());
+    assertEquals(
+        "[\"points-value\",\"shapes-value\"]", call("GET", "/subjects", null).body.toString());
   }
 
   @Test
@@ -74,7 +82,8 @@ class RegistryServerTest {
     String body =
         "{\"schema\":" + TextNode.valueOf(SCHEMA) + ",\"schemaType\":\"AVRO\",\"references\":[]}";
 
-    assertEquals("{\"id\":1}", call("POST", "/subjects/points-value/versions", body).body.toString());
+    assertEquals(
+        "{\"id\":1}", call("POST", "/subjects/points-value/versions", body).body.toString());
   }
 
   @Test
@@ -87,7 +96,8 @@ class RegistryServerTest {
 
     assertEquals(
         "{\"subject\":\"points-value\",\"version\":1,\"id\":1,\"schema\":"
-            + TextNode.valueOf(canonical(SCHEMA)) + "}",
+            + TextNode.valueOf(canonical(SCHEMA))
+            + "}",
         found.body.toString());
     assertError(noSubject, 404, 40401, "Subject 'nope-value' not found.");
     assertError(noSchema, 404, 40403, "Schema not found");
@@ -114,9 +124,12 @@ class RegistryServerTest {
         "{\"subject\":\"points-value\",\"version\":2,\"id\":2,\"schema\":\"\\\"string\\\"\"}",
         call("GET", "/subjects/points-value/versions/latest", null).body.toString());
     assertEquals(1, call("GET", "/subjects/points-value/versions/1", null).body.path("id").asInt());
-    assertError(call("GET", "/subjects/points-value/versions/3", null), 404, 40402, "Version 3 not found.");
-    assertError(call("GET", "/subjects/nope/versions/1", null), 404, 40401, "Subject 'nope' not found.");
-    assertError(call("GET", "/subjects/nope/versions", null), 404, 40401, "Subject 'nope' not found.");
+    assertError(
+        call("GET", "/subjects/points-value/versions/3", null), 404, 40402, "Version 3 not found.");
+    assertError(
+        call("GET", "/subjects/nope/versions/1", null), 404, 40401, "Subject 'nope' not found.");
+    assertError(
+        call("GET", "/subjects/nope/versions", null), 404, 40401, "Subject 'nope' not found.");
     Answer badVersion = call("GET", "/subjects/points-value/versions/first", null);
     assertEquals(422, badVersion.status);
     assertEquals(42202, badVersion.body.path("error_code").asInt());
@@ -157,12 +170,17 @@ class RegistryServerTest {
   @Test
   void shouldRefuseAPortInUse() {
     IllegalArgumentException outOfRange =
-        assertThrows(IllegalArgumentException.class, () -> RegistryServer.start(70000, new InMemorySchemaStore()));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RegistryServer.start(70000, new InMemorySchemaStore()));
     UncheckedIOException inUse =
-        assertThrows(UncheckedIOException.class, () -> RegistryServer.start(server.port(), new InMemorySchemaStore()));
+        assertThrows(
+            UncheckedIOException.class,
+            () -> RegistryServer.start(server.port(), new InMemorySchemaStore()));
 
     assertTrue(outOfRange.getMessage().startsWith("Registry port 70000 is out of range"));
-    assertTrue(inUse.getMessage().startsWith("Cannot serve the schema registry on port " + server.port()),
+    assertTrue(
+        inUse.getMessage().startsWith("Cannot serve the schema registry on port " + server.port()),
         inUse.getMessage());
   }
 
@@ -176,11 +194,14 @@ class RegistryServerTest {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(target.url() + path))
             .header("Content-Type", "application/vnd.schemaregistry.v1+json");
-    request.method(method, body == null
-        ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(body));
+    request.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     try {
-      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return new Answer(
           response.statusCode(),
           response.headers().firstValue("Content-Type").orElse(""),
