@@ -34,12 +34,12 @@ public final class IdxReader {
   /** Reads an IDX images file (magic 2051): count x rows x cols unsigned bytes. */
   public static IdxImages readImages(Path file) {
     try (InputStream in = open(file)) {
-      byte[] header = readHeader(file, in, 16, "images");
-      int magic = readInt(header, 0);
+      int magic = readInt(readHeader(file, in, 0, 4, 16, "images"), 0);
       checkMagic(file, magic, IMAGES_MAGIC, "images");
-      int count = readInt(header, 4);
-      int rows = readInt(header, 8);
-      int cols = readInt(header, 12);
+      byte[] dims = readHeader(file, in, 4, 12, 16, "images");
+      int count = readInt(dims, 0);
+      int rows = readInt(dims, 4);
+      int cols = readInt(dims, 8);
       if (count < 0 || rows <= 0 || cols <= 0) {
         throw new DatasetException(
             file + " has invalid dimensions " + count + " x " + rows + " x " + cols
@@ -62,9 +62,9 @@ public final class IdxReader {
   /** Reads an IDX labels file (magic 2049): count unsigned bytes. */
   public static byte[] readLabels(Path file) {
     try (InputStream in = open(file)) {
-      byte[] header = readHeader(file, in, 8, "labels");
-      checkMagic(file, readInt(header, 0), LABELS_MAGIC, "labels");
-      int count = readInt(header, 4);
+      int magic = readInt(readHeader(file, in, 0, 4, 8, "labels"), 0);
+      checkMagic(file, magic, LABELS_MAGIC, "labels");
+      int count = readInt(readHeader(file, in, 4, 4, 8, "labels"), 0);
       if (count < 0) {
         throw new DatasetException(
             file + " announces a negative label count " + count
@@ -137,14 +137,20 @@ public final class IdxReader {
     }
   }
 
-  private static byte[] readHeader(Path file, InputStream in, int length, String kind)
+  /**
+   * Reads the {@code length} header bytes after the {@code alreadyRead} first ones; the magic
+   * number is read on its own first so a short file of the wrong kind is reported as such.
+   */
+  private static byte[] readHeader(
+      Path file, InputStream in, int alreadyRead, int length, int headerLength, String kind)
       throws IOException {
     byte[] header = new byte[length];
     int read = readUpTo(in, header, 0, length);
     if (read < length) {
+      int found = alreadyRead + read;
       throw new DatasetException(
-          file + " is truncated: expected an IDX " + kind + " header of " + length
-              + " bytes, found " + read + " bytes; fetch the file again");
+          file + " is truncated: expected an IDX " + kind + " header of " + headerLength
+              + " bytes, found " + found + " bytes; fetch the file again");
     }
     return header;
   }
