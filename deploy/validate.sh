@@ -2,7 +2,8 @@
 # Validates the deployment files with the real tools, without a Docker engine or a cluster:
 #   - docker compose config / docker-compose config (Debian's docker-compose 1.29) on the compose
 #     files, alone and with the GPU override;
-#   - kubectl kustomize (kustomize v5 built into kubectl) on the base and the GPU overlay.
+#   - kubectl kustomize (kustomize v5 built into kubectl) on the base and the GPU overlay;
+#   - dockerfile-utils lint (npm: dockerfile-utils@0.16.3) on the Dockerfile.
 # A tool that is missing is reported and skipped; set STRICT=1 to fail instead.
 # Usage: deploy/validate.sh   (from anywhere; exits non-zero on the first invalid file)
 set -euo pipefail
@@ -39,4 +40,11 @@ elif command -v kustomize > /dev/null; then
   echo "kustomizations: build (kustomize)"
 else
   missing "kubectl / kustomize" "kubectl >= 1.27 (kustomize v5) or kustomize itself; Debian bookworm's kubernetes-client 1.20 bundles kustomize v2, which predates labels:"
+fi
+
+if command -v dockerfile-utils > /dev/null; then
+  dockerfile-utils lint Dockerfile
+  echo "Dockerfile: lints clean (dockerfile-utils)"
+else
+  missing "dockerfile-utils" "npm install -g dockerfile-utils@0.16.3"
 fi
