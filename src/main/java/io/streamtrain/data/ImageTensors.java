@@ -8,8 +8,9 @@ import java.util.Arrays;
 
 /**
  * Image to model input, exactly as torchvision's {@code ToTensor}: uint8 HWC becomes float32 CHW
- * with each value {@code v / 255f} (PyTorch divides in float32, so the results are bit-identical),
- * and validation of image records against a model's input shape and class count.
+ * with each value {@code v / 255f}, and validation of image records against a model's input shape
+ * and class count. ToTensor runs on the CPU, where PyTorch's {@code div_true_kernel} divides
+ * float32 by the scalar (no reciprocal multiply), so the values are bit-identical.
  *
  * <p>An image whose shape is not the model's input is an error ({@link Kind#SHAPE_NOT_ACCEPTED}):
  * nothing is resized or converted between RGB and grayscale silently.

@@ -31,7 +31,8 @@ final class TestImages {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
-        image.setRGB(x, y, (rgbValue(y, x, 0) << 16) | (rgbValue(y, x, 1) << 8) | rgbValue(y, x, 2));
+        int rgb = (rgbValue(y, x, 0) << 16) | (rgbValue(y, x, 1) << 8) | rgbValue(y, x, 2);
+        image.setRGB(x, y, rgb);
       }
     }
     return image;
