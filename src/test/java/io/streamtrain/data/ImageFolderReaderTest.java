@@ -38,8 +38,9 @@ class ImageFolderReaderTest {
     assertEquals(List.of("apple", "zebra"), reader.classNames());
     assertEquals(4, summary.images());
     assertEquals(3, summary.skipped());
-    assertEquals(List.of("apple/photo.jpeg.png", "apple/nested/deep.png", "zebra/a.jpg",
-        "zebra/b.png"), images.stream().map(LabeledImage::getSource).toList());
+    assertEquals(
+        List.of("apple/photo.jpeg.png", "apple/nested/deep.png", "zebra/a.jpg", "zebra/b.png"),
+        images.stream().map(LabeledImage::getSource).toList());
     assertTrue(summary.skippedFiles().stream().anyMatch(s -> s.startsWith("apple/notes.txt")));
     assertTrue(summary.skippedFiles().stream().anyMatch(s -> s.startsWith("apple/broken.png")));
     assertTrue(summary.skippedFiles().stream().anyMatch(s -> s.startsWith("README")));
@@ -75,10 +76,14 @@ class ImageFolderReaderTest {
 
   @Test
   void shouldRejectAMissingRoot() {
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> new ImageFolderReader(root.resolve("missing")));
+    DatasetException e =
+        assertThrows(DatasetException.class, () -> new ImageFolderReader(root.resolve("missing")));
 
-    assertTrue(e.getMessage().endsWith("no such directory; pass an ImageFolder root"
-        + " (one subfolder per class holding PNG/JPEG files)"), e.getMessage());
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "no such directory; pass an ImageFolder root"
+                    + " (one subfolder per class holding PNG/JPEG files)"),
+        e.getMessage());
   }
 }

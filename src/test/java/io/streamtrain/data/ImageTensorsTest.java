@@ -41,14 +41,16 @@ class ImageTensorsTest {
 
     // torch.tensor([0,1,2,127,128,254,255], dtype=torch.uint8).float().div(255):
     // exact float32 quotients; 1/255 is 0.003921568859368562698... as float32.
-    assertArrayEquals(new float[] {0f, 1f / 255f, 2f / 255f, 127f / 255f, 128f / 255f,
-        254f / 255f, 1f}, tensor);
+    assertArrayEquals(
+        new float[] {0f, 1f / 255f, 2f / 255f, 127f / 255f, 128f / 255f, 254f / 255f, 1f}, tensor);
     assertEquals(0x3B808081, Float.floatToIntBits(tensor[1]));
     assertEquals(1.0f, tensor[6]);
     for (int v = 0; v < 256; v++) {
       float expected = (float) v / 255f;
-      assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(
-          ImageTensors.toTensor(new byte[] {(byte) v}, 1, 1, 1)[0]), "value " + v);
+      assertEquals(
+          Float.floatToIntBits(expected),
+          Float.floatToIntBits(ImageTensors.toTensor(new byte[] {(byte) v}, 1, 1, 1)[0]),
+          "value " + v);
     }
   }
 
@@ -111,8 +113,10 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectDataLengthMismatch() {
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(raw(28, 28, 1, new byte[700], 1), MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () -> ImageTensors.validate(raw(28, 28, 1, new byte[700], 1), MNIST, 10, true));
 
     assertEquals(Kind.DATA_LENGTH_MISMATCH, e.kind());
     assertEquals("data length 700 != height 28 x width 28 x channels 1", e.getMessage());
@@ -121,8 +125,10 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectAShapeTheModelCannotTakeInsteadOfConvertingIt() {
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(raw(32, 32, 3, new byte[32 * 32 * 3], 1), MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () -> ImageTensors.validate(raw(32, 32, 3, new byte[32 * 32 * 3], 1), MNIST, 10, true));
 
     assertEquals(Kind.SHAPE_NOT_ACCEPTED, e.kind());
     assertEquals("image 32x32x3 does not fit the model's input 28x28x1", e.getMessage());
@@ -132,9 +138,12 @@ class ImageTensorsTest {
   void shouldRejectRgbPngForAGrayscaleModel() {
     byte[] png = TestImages.encode(TestImages.rgb(28, 28), "png");
 
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(LabeledImages.fromEncoded(png, "p", 1, null, null),
-            MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () ->
+                ImageTensors.validate(
+                    LabeledImages.fromEncoded(png, "p", 1, null, null), MNIST, 10, true));
 
     assertEquals(Kind.SHAPE_NOT_ACCEPTED, e.kind());
   }
@@ -144,17 +153,22 @@ class ImageTensorsTest {
     byte[] png = TestImages.encode(TestImages.gray(28, 28), "png");
     byte[] corrupt = Arrays.copyOf(png, png.length / 2);
 
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(encoded(ImageEncoding.PNG, corrupt, 28, 28, 1), MNIST, 10,
-            true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () ->
+                ImageTensors.validate(
+                    encoded(ImageEncoding.PNG, corrupt, 28, 28, 1), MNIST, 10, true));
 
     assertEquals(Kind.UNDECODABLE_IMAGE, e.kind());
   }
 
   @Test
   void shouldRejectBytesThatAreNotAnImageAtAll() {
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.toTensor(encoded(ImageEncoding.JPEG, "text".getBytes(), 28, 28, 1)));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () -> ImageTensors.toTensor(encoded(ImageEncoding.JPEG, "text".getBytes(), 28, 28, 1)));
 
     assertEquals(Kind.UNDECODABLE_IMAGE, e.kind());
     assertEquals("data is neither PNG nor JPEG", e.getMessage());
@@ -164,8 +178,11 @@ class ImageTensorsTest {
   void shouldRejectEncodedImageWhoseShapeDiffersFromTheRecord() {
     byte[] png = TestImages.encode(TestImages.gray(20, 20), "png");
 
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(encoded(ImageEncoding.PNG, png, 28, 28, 1), MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () ->
+                ImageTensors.validate(encoded(ImageEncoding.PNG, png, 28, 28, 1), MNIST, 10, true));
 
     assertEquals(Kind.ENCODED_SHAPE_MISMATCH, e.kind());
     assertEquals("PNG decodes to 20x20x1 but the record says 28x28x1", e.getMessage());
@@ -173,8 +190,10 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectLabelOutOfRange() {
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(raw(28, 28, 1, new byte[784], 12), MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () -> ImageTensors.validate(raw(28, 28, 1, new byte[784], 12), MNIST, 10, true));
 
     assertEquals(Kind.LABEL_OUT_OF_RANGE, e.kind());
     assertEquals("label 12 outside 0..9", e.getMessage());
@@ -185,16 +204,19 @@ class ImageTensorsTest {
     LabeledImage unlabeled = raw(28, 28, 1, new byte[784], null);
 
     ImageTensors.validate(unlabeled, MNIST, 10, false);
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.validate(unlabeled, MNIST, 10, true));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class, () -> ImageTensors.validate(unlabeled, MNIST, 10, true));
 
     assertEquals(Kind.LABEL_MISSING, e.kind());
   }
 
   @Test
   void shouldRejectInvalidDimensions() {
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.toTensor(raw(28, 28, 2, new byte[28 * 28 * 2], 1)));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class,
+            () -> ImageTensors.toTensor(raw(28, 28, 2, new byte[28 * 28 * 2], 1)));
 
     assertEquals(Kind.INVALID_DIMENSIONS, e.kind());
   }
@@ -204,8 +226,9 @@ class ImageTensorsTest {
     float[] values = {0f, 0.5f, Float.NaN, 1f};
 
     ImageTensors.checkFinite("x", values, 0, 2);
-    InvalidImageException e = assertThrows(InvalidImageException.class,
-        () -> ImageTensors.checkFinite("x", values, 1, 3));
+    InvalidImageException e =
+        assertThrows(
+            InvalidImageException.class, () -> ImageTensors.checkFinite("x", values, 1, 3));
 
     assertEquals(Kind.NON_FINITE_PIXELS, e.kind());
     assertEquals("pixel 1 is NaN; inputs must be finite", e.getMessage());
