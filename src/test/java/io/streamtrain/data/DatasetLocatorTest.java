@@ -48,11 +48,11 @@ class DatasetLocatorTest {
     IdxFiles.writeFashionMnist(systemDir(), 1, 1);
     Path missing = tmp.resolve("nope");
 
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> locator(Map.of()).locate(Optional.of(missing)));
+    DatasetException e =
+        assertThrows(DatasetException.class, () -> locator(Map.of()).locate(Optional.of(missing)));
 
-    assertTrue(e.getMessage().startsWith("--data " + missing + ": no such directory"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("--data " + missing + ": no such directory"), e.getMessage());
   }
 
   @Test
@@ -60,8 +60,8 @@ class DatasetLocatorTest {
     Path explicit = IdxFiles.writeFashionMnist(tmp.resolve("partial"), 1, 1);
     Files.delete(explicit.resolve("t10k-labels-idx1-ubyte.gz"));
 
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> locator(Map.of()).locate(Optional.of(explicit)));
+    DatasetException e =
+        assertThrows(DatasetException.class, () -> locator(Map.of()).locate(Optional.of(explicit)));
 
     assertTrue(e.getMessage().contains("lacks t10k-labels-idx1-ubyte.gz"), e.getMessage());
   }
@@ -74,18 +74,20 @@ class DatasetLocatorTest {
     DatasetLocator.Location location =
         locator(Map.of("STREAMTRAIN_DATA", fromEnv.toString())).locate(Optional.empty());
 
-    assertEquals(new DatasetLocator.Location(fromEnv, DatasetLocator.Source.ENVIRONMENT),
-        location);
+    assertEquals(new DatasetLocator.Location(fromEnv, DatasetLocator.Source.ENVIRONMENT), location);
   }
 
   @Test
   void shouldFailWhenTheEnvironmentVariablePointsNowhere() {
     IdxFiles.writeFashionMnist(systemDir(), 1, 1);
 
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> locator(Map.of("STREAMTRAIN_DATA", "/no/such/dir")).locate(Optional.empty()));
+    DatasetException e =
+        assertThrows(
+            DatasetException.class,
+            () -> locator(Map.of("STREAMTRAIN_DATA", "/no/such/dir")).locate(Optional.empty()));
 
-    assertTrue(e.getMessage().startsWith("$STREAMTRAIN_DATA=/no/such/dir: no such directory"),
+    assertTrue(
+        e.getMessage().startsWith("$STREAMTRAIN_DATA=/no/such/dir: no such directory"),
         e.getMessage());
   }
 
@@ -106,15 +108,16 @@ class DatasetLocatorTest {
     DatasetLocator locator = locator(Map.of("XDG_CACHE_HOME", tmp.resolve("xdg").toString()));
 
     assertEquals(cache, locator.cacheDir());
-    assertEquals(new DatasetLocator.Location(cache, DatasetLocator.Source.CACHE),
+    assertEquals(
+        new DatasetLocator.Location(cache, DatasetLocator.Source.CACHE),
         locator.locate(Optional.empty()));
   }
 
   @Test
   void shouldDefaultTheCacheToTheHomeDirectory() {
-    assertEquals(home().resolve(".cache/streamtrain/fashion-mnist"),
-        locator(Map.of()).cacheDir());
-    assertEquals(home().resolve(".cache/streamtrain/fashion-mnist"),
+    assertEquals(home().resolve(".cache/streamtrain/fashion-mnist"), locator(Map.of()).cacheDir());
+    assertEquals(
+        home().resolve(".cache/streamtrain/fashion-mnist"),
         locator(Map.of("XDG_CACHE_HOME", "relative/ignored")).cacheDir());
   }
 
@@ -127,12 +130,14 @@ class DatasetLocatorTest {
     }
     Map<String, String> sums = new LinkedHashMap<>();
     for (Map.Entry<String, byte[]> file : files.entrySet()) {
-      sums.put(file.getKey(), HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(file.getValue())));
+      sums.put(
+          file.getKey(),
+          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file.getValue())));
     }
     try (LoopbackFileServer server = new LoopbackFileServer(files)) {
-      DatasetLocator locator = new DatasetLocator(Map.of(), home(), systemDir(),
-          Optional.of(new Downloader(server.baseUri(), sums)));
+      DatasetLocator locator =
+          new DatasetLocator(
+              Map.of(), home(), systemDir(), Optional.of(new Downloader(server.baseUri(), sums)));
 
       DatasetLocator.Location first = locator.locate(Optional.empty());
       DatasetLocator.Location second = locator.locate(Optional.empty());
@@ -150,8 +155,9 @@ class DatasetLocatorTest {
     try (LoopbackFileServer server = new LoopbackFileServer(Map.of())) {
       unreachable = server.baseUri();
     }
-    DatasetLocator locator = new DatasetLocator(Map.of(), home(), systemDir(),
-        Optional.of(Downloader.fashionMnist(unreachable)));
+    DatasetLocator locator =
+        new DatasetLocator(
+            Map.of(), home(), systemDir(), Optional.of(Downloader.fashionMnist(unreachable)));
 
     DatasetException e =
         assertThrows(DatasetException.class, () -> locator.locate(Optional.empty()));

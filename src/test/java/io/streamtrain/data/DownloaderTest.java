@@ -23,8 +23,7 @@ class DownloaderTest {
 
   private final byte[] images = IdxFiles.gzip(IdxFiles.images(3, 28, 28));
   private final byte[] labels = IdxFiles.gzip(IdxFiles.labels(3));
-  private final Map<String, byte[]> served =
-      Map.of("a-images.gz", images, "a-labels.gz", labels);
+  private final Map<String, byte[]> served = Map.of("a-images.gz", images, "a-labels.gz", labels);
 
   @Test
   void shouldDownloadAndVerifyEveryFile() throws Exception {
@@ -33,8 +32,8 @@ class DownloaderTest {
 
       Downloader.Result result = downloader.ensure(dir);
 
-      assertEquals(List.of(dir.resolve("a-images.gz"), dir.resolve("a-labels.gz")),
-          result.downloaded());
+      assertEquals(
+          List.of(dir.resolve("a-images.gz"), dir.resolve("a-labels.gz")), result.downloaded());
       assertArrayEquals(images, Files.readAllBytes(dir.resolve("a-images.gz")));
       assertEquals(3, IdxReader.readLabels(dir.resolve("a-labels.gz")).length);
       assertEquals(List.of(), partFiles());
@@ -74,8 +73,15 @@ class DownloaderTest {
 
       DatasetException e = assertThrows(DatasetException.class, () -> downloader.ensure(dir));
 
-      assertTrue(e.getMessage().startsWith("checksum mismatch for " + server.baseUri()
-          + "a-labels.gz: SHA-256 " + sha256(labels) + ", expected " + "00".repeat(32)),
+      assertTrue(
+          e.getMessage()
+              .startsWith(
+                  "checksum mismatch for "
+                      + server.baseUri()
+                      + "a-labels.gz: SHA-256 "
+                      + sha256(labels)
+                      + ", expected "
+                      + "00".repeat(32)),
           e.getMessage());
       assertTrue(e.getMessage().contains("deleted the download"), e.getMessage());
       assertFalse(Files.exists(dir.resolve("a-labels.gz")));
@@ -91,8 +97,10 @@ class DownloaderTest {
 
       DatasetException e = assertThrows(DatasetException.class, () -> downloader.ensure(dir));
 
-      assertTrue(e.getMessage().startsWith(
-          "download of " + server.baseUri() + "missing.gz failed: HTTP 404"), e.getMessage());
+      assertTrue(
+          e.getMessage()
+              .startsWith("download of " + server.baseUri() + "missing.gz failed: HTTP 404"),
+          e.getMessage());
       assertFalse(e.getMessage().contains("\n"));
       assertEquals(List.of(), partFiles());
     }
@@ -113,9 +121,9 @@ class DownloaderTest {
 
   @Test
   void shouldCarryTheOfficialFashionMnistChecksums() {
-    assertEquals(FashionMnist.fileNames(),
-        List.copyOf(Downloader.FASHION_MNIST_SHA256.keySet()));
-    assertEquals("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    assertEquals(FashionMnist.fileNames(), List.copyOf(Downloader.FASHION_MNIST_SHA256.keySet()));
+    assertEquals(
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
         Downloader.FASHION_MNIST_SHA256.get("train-images-idx3-ubyte.gz"));
   }
 

@@ -17,12 +17,24 @@ class FashionMnistTest {
   @Test
   void shouldNameClassesAsTheQuickstartDoes() {
     assertEquals(
-        List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-            "Sneaker", "Bag", "Ankle boot"),
+        List.of(
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot"),
         FashionMnist.CLASS_NAMES);
     assertEquals(
-        List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-            "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+        List.of(
+            "train-images-idx3-ubyte.gz",
+            "train-labels-idx1-ubyte.gz",
+            "t10k-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz"),
         FashionMnist.fileNames());
   }
 
@@ -63,19 +75,21 @@ class FashionMnistTest {
   @Test
   void shouldRejectImagesThatAreNot28x28() throws Exception {
     IdxFiles.writeFashionMnist(dir, 2, 2);
-    Files.write(dir.resolve(FashionMnist.imagesFileName(Split.TRAIN)),
+    Files.write(
+        dir.resolve(FashionMnist.imagesFileName(Split.TRAIN)),
         IdxFiles.gzip(IdxFiles.images(2, 32, 32)));
 
     DatasetException e =
         assertThrows(DatasetException.class, () -> FashionMnist.load(dir, Split.TRAIN));
 
-    assertTrue(e.getMessage().contains("holds 32x32 images, Fashion-MNIST's are 28x28"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("holds 32x32 images, Fashion-MNIST's are 28x28"), e.getMessage());
   }
 
   @Test
   void shouldNameTheMissingFile() {
-    IdxFiles.write(dir.resolve(FashionMnist.imagesFileName(Split.TEST)),
+    IdxFiles.write(
+        dir.resolve(FashionMnist.imagesFileName(Split.TEST)),
         IdxFiles.gzip(IdxFiles.images(2, 28, 28)));
 
     DatasetException e =

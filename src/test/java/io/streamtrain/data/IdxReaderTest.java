@@ -39,8 +39,8 @@ class IdxReaderTest {
 
   @Test
   void shouldDetectGzipByMagicBytesNotByName() {
-    Path gzipWithoutSuffix = IdxFiles.write(dir.resolve("labels-raw-name"),
-        IdxFiles.gzip(IdxFiles.labels(4)));
+    Path gzipWithoutSuffix =
+        IdxFiles.write(dir.resolve("labels-raw-name"), IdxFiles.gzip(IdxFiles.labels(4)));
     Path rawWithGzSuffix = IdxFiles.write(dir.resolve("labels.gz"), IdxFiles.labels(4));
 
     assertEquals(4, IdxReader.readLabels(gzipWithoutSuffix).length);
@@ -51,8 +51,7 @@ class IdxReaderTest {
   @ValueSource(booleans = {true, false})
   void shouldRejectTruncatedIdxFileNamingExpectedAndActualBytes(boolean gzip) {
     byte[] images = Arrays.copyOf(IdxFiles.images(10, 4, 4), 16 + 100);
-    Path file =
-        IdxFiles.write(dir.resolve("cut-images"), gzip ? IdxFiles.gzip(images) : images);
+    Path file = IdxFiles.write(dir.resolve("cut-images"), gzip ? IdxFiles.gzip(images) : images);
 
     DatasetException e = assertThrows(DatasetException.class, () -> IdxReader.readImages(file));
 
@@ -65,14 +64,14 @@ class IdxReaderTest {
   @Test
   void shouldRejectGzipStreamCutOffMidway() {
     byte[] compressed = IdxFiles.gzip(IdxFiles.images(50, 28, 28));
-    Path file = IdxFiles.write(dir.resolve("cut.gz"),
-        Arrays.copyOf(compressed, compressed.length / 2));
+    Path file =
+        IdxFiles.write(dir.resolve("cut.gz"), Arrays.copyOf(compressed, compressed.length / 2));
 
     DatasetException e = assertThrows(DatasetException.class, () -> IdxReader.readImages(file));
 
     assertTrue(e.getMessage().contains("is truncated"), e.getMessage());
-    assertTrue(e.getMessage().contains("expected " + (16 + 50 * 28 * 28) + " bytes"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("expected " + (16 + 50 * 28 * 28) + " bytes"), e.getMessage());
   }
 
   @Test
@@ -91,7 +90,8 @@ class IdxReaderTest {
     DatasetException e =
         assertThrows(DatasetException.class, () -> IdxReader.readImages(labelsFile));
 
-    assertTrue(e.getMessage().contains("magic number 2049 (it is a labels file), expected 2051"),
+    assertTrue(
+        e.getMessage().contains("magic number 2049 (it is a labels file), expected 2051"),
         e.getMessage());
   }
 
@@ -111,8 +111,7 @@ class IdxReaderTest {
 
     DatasetException e = assertThrows(DatasetException.class, () -> IdxReader.readLabels(file));
 
-    assertTrue(e.getMessage().contains("has 2 bytes after the announced 3 labels"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("has 2 bytes after the announced 3 labels"), e.getMessage());
   }
 
   @Test
@@ -120,11 +119,13 @@ class IdxReaderTest {
     Path images = IdxFiles.write(dir.resolve("img"), IdxFiles.gzip(IdxFiles.images(5, 2, 2)));
     Path labels = IdxFiles.write(dir.resolve("lbl"), IdxFiles.gzip(IdxFiles.labels(4)));
 
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> IdxReader.read(images, labels, "x", FashionMnist.CLASS_NAMES));
+    DatasetException e =
+        assertThrows(
+            DatasetException.class,
+            () -> IdxReader.read(images, labels, "x", FashionMnist.CLASS_NAMES));
 
-    assertTrue(e.getMessage().contains("has 5 images but " + labels + " has 4 labels"),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().contains("has 5 images but " + labels + " has 4 labels"), e.getMessage());
   }
 
   @Test
@@ -132,8 +133,10 @@ class IdxReaderTest {
     Path images = IdxFiles.write(dir.resolve("img"), IdxFiles.images(10, 2, 2));
     Path labels = IdxFiles.write(dir.resolve("lbl"), IdxFiles.labels(10));
 
-    DatasetException e = assertThrows(DatasetException.class,
-        () -> IdxReader.read(images, labels, "x", FashionMnist.CLASS_NAMES.subList(0, 5)));
+    DatasetException e =
+        assertThrows(
+            DatasetException.class,
+            () -> IdxReader.read(images, labels, "x", FashionMnist.CLASS_NAMES.subList(0, 5)));
 
     assertTrue(e.getMessage().contains("label 5 of image 5 outside 0..4"), e.getMessage());
   }
@@ -153,8 +156,7 @@ class IdxReaderTest {
   void shouldRejectMissingFileInOneLine() {
     Path missing = dir.resolve("nope.gz");
 
-    DatasetException e =
-        assertThrows(DatasetException.class, () -> IdxReader.readImages(missing));
+    DatasetException e = assertThrows(DatasetException.class, () -> IdxReader.readImages(missing));
 
     assertEquals(missing + ": no such file", e.getMessage());
   }

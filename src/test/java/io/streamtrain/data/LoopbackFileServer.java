@@ -25,27 +25,33 @@ final class LoopbackFileServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    server.createContext("/", exchange -> {
-      String name = exchange.getRequestURI().getPath().replaceFirst("^/data/", "");
-      requests.add(name);
-      byte[] body = this.files.get(name);
-      if (body == null) {
-        exchange.sendResponseHeaders(404, -1);
-      } else {
-        exchange.sendResponseHeaders(200, body.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(body);
-        }
-      }
-      exchange.close();
-    });
+    server.createContext(
+        "/",
+        exchange -> {
+          String name = exchange.getRequestURI().getPath().replaceFirst("^/data/", "");
+          requests.add(name);
+          byte[] body = this.files.get(name);
+          if (body == null) {
+            exchange.sendResponseHeaders(404, -1);
+          } else {
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(body);
+            }
+          }
+          exchange.close();
+        });
     server.start();
   }
 
   /** Base URL whose relative file names the server answers. */
   URI baseUri() {
-    return URI.create("http://" + server.getAddress().getHostString() + ":"
-        + server.getAddress().getPort() + "/data/");
+    return URI.create(
+        "http://"
+            + server.getAddress().getHostString()
+            + ":"
+            + server.getAddress().getPort()
+            + "/data/");
   }
 
   List<String> requests() {
