@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaParseException;
 
 /** Parsing and canonical forms of Avro schemas, shared by the stores, clients and serdes. */
 final class AvroSchemas {
@@ -17,7 +18,13 @@ final class AvroSchemas {
 
   /** Parses one schema; a fresh parser each time because named types may be defined only once. */
   static Schema parse(String json) {
-    return new Schema.Parser().parse(json);
+    try {
+      return new Schema.Parser().parse(json);
+    } catch (NullPointerException e) {
+      // Avro 1.12 fails this way on an unknown top-level type name such as "recrod".
+      throw new SchemaParseException(
+          "Undefined type name (not a primitive type, record, enum, fixed, array, map or union)");
+    }
   }
 
   /**

@@ -261,7 +261,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     try {
       return parser.parse(node.path("schema").asText());
-    } catch (AvroRuntimeException e) {
+    } catch (AvroRuntimeException | NullPointerException e) {
+      // Avro 1.12 throws an NPE for an unknown top-level type name.
       throw new SchemaRegistryException(
           "Schema Registry at " + displayUrl + " returned an unparseable Avro schema as " + what
               + ": " + oneLine(e.getMessage()),

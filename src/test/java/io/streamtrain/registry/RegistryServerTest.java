@@ -1,0 +1,246 @@
+package io.streamtrain.registry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Optional;
+import org.apache.avro.Schema;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The endpoint's answers byte for byte as Confluent's clients read them, over plain HTTP. */
+class RegistryServerTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SCHEMA =
+      "{\"type\":\"record\",\"name\":\"Point\",\"namespace\":\"geo\",\"fields\":"
+          + "[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"}]}";
+  private static final String SAME_SCHEMA_REFORMATTED =
+      "{\n  \"namespace\": \"geo\", \"type\": \"record\",  \"name\": \"Point\",\n  \"fields\": [\n"
+          + "    {\"type\": \"int\", \"name\": \"x\"},\n    {\"name\": \"y\", \"type\": \"int\"}\n  ]\n}";
+  private static final String OTHER_SCHEMA = "{\"type\":\"string\"}";
+
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private RegistryServer server;
+
+  @BeforeEach
+  void start() {
+    server = RegistryServer.start(0, new InMemorySchemaStore());
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  @Test
+  void shouldAnswerRootWithEmptyObject() {
+    Answer root = call("GET", "/", null);
+
+    assertEquals(200, root.status);
+    assertEquals("{}", root.body.toString());
+    assertEquals("application/vnd.schemaregistry.v1+json", root.contentType);
+  }
+
+  @Test
+  void shouldRegisterAndReuseIdsAsConfluentDoes() {
+    Answer first = call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+    Answer again = call("POST", "/subjects/points-value/versions", schemaBody(SAME_SCHEMA_REFORMATTED));
+    Answer otherSubject = call("POST", "/subjects/shapes-value/versions", schemaBody(SCHEMA));
+    Answer otherSchema = call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
+
+    assertEquals("{\"id\":1}", first.body.toString());
+    assertEquals("{\"id\":1}", again.body.toString());
+    assertEquals("{\"id\":1}", otherSubject.body.toString());
+    assertEquals("{\"id\":2}", otherSchema.body.toString());
+    assertEquals("[1,2]", call("GET", "/subjects/points-value/versions", null).body.toString());
+    assertEquals("[1]", call("GET", "/subjects/shapes-value/versions", null).body.toString());
+    assertEquals("[\"points-value\",\"shapes-value\"]", call("GET", "/subjects", null).body.toString());
+  }
+
+  @Test
+  void shouldAcceptExplicitAvroTypeAndEmptyReferences() {
+    String body =
+        "{\"schema\":" + TextNode.valueOf(SCHEMA) + ",\"schemaType\":\"AVRO\",\"references\":[]}";
+
+    assertEquals("{\"id\":1}", call("POST", "/subjects/points-value/versions", body).body.toString());
+  }
+
+  @Test
+  void shouldLookUpSchemaUnderSubject() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+
+    Answer found = call("POST", "/subjects/points-value", schemaBody(SAME_SCHEMA_REFORMATTED));
+    Answer noSubject = call("POST", "/subjects/nope-value", schemaBody(SCHEMA));
+    Answer noSchema = call("POST", "/subjects/points-value", schemaBody(OTHER_SCHEMA));
+
+    assertEquals(
+        "{\"subject\":\"points-value\",\"version\":1,\"id\":1,\"schema\":"
+            + TextNode.valueOf(canonical(SCHEMA)) + "}",
+        found.body.toString());
+    assertError(noSubject, 404, 40401, "Subject 'nope-value' not found.");
+    assertError(noSchema, 404, 40403, "Schema not found");
+  }
+
+  @Test
+  void shouldServeSchemasById() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+
+    assertEquals(
+        "{\"schema\":" + TextNode.valueOf(canonical(SCHEMA)) + "}",
+        call("GET", "/schemas/ids/1", null).body.toString());
+    assertEquals(canonical(SCHEMA), call("GET", "/schemas/ids/1/schema", null).body.toString());
+    assertError(call("GET", "/schemas/ids/7", null), 404, 40403, "Schema 7 not found");
+    assertEquals("[\"AVRO\"]", call("GET", "/schemas/types", null).body.toString());
+  }
+
+  @Test
+  void shouldServeVersionsLatestAndErrors() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+    call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
+
+    assertEquals(
+        "{\"subject\":\"points-value\",\"version\":2,\"id\":2,\"schema\":\"\\\"string\\\"\"}",
+        call("GET", "/subjects/points-value/versions/latest", null).body.toString());
+    assertEquals(1, call("GET", "/subjects/points-value/versions/1", null).body.path("id").asInt());
+    assertError(call("GET", "/subjects/points-value/versions/3", null), 404, 40402, "Version 3 not found.");
+    assertError(call("GET", "/subjects/nope/versions/1", null), 404, 40401, "Subject 'nope' not found.");
+    assertError(call("GET", "/subjects/nope/versions", null), 404, 40401, "Subject 'nope' not found.");
+    Answer badVersion = call("GET", "/subjects/points-value/versions/first", null);
+    assertEquals(422, badVersion.status);
+    assertEquals(42202, badVersion.body.path("error_code").asInt());
+  }
+
+  @Test
+  void shouldRejectInvalidSchemas() {
+    Answer unparseable = call("POST", "/subjects/s/versions", schemaBody("{\"type\":\"recrod\"}"));
+    Answer empty = call("POST", "/subjects/s/versions", "{}");
+    Answer protobuf =
+        call("POST", "/subjects/s/versions", "{\"schema\":\"syntax\",\"schemaType\":\"PROTOBUF\"}");
+    Answer notJson = call("POST", "/subjects/s/versions", "schema please");
+
+    assertEquals(422, unparseable.status);
+    assertEquals(42201, unparseable.body.path("error_code").asInt());
+    assertTrue(unparseable.body.path("message").asText().startsWith("Invalid schema: "));
+    assertError(empty, 422, 42201, "Empty schema");
+    assertEquals(42201, protobuf.body.path("error_code").asInt());
+    assertEquals(400, notJson.status);
+  }
+
+  @Test
+  void shouldAnswerUnknownPathsAndMethodsLikeJersey() {
+    assertError(call("GET", "/nothing/here", null), 404, 404, "HTTP 404 Not Found");
+    assertError(call("GET", "/schemas/ids/abc", null), 404, 404, "HTTP 404 Not Found");
+    assertError(call("DELETE", "/subjects", null), 405, 405, "HTTP 405 Method Not Allowed");
+  }
+
+  @Test
+  void shouldAnswerStoreFailuresWith50001() {
+    try (RegistryServer failing = RegistryServer.start(0, new FailingStore())) {
+      Answer answer = call(failing, "POST", "/subjects/s/versions", schemaBody(SCHEMA));
+
+      assertError(answer, 500, 50001, "Error in the backend data store - disk on fire");
+    }
+  }
+
+  @Test
+  void shouldRefuseAPortInUse() {
+    IllegalArgumentException outOfRange =
+        assertThrows(IllegalArgumentException.class, () -> RegistryServer.start(70000, new InMemorySchemaStore()));
+    UncheckedIOException inUse =
+        assertThrows(UncheckedIOException.class, () -> RegistryServer.start(server.port(), new InMemorySchemaStore()));
+
+    assertTrue(outOfRange.getMessage().startsWith("Registry port 70000 is out of range"));
+    assertTrue(inUse.getMessage().startsWith("Cannot serve the schema registry on port " + server.port()),
+        inUse.getMessage());
+  }
+
+  private record Answer(int status, String contentType, JsonNode body) {}
+
+  private Answer call(String method, String path, String body) {
+    return call(server, method, path, body);
+  }
+
+  private Answer call(RegistryServer target, String method, String path, String body) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(target.url() + path))
+            .header("Content-Type", "application/vnd.schemaregistry.v1+json");
+    request.method(method, body == null
+        ? HttpRequest.BodyPublishers.noBody()
+        : HttpRequest.BodyPublishers.ofString(body));
+    try {
+      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      return new Answer(
+          response.statusCode(),
+          response.headers().firstValue("Content-Type").orElse(""),
+          JSON.readTree(response.body()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String schemaBody(String schema) {
+    return "{\"schema\":" + TextNode.valueOf(schema) + "}";
+  }
+
+  private static String canonical(String schema) {
+    return AvroSchemas.parse(schema).toString();
+  }
+
+  private static void assertError(Answer answer, int status, int errorCode, String message) {
+    assertEquals(status, answer.status);
+    assertEquals(
+        "{\"error_code\":" + errorCode + ",\"message\":" + TextNode.valueOf(message) + "}",
+        answer.body.toString());
+  }
+
+  /** A store whose storage is broken. */
+  private static final class FailingStore implements SchemaStore {
+    @Override
+    public RegisteredSchema register(String subject, Schema schema) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public Optional<RegisteredSchema> lookup(String subject, Schema schema) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public Optional<Schema> schemaById(int id) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public List<String> subjects() {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public List<Integer> versions(String subject) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public Optional<RegisteredSchema> version(String subject, int version) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public void close() {}
+  }
+}
