@@ -18,8 +18,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *
  * @param kafkaOverrides any non-streamtrain key of the properties file (security.protocol, sasl.*,
  *     ssl.*, ...), applied to every Kafka client and Streams app
- * @param registryOverrides {@code registry.*} keys of the properties file without the prefix
- *     (basic.auth.user.info, ssl.truststore.location, ...)
+ * @param registryOverrides registry client keys of the properties file, Confluent's names
+ *     (basic.auth.user.info, schema.registry.ssl.truststore.location, ...)
  */
 public record Settings(
     String bootstrap,

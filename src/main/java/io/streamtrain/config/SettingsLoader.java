@@ -5,6 +5,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -14,15 +15,17 @@ import java.util.TreeMap;
  * Builds {@link Settings} from defaults &lt; properties file &lt; environment &lt; command-line
  * flags. Every setting has one name, the long flag without dashes ({@code batch-size}); the file
  * spells it {@code streamtrain.batch-size}, the environment {@code STREAMTRAIN_BATCH_SIZE}. In the
- * file, {@code bootstrap.servers} and {@code schema.registry.url} are accepted too, {@code
- * registry.*} keys go to the registry client and every other key to every Kafka client (SASL/SSL
- * and so on).
+ * file, {@code bootstrap.servers} and {@code schema.registry.url} are accepted too, Confluent's
+ * registry client keys ({@code schema.registry.*}, {@code basic.auth.*}, {@code bearer.auth.*}) go
+ * to the registry client and every other key to every Kafka client (SASL/SSL and so on).
  */
 public final class SettingsLoader {
 
   private static final String FILE_PREFIX = "streamtrain.";
   private static final String ENV_PREFIX = "STREAMTRAIN_";
-  private static final String REGISTRY_PREFIX = "registry.";
+  // Confluent's names for registry client settings (basic auth, TLS of the registry connection).
+  private static final List<String> REGISTRY_PREFIXES =
+      List.of("schema.registry.", "basic.auth.", "bearer.auth.");
 
   private SettingsLoader() {}
 
@@ -81,8 +84,8 @@ public final class SettingsLoader {
         values.put("bootstrap", value);
       } else if (key.equals("schema.registry.url")) {
         values.put("registry", value);
-      } else if (key.startsWith(REGISTRY_PREFIX)) {
-        registry.put(key.substring(REGISTRY_PREFIX.length()), value);
+      } else if (REGISTRY_PREFIXES.stream().anyMatch(key::startsWith)) {
+        registry.put(key, value);
       } else {
         kafka.put(key, value);
       }

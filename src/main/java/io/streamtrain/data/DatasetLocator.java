@@ -8,16 +8,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Finds the Fashion-MNIST files, in this order: an explicit {@code --data DIR} (an error if it
- * does not hold them, no fallback), {@code $STREAMTRAIN_DATA} (likewise an error if set but
- * wrong: a configured location that silently loses to another would surprise), Debian/Ubuntu's
- * {@code dataset-fashion-mnist} package directory, then a cache directory ({@code
- * $XDG_CACHE_HOME/streamtrain/fashion-mnist} or {@code ~/.cache/streamtrain/fashion-mnist}) that
- * it downloads the official files into when a {@link Downloader} is given and the network allows.
- * When nothing works, one line says how to get the data.
+ * Finds the Fashion-MNIST files, in this order: an explicit {@code --data DIR} (an error if it does
+ * not hold them, no fallback), {@code $STREAMTRAIN_DATA} (likewise an error if set but wrong: a
+ * configured location that silently loses to another would surprise), Debian/Ubuntu's {@code
+ * dataset-fashion-mnist} package directory, then a cache directory ({@code
+ * $XDG_CACHE_HOME/streamtrain/fashion-mnist} or {@code ~/.cache/streamtrain/fashion-mnist}) that it
+ * downloads the official files into when a {@link Downloader} is given and the network allows. When
+ * nothing works, one line says how to get the data.
  *
- * <p>The environment, home directory, package directory and downloader are constructor
- * arguments so tests can replace them.
+ * <p>The environment, home directory, package directory and downloader are constructor arguments so
+ * tests can replace them.
  */
 public final class DatasetLocator {
   public static final String ENV_VAR = "STREAMTRAIN_DATA";
@@ -84,13 +84,13 @@ public final class DatasetLocator {
    */
   public Location locate(Optional<Path> explicitDir) {
     if (explicitDir.isPresent()) {
-      return new Location(require(explicitDir.get(), "--data " + explicitDir.get()),
-          Source.EXPLICIT);
+      return new Location(
+          require(explicitDir.get(), "--data " + explicitDir.get()), Source.EXPLICIT);
     }
     String fromEnv = env.get(ENV_VAR);
     if (fromEnv != null && !fromEnv.isBlank()) {
-      return new Location(require(Path.of(fromEnv), "$" + ENV_VAR + "=" + fromEnv),
-          Source.ENVIRONMENT);
+      return new Location(
+          require(Path.of(fromEnv), "$" + ENV_VAR + "=" + fromEnv), Source.ENVIRONMENT);
     }
     List<String> tried = new ArrayList<>();
     tried.add("--data (not given)");
@@ -110,14 +110,15 @@ public final class DatasetLocator {
     } else {
       try {
         Downloader.Result result = downloader.get().ensure(cache);
-        return new Location(cache, result.downloaded().isEmpty() ? Source.CACHE
-            : Source.DOWNLOADED);
+        return new Location(
+            cache, result.downloaded().isEmpty() ? Source.CACHE : Source.DOWNLOADED);
       } catch (DatasetException e) {
         tried.add(cache + " (" + withoutHint(e.getMessage()) + ")");
       }
     }
     throw new DatasetException(
-        "Fashion-MNIST not found; tried " + String.join(", ", tried)
+        "Fashion-MNIST not found; tried "
+            + String.join(", ", tried)
             + ". Get it with `sudo apt-get install dataset-fashion-mnist`, pass --data DIR"
             + " (a directory with the four IDX files), or allow network access to "
             + downloader.map(d -> d.baseUri().toString()).orElse("the official mirror"));
@@ -125,14 +126,18 @@ public final class DatasetLocator {
 
   private static Path require(Path dir, String what) {
     if (!Files.isDirectory(dir)) {
-      throw new DatasetException(what + ": no such directory; pass a directory holding"
-          + " Fashion-MNIST's four IDX files (train/t10k images and labels)");
+      throw new DatasetException(
+          what
+              + ": no such directory; pass a directory holding"
+              + " Fashion-MNIST's four IDX files (train/t10k images and labels)");
     }
     return FashionMnist.findFiles(dir)
         .orElseThrow(
             () ->
                 new DatasetException(
-                    what + " lacks " + String.join(", ", FashionMnist.missingFiles(dir))
+                    what
+                        + " lacks "
+                        + String.join(", ", FashionMnist.missingFiles(dir))
                         + "; pass a directory holding Fashion-MNIST's four IDX files"));
   }
 

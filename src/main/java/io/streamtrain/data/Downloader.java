@@ -36,9 +36,9 @@ public final class Downloader {
    * SHA-256 of the four official Fashion-MNIST .gz files (their published MD5s are
    * 8d4fb7e6c68d591d4c3dfef9ec88bf0d, 25c81989df183df01b3e8a0aad5dffbe,
    * bef4ecab320f06d8554ea6380940ec79, bb300cfdad3c16e7a12a480ee83cd310). Sources, which agree:
-   * tensorflow/datasets tensorflow_datasets/url_checksums/fashion_mnist.txt and
-   * Britefury/batchup batchup/datasets/fashion_mnist.py. Debian's dataset-fashion-mnist package
-   * recompresses the files, so its .gz files hash differently (same content once decompressed).
+   * tensorflow/datasets tensorflow_datasets/url_checksums/fashion_mnist.txt and Britefury/batchup
+   * batchup/datasets/fashion_mnist.py. Debian's dataset-fashion-mnist package recompresses the
+   * files, so its .gz files hash differently (same content once decompressed).
    */
   public static final Map<String, String> FASHION_MNIST_SHA256 =
       orderedMap(
@@ -116,7 +116,10 @@ public final class Downloader {
           present.add(target);
           continue;
         }
-        log.warn("{} has SHA-256 {}, expected {}; downloading it again", target, actual,
+        log.warn(
+            "{} has SHA-256 {}, expected {}; downloading it again",
+            target,
+            actual,
             file.getValue());
       }
       download(file.getKey(), file.getValue(), target);
@@ -142,7 +145,10 @@ public final class Downloader {
       try (InputStream body = response.body()) {
         if (response.statusCode() != 200) {
           throw new DatasetException(
-              "download of " + uri + " failed: HTTP " + response.statusCode()
+              "download of "
+                  + uri
+                  + " failed: HTTP "
+                  + response.statusCode()
                   + "; check the URL or use --data DIR with the files");
         }
         MessageDigest digest = newSha256();
@@ -154,17 +160,26 @@ public final class Downloader {
       }
       if (!actual.equals(expected)) {
         throw new DatasetException(
-            "checksum mismatch for " + uri + ": SHA-256 " + actual + ", expected " + expected
+            "checksum mismatch for "
+                + uri
+                + ": SHA-256 "
+                + actual
+                + ", expected "
+                + expected
                 + "; deleted the download, check the mirror or use --data DIR");
       }
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new DatasetException("download of " + uri + " interrupted", e);
     } catch (IOException e) {
-      throw new DatasetException("download of " + uri + " failed: " + describe(e)
-          + "; allow network access or use --data DIR with the files", e);
+      throw new DatasetException(
+          "download of "
+              + uri
+              + " failed: "
+              + describe(e)
+              + "; allow network access or use --data DIR with the files",
+          e);
     } finally {
       deleteQuietly(temp);
     }

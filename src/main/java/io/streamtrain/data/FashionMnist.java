@@ -104,16 +104,21 @@ public final class FashionMnist {
       throw new DatasetException(
           "Fashion-MNIST directory " + dir + " does not exist; pass --data DIR with its IDX files");
     }
-    Path filesDir = Files.isDirectory(dir.resolve(TORCHVISION_SUBDIR))
-        && resolve(dir, imagesBaseName(split)).isEmpty()
-        ? dir.resolve(TORCHVISION_SUBDIR)
-        : dir;
+    Path filesDir =
+        Files.isDirectory(dir.resolve(TORCHVISION_SUBDIR))
+                && resolve(dir, imagesBaseName(split)).isEmpty()
+            ? dir.resolve(TORCHVISION_SUBDIR)
+            : dir;
     Path images = require(filesDir, imagesBaseName(split));
     Path labels = require(filesDir, labelsBaseName(split));
     LabeledDataset dataset = IdxReader.read(images, labels, datasetName(split), CLASS_NAMES);
     if (dataset.rows() != IMAGE_SHAPE.height() || dataset.cols() != IMAGE_SHAPE.width()) {
       throw new DatasetException(
-          images + " holds " + dataset.rows() + "x" + dataset.cols()
+          images
+              + " holds "
+              + dataset.rows()
+              + "x"
+              + dataset.cols()
               + " images, Fashion-MNIST's are 28x28; point --data at Fashion-MNIST's files");
     }
     return dataset;
@@ -124,7 +129,11 @@ public final class FashionMnist {
         .orElseThrow(
             () ->
                 new DatasetException(
-                    dir + " lacks " + baseName + ".gz (or " + baseName
+                    dir
+                        + " lacks "
+                        + baseName
+                        + ".gz (or "
+                        + baseName
                         + "); it needs Fashion-MNIST's four IDX files"));
   }
 

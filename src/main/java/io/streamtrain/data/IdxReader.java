@@ -14,14 +14,15 @@ import java.util.zip.ZipException;
 
 /**
  * Reads IDX files (the MNIST/Fashion-MNIST format), gzip-compressed or raw; gzip is recognised by
- * its magic bytes 1f 8b, not by the file name. Checks the magic numbers (2049 unsigned-byte
- * labels, 2051 unsigned-byte images), the dimensions, that the file holds exactly the announced
- * count, and that images and labels agree. Every failure is a {@link DatasetException} with one
- * line naming the file.
+ * its magic bytes 1f 8b, not by the file name. Checks the magic numbers (2049 unsigned-byte labels,
+ * 2051 unsigned-byte images), the dimensions, that the file holds exactly the announced count, and
+ * that images and labels agree. Every failure is a {@link DatasetException} with one line naming
+ * the file.
  */
 public final class IdxReader {
   /** Magic number of a 1-dimensional unsigned-byte IDX file (labels). */
   public static final int LABELS_MAGIC = 0x00000801;
+
   /** Magic number of a 3-dimensional unsigned-byte IDX file (images). */
   public static final int IMAGES_MAGIC = 0x00000803;
 
@@ -34,21 +35,33 @@ public final class IdxReader {
   /** Reads an IDX images file (magic 2051): count x rows x cols unsigned bytes. */
   public static IdxImages readImages(Path file) {
     try (InputStream in = open(file)) {
-      byte[] header = readHeader(file, in, 16, "images");
-      int magic = readInt(header, 0);
+      int magic = readInt(readHeader(file, in, 0, 4, 16, "images"), 0);
       checkMagic(file, magic, IMAGES_MAGIC, "images");
-      int count = readInt(header, 4);
-      int rows = readInt(header, 8);
-      int cols = readInt(header, 12);
+      byte[] dims = readHeader(file, in, 4, 12, 16, "images");
+      int count = readInt(dims, 0);
+      int rows = readInt(dims, 4);
+      int cols = readInt(dims, 8);
       if (count < 0 || rows <= 0 || cols <= 0) {
         throw new DatasetException(
-            file + " has invalid dimensions " + count + " x " + rows + " x " + cols
+            file
+                + " has invalid dimensions "
+                + count
+                + " x "
+                + rows
+                + " x "
+                + cols
                 + "; the file is corrupt, fetch it again");
       }
       long payload = (long) count * rows * cols;
       if (payload > MAX_BYTES) {
         throw new DatasetException(
-            file + " announces " + count + " images of " + rows + "x" + cols
+            file
+                + " announces "
+                + count
+                + " images of "
+                + rows
+                + "x"
+                + cols
                 + ", more than one array can hold; the file is corrupt or not a dataset");
       }
       byte[] pixels = new byte[(int) payload];
@@ -62,12 +75,14 @@ public final class IdxReader {
   /** Reads an IDX labels file (magic 2049): count unsigned bytes. */
   public static byte[] readLabels(Path file) {
     try (InputStream in = open(file)) {
-      byte[] header = readHeader(file, in, 8, "labels");
-      checkMagic(file, readInt(header, 0), LABELS_MAGIC, "labels");
-      int count = readInt(header, 4);
+      int magic = readInt(readHeader(file, in, 0, 4, 8, "labels"), 0);
+      checkMagic(file, magic, LABELS_MAGIC, "labels");
+      int count = readInt(readHeader(file, in, 4, 4, 8, "labels"), 0);
       if (count < 0) {
         throw new DatasetException(
-            file + " announces a negative label count " + count
+            file
+                + " announces a negative label count "
+                + count
                 + "; the file is corrupt, fetch it again");
       }
       byte[] labels = new byte[count];
@@ -104,8 +119,14 @@ public final class IdxReader {
       int label = Byte.toUnsignedInt(labels[i]);
       if (label >= classNames.size()) {
         throw new DatasetException(
-            labelsFile + ": label " + label + " of image " + i + " outside 0.."
-                + (classNames.size() - 1) + "; the file does not belong to this dataset");
+            labelsFile
+                + ": label "
+                + label
+                + " of image "
+                + i
+                + " outside 0.."
+                + (classNames.size() - 1)
+                + "; the file does not belong to this dataset");
       }
     }
     return new LabeledDataset(
@@ -137,14 +158,26 @@ public final class IdxReader {
     }
   }
 
-  private static byte[] readHeader(Path file, InputStream in, int length, String kind)
+  /**
+   * Reads the {@code length} header bytes after the {@code alreadyRead} first ones; the magic
+   * number is read on its own first so a short file of the wrong kind is reported as such.
+   */
+  private static byte[] readHeader(
+      Path file, InputStream in, int alreadyRead, int length, int headerLength, String kind)
       throws IOException {
     byte[] header = new byte[length];
     int read = readUpTo(in, header, 0, length);
     if (read < length) {
+      int found = alreadyRead + read;
       throw new DatasetException(
-          file + " is truncated: expected an IDX " + kind + " header of " + length
-              + " bytes, found " + read + " bytes; fetch the file again");
+          file
+              + " is truncated: expected an IDX "
+              + kind
+              + " header of "
+              + headerLength
+              + " bytes, found "
+              + found
+              + " bytes; fetch the file again");
     }
     return header;
   }
@@ -158,8 +191,15 @@ public final class IdxReader {
             ? " (it is a labels file)"
             : magic == IMAGES_MAGIC ? " (it is an images file)" : "";
     throw new DatasetException(
-        file + " is not an IDX " + kind + " file: magic number " + magic
-            + hint + ", expected " + expected + "; check which file you passed");
+        file
+            + " is not an IDX "
+            + kind
+            + " file: magic number "
+            + magic
+            + hint
+            + ", expected "
+            + expected
+            + "; check which file you passed");
   }
 
   /** Reads exactly {@code target.length} bytes and then checks nothing follows. */
@@ -169,9 +209,14 @@ public final class IdxReader {
     int read = readUpTo(in, target, 0, target.length);
     if (read < target.length) {
       throw new DatasetException(
-          file + " is truncated: header announces " + announced + ", expected "
-              + (headerBytes + (long) target.length) + " bytes, found "
-              + (headerBytes + (long) read) + "; fetch the file again");
+          file
+              + " is truncated: header announces "
+              + announced
+              + ", expected "
+              + (headerBytes + (long) target.length)
+              + " bytes, found "
+              + (headerBytes + (long) read)
+              + "; fetch the file again");
     }
     long extra;
     try {
@@ -182,9 +227,16 @@ public final class IdxReader {
     }
     if (extra > 0) {
       throw new DatasetException(
-          file + " has " + extra + " bytes after the announced " + announced + ", expected "
-              + (headerBytes + (long) target.length) + " bytes, found "
-              + (headerBytes + target.length + extra) + "; the file is corrupt, fetch it again");
+          file
+              + " has "
+              + extra
+              + " bytes after the announced "
+              + announced
+              + ", expected "
+              + (headerBytes + (long) target.length)
+              + " bytes, found "
+              + (headerBytes + target.length + extra)
+              + "; the file is corrupt, fetch it again");
     }
   }
 

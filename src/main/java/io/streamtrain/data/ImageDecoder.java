@@ -12,20 +12,20 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.Optional;
-import javax.imageio.ImageReader;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
 import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
- * Reads PNG and JPEG bytes with javax.imageio: the format from the magic bytes, the header
- * (height, width, channels) without decoding pixels, and the pixels as uint8 HWC.
+ * Reads PNG and JPEG bytes with javax.imageio: the format from the magic bytes, the header (height,
+ * width, channels) without decoding pixels, and the pixels as uint8 HWC.
  *
  * <p>Channels follow the file: 1 for grayscale (with or without alpha), 3 for colour; alpha is
- * dropped and palette images become RGB, as PIL's {@code convert("RGB")} does. 16-bit samples
- * are reduced to their high 8 bits. Every failure is an {@link InvalidImageException} of kind
- * {@link Kind#UNDECODABLE_IMAGE}.
+ * dropped and palette images become RGB, as PIL's {@code convert("RGB")} does. 16-bit samples are
+ * reduced to their high 8 bits. Every failure is an {@link InvalidImageException} of kind {@link
+ * Kind#UNDECODABLE_IMAGE}.
  */
 public final class ImageDecoder {
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
@@ -121,8 +121,8 @@ public final class ImageDecoder {
         && model.getScanlineStride() == width
         && raster.getSampleModelTranslateX() == 0
         && raster.getSampleModelTranslateY() == 0) {
-      System.arraycopy(buffer.getData(), buffer.getOffset() + model.getOffset(0, 0), out, 0,
-          out.length);
+      System.arraycopy(
+          buffer.getData(), buffer.getOffset() + model.getOffset(0, 0), out, 0, out.length);
       return out;
     }
     int shift = Math.max(0, raster.getSampleModel().getSampleSize(0) - 8);

@@ -33,8 +33,10 @@ public final class ImageFolderReader {
   public ImageFolderReader(Path root) {
     this.root = root;
     if (!Files.isDirectory(root)) {
-      throw new DatasetException(root + ": no such directory; pass an ImageFolder root"
-          + " (one subfolder per class holding PNG/JPEG files)");
+      throw new DatasetException(
+          root
+              + ": no such directory; pass an ImageFolder root"
+              + " (one subfolder per class holding PNG/JPEG files)");
     }
     try (Stream<Path> children = Files.list(root)) {
       this.classNames =
@@ -47,8 +49,10 @@ public final class ImageFolderReader {
       throw new DatasetException("cannot list " + root + ": " + e, e);
     }
     if (classNames.isEmpty()) {
-      throw new DatasetException(root + " has no class subfolders; an ImageFolder root holds"
-          + " one subfolder per class with PNG/JPEG files in it");
+      throw new DatasetException(
+          root
+              + " has no class subfolders; an ImageFolder root holds"
+              + " one subfolder per class with PNG/JPEG files in it");
     }
   }
 
@@ -106,8 +110,8 @@ public final class ImageFolderReader {
 
   /**
    * Files directly under the root (all skipped later), then per class in label order: its
-   * directories sorted by path and each one's files sorted by name, as torchvision's
-   * {@code make_dataset} walks them.
+   * directories sorted by path and each one's files sorted by name, as torchvision's {@code
+   * make_dataset} walks them.
    */
   private List<Path> files() {
     List<Path> files = new ArrayList<>(sortedFiles(root));

@@ -8,8 +8,9 @@ import java.util.Arrays;
 
 /**
  * Image to model input, exactly as torchvision's {@code ToTensor}: uint8 HWC becomes float32 CHW
- * with each value {@code v / 255f} (PyTorch divides in float32, so the results are bit-identical),
- * and validation of image records against a model's input shape and class count.
+ * with each value {@code v / 255f}, and validation of image records against a model's input shape
+ * and class count. ToTensor runs on the CPU, where PyTorch's {@code div_true_kernel} divides
+ * float32 by the scalar (no reciprocal multiply), so the values are bit-identical.
  *
  * <p>An image whose shape is not the model's input is an error ({@link Kind#SHAPE_NOT_ACCEPTED}):
  * nothing is resized or converted between RGB and grayscale silently.
@@ -60,16 +61,22 @@ public final class ImageTensors {
   }
 
   /**
-   * ToTensor of a record into {@code dst[offset ..]} (height x width x channels floats). Checks
-   * the record is self-consistent (dimensions, RAW length, decodable PNG/JPEG of the declared
-   * shape), not that a model accepts it: see {@link #validate}.
+   * ToTensor of a record into {@code dst[offset ..]} (height x width x channels floats). Checks the
+   * record is self-consistent (dimensions, RAW length, decodable PNG/JPEG of the declared shape),
+   * not that a model accepts it: see {@link #validate}.
    */
   public static void toTensor(LabeledImage image, float[] dst, int offset) {
     ImageShape shape = declaredShape(image);
     if (image.getEncoding() == ImageEncoding.RAW) {
       ByteBuffer data = rawData(image, shape);
-      toTensor(data.array(), data.arrayOffset() + data.position(), shape.height(), shape.width(),
-          shape.channels(), dst, offset);
+      toTensor(
+          data.array(),
+          data.arrayOffset() + data.position(),
+          shape.height(),
+          shape.width(),
+          shape.channels(),
+          dst,
+          offset);
     } else {
       byte[] hwc = decodeChecked(image, shape);
       toTensor(hwc, 0, shape.height(), shape.width(), shape.channels(), dst, offset);
@@ -88,8 +95,8 @@ public final class ImageTensors {
   }
 
   /**
-   * Checks that a record can be used by a model with input {@code expected} and {@code
-   * numClasses} classes: valid dimensions, RAW length, shape accepted, label present (when {@code
+   * Checks that a record can be used by a model with input {@code expected} and {@code numClasses}
+   * classes: valid dimensions, RAW length, shape accepted, label present (when {@code
    * labelRequired}) and in range, PNG/JPEG decodable to the declared shape. PNG/JPEG are decoded;
    * use {@link #toValidatedTensor} to validate and convert with one decode.
    */
@@ -118,7 +125,8 @@ public final class ImageTensors {
     for (int i = offset; i < offset + length; i++) {
       if (!Float.isFinite(values[i])) {
         throw new InvalidImageException(
-            Kind.NON_FINITE_PIXELS, imageId,
+            Kind.NON_FINITE_PIXELS,
+            imageId,
             "pixel " + (i - offset) + " is " + values[i] + "; inputs must be finite");
       }
     }
@@ -132,7 +140,8 @@ public final class ImageTensors {
     }
     if (!shape.equals(expected)) {
       throw new InvalidImageException(
-          Kind.SHAPE_NOT_ACCEPTED, image.getId(),
+          Kind.SHAPE_NOT_ACCEPTED,
+          image.getId(),
           "image " + shape + " does not fit the model's input " + expected);
     }
     Integer label = image.getLabel();
@@ -143,7 +152,8 @@ public final class ImageTensors {
       }
     } else if (label < 0 || label >= numClasses) {
       throw new InvalidImageException(
-          Kind.LABEL_OUT_OF_RANGE, image.getId(),
+          Kind.LABEL_OUT_OF_RANGE,
+          image.getId(),
           "label " + label + " outside 0.." + (numClasses - 1));
     }
   }
@@ -154,8 +164,14 @@ public final class ImageTensors {
     int c = image.getChannels();
     if (h <= 0 || w <= 0 || (c != 1 && c != 3) || (long) h * w * c > Integer.MAX_VALUE) {
       throw new InvalidImageException(
-          Kind.INVALID_DIMENSIONS, image.getId(),
-          "invalid dimensions height " + h + " x width " + w + " x channels " + c
+          Kind.INVALID_DIMENSIONS,
+          image.getId(),
+          "invalid dimensions height "
+              + h
+              + " x width "
+              + w
+              + " x channels "
+              + c
               + "; height and width must be positive and channels 1 or 3");
     }
     if (image.getEncoding() == null || image.getData() == null) {
@@ -170,9 +186,16 @@ public final class ImageTensors {
     ByteBuffer data = image.getData();
     if (data.remaining() != shape.size()) {
       throw new InvalidImageException(
-          Kind.DATA_LENGTH_MISMATCH, image.getId(),
-          "data length " + data.remaining() + " != height " + shape.height() + " x width "
-              + shape.width() + " x channels " + shape.channels());
+          Kind.DATA_LENGTH_MISMATCH,
+          image.getId(),
+          "data length "
+              + data.remaining()
+              + " != height "
+              + shape.height()
+              + " x width "
+              + shape.width()
+              + " x channels "
+              + shape.channels());
     }
     if (!data.hasArray()) {
       byte[] copy = new byte[data.remaining()];
@@ -189,14 +212,21 @@ public final class ImageTensors {
     ImageDecoder.Decoded decoded = ImageDecoder.decode(bytes, image.getId());
     if (ImageDecoder.sniff(bytes).orElseThrow() != image.getEncoding()) {
       throw new InvalidImageException(
-          Kind.UNDECODABLE_IMAGE, image.getId(),
-          "data is " + ImageDecoder.sniff(bytes).orElseThrow() + " but the record says "
+          Kind.UNDECODABLE_IMAGE,
+          image.getId(),
+          "data is "
+              + ImageDecoder.sniff(bytes).orElseThrow()
+              + " but the record says "
               + image.getEncoding());
     }
     if (!decoded.shape().equals(declared)) {
       throw new InvalidImageException(
-          Kind.ENCODED_SHAPE_MISMATCH, image.getId(),
-          image.getEncoding() + " decodes to " + decoded.shape() + " but the record says "
+          Kind.ENCODED_SHAPE_MISMATCH,
+          image.getId(),
+          image.getEncoding()
+              + " decodes to "
+              + decoded.shape()
+              + " but the record says "
               + declared);
     }
     return decoded.hwc();

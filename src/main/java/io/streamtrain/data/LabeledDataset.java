@@ -8,8 +8,8 @@ import java.util.List;
  * images of rows x cols uint8 back to back (row-major), {@code labels} one uint8 label per image.
  *
  * <p>{@code name} prefixes image ids (e.g. {@code fashion-mnist-train}) and {@code sourceFile}
- * names the images file records point back to (e.g. {@code train-images-idx3-ubyte.gz}). The
- * arrays are shared, not copied: treat them as read-only.
+ * names the images file records point back to (e.g. {@code train-images-idx3-ubyte.gz}). The arrays
+ * are shared, not copied: treat them as read-only.
  */
 public record LabeledDataset(
     String name,

@@ -55,7 +55,8 @@ public final class Brokers {
       throw new BrokerUnreachableException(failure, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new BrokerUnreachableException("Interrupted while waiting for Kafka at " + bootstrap, e);
+      throw new BrokerUnreachableException(
+          "Interrupted while waiting for Kafka at " + bootstrap, e);
     } finally {
       admin.close(Duration.ofSeconds(1));
     }

@@ -18,17 +18,17 @@ import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
+import kafka.server.Server;
+import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import kafka.server.Server;
-import kafka.tools.StorageTool;
 
 /**
- * A real Apache Kafka broker in KRaft combined mode (broker and controller in one node), running
- * in this JVM: no ZooKeeper, no Docker. Owns the server, its two ports and its data directory.
+ * A real Apache Kafka broker in KRaft combined mode (broker and controller in one node), running in
+ * this JVM: no ZooKeeper, no Docker. Owns the server, its two ports and its data directory.
  *
  * <p>The quorum is static ({@code controller.quorum.voters}), so nothing about the controller's
  * address is written to disk and a formatted data directory can be reused with other ports.
@@ -59,8 +59,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * Starts a broker on {@code port} (0 = a free port) storing its data in {@code dataDir} (null =
-   * a fresh temporary directory deleted on close; an existing formatted directory is reused, so
+   * Starts a broker on {@code port} (0 = a free port) storing its data in {@code dataDir} (null = a
+   * fresh temporary directory deleted on close; an existing formatted directory is reused, so
    * topics and records survive). Returns once the broker answers an Admin describeCluster.
    */
   public static EmbeddedKafka start(int port, Path dataDir) {
@@ -203,7 +203,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("process.roles", "broker,controller");
     p.put("node.id", String.valueOf(NODE_ID));
     p.put("controller.quorum.voters", NODE_ID + "@localhost:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
+    p.put(
+        "listeners", "PLAINTEXT://localhost:" + port + ",CONTROLLER://localhost:" + controllerPort);
     // Advertised as localhost so that kcat and other processes on this host reach it.
     p.put("advertised.listeners", "PLAINTEXT://localhost:" + port);
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");

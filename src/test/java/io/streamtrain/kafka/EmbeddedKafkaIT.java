@@ -69,7 +69,8 @@ class EmbeddedKafkaIT {
     long t0 = System.nanoTime();
     kafka.restart();
     System.out.printf(
-        "EmbeddedKafka.restart took %d ms%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        "EmbeddedKafka.restart took %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
 
     assertEquals(port, kafka.port());
     produce(kafka, topic, "k2", "after restart");
@@ -138,7 +139,10 @@ class EmbeddedKafkaIT {
 
   static void createTopic(EmbeddedKafka broker, String topic) throws Exception {
     try (Admin admin = Admin.create(broker.clientProperties())) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      admin
+          .createTopics(List.of(new NewTopic(topic, 1, (short) 1)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
     }
   }
 

@@ -1,0 +1,57 @@
+package io.streamtrain.cli;
+
+import io.streamtrain.config.Settings;
+import io.streamtrain.config.SettingsLoader;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options every command takes; resolved with the properties file and environment. */
+final class CommonOptions {
+  @Option(
+      names = "--bootstrap",
+      paramLabel = "HOST:PORT",
+      description = "Kafka bootstrap servers (default localhost:9092; env STREAMTRAIN_BOOTSTRAP).")
+  String bootstrap;
+
+  @Option(
+      names = "--registry",
+      paramLabel = "URL",
+      description =
+          "Schema Registry URL: http(s)://... (default http://localhost:8081, the endpoint `broker`"
+              + " serves) or mock://scope inside one process.")
+  String registry;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Properties file: streamtrain.<option>=value for any option, Kafka client properties"
+              + " (security.protocol, sasl.*, ssl.*) and registry.* client properties.")
+  Path config;
+
+  @Option(names = "--topic-prefix", paramLabel = "P", description = "Prefix of every topic name.")
+  String topicPrefix;
+
+  @Option(names = "--model-name", paramLabel = "NAME", description = "Model name (default fashion-mlp).")
+  String modelName;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")
+  Path stateDir;
+
+  /** Flags given here plus those of {@code extra}, resolved over file and environment. */
+  Settings settings(Map<String, String> extra) {
+    Map<String, String> flags = new HashMap<>(extra);
+    flags.put("bootstrap", bootstrap);
+    flags.put("registry", registry);
+    flags.put("topic-prefix", topicPrefix);
+    flags.put("model-name", modelName);
+    flags.put("state-dir", stateDir == null ? null : stateDir.toString());
+    return SettingsLoader.load(config, System.getenv(), flags);
+  }
+
+  Settings settings() {
+    return settings(Map.of());
+  }
+}

@@ -1,0 +1,135 @@
+package io.streamtrain.cli;
+
+import io.streamtrain.config.Settings;
+import io.streamtrain.data.FashionMnist;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.LabeledImages;
+import io.streamtrain.kafka.Brokers;
+import io.streamtrain.model.Devices;
+import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDicts;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.topology.Pipeline;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "predict",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the prediction application (images.infer -> predictions), hot-swapping to each newer"
+          + " snapshot, or predict one image offline with --image."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  streamtrain predict                                  # serve until Ctrl-C",
+      "  streamtrain predict --max-batch 128 --max-wait-ms 2",
+      "  streamtrain predict --image boot.png --snapshot model.params",
+      "  streamtrain predict --image boot.png                 # newest snapshot from Kafka"
+    })
+final class PredictCommand implements Callable<Integer> {
+  @Mixin CommonOptions common;
+
+  @Option(names = "--image", paramLabel = "FILE", description = "Predict this PNG/JPEG and exit.")
+  Path image;
+
+  @Option(names = "--snapshot", paramLabel = "FILE", description = "With --image: a saved state dict (demo --save) instead of the topic.")
+  Path snapshot;
+
+  @Option(names = "--device", description = "auto, cpu or gpu.")
+  String device;
+
+  @Option(names = "--max-batch", description = "Most requests in one forward pass (default 64).")
+  int maxBatch = 64;
+
+  @Option(names = "--max-wait-ms", description = "Longest a request waits for a batch to fill while more arrive (default 5).")
+  int maxWaitMs = 5;
+
+  @Option(
+      names = "--guarantee",
+      description = "at_least_once (default: predictions visible at once) or exactly_once (visible at commit).")
+  String guarantee = "at_least_once";
+
+  @Option(names = "--json", description = "With --image: print the prediction as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (maxBatch < 1 || maxWaitMs < 0) {
+      throw new IllegalArgumentException("--max-batch must be >= 1 and --max-wait-ms >= 0");
+    }
+    boolean exactlyOnce =
+        switch (guarantee) {
+          case "at_least_once" -> false;
+          case "exactly_once" -> true;
+          default -> throw new IllegalArgumentException(
+              "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
+        };
+    Settings settings = common.settings(java.util.Collections.singletonMap("device", device));
+    if (image != null) {
+      return predictOne(settings);
+    }
+    Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
+    Pipeline pipeline = new Pipeline(settings);
+    PredictionRun run =
+        new PredictionRun(pipeline, maxBatch, Duration.ofMillis(maxWaitMs), exactlyOnce, "");
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      run.close();
+      stopped.countDown();
+    }));
+    System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
+    run.start(Duration.ofDays(365));
+    System.err.printf("Serving %s version %d: %s -> %s%n", settings.modelName(), run.modelVersion(),
+        pipeline.names().imagesInfer(), pipeline.names().predictions());
+    while (stopped.getCount() > 0) {
+      run.throwIfFailed();
+      stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    return 0;
+  }
+
+  private int predictOne(Settings settings) {
+    LabeledImage request = LabeledImages.fromFile(image);
+    ModelSnapshot model;
+    if (snapshot != null) {
+      model = StateDicts.load(snapshot);
+    } else {
+      Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
+      model =
+          new Pipeline(settings)
+              .latestSnapshot()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "No snapshot of " + settings.modelName() + " on the snapshots topic: train first or pass --snapshot FILE"));
+    }
+    try (InferenceModel inference =
+        StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
+      float[] x = ImageTensors.toTensor(request);
+      float[] p = inference.probabilities(x, 1)[0];
+      int best = 0;
+      for (int i = 1; i < p.length; i++) {
+        if (p[i] > p[best]) {
+          best = i;
+        }
+      }
+      String name = best < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(best) : String.valueOf(best);
+      if (json) {
+        System.out.printf(Locale.ROOT, "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
+            best, name, p[best], model.getVersion());
+      } else {
+        System.out.printf(Locale.ROOT, "Predicted: \"%s\" (p=%.3f, model version %d)%n", name, p[best], model.getVersion());
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,67 @@
+package io.streamtrain.kafka;
+
+import java.util.List;
+import java.util.Objects;
+
+/** The names of streamtrain's topics (DESIGN.md's table), all sharing one optional prefix. */
+public record TopicNames(
+    String imagesTrain,
+    String imagesTest,
+    String trainFeed,
+    String imagesInfer,
+    String predictions,
+    String modelSnapshots,
+    String trainingMetrics,
+    String imagesDlq) {
+
+  public static final TopicNames DEFAULT = withPrefix("");
+
+  public TopicNames {
+    for (String name :
+        new String[] {
+          imagesTrain,
+          imagesTest,
+          trainFeed,
+          imagesInfer,
+          predictions,
+          modelSnapshots,
+          trainingMetrics,
+          imagesDlq
+        }) {
+      Objects.requireNonNull(name, "topic names must not be null");
+    }
+  }
+
+  /** {@code withPrefix("exp1.")} gives "exp1.images.train", ...; {@code ""} the default names. */
+  public static TopicNames withPrefix(String prefix) {
+    String p = prefix == null ? "" : prefix;
+    if (!p.matches("[a-zA-Z0-9._-]*") || p.length() > 200) {
+      throw new IllegalArgumentException(
+          "Invalid topic prefix '"
+              + p
+              + "': use at most 200 letters, digits, '.', '_' or '-' (e.g. exp1.)");
+    }
+    return new TopicNames(
+        p + "images.train",
+        p + "images.test",
+        p + "train.feed",
+        p + "images.infer",
+        p + "predictions",
+        p + "model.snapshots",
+        p + "training.metrics",
+        p + "images.dlq");
+  }
+
+  /** All names, in the order of DESIGN.md's table. */
+  public List<String> all() {
+    return List.of(
+        imagesTrain,
+        imagesTest,
+        trainFeed,
+        imagesInfer,
+        predictions,
+        modelSnapshots,
+        trainingMetrics,
+        imagesDlq);
+  }
+}

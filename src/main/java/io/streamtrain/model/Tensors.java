@@ -1,0 +1,73 @@
+package io.streamtrain.model;
+
+import io.streamtrain.schema.NamedTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Conversions between Java arrays and state-dict entries (little-endian, row-major). */
+final class Tensors {
+  static final String FLOAT32 = "float32";
+  static final String INT64 = "int64";
+
+  private Tensors() {}
+
+  static NamedTensor float32(String name, long[] shape, float[] values) {
+    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(values);
+    return new NamedTensor(name, shapeList(shape), FLOAT32, bytes);
+  }
+
+  static NamedTensor int64Scalar(String name, long value) {
+    ByteBuffer bytes = ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    bytes.putLong(0, value);
+    return new NamedTensor(name, List.of(), INT64, bytes);
+  }
+
+  static float[] floats(NamedTensor tensor) {
+    if (!FLOAT32.equals(tensor.getDtype())) {
+      throw new IllegalArgumentException(
+          "tensor " + tensor.getName() + " has dtype " + tensor.getDtype() + ", expected float32");
+    }
+    ByteBuffer data = tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    long expected = elements(shape(tensor)) * Float.BYTES;
+    if (data.remaining() != expected) {
+      throw new IllegalArgumentException(
+          "tensor " + tensor.getName() + " has " + data.remaining() + " bytes, its shape needs "
+              + expected);
+    }
+    float[] values = new float[data.remaining() / Float.BYTES];
+    data.asFloatBuffer().get(values);
+    return values;
+  }
+
+  static long int64Value(NamedTensor tensor) {
+    ByteBuffer data = tensor.getData().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    if (!INT64.equals(tensor.getDtype()) || data.remaining() != Long.BYTES) {
+      throw new IllegalArgumentException(
+          "tensor " + tensor.getName() + " should be an int64 scalar, got " + tensor.getDtype());
+    }
+    return data.getLong(data.position());
+  }
+
+  static long[] shape(NamedTensor tensor) {
+    return tensor.getShape().stream().mapToLong(Long::longValue).toArray();
+  }
+
+  static List<Long> shapeList(long[] shape) {
+    List<Long> list = new ArrayList<>(shape.length);
+    for (long dim : shape) {
+      list.add(dim);
+    }
+    return list;
+  }
+
+  static long elements(long[] shape) {
+    long count = 1;
+    for (long dim : shape) {
+      count *= dim;
+    }
+    return count;
+  }
+}

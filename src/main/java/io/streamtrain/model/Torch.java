@@ -1,0 +1,51 @@
+package io.streamtrain.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The one place that touches the PyTorch engine directly: offline native loading and the two
+ * per-thread autograd switches that DJL's engine-neutral API does not expose.
+ */
+final class Torch {
+  static final String ENGINE = "PyTorch";
+  private static final String OFFLINE = "ai.djl.offline";
+
+  private Torch() {}
+
+  /**
+   * Returns the PyTorch engine, loading it from the classpath natives. Sets ai.djl.offline=true
+   * first (unless the user set it) so DJL never tries to download natives.
+   */
+  static Engine engine() {
+    if (System.getProperty(OFFLINE) == null) {
+      System.setProperty(OFFLINE, "true");
+    }
+    try {
+      return Engine.getEngine(ENGINE);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot load the DJL PyTorch engine offline ("
+              + e.getMessage()
+              + "); check that pytorch-native-cpu/cu124 and pytorch-jni are on the classpath",
+          e);
+    }
+  }
+
+  /**
+   * Turns autograd recording off on the calling thread. PyTorch's grad mode is thread-local and
+   * on by default, so Kafka Streams threads start with it on: in-place parameter updates would be
+   * refused and inference would record graphs. DJL's GradientCollector only restores "off" if it
+   * found it off, so we set it before every step and every inference call.
+   */
+  static void noGradOnThisThread() {
+    JniUtils.setGradMode(false);
+  }
+
+  /** Zeroes the gradient buffer of a parameter in place; unlike g - g this also clears NaN/Inf. */
+  static void zeroGradient(NDArray parameter) {
+    JniUtils.zeroGrad((PtNDArray) parameter);
+  }
+}

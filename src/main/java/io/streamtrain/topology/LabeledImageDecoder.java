@@ -1,0 +1,67 @@
+package io.streamtrain.topology;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.InvalidImageException;
+import io.streamtrain.schema.LabeledImage;
+import java.util.Locale;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Decodes Confluent-framed {@link LabeledImage} bytes of a training topic and checks that the model
+ * can learn from them: the input shape it takes, a label in 0..classes-1.
+ */
+public final class LabeledImageDecoder implements ExampleDecoder {
+  private final Deserializer<LabeledImage> deserializer;
+  private final String topic;
+  private final ImageShape shape;
+  private final int classes;
+
+  public LabeledImageDecoder(
+      Deserializer<LabeledImage> deserializer, String topic, ImageShape shape, int classes) {
+    this.deserializer = deserializer;
+    this.topic = topic;
+    this.shape = shape;
+    this.classes = classes;
+  }
+
+  @Override
+  public ImageShape inputShape() {
+    return shape;
+  }
+
+  @Override
+  public Example decode(byte[] value) throws InvalidRecordException {
+    LabeledImage image = deserialize(value);
+    try {
+      ImageTensors.validate(image, shape, classes, true);
+      byte[] pixels = ImageTensors.pixels(image);
+      byte[] example = new byte[1 + pixels.length];
+      example[0] = (byte) (int) image.getLabel();
+      System.arraycopy(pixels, 0, example, 1, pixels.length);
+      return new Example(example, image.getEpoch());
+    } catch (InvalidImageException e) {
+      throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
+    }
+  }
+
+  /** Decodes the Avro record, telling apart the ways bytes can fail to be one. */
+  LabeledImage deserialize(byte[] value) throws InvalidRecordException {
+    if (value == null || value.length == 0) {
+      throw new InvalidRecordException(
+          "empty-value", "empty value (tombstone) on " + topic + ": a training record needs an image");
+    }
+    try {
+      return deserializer.deserialize(topic, value);
+    } catch (SerializationException e) {
+      throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new InvalidRecordException("undecodable-record", "cannot decode record: " + e, e);
+    }
+  }
+
+  static String kindName(InvalidImageException.Kind kind) {
+    return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

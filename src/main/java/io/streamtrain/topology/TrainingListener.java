@@ -1,0 +1,22 @@
+package io.streamtrain.topology;
+
+import io.streamtrain.model.Evaluation;
+import io.streamtrain.schema.ModelSnapshot;
+
+/** What a trainer reports to its own process (progress lines, the demo's wait for an epoch). */
+public interface TrainingListener {
+
+  /** Every 100 batches of an epoch, like the quickstart's {@code loss: ... [current/size]}. */
+  default void onBatchProgress(int epoch, long examplesInEpoch, double loss) {}
+
+  /** After a snapshot went to the sink. */
+  default void onSnapshot(ModelSnapshot snapshot, long encodeNanos) {}
+
+  /** At an epoch's end, with its test evaluation or null when there is no test set. */
+  default void onEpochEnd(int epoch, Evaluation evaluation, ModelSnapshot snapshot) {}
+
+  /** After the trainer restored a snapshot (or started fresh when {@code snapshot} is null). */
+  default void onStart(ModelSnapshot snapshot) {}
+
+  TrainingListener NONE = new TrainingListener() {};
+}
