@@ -13,16 +13,17 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads Confluent-framed Avro into generated records: fetches the writer schema by the id in the
  * frame (once per id), and resolves it to the generated class's schema with Avro schema resolution,
  * so records written with older or newer compatible schemas read fine. Null bytes read as null
- * (tombstones). Bad records fail with a {@link SerializationException} whose one-line message says
- * what is wrong; an unreachable registry fails with a {@link SchemaRegistryException} instead,
- * since no record is at fault. Thread-safe.
+ * (tombstones). Bad records fail with a {@link RecordDecodingException} (a {@link
+ * org.apache.kafka.common.errors.SerializationException} carrying a {@link
+ * RecordDecodingException.Reason}) whose one-line message says what is wrong; an unreachable
+ * registry fails with a {@link SchemaRegistryException} instead, since no record is at fault.
+ * Thread-safe.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private SchemaRegistryClient client;
@@ -95,7 +96,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     try {
       value = reader.read(null, decoder);
     } catch (EOFException e) {
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.TRUNCATED_BODY,
           "Truncated Avro body: "
               + (bytes.length - WireFormat.HEADER_SIZE)
               + " bytes are too few for schema id "
@@ -106,7 +108,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
           e);
     } catch (IOException | RuntimeException e) {
       // Avro reports corrupt bytes as AvroRuntimeException, negative lengths, bad indexes.
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.CORRUPT_BODY,
           "Corrupt Avro body for schema id "
               + id
               + " ("
@@ -119,7 +122,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     }
     try {
       if (!decoder.isEnd()) {
-        throw new SerializationException(
+        throw new RecordDecodingException(
+            RecordDecodingException.Reason.TRAILING_BYTES,
             "Avro body for schema id "
                 + id
                 + " ("
@@ -127,8 +131,10 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
                 + ") has trailing bytes: the record was not written with the schema its id names");
       }
     } catch (IOException e) {
-      throw new SerializationException(
-          "Cannot check the end of the Avro body: " + e.getMessage(), e);
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.TRAILING_BYTES,
+          "Cannot check the end of the Avro body: " + e.getMessage(),
+          e);
     }
     return value;
   }
@@ -146,7 +152,10 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     } catch (SchemaRegistryException e) {
       if (e.errorCode() == SchemaRegistryException.SCHEMA_NOT_FOUND
           || (e.isNotFound() && !e.isRetriable())) {
-        throw new SerializationException("Schema id " + id + " is not in the registry", e);
+        throw new RecordDecodingException(
+            RecordDecodingException.Reason.UNKNOWN_SCHEMA_ID,
+            "Schema id " + id + " is not in the registry",
+            e);
       }
       throw e;
     }
@@ -155,7 +164,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     Schema reader = data.getSchema(readClass);
     if (!SchemaCompatibility.schemaNameEquals(reader, writer)
         || reader.getType() != writer.getType()) {
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.WRONG_RECORD_TYPE,
           "Schema id "
               + id
               + " is "
@@ -168,7 +178,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
       SchemaCompatibility.Incompatibility first =
           compatibility.getResult().getIncompatibilities().get(0);
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.INCOMPATIBLE_SCHEMA,
           "Schema id "
               + id
               + " ("
@@ -193,7 +204,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     Class<?> generated =
         writer.getType() == Schema.Type.RECORD ? SpecificData.get().getClass(writer) : null;
     if (generated == null || !SpecificRecord.class.isAssignableFrom(generated)) {
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.NO_GENERATED_CLASS,
           "Schema id "
               + id
               + " is "

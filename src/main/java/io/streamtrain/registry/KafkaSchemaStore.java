@@ -63,6 +63,7 @@ public final class KafkaSchemaStore implements SchemaStore {
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final SchemaIndex index = new SchemaIndex();
+  private boolean closed;
 
   /**
    * A store in {@code _schemas} (replication factor 1) of the cluster {@code clientProperties}
@@ -179,6 +180,10 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       producer.close(Duration.ofSeconds(5));
     } finally {

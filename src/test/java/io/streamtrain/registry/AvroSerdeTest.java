@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.registry.RecordDecodingException.Reason;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
@@ -183,6 +184,31 @@ class AvroSerdeTest {
             () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, json));
     assertEquals(
         "Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
+  }
+
+  @Test
+  void shouldClassifyEveryDecodingFailure() {
+    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
+    byte[] image = serde.serializer().serialize(topic, TestRecords.image(3));
+    byte[] prediction =
+        serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
+    byte[] corrupt = image.clone();
+    corrupt[5] = 0x01; // the id string's length becomes -1
+
+    assertEquals(Reason.RECORD_TOO_SHORT, reasonFor(serde, new byte[] {0, 0}));
+    assertEquals(Reason.UNKNOWN_MAGIC_BYTE, reasonFor(serde, new byte[] {1, 0, 0, 0, 1}));
+    assertEquals(Reason.UNKNOWN_SCHEMA_ID, reasonFor(serde, WireFormat.frame(99, new byte[1])));
+    assertEquals(Reason.WRONG_RECORD_TYPE, reasonFor(serde, prediction));
+    assertEquals(Reason.TRUNCATED_BODY, reasonFor(serde, Arrays.copyOf(image, 40)));
+    assertEquals(Reason.CORRUPT_BODY, reasonFor(serde, corrupt));
+    assertEquals(Reason.TRAILING_BYTES, reasonFor(serde, Arrays.copyOf(image, image.length + 1)));
+    assertEquals("unknown-schema-id", Reason.UNKNOWN_SCHEMA_ID.kind());
+  }
+
+  private Reason reasonFor(AvroSerde<LabeledImage> serde, byte[] bytes) {
+    return assertThrows(
+            RecordDecodingException.class, () -> serde.deserializer().deserialize(topic, bytes))
+        .reason();
   }
 
   @Test
