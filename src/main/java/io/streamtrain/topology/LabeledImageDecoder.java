@@ -3,6 +3,7 @@ package io.streamtrain.topology;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.InvalidImageException;
+import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.LabeledImage;
 import java.util.Locale;
 import org.apache.kafka.common.errors.SerializationException;
@@ -55,7 +56,10 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     try {
       return deserializer.deserialize(topic, value);
     } catch (SerializationException e) {
-      throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
+      throw new InvalidRecordException(DeserializationErrors.kind(e), e.getMessage(), e);
+    } catch (SchemaRegistryException e) {
+      // The registry being unreachable or refusing us is no fault of the record: fail loudly.
+      throw e;
     } catch (RuntimeException e) {
       throw new InvalidRecordException("undecodable-record", "cannot decode record: " + e, e);
     }
