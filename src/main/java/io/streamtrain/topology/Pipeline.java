@@ -14,6 +14,7 @@ import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
@@ -103,10 +104,13 @@ public final class Pipeline {
   /** The training application's topology, resuming from the newest snapshot unless told not to. */
   public Topology trainingTopology(
       boolean fromScratch, TrainingListener listener, StopSignal stop) {
+    // Loaded once, at the first epoch end, and kept: images.test is the fixed held-out set.
+    Supplier<TestSet> testSet =
+        settings.training().evaluateEachEpoch() ? memoize(() -> TestSets.load(this)) : () -> TestSet.EMPTY;
     TrainerDependencies deps =
         new TrainerDependencies(
             () -> fromScratch ? Optional.empty() : latestSnapshot(),
-            () -> TestSets.load(this),
+            testSet,
             listener,
             stop);
     return TrainingTopology.build(
@@ -115,6 +119,20 @@ public final class Pipeline {
         new TrainingTopology.Topics(names.trainFeed(), snapshots(), metrics(), names.imagesDlq()),
         decoder(names.trainFeed()),
         deps);
+  }
+
+  private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = supplier.get();
+        }
+        return value;
+      }
+    };
   }
 
   public Topology predictionTopology(ModelHolder models, int maxBatch, Duration maxWait) {
