@@ -83,18 +83,22 @@ public final class SnapshotFollower implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       var end = consumer.endOffsets(partitions);
+      byte[] newest = null;
       while (!Thread.currentThread().isInterrupted()) {
-        byte[] newest = null;
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null) {
             newest = r.value();
           }
         }
-        if (newest != null) {
+        // Until caught up, only remember the newest: serving starts with the newest snapshot.
+        boolean caught =
+            caughtUp.getCount() == 0
+                || partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+        if (caught && newest != null) {
           load(newest);
+          newest = null;
         }
-        if (caughtUp.getCount() > 0
-            && partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+        if (caught) {
           caughtUp.countDown();
         }
       }
