@@ -22,9 +22,15 @@ final class TestPipelines {
   private TestPipelines() {}
 
   static Pipeline create(EmbeddedKafka broker, Path stateDir, Map<String, String> training) {
+    return create(broker.bootstrap(), "mock://it-" + UUID.randomUUID(), stateDir, training);
+  }
+
+  /** On any cluster and registry, e.g. Testcontainers' Kafka and Confluent Schema Registry. */
+  static Pipeline create(
+      String bootstrap, String registryUrl, Path stateDir, Map<String, String> training) {
     Map<String, String> flags = new HashMap<>(training);
-    flags.put("bootstrap", broker.bootstrap());
-    flags.put("registry", "mock://it-" + UUID.randomUUID());
+    flags.put("bootstrap", bootstrap);
+    flags.put("registry", registryUrl);
     flags.put("topic-prefix", "t" + UUID.randomUUID().toString().substring(0, 8) + ".");
     flags.put("state-dir", stateDir.toString());
     Settings settings = SettingsLoader.load(null, Map.of(), flags);

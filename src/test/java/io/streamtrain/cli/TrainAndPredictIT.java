@@ -49,13 +49,20 @@ class TrainAndPredictIT {
     broker.close();
   }
 
+  /** Training settings of the scenario: small windows, frequent snapshots. */
+  static final Map<String, String> TRAINING =
+      Map.of("preset", "good", "shuffle-window", "512", "snapshot-every", "10", "metrics-every", "8");
+
   @Test
   void shouldTrainSnapshotAndServeTheSnapshotToAFreshPredictor() throws Exception {
-    Pipeline pipeline =
-        TestPipelines.create(
-            broker,
-            stateDir,
-            Map.of("preset", "good", "shuffle-window", "512", "snapshot-every", "10", "metrics-every", "8"));
+    run(TestPipelines.create(broker, stateDir, TRAINING));
+  }
+
+  /**
+   * Produce 2,048 images, replay 2 epochs, train, check the snapshot and metrics, then serve the
+   * snapshot to a fresh predictor. Shared with the Testcontainers variant.
+   */
+  static void run(Pipeline pipeline) throws Exception {
     var settings = pipeline.settings();
     publish(pipeline, pipeline.names().imagesTrain(), TestPipelines.images("train", 2048, 1));
     publish(pipeline, pipeline.names().imagesTest(), TestPipelines.images("test", 256, 2));
