@@ -165,9 +165,9 @@ public final class LearningCurveChart {
       g.setFont(SMALL);
       g.setColor(MUTED);
       String[] lines = {
-        "Prequential: each mini-batch is scored before the model trains on it.",
-        "Test: the held-out test set after each epoch (the quickstart's test()).",
-        "Quickstart: PyTorch's Fashion-MNIST tutorial, SGD lr=1e-3, batch 64."
+        "Prequential: each batch is scored before training on it.",
+        "Test: the held-out set after each epoch, as in test().",
+        "Quickstart: PyTorch's tutorial, SGD lr=1e-3, batch 64."
       };
       for (String line : lines) {
         g.drawString(line, x, y);
@@ -209,13 +209,9 @@ public final class LearningCurveChart {
                 100 * last.accuracy(),
                 ref));
       }
-      OptionalDouble rate =
-          c.prequential().stream()
-              .mapToDouble(StepPoint::imagesPerSecond)
-              .filter(Double::isFinite)
-              .average();
-      if (rate.isPresent()) {
-        parts.add(String.format(Locale.ROOT, "%,.0f images/s", rate.getAsDouble()));
+      double rate = c.trainingImagesPerSecond();
+      if (Double.isFinite(rate)) {
+        parts.add(String.format(Locale.ROOT, "%,.0f images/s", rate));
       }
       if (c.elapsedSeconds() > 0) {
         parts.add(duration(c.elapsedSeconds()));

@@ -195,6 +195,23 @@ public record LearningCurves(
     return prequential.stream().max(Comparator.comparingLong(StepPoint::step));
   }
 
+  /**
+   * Training throughput: examples of the prequential windows over the time they took (NaN
+   * without rates). Not the mean of the windows' rates, which slow windows would skew less than
+   * they cost.
+   */
+  public double trainingImagesPerSecond() {
+    double images = 0;
+    double seconds = 0;
+    for (StepPoint p : prequential) {
+      if (Double.isFinite(p.imagesPerSecond()) && p.imagesPerSecond() > 0 && p.count() > 0) {
+        images += p.count();
+        seconds += p.count() / p.imagesPerSecond();
+      }
+    }
+    return seconds > 0 ? images / seconds : Double.NaN;
+  }
+
   /** Wall-clock seconds from the first to the last point (0 with fewer than two). */
   public double elapsedSeconds() {
     long first = Long.MAX_VALUE;
