@@ -24,17 +24,17 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Render a model's learning curves from training.metrics: loss and prequential accuracy per"
-          + " step, test accuracy per epoch, next to the PyTorch quickstart's reference points."
-          + " Writes DIR/learning-curves.png and a self-contained DIR/learning-curves.html and"
-          + " prints their paths."
+          + " step and test accuracy per epoch, next to the PyTorch quickstart's reference points."
+          + " Writes learning-curves.png and a self-contained learning-curves.html into the --out"
+          + " directory and prints their paths."
     },
     footer = {
       "",
       "Examples:",
-      "  streamtrain report --out report                     # from the topic, model fashion-mlp",
-      "  streamtrain report --model-name fashion-good --json # summary as JSON on stdout",
-      "  streamtrain report --dump metrics.jsonl             # also save the records as JSON lines",
-      "  streamtrain report --from metrics.jsonl --out /tmp/r  # offline, no Kafka needed"
+      "  streamtrain report                         # ./report/, model fashion-mlp",
+      "  streamtrain report --model-name fashion-good --out /tmp/good --json",
+      "  streamtrain report --dump metrics.jsonl    # also save the records",
+      "  streamtrain report --from metrics.jsonl    # offline: no Kafka needed"
     })
 final class ReportCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -79,20 +79,14 @@ final class ReportCommand implements Callable<Integer> {
     } else {
       Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
       Pipeline pipeline = new Pipeline(settings);
-      String topic = pipeline.names().trainingMetrics();
-      MetricsTopicReader.Read read =
-          MetricsTopicReader.read(
-              settings.consumerProps(null),
-              topic,
-              model,
-              pipeline.serde(TrainingMetric.class).deserializer());
+      MetricsTopicReader.Read read = MetricsTopicReader.read(pipeline);
       metrics = read.metrics();
       otherModels.addAll(read.otherModels());
       if (read.undecodable() > 0) {
         System.err.printf(
             "Skipped %d metric records of %s that do not decode%n", read.undecodable(), model);
       }
-      source = topic + " at " + settings.bootstrap();
+      source = pipeline.names().trainingMetrics() + " at " + settings.bootstrap();
       if (dump != null) {
         MetricLines.write(metrics, dump);
         System.err.println("Wrote " + metrics.size() + " records to " + dump);
@@ -101,10 +95,14 @@ final class ReportCommand implements Callable<Integer> {
     LearningCurves curves = LearningCurves.from(model, metrics);
     if (curves.isEmpty()) {
       throw new IllegalStateException(
-          "No training metrics of model " + model + " in " + source
+          "No training metrics of model "
+              + model
+              + " in "
+              + source
               + (otherModels.isEmpty()
                   ? ": train it first (streamtrain train or demo)"
-                  : " (it holds models " + String.join(", ", otherModels)
+                  : " (it holds models "
+                      + String.join(", ", otherModels)
                       + "): pass --model-name"));
     }
     System.err.printf(

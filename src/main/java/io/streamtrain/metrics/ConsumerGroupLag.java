@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consumer lag of one group (a Streams application's id is its group id): per partition, the end
- * offset a read_committed consumer can reach minus the group's committed offset, refreshed with
- * the Admin API in the background. Unlike the consumers' own {@code records-lag-max}, it is right
+ * offset a read_committed consumer can reach minus the group's committed offset, refreshed with the
+ * Admin API in the background. Unlike the consumers' own {@code records-lag-max}, it is right
  * whichever instance owns a partition, and also while no instance runs.
  *
  * <p>As Prometheus shows it: {@code streamtrain_consumer_lag_records{group,topic,partition}} and
@@ -91,20 +91,25 @@ public final class ConsumerGroupLag implements MeterBinder, AutoCloseable {
 
   /** Reads committed and end offsets now and updates the meters; returns the lag per partition. */
   public Map<TopicPartition, Long> refresh() {
-    Map<TopicPartition, Long> lag = new TreeMap<>(
-        (a, b) -> a.topic().equals(b.topic())
-            ? Integer.compare(a.partition(), b.partition())
-            : a.topic().compareTo(b.topic()));
+    Map<TopicPartition, Long> lag =
+        new TreeMap<>(
+            (a, b) ->
+                a.topic().equals(b.topic())
+                    ? Integer.compare(a.partition(), b.partition())
+                    : a.topic().compareTo(b.topic()));
     try {
       Map<TopicPartition, OffsetAndMetadata> committed =
-          admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+          admin
+              .listConsumerGroupOffsets(groupId)
+              .partitionsToOffsetAndMetadata()
               .get(30, TimeUnit.SECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
       Map<TopicPartition, ListOffsetsResultInfo> ends =
           latest.isEmpty()
               ? Map.of()
-              : admin.listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+              : admin
+                  .listOffsets(latest, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
                   .all()
                   .get(30, TimeUnit.SECONDS);
       committed.forEach(
@@ -119,7 +124,9 @@ public final class ConsumerGroupLag implements MeterBinder, AutoCloseable {
       throw new IllegalStateException("Interrupted while reading the lag of group " + groupId, e);
     } catch (ExecutionException | TimeoutException e) {
       throw new IllegalStateException(
-          "Cannot read the lag of consumer group " + groupId + ": "
+          "Cannot read the lag of consumer group "
+              + groupId
+              + ": "
               + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()),
           e);
     }

@@ -28,8 +28,8 @@ public final class MetricsServer implements AutoCloseable {
   private final ExecutorService executor;
   private final PrometheusMeterRegistry registry;
 
-  private MetricsServer(HttpServer server, ExecutorService executor,
-      PrometheusMeterRegistry registry) {
+  private MetricsServer(
+      HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry) {
     this.server = server;
     this.executor = executor;
     this.registry = registry;
@@ -44,14 +44,18 @@ public final class MetricsServer implements AutoCloseable {
     if (address.getPort() < 0 || address.getPort() > 65535) {
       throw new IllegalArgumentException(
           "--metrics-port must be between 0 (any free port) and 65535 (got "
-              + address.getPort() + ")");
+              + address.getPort()
+              + ")");
     }
     HttpServer server;
     try {
       server = HttpServer.create(address, 16);
     } catch (BindException e) {
       throw new IllegalStateException(
-          "Cannot serve metrics on port " + address.getPort() + " (" + e.getMessage()
+          "Cannot serve metrics on port "
+              + address.getPort()
+              + " ("
+              + e.getMessage()
               + "): pick a free --metrics-port, or 0 for any",
           e);
     } catch (IOException e) {
@@ -85,8 +89,8 @@ public final class MetricsServer implements AutoCloseable {
     try (exchange) {
       String method = exchange.getRequestMethod();
       if (!exchange.getRequestURI().getPath().equals(PATH)) {
-        reply(exchange, 404, "text/plain; charset=utf-8",
-            "Not found: metrics are at " + PATH + "\n");
+        reply(
+            exchange, 404, "text/plain; charset=utf-8", "Not found: metrics are at " + PATH + "\n");
         return;
       }
       if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -103,8 +107,8 @@ public final class MetricsServer implements AutoCloseable {
       try {
         registry.scrape(body, type);
       } catch (RuntimeException e) {
-        reply(exchange, 500, "text/plain; charset=utf-8",
-            "Scrape failed: " + e.getMessage() + "\n");
+        reply(
+            exchange, 500, "text/plain; charset=utf-8", "Scrape failed: " + e.getMessage() + "\n");
         return;
       }
       exchange.getResponseHeaders().set("Content-Type", type);

@@ -47,7 +47,8 @@ public final class Monitoring implements AutoCloseable {
   }
 
   /**
-   * A registry with the JVM's meters, served at {@code http://HOST:port/metrics} (0: any free port).
+   * A registry with the JVM's meters, served at {@code http://HOST:port/metrics} (0: any free
+   * port).
    *
    * @param application "trainer" or "predictor": the {@code application} tag of every meter
    */
@@ -130,7 +131,8 @@ public final class Monitoring implements AutoCloseable {
         closeables.pop().close();
       } catch (Exception e) {
         if (failure == null) {
-          failure = new IllegalStateException("Cannot close a metrics binder: " + e.getMessage(), e);
+          failure =
+              new IllegalStateException("Cannot close a metrics binder: " + e.getMessage(), e);
         } else {
           failure.addSuppressed(e);
         }

@@ -14,9 +14,9 @@ import java.util.function.LongSupplier;
  * the batch sizes, and the model version it serves.
  *
  * <p>As Prometheus shows them: {@code streamtrain_prediction_latency_seconds} (a histogram with
- * {@code _bucket} series, so {@code histogram_quantile} works across replicas),
- * {@code streamtrain_predictions_total}, {@code streamtrain_prediction_batch_size} and
- * {@code streamtrain_prediction_model_version}.
+ * {@code _bucket} series, so {@code histogram_quantile} works across replicas), {@code
+ * streamtrain_predictions_total}, {@code streamtrain_prediction_batch_size} and {@code
+ * streamtrain_prediction_model_version}.
  */
 public final class PredictionMetrics {
   private final Timer latency;
@@ -44,8 +44,8 @@ public final class PredictionMetrics {
         DistributionSummary.builder("streamtrain.prediction.batch.size")
             .description("Requests answered by one forward pass")
             .register(registry);
-    Gauge.builder("streamtrain.prediction.model.version", servedModelVersion,
-            v -> (double) v.getAsLong())
+    Gauge.builder(
+            "streamtrain.prediction.model.version", servedModelVersion, v -> (double) v.getAsLong())
         .description("Version (optimizer step) of the model serving predictions")
         .strongReference(true)
         .register(registry);

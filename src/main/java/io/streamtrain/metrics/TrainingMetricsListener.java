@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.DoubleAdder;
 
 /**
  * Turns what the trainer reports in-process into Prometheus meters: loss, prequential and test
- * accuracy, steps/s and images/s, snapshot version, age and size, and the dead-letter, bad-step
- * and rollback counts the trainer keeps in each snapshot's metrics map. Every call is passed on to
- * the {@code next} listener (the progress printer), so it can wrap the listener a command has.
+ * accuracy, steps/s and images/s, snapshot version, age and size, and the dead-letter, bad-step and
+ * rollback counts the trainer keeps in each snapshot's metrics map. Every call is passed on to the
+ * {@code next} listener (the progress printer), so it can wrap the listener a command has.
  *
  * <p>Meter names, as Prometheus shows them (each with the registry's common tags):
  *
@@ -32,13 +32,13 @@ import java.util.concurrent.atomic.DoubleAdder;
  *   <li>{@code streamtrain_training_prequential_loss}, {@code _prequential_accuracy} mean loss and
  *       test-then-train accuracy over the last metrics window ({@link #onMetric})
  *   <li>{@code streamtrain_training_test_accuracy}, {@code _test_loss} after the last epoch
- *   <li>{@code streamtrain_training_epoch}, {@code streamtrain_training_steps_per_second},
- *       {@code streamtrain_training_images_per_second}, {@code streamtrain_training_images_total}
- *   <li>{@code streamtrain_snapshot_version}, {@code streamtrain_snapshot_age_seconds},
- *       {@code streamtrain_snapshot_size_bytes}, {@code streamtrain_snapshots_total},
- *       {@code streamtrain_snapshot_encode_seconds}
- *   <li>{@code streamtrain_dead_letters_total{kind=...}}, {@code streamtrain_training_bad_steps_total},
- *       {@code streamtrain_training_rollbacks_total}
+ *   <li>{@code streamtrain_training_epoch}, {@code streamtrain_training_steps_per_second}, {@code
+ *       streamtrain_training_images_per_second}, {@code streamtrain_training_images_total}
+ *   <li>{@code streamtrain_snapshot_version}, {@code streamtrain_snapshot_age_seconds}, {@code
+ *       streamtrain_snapshot_size_bytes}, {@code streamtrain_snapshots_total}, {@code
+ *       streamtrain_snapshot_encode_seconds}
+ *   <li>{@code streamtrain_dead_letters_total{kind=...}}, {@code
+ *       streamtrain_training_bad_steps_total}, {@code streamtrain_training_rollbacks_total}
  * </ul>
  */
 public final class TrainingMetricsListener implements TrainingListener {
@@ -82,19 +82,30 @@ public final class TrainingMetricsListener implements TrainingListener {
     this.next = next;
     this.clock = registry.config().clock();
     gauge("streamtrain.training.batch.loss", "Loss of the last reported mini-batch", batchLoss);
-    gauge("streamtrain.training.prequential.loss",
+    gauge(
+        "streamtrain.training.prequential.loss",
         "Mean loss over the last metrics window, each batch scored before training on it",
         prequentialLoss);
-    gauge("streamtrain.training.prequential.accuracy",
-        "Test-then-train accuracy over the last metrics window (fraction)", prequentialAccuracy);
-    gauge("streamtrain.training.test.accuracy",
-        "Test-set accuracy after the last completed epoch (fraction)", testAccuracy);
-    gauge("streamtrain.training.test.loss",
-        "Average test-set loss after the last completed epoch", testLoss);
-    gauge("streamtrain.training.steps.per.second",
-        "Optimizer steps per second over the last 100 batches", stepsPerSecond);
-    gauge("streamtrain.training.images.per.second",
-        "Training examples per second over the last 100 batches", imagesPerSecond);
+    gauge(
+        "streamtrain.training.prequential.accuracy",
+        "Test-then-train accuracy over the last metrics window (fraction)",
+        prequentialAccuracy);
+    gauge(
+        "streamtrain.training.test.accuracy",
+        "Test-set accuracy after the last completed epoch (fraction)",
+        testAccuracy);
+    gauge(
+        "streamtrain.training.test.loss",
+        "Average test-set loss after the last completed epoch",
+        testLoss);
+    gauge(
+        "streamtrain.training.steps.per.second",
+        "Optimizer steps per second over the last 100 batches",
+        stepsPerSecond);
+    gauge(
+        "streamtrain.training.images.per.second",
+        "Training examples per second over the last 100 batches",
+        imagesPerSecond);
     Gauge.builder("streamtrain.training.epoch", epoch, AtomicLong::get)
         .description("Epoch being trained")
         .register(registry);

@@ -17,7 +17,9 @@ public final class HtmlReport {
     StringBuilder h = new StringBuilder(png.length * 4 / 3 + 8192);
     String title = "Learning curves — " + curves.modelName() + ", version " + curves.version();
     h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        .append("<title>").append(escape(title)).append("</title>\n")
+        .append("<title>")
+        .append(escape(title))
+        .append("</title>\n")
         .append("<style>\n")
         .append("body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1440px}\n")
         .append("img{width:100%;max-width:1400px;border:1px solid #ddd}\n")
@@ -26,34 +28,40 @@ public final class HtmlReport {
         .append("th{background:#f4f4f4}\n")
         .append(".ours{color:#d62728}.ref{color:#222}.muted{color:#666}\n")
         .append("</style>\n</head>\n<body>\n")
-        .append("<h1>").append(escape(title)).append("</h1>\n")
+        .append("<h1>")
+        .append(escape(title))
+        .append("</h1>\n")
         .append("<p class=\"muted\">")
-        .append(String.format(
-            Locale.ROOT,
-            "%d metric records of model %s; %d epochs evaluated; %,d steps.",
-            curves.records(),
-            escape(curves.modelName()),
-            curves.testEpochs().size(),
-            curves.version()))
+        .append(
+            String.format(
+                Locale.ROOT,
+                "%d metric records of model %s; %d epochs evaluated; %,d steps.",
+                curves.records(),
+                escape(curves.modelName()),
+                curves.testEpochs().size(),
+                curves.version()))
         .append(" Reference: PyTorch quickstart on Fashion-MNIST (MLP 784-512-512-10, SGD lr=1e-3,")
         .append(" batch 64).</p>\n")
-        .append("<img alt=\"learning curves of ").append(escape(curves.modelName()))
+        .append("<img alt=\"learning curves of ")
+        .append(escape(curves.modelName()))
         .append("\" src=\"data:image/png;base64,")
         .append(Base64.getEncoder().encodeToString(png))
         .append("\">\n");
     appendEpochTable(h, curves);
-    curves.lastPrequential()
+    curves
+        .lastPrequential()
         .ifPresent(
             p ->
-                h.append(String.format(
-                    Locale.ROOT,
-                    "<p>Last prequential figures (step %,d, epoch %d): accuracy %.1f %%, loss"
-                        + " %.4f, %,.0f images/s.</p>\n",
-                    p.step(),
-                    p.epoch(),
-                    100 * p.accuracy(),
-                    p.loss(),
-                    Double.isFinite(p.imagesPerSecond()) ? p.imagesPerSecond() : 0.0)));
+                h.append(
+                    String.format(
+                        Locale.ROOT,
+                        "<p>Last prequential figures (step %,d, epoch %d): accuracy %.1f %%, loss"
+                            + " %.4f, %,.0f images/s.</p>\n",
+                        p.step(),
+                        p.epoch(),
+                        100 * p.accuracy(),
+                        p.loss(),
+                        Double.isFinite(p.imagesPerSecond()) ? p.imagesPerSecond() : 0.0)));
     appendEvents(h, curves);
     if (curves.superseded() > 0) {
       h.append("<p class=\"muted\">")
@@ -71,28 +79,34 @@ public final class HtmlReport {
     int last = Math.max(QuickstartReference.epochs(), curves.lastEpoch());
     for (int epoch = 1; epoch <= last; epoch++) {
       int e = epoch;
-      EpochPoint p = curves.testEpochs().stream().filter(t -> t.epoch() == e).findFirst()
-          .orElse(null);
+      EpochPoint p =
+          curves.testEpochs().stream().filter(t -> t.epoch() == e).findFirst().orElse(null);
       OptionalDouble ref = QuickstartReference.accuracy(epoch);
       OptionalDouble refLoss = QuickstartReference.testLoss(epoch);
       if (p == null && ref.isEmpty()) {
         continue;
       }
-      h.append("<tr><td>").append(epoch).append("</td>")
+      h.append("<tr><td>")
+          .append(epoch)
+          .append("</td>")
           .append(cell(p == null ? "–" : String.format(Locale.ROOT, "%,d", p.step()), ""))
           .append(cell(p == null ? "–" : pct(p.accuracy()), "ours"))
           .append(cell(ref.isPresent() ? pct(ref.getAsDouble()) : "–", "ref"))
-          .append(cell(
-              p != null && ref.isPresent()
-                  ? String.format(Locale.ROOT, "%+.1f pp", 100 * (p.accuracy() - ref.getAsDouble()))
-                  : "–",
-              ""))
-          .append(cell(p == null ? "–" : String.format(Locale.ROOT, "%.4f", p.averageLoss()),
-              "ours"))
-          .append(cell(
-              refLoss.isPresent() ? String.format(Locale.ROOT, "%.4f", refLoss.getAsDouble())
-                  : "–",
-              "ref"))
+          .append(
+              cell(
+                  p != null && ref.isPresent()
+                      ? String.format(
+                          Locale.ROOT, "%+.1f pp", 100 * (p.accuracy() - ref.getAsDouble()))
+                      : "–",
+                  ""))
+          .append(
+              cell(p == null ? "–" : String.format(Locale.ROOT, "%.4f", p.averageLoss()), "ours"))
+          .append(
+              cell(
+                  refLoss.isPresent()
+                      ? String.format(Locale.ROOT, "%.4f", refLoss.getAsDouble())
+                      : "–",
+                  "ref"))
           .append(cell(p == null ? "–" : String.format(Locale.ROOT, "%,d", p.count()), ""))
           .append("</tr>\n");
     }
@@ -119,7 +133,8 @@ public final class HtmlReport {
   }
 
   private static String cell(String text, String cssClass) {
-    return (cssClass.isEmpty() ? "<td>" : "<td class=\"" + cssClass + "\">") + escape(text)
+    return (cssClass.isEmpty() ? "<td>" : "<td class=\"" + cssClass + "\">")
+        + escape(text)
         + "</td>";
   }
 

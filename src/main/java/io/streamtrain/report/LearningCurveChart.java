@@ -149,8 +149,7 @@ public final class LearningCurveChart {
         return;
       }
       double xMax = Math.max(1, c.version());
-      Plot loss =
-          new Plot(new Rectangle(90, 130, 840, 300), 0, niceCeil(xMax), 0, lossCeiling());
+      Plot loss = new Plot(new Rectangle(90, 130, 840, 300), 0, niceCeil(xMax), 0, lossCeiling());
       Plot accuracy = new Plot(new Rectangle(90, 530, 840, 300), 0, loss.xMax(), 0, 100);
       drawLossPanel(loss);
       drawAccuracyPanel(accuracy);
@@ -179,9 +178,7 @@ public final class LearningCurveChart {
       g.setColor(Color.BLACK);
       g.setFont(TITLE);
       g.drawString(
-          "Learning curves — model " + c.modelName() + ", version " + grouped(c.version()),
-          40,
-          48);
+          "Learning curves — model " + c.modelName() + ", version " + grouped(c.version()), 40, 48);
       g.setFont(SUBTITLE);
       g.setColor(MUTED);
       g.drawString(subtitle(), 40, 78);
@@ -239,7 +236,11 @@ public final class LearningCurveChart {
     }
 
     private void drawLossPanel(Plot p) {
-      drawFrame(p, "Loss per training step", "training step (mini-batches of the run)", "loss",
+      drawFrame(
+          p,
+          "Loss per training step",
+          "training step (mini-batches of the run)",
+          "loss",
           v -> format(v, p.yMax() - p.yMin()));
       drawEpochBoundaries(p);
       Shape clip = g.getClip();
@@ -263,21 +264,25 @@ public final class LearningCurveChart {
       boolean referenceShown = false;
       Long refStep = epochEnds.get(QuickstartReference.TEST_LOSS_EPOCH);
       if (refStep != null && hasTest(QuickstartReference.TEST_LOSS_EPOCH)) {
-        drawMarker(Marker.DIAMOND, REFERENCE, p.x(refStep), p.y(QuickstartReference.TEST_LOSS), 7,
-            false);
+        drawMarker(
+            Marker.DIAMOND, REFERENCE, p.x(refStep), p.y(QuickstartReference.TEST_LOSS), 7, false);
         referenceShown = true;
       }
       if (referenceShown) {
-        legend.add(marker("PyTorch quickstart test loss (epoch 5: 1.1077)", REFERENCE,
-            Marker.DIAMOND));
+        legend.add(
+            marker("PyTorch quickstart test loss (epoch 5: 1.1077)", REFERENCE, Marker.DIAMOND));
       }
       drawEvents(p, legend);
       drawLegend(p, legend, true);
     }
 
     private void drawAccuracyPanel(Plot p) {
-      drawFrame(p, "Accuracy per training step", "training step (mini-batches of the run)",
-          "accuracy (%)", v -> format(v, p.yMax() - p.yMin()));
+      drawFrame(
+          p,
+          "Accuracy per training step",
+          "training step (mini-batches of the run)",
+          "accuracy (%)",
+          v -> format(v, p.yMax() - p.yMin()));
       drawEpochBoundaries(p);
       drawSeries(p, c.prequential(), s -> 100 * s.accuracy(), OURS, new BasicStroke(2.6f));
       List<LegendEntry> legend = new ArrayList<>();
@@ -291,8 +296,13 @@ public final class LearningCurveChart {
       for (Map.Entry<Integer, Long> end : epochEnds.entrySet()) {
         OptionalDouble ref = QuickstartReference.accuracy(end.getKey());
         if (ref.isPresent() && hasTest(end.getKey())) {
-          drawMarker(Marker.DIAMOND, REFERENCE, p.x(end.getValue()), p.y(100 * ref.getAsDouble()),
-              7, false);
+          drawMarker(
+              Marker.DIAMOND,
+              REFERENCE,
+              p.x(end.getValue()),
+              p.y(100 * ref.getAsDouble()),
+              7,
+              false);
           anyReference = true;
         }
       }
@@ -306,7 +316,11 @@ public final class LearningCurveChart {
     }
 
     private void drawEpochPanel(Plot p) {
-      drawFrame(p, "Test accuracy per epoch", "epoch", "test accuracy (%)",
+      drawFrame(
+          p,
+          "Test accuracy per epoch",
+          "epoch",
+          "test accuracy (%)",
           v -> format(v, p.yMax() - p.yMin()));
       // Epoch ticks are integers; the frame drew nice ticks for x, so redraw them here.
       List<double[]> ours = new ArrayList<>();
@@ -378,8 +392,8 @@ public final class LearningCurveChart {
           y += rowHeight;
           continue;
         }
-        EpochPoint e = c.testEpochs().stream().filter(t -> t.epoch() == epoch).findFirst()
-            .orElse(null);
+        EpochPoint e =
+            c.testEpochs().stream().filter(t -> t.epoch() == epoch).findFirst().orElse(null);
         OptionalDouble ref = QuickstartReference.accuracy(epoch);
         OptionalDouble refLoss = QuickstartReference.testLoss(epoch);
         g.setColor(Color.BLACK);
@@ -394,7 +408,8 @@ public final class LearningCurveChart {
         g.setColor(REFERENCE);
         rightAligned(
             refLoss.isPresent() ? String.format(Locale.ROOT, "%.4f", refLoss.getAsDouble()) : "–",
-            columns[4], y);
+            columns[4],
+            y);
         y += rowHeight;
       }
       g.setColor(EPOCH_LINE);
@@ -454,7 +469,10 @@ public final class LearningCurveChart {
     }
 
     private void drawFrame(
-        Plot p, String title, String xLabel, String yLabel,
+        Plot p,
+        String title,
+        String xLabel,
+        String yLabel,
         java.util.function.DoubleFunction<String> yFormat) {
       Rectangle a = p.area();
       g.setFont(PANEL_TITLE);
@@ -472,9 +490,10 @@ public final class LearningCurveChart {
         g.drawString(s, a.x - 8 - fm.stringWidth(s), (float) (y + fm.getAscent() / 2.0 - 1));
       }
       boolean integerX = xLabel.equals("epoch");
-      double xStep = integerX
-          ? Math.max(1, Math.ceil(niceStep(p.xMax() - p.xMin(), 6)))
-          : niceStep(p.xMax() - p.xMin(), 8);
+      double xStep =
+          integerX
+              ? Math.max(1, Math.ceil(niceStep(p.xMax() - p.xMin(), 6)))
+              : niceStep(p.xMax() - p.xMin(), 8);
       double xStart = integerX ? 1 : p.xMin();
       for (double v = xStart; v <= p.xMax() + xStep / 1e6; v += xStep) {
         double x = p.x(v);
@@ -491,7 +510,9 @@ public final class LearningCurveChart {
       g.setFont(LABEL);
       FontMetrics lm = g.getFontMetrics();
       g.drawString(
-          xLabel, a.x + (a.width - lm.stringWidth(xLabel)) / 2, a.y + a.height + 24 + lm.getAscent());
+          xLabel,
+          a.x + (a.width - lm.stringWidth(xLabel)) / 2,
+          a.y + a.height + 24 + lm.getAscent());
       Graphics2D rotated = (Graphics2D) g.create();
       try {
         rotated.translate(a.x - 58, a.y + a.height / 2.0 + lm.stringWidth(yLabel) / 2.0);
@@ -534,8 +555,8 @@ public final class LearningCurveChart {
       boolean any = false;
       for (Event e : c.events()) {
         if (e.kind().equals("ROLLBACK")) {
-          drawMarker(Marker.TRIANGLE, TEST, p.x(e.step()), p.area().y + p.area().height - 8, 7,
-              true);
+          drawMarker(
+              Marker.TRIANGLE, TEST, p.x(e.step()), p.area().y + p.area().height - 8, 7, true);
           any = true;
         }
       }
@@ -545,7 +566,10 @@ public final class LearningCurveChart {
     }
 
     private void drawSeries(
-        Plot p, List<StepPoint> points, ToDoubleFunction<StepPoint> value, Color color,
+        Plot p,
+        List<StepPoint> points,
+        ToDoubleFunction<StepPoint> value,
+        Color color,
         Stroke stroke) {
       List<double[]> xy = new ArrayList<>(points.size());
       for (StepPoint s : points) {
@@ -585,8 +609,8 @@ public final class LearningCurveChart {
       g.setStroke(new BasicStroke(1f));
     }
 
-    private void drawMarker(Marker marker, Color color, double x, double y, double r,
-        boolean filled) {
+    private void drawMarker(
+        Marker marker, Color color, double x, double y, double r, boolean filled) {
       Shape shape =
           switch (marker) {
             case DOT -> new Ellipse2D.Double(x - r, y - r, 2 * r, 2 * r);
@@ -664,7 +688,12 @@ public final class LearningCurveChart {
           g.draw(new Line2D.Double(bx + 8, y, bx + 38, y));
           g.setStroke(new BasicStroke(1f));
         }
-        drawMarker(e.marker(), e.color(), bx + 23, y, e.marker() == Marker.DIAMOND ? 6 : 5,
+        drawMarker(
+            e.marker(),
+            e.color(),
+            bx + 23,
+            y,
+            e.marker() == Marker.DIAMOND ? 6 : 5,
             e.marker() != Marker.DIAMOND);
         g.setColor(Color.BLACK);
         g.drawString(e.label(), bx + 46, y + fm.getAscent() / 2 - 1);

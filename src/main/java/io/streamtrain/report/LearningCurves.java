@@ -13,10 +13,10 @@ import java.util.TreeMap;
  * single-batch losses, prequential (test-then-train) loss and accuracy per step, the test
  * evaluation per epoch, and events such as rollbacks.
  *
- * <p>Built from the model's {@code training.metrics} records in topic order. A record whose step
- * is lower than one already seen means the trainer went back (a restart from scratch, a resume
- * from an older snapshot, a rollback): the points at or after that step are replaced by what
- * follows, so the curves show the run the model's current parameters come from.
+ * <p>Built from the model's {@code training.metrics} records in topic order. A record whose step is
+ * lower than one already seen means the trainer went back (a restart from scratch, a resume from an
+ * older snapshot, a rollback): the points at or after that step are replaced by what follows, so
+ * the curves show the run the model's current parameters come from.
  *
  * @param superseded points dropped because a later record replaced them
  */
@@ -60,8 +60,8 @@ public record LearningCurves(
   }
 
   /**
-   * Builds the curves of {@code modelName} from its metric records in topic order; records of
-   * other models are ignored.
+   * Builds the curves of {@code modelName} from its metric records in topic order; records of other
+   * models are ignored.
    */
   public static LearningCurves from(String modelName, List<TrainingMetric> metrics) {
     List<StepPoint> batch = new ArrayList<>();
@@ -128,7 +128,10 @@ public record LearningCurves(
   }
 
   private static long dropFrom(
-      long step, List<StepPoint> batch, List<StepPoint> prequential, Map<Integer, EpochPoint> tests) {
+      long step,
+      List<StepPoint> batch,
+      List<StepPoint> prequential,
+      Map<Integer, EpochPoint> tests) {
     long before = batch.size() + prequential.size() + tests.size();
     batch.removeIf(p -> p.step() >= step);
     prequential.removeIf(p -> p.step() >= step);
@@ -174,8 +177,8 @@ public record LearningCurves(
   }
 
   /**
-   * The step at which each epoch ended: its test evaluation's step, else the last step seen in
-   * it (for the epoch still running, that is where the curves end).
+   * The step at which each epoch ended: its test evaluation's step, else the last step seen in it
+   * (for the epoch still running, that is where the curves end).
    */
   public Map<Integer, Long> epochEndSteps() {
     Map<Integer, Long> ends = new TreeMap<>();
@@ -196,9 +199,8 @@ public record LearningCurves(
   }
 
   /**
-   * Training throughput: examples of the prequential windows over the time they took (NaN
-   * without rates). Not the mean of the windows' rates, which slow windows would skew less than
-   * they cost.
+   * Training throughput: examples of the prequential windows over the time they took (NaN without
+   * rates). Not the mean of the windows' rates, which slow windows would skew less than they cost.
    */
   public double trainingImagesPerSecond() {
     double images = 0;

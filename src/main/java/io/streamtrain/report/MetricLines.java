@@ -112,9 +112,14 @@ public final class MetricLines {
           .setDetail(o.hasNonNull("detail") ? o.get("detail").asText() : null)
           .build();
     } catch (JsonProcessingException e) {
+      // Jackson's own message is carried over; as a cause it would repeat it with its location.
       throw new IllegalArgumentException(
-          where + " is not JSON (" + e.getOriginalMessage() + "): expected one object per line",
-          e);
+          where
+              + " is not JSON ("
+              + e.getOriginalMessage()
+              + ", column "
+              + (e.getLocation() == null ? "?" : e.getLocation().getColumnNr())
+              + "): expected one object per line");
     }
   }
 
@@ -135,8 +140,12 @@ public final class MetricLines {
       return MetricKind.valueOf(name);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
-          where + ": unknown kind \"" + name + "\" (expected one of "
-              + java.util.Arrays.toString(MetricKind.values()) + ")",
+          where
+              + ": unknown kind \""
+              + name
+              + "\" (expected one of "
+              + java.util.Arrays.toString(MetricKind.values())
+              + ")",
           e);
     }
   }

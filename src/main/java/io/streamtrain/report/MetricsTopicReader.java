@@ -1,6 +1,7 @@
 package io.streamtrain.report;
 
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.topology.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +33,15 @@ public final class MetricsTopicReader {
    */
   public record Read(List<TrainingMetric> metrics, Set<String> otherModels, long undecodable) {}
 
+  /** The configured model's records on the deployment's {@code training.metrics} topic. */
+  public static Read read(Pipeline pipeline) {
+    return read(
+        pipeline.settings().consumerProps(null),
+        pipeline.names().trainingMetrics(),
+        pipeline.settings().modelName(),
+        pipeline.serde(TrainingMetric.class).deserializer());
+  }
+
   /**
    * @param consumerProps byte-array consumer properties without a group
    */
@@ -48,7 +58,9 @@ public final class MetricsTopicReader {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
         throw new IllegalStateException(
-            "Topic " + topic + " does not exist: run a trainer first (streamtrain train or demo),"
+            "Topic "
+                + topic
+                + " does not exist: run a trainer first (streamtrain train or demo),"
                 + " or check --topic-prefix");
       }
       List<TopicPartition> partitions =
@@ -74,8 +86,15 @@ public final class MetricsTopicReader {
     }
     if (metrics.isEmpty() && firstFailure != null) {
       throw new IllegalStateException(
-          "None of the " + undecodable + " metric records of " + modelName + " on " + topic
-              + " decodes (" + firstFailure.getMessage() + "): check --registry",
+          "None of the "
+              + undecodable
+              + " metric records of "
+              + modelName
+              + " on "
+              + topic
+              + " decodes ("
+              + firstFailure.getMessage()
+              + "): check --registry",
           firstFailure);
     }
     return new Read(metrics, others, undecodable);

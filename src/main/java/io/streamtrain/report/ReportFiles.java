@@ -26,7 +26,11 @@ public final class ReportFiles {
       Files.writeString(htmlFile, HtmlReport.render(curves, png), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "Cannot write the report to " + dir + " (" + e.getMessage() + "): pass a writable --out DIR",
+          "Cannot write the report to "
+              + dir
+              + " ("
+              + e.getMessage()
+              + "): pass a writable --out DIR",
           e);
     }
     return new Written(pngFile, htmlFile);

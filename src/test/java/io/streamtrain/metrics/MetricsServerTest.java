@@ -34,7 +34,8 @@ class MetricsServerTest {
 
   @BeforeEach
   void start() {
-    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), clock);
+    registry =
+        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), clock);
     registry.config().commonTags("application", "trainer", "model", "fashion-mlp");
     server = MetricsServer.start(0, registry);
   }
@@ -48,8 +49,7 @@ class MetricsServerTest {
   @Test
   void shouldServeTheTrainersFiguresOverHttp() {
     List<String> passedOn = new ArrayList<>();
-    TrainingMetricsListener listener =
-        new TrainingMetricsListener(registry, recording(passedOn));
+    TrainingMetricsListener listener = new TrainingMetricsListener(registry, recording(passedOn));
 
     listener.onStart(null);
     listener.onBatchProgress(1, 64, 2.30);
@@ -84,8 +84,7 @@ class MetricsServerTest {
     assertEquals(1, value(s, "streamtrain_dead_letters_total", "kind=\"bad-shape\""), 0);
     assertEquals(2, value(s, "streamtrain_training_bad_steps_total"), 0);
     assertEquals(1, value(s, "streamtrain_training_rollbacks_total"), 0);
-    assertEquals(
-        List.of("start", "progress", "progress", "snapshot", "epoch"), passedOn);
+    assertEquals(List.of("start", "progress", "progress", "snapshot", "epoch"), passedOn);
 
     clock.add(30, TimeUnit.SECONDS);
     Map<String, Double> later = Scrapes.samples(Scrapes.get(server.uri(), null).body());
@@ -113,8 +112,8 @@ class MetricsServerTest {
             .count();
     assertTrue(buckets > 10, "expected a percentile histogram, got " + buckets + " buckets");
     assertEquals(2, value(s, "streamtrain_prediction_latency_seconds_bucket", "le=\"+Inf\""), 0);
-    assertEquals(1, value(s, "streamtrain_prediction_latency_seconds_bucket", "le=\"0.002446676\""),
-        0);
+    assertEquals(
+        1, value(s, "streamtrain_prediction_latency_seconds_bucket", "le=\"0.002446676\""), 0);
   }
 
   @Test
@@ -124,8 +123,8 @@ class MetricsServerTest {
     HttpResponse<String> response =
         Scrapes.get(server.uri(), "application/openmetrics-text;version=1.0.0,text/plain;q=0.5");
 
-    assertEquals(MetricsServer.OPENMETRICS,
-        response.headers().firstValue("Content-Type").orElseThrow());
+    assertEquals(
+        MetricsServer.OPENMETRICS, response.headers().firstValue("Content-Type").orElseThrow());
     assertTrue(response.body().strip().endsWith("# EOF"), response.body());
     assertTrue(response.body().contains("streamtrain_test_things_total"));
   }
@@ -146,10 +145,11 @@ class MetricsServerTest {
   @Test
   void shouldSayWhichPortIsTakenInOneLine() {
     IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> MetricsServer.start(server.port(), registry));
+        assertThrows(
+            IllegalStateException.class, () -> MetricsServer.start(server.port(), registry));
 
-    assertTrue(e.getMessage().startsWith("Cannot serve metrics on port " + server.port()),
-        e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("Cannot serve metrics on port " + server.port()), e.getMessage());
     assertTrue(e.getMessage().endsWith("pick a free --metrics-port, or 0 for any"));
     assertTrue(!e.getMessage().contains("\n"));
   }

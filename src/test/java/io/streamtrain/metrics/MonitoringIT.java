@@ -66,10 +66,22 @@ class MonitoringIT {
               () -> {
                 Map<String, Double> s = scrape(monitoring);
                 assertEquals(7, value(s, "streamtrain_consumer_lag_total_records"), 0);
-                assertEquals(7, value(s, "streamtrain_consumer_lag_records",
-                    "topic=\"" + topic + "\"", "partition=\"0\""), 0);
-                assertEquals(0, value(s, "streamtrain_consumer_lag_records",
-                    "topic=\"" + topic + "\"", "partition=\"1\""), 0);
+                assertEquals(
+                    7,
+                    value(
+                        s,
+                        "streamtrain_consumer_lag_records",
+                        "topic=\"" + topic + "\"",
+                        "partition=\"0\""),
+                    0);
+                assertEquals(
+                    0,
+                    value(
+                        s,
+                        "streamtrain_consumer_lag_records",
+                        "topic=\"" + topic + "\"",
+                        "partition=\"1\""),
+                    0);
               });
       Map<String, Double> s = scrape(monitoring);
       assertEquals(0, value(s, "streamtrain_consumer_lag_refresh_failures_total"), 0);
@@ -109,13 +121,21 @@ class MonitoringIT {
               () -> {
                 Map<String, Double> s = scrape(monitoring);
                 assertEquals(0, value(s, "streamtrain_consumer_lag_total_records"), 0);
-                assertEquals(0, value(s, "streamtrain_consumer_lag_records",
-                    "group=\"" + applicationId + "\"", "topic=\"" + topic + "\""), 0);
+                assertEquals(
+                    0,
+                    value(
+                        s,
+                        "streamtrain_consumer_lag_records",
+                        "group=\"" + applicationId + "\"",
+                        "topic=\"" + topic + "\""),
+                    0);
               });
       Map<String, Double> s = scrape(monitoring);
       assertTrue(
-          s.keySet().stream().anyMatch(k -> k.startsWith("kafka_consumer_fetch_manager_records_lag_max")),
-          "no records-lag-max among " + s.keySet().stream().filter(k -> k.startsWith("kafka_")).sorted().toList());
+          s.keySet().stream()
+              .anyMatch(k -> k.startsWith("kafka_consumer_fetch_manager_records_lag_max")),
+          "no records-lag-max among "
+              + s.keySet().stream().filter(k -> k.startsWith("kafka_")).sorted().toList());
       assertEquals(1, value(s, "kafka_stream_alive_stream_threads"), 0);
     }
   }

@@ -56,14 +56,20 @@ final class Scrapes {
       }
       if (nameMatches && labelsMatch) {
         if (found != null) {
-          throw new AssertionError("More than one sample " + name + " with " + String.join(",", labels));
+          throw new AssertionError(
+              "More than one sample " + name + " with " + String.join(",", labels));
         }
         found = e.getValue();
       }
     }
     if (found == null) {
-      throw new AssertionError("No sample " + name + " with " + String.join(",", labels) + " in "
-          + new java.util.TreeSet<>(samples.keySet()));
+      throw new AssertionError(
+          "No sample "
+              + name
+              + " with "
+              + String.join(",", labels)
+              + " in "
+              + new java.util.TreeSet<>(samples.keySet()));
     }
     return found;
   }

@@ -38,7 +38,8 @@ class LearningCurveChartTest {
       assertTrue(
           near(image, at.x, at.y + 7, LearningCurveChart.REFERENCE, 2),
           "no reference marker outline below epoch " + epoch + " at " + at);
-      assertTrue(near(image, at.x - 7, at.y, LearningCurveChart.REFERENCE, 2),
+      assertTrue(
+          near(image, at.x - 7, at.y, LearningCurveChart.REFERENCE, 2),
           "no reference marker outline left of epoch " + epoch);
     }
   }
@@ -49,7 +50,8 @@ class LearningCurveChartTest {
 
     for (LearningCurves.EpochPoint e : RUN.testEpochs()) {
       Point2D.Double at = LearningCurveChart.epochPanelPoint(RUN, e.epoch(), 100 * e.accuracy());
-      assertTrue(near(image, at.x, at.y, LearningCurveChart.TEST, 1),
+      assertTrue(
+          near(image, at.x, at.y, LearningCurveChart.TEST, 1),
           "no test-accuracy dot at epoch " + e.epoch());
     }
     Point2D.Double empty = LearningCurveChart.epochPanelPoint(RUN, 3, 90);

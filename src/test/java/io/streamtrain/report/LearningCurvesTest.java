@@ -25,8 +25,8 @@ class LearningCurvesTest {
     assertEquals(List.of(1, 2), curves.testEpochs().stream().map(e -> e.epoch()).toList());
     assertEquals(2 * SyntheticRun.STEPS_PER_EPOCH, curves.version());
     assertEquals(0.579, curves.testEpochs().get(1).accuracy(), 1e-12);
-    assertEquals(metrics.stream().filter(m -> m.getModelName().equals("a")).count(),
-        curves.records());
+    assertEquals(
+        metrics.stream().filter(m -> m.getModelName().equals("a")).count(), curves.records());
   }
 
   @Test

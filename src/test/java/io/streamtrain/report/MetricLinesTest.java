@@ -49,7 +49,8 @@ class MetricLinesTest {
     Path file = dir.resolve("bad.jsonl");
     Files.writeString(
         file,
-        MetricLines.toJson(SyntheticRun.quickstart("m", 1).get(0)) + "\n"
+        MetricLines.toJson(SyntheticRun.quickstart("m", 1).get(0))
+            + "\n"
             + "{\"modelName\":\"m\",\"epoch\":1,\"step\":7,\"kind\":\"WEIRD\",\"time\":1}\n");
 
     IllegalArgumentException e =

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 final class RenderSample {
   public static void main(String[] args) {
     int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-    LearningCurves curves = LearningCurves.from("fashion-mlp", SyntheticRun.quickstart("fashion-mlp", epochs));
+    LearningCurves curves =
+        LearningCurves.from("fashion-mlp", SyntheticRun.quickstart("fashion-mlp", epochs));
     System.out.println(ReportFiles.write(curves, Path.of(args[0])));
   }
 }

@@ -34,8 +34,8 @@ class ReportFromFileTest {
     assertEquals(5, summary.get("epochs").size());
     assertEquals(0.646, summary.get("epochs").get(4).get("referenceAccuracy").asDouble(), 1e-12);
     assertEquals(0.664, summary.get("epochs").get(4).get("accuracy").asDouble(), 1e-12);
-    assertEquals(out.resolve(ReportFiles.PNG).toAbsolutePath().toString(),
-        summary.get("png").asText());
+    assertEquals(
+        out.resolve(ReportFiles.PNG).toAbsolutePath().toString(), summary.get("png").asText());
   }
 
   @Test
@@ -47,7 +47,8 @@ class ReportFromFileTest {
 
     assertEquals(1, run.exitCode());
     assertEquals(
-        "streamtrain: No training metrics of model fashion-mlp in " + metrics
+        "streamtrain: No training metrics of model fashion-mlp in "
+            + metrics
             + " (it holds models fashion-good): pass --model-name",
         run.stderr().strip());
   }

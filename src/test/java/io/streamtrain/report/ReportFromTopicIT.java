@@ -77,9 +77,21 @@ class ReportFromTopicIT {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     int code =
-        runCapturing(stdout, stderr, "report", "--bootstrap", kafka.bootstrap(), "--registry",
-            registry, "--topic-prefix", prefix, "--out", out.toString(), "--dump",
-            dump.toString(), "--json");
+        runCapturing(
+            stdout,
+            stderr,
+            "report",
+            "--bootstrap",
+            kafka.bootstrap(),
+            "--registry",
+            registry,
+            "--topic-prefix",
+            prefix,
+            "--out",
+            out.toString(),
+            "--dump",
+            dump.toString(),
+            "--json");
 
     String err = stderr.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, err);

@@ -28,25 +28,59 @@ final class SyntheticRun {
         double loss = 2.3 - 1.2 * Math.sqrt(progress);
         long time = start + step * 20;
         if (b % 100 == 0) {
-          out.add(metric(model, epoch, step, MetricKind.BATCH, loss + 0.15 * random.nextGaussian(),
-              null, null, (long) (b + 1) * 64, time));
+          out.add(
+              metric(
+                  model,
+                  epoch,
+                  step,
+                  MetricKind.BATCH,
+                  loss + 0.15 * random.nextGaussian(),
+                  null,
+                  null,
+                  (long) (b + 1) * 64,
+                  time));
         }
         if (step % 100 == 0) {
           double accuracy = Math.min(0.95, 0.15 + 0.55 * Math.sqrt(progress));
-          out.add(metric(model, epoch, step, MetricKind.PREQUENTIAL, loss, accuracy,
-              3200.0 + 100 * random.nextGaussian(), 6400L, time));
+          out.add(
+              metric(
+                  model,
+                  epoch,
+                  step,
+                  MetricKind.PREQUENTIAL,
+                  loss,
+                  accuracy,
+                  3200.0 + 100 * random.nextGaussian(),
+                  6400L,
+                  time));
         }
       }
       int i = Math.min(epoch, TEST_ACCURACY.length) - 1;
-      out.add(metric(model, epoch, step, MetricKind.TEST_EPOCH, TEST_LOSS[i], TEST_ACCURACY[i],
-          null, 10_000L, start + step * 20 + 500));
+      out.add(
+          metric(
+              model,
+              epoch,
+              step,
+              MetricKind.TEST_EPOCH,
+              TEST_LOSS[i],
+              TEST_ACCURACY[i],
+              null,
+              10_000L,
+              start + step * 20 + 500));
     }
     return out;
   }
 
   static TrainingMetric metric(
-      String model, int epoch, long step, MetricKind kind, Double loss, Double accuracy,
-      Double imagesPerSecond, Long count, long time) {
+      String model,
+      int epoch,
+      long step,
+      MetricKind kind,
+      Double loss,
+      Double accuracy,
+      Double imagesPerSecond,
+      Long count,
+      long time) {
     return TrainingMetric.newBuilder()
         .setModelName(model)
         .setVersion(step)
