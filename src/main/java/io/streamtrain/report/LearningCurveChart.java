@@ -15,6 +15,7 @@ import java.awt.Stroke;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.geom.Path2D;
+import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -95,6 +96,42 @@ public final class LearningCurveChart {
     return out.toByteArray();
   }
 
+  /** The loss panel: steps across, loss up. */
+  private static Plot lossPlot(LearningCurves curves) {
+    double steps = niceCeil(Math.max(1, curves.version()));
+    return new Plot(new Rectangle(90, 130, 840, 300), 0, steps, 0, lossCeiling(curves));
+  }
+
+  /** The accuracy panel: steps across as in the loss panel, accuracy 0-100 % up. */
+  private static Plot accuracyPlot(LearningCurves curves) {
+    return new Plot(new Rectangle(90, 530, 840, 300), 0, lossPlot(curves).xMax(), 0, 100);
+  }
+
+  /** Where the loss panel draws (step, loss) on the 1400x900 canvas; for tests. */
+  static Point2D.Double lossPanelPoint(LearningCurves curves, double step, double loss) {
+    Plot p = lossPlot(curves);
+    return new Point2D.Double(p.x(step), p.y(loss));
+  }
+
+  /** The loss axis' top: covers the mean curves and test losses; single batches may clip. */
+  private static double lossCeiling(LearningCurves c) {
+    double max = 0;
+    for (StepPoint p : c.prequential()) {
+      max = finiteMax(max, p.loss());
+    }
+    for (EpochPoint p : c.testEpochs()) {
+      max = finiteMax(max, p.averageLoss());
+    }
+    double batchMax = 0;
+    for (StepPoint p : c.batchLoss()) {
+      batchMax = finiteMax(batchMax, p.loss());
+    }
+    // Single-batch spikes should not flatten the curves that matter.
+    max = max == 0 ? batchMax : Math.max(max, Math.min(batchMax, 1.5 * max));
+    max = Math.max(max, QuickstartReference.TEST_LOSS);
+    return niceCeil(max * 1.05);
+  }
+
   /** The per-epoch panel: epochs 1..max(5, last) across, test accuracy 0-100 % up. */
   private static Plot epochPlot(LearningCurves curves) {
     int epochs = Math.max(QuickstartReference.epochs(), curves.lastEpoch());
@@ -102,10 +139,9 @@ public final class LearningCurveChart {
   }
 
   /** Where the per-epoch panel draws (epoch, accuracy %) on the 1400x900 canvas; for tests. */
-  static java.awt.geom.Point2D.Double epochPanelPoint(
-      LearningCurves curves, double epoch, double percent) {
+  static Point2D.Double epochPanelPoint(LearningCurves curves, double epoch, double percent) {
     Plot p = epochPlot(curves);
-    return new java.awt.geom.Point2D.Double(p.x(epoch), p.y(percent));
+    return new Point2D.Double(p.x(epoch), p.y(percent));
   }
 
   /** A rectangle of the canvas mapped to data ranges. */
@@ -133,6 +169,8 @@ public final class LearningCurveChart {
     private final Graphics2D g;
     private final LearningCurves c;
     private final Map<Integer, Long> epochEnds;
+    // Canvas points the current panel's data covers, so its legend can avoid them.
+    private final List<Point2D> occupied = new ArrayList<>();
 
     Drawing(Graphics2D g, LearningCurves curves) {
       this.g = g;
@@ -148,11 +186,8 @@ public final class LearningCurveChart {
         g.drawString("No training metrics of model " + c.modelName() + " yet.", 60, 200);
         return;
       }
-      double xMax = Math.max(1, c.version());
-      Plot loss = new Plot(new Rectangle(90, 130, 840, 300), 0, niceCeil(xMax), 0, lossCeiling());
-      Plot accuracy = new Plot(new Rectangle(90, 530, 840, 300), 0, loss.xMax(), 0, 100);
-      drawLossPanel(loss);
-      drawAccuracyPanel(accuracy);
+      drawLossPanel(lossPlot(c));
+      drawAccuracyPanel(accuracyPlot(c));
       drawEpochPanel(epochPlot(c));
       int below = drawTable(960, 530);
       if (below + 28 + 3 * 20 <= HEIGHT) {
@@ -214,25 +249,6 @@ public final class LearningCurveChart {
         parts.add(duration(c.elapsedSeconds()));
       }
       return String.join("  ·  ", parts);
-    }
-
-    /** The loss axis' top: covers the mean curves and test losses; single batches may clip. */
-    private double lossCeiling() {
-      double max = 0;
-      for (StepPoint p : c.prequential()) {
-        max = finiteMax(max, p.loss());
-      }
-      for (EpochPoint p : c.testEpochs()) {
-        max = finiteMax(max, p.averageLoss());
-      }
-      double batchMax = 0;
-      for (StepPoint p : c.batchLoss()) {
-        batchMax = finiteMax(batchMax, p.loss());
-      }
-      // Single-batch spikes should not flatten the curves that matter.
-      max = max == 0 ? batchMax : Math.max(max, Math.min(batchMax, 1.5 * max));
-      max = Math.max(max, QuickstartReference.TEST_LOSS);
-      return niceCeil(max * 1.05);
     }
 
     private void drawLossPanel(Plot p) {
@@ -474,6 +490,7 @@ public final class LearningCurveChart {
         String xLabel,
         String yLabel,
         java.util.function.DoubleFunction<String> yFormat) {
+      occupied.clear();
       Rectangle a = p.area();
       g.setFont(PANEL_TITLE);
       g.setColor(Color.BLACK);
@@ -591,8 +608,17 @@ public final class LearningCurveChart {
         double x = p.x(point[0]);
         double y = p.y(point[1]);
         if (open) {
+          Point2D from = path.getCurrentPoint();
+          int samples = (int) Math.ceil(from.distance(x, y) / 4);
+          for (int i = 1; i <= samples; i++) {
+            double t = i / (double) samples;
+            occupied.add(
+                new Point2D.Double(
+                    from.getX() + t * (x - from.getX()), from.getY() + t * (y - from.getY())));
+          }
           path.lineTo(x, y);
         } else {
+          occupied.add(new Point2D.Double(x, y));
           path.moveTo(x, y);
           open = true;
         }
@@ -609,7 +635,18 @@ public final class LearningCurveChart {
       g.setStroke(new BasicStroke(1f));
     }
 
+    /** A marker for a data point, which the legend should not cover. */
     private void drawMarker(
+        Marker marker, Color color, double x, double y, double r, boolean filled) {
+      occupied.add(new Point2D.Double(x, y));
+      for (int i = 0; i < 8; i++) {
+        double angle = i * Math.PI / 4;
+        occupied.add(new Point2D.Double(x + r * Math.cos(angle), y + r * Math.sin(angle)));
+      }
+      drawShape(marker, color, x, y, r, filled);
+    }
+
+    private void drawShape(
         Marker marker, Color color, double x, double y, double r, boolean filled) {
       Shape shape =
           switch (marker) {
@@ -656,10 +693,16 @@ public final class LearningCurveChart {
       FontMetrics fm = g.getFontMetrics();
       g.setColor(color);
       float ty = (float) (above ? y - 11 : y + 11 + fm.getAscent());
-      g.drawString(text, (float) (x - fm.stringWidth(text) / 2.0), ty);
+      float tx = (float) (x - fm.stringWidth(text) / 2.0);
+      g.drawString(text, tx, ty);
+      occupied.add(new Point2D.Double(tx, ty));
+      occupied.add(new Point2D.Double(tx + fm.stringWidth(text), ty - fm.getAscent()));
     }
 
-    /** A legend box in the panel's upper (or lower) right corner. */
+    /**
+     * A legend box in the corner of the panel that covers the fewest data points: the upper (or
+     * lower) right one unless the data is there.
+     */
     private void drawLegend(Plot p, List<LegendEntry> entries, boolean top) {
       if (entries.isEmpty()) {
         return;
@@ -674,8 +717,26 @@ public final class LearningCurveChart {
       int boxWidth = width + 54;
       int boxHeight = entries.size() * rowHeight + 10;
       Rectangle a = p.area();
-      int bx = a.x + a.width - boxWidth - 10;
-      int by = top ? a.y + 26 : a.y + a.height - boxHeight - 10;
+      int right = a.x + a.width - boxWidth - 10;
+      int left = a.x + 10;
+      int upper = a.y + 26;
+      int lower = a.y + a.height - boxHeight - 10;
+      int[][] corners =
+          top
+              ? new int[][] {{right, upper}, {right, lower}, {left, upper}, {left, lower}}
+              : new int[][] {{right, lower}, {right, upper}, {left, lower}, {left, upper}};
+      int bx = corners[0][0];
+      int by = corners[0][1];
+      long fewest = Long.MAX_VALUE;
+      for (int[] corner : corners) {
+        Rectangle box = new Rectangle(corner[0] - 4, corner[1] - 4, boxWidth + 8, boxHeight + 8);
+        long covered = occupied.stream().filter(box::contains).count();
+        if (covered < fewest) {
+          fewest = covered;
+          bx = corner[0];
+          by = corner[1];
+        }
+      }
       g.setColor(new Color(255, 255, 255, 235));
       g.fillRoundRect(bx, by, boxWidth, boxHeight, 8, 8);
       g.setColor(GRID.darker());
@@ -688,7 +749,7 @@ public final class LearningCurveChart {
           g.draw(new Line2D.Double(bx + 8, y, bx + 38, y));
           g.setStroke(new BasicStroke(1f));
         }
-        drawMarker(
+        drawShape(
             e.marker(),
             e.color(),
             bx + 23,

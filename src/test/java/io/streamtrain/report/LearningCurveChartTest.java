@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.schema.MetricKind;
+import io.streamtrain.schema.TrainingMetric;
 import java.awt.Color;
 import java.awt.geom.Point2D;
 import java.awt.image.BufferedImage;
@@ -56,6 +58,35 @@ class LearningCurveChartTest {
     }
     Point2D.Double empty = LearningCurveChart.epochPanelPoint(RUN, 3, 90);
     assertFalse(near(image, empty.x, empty.y, LearningCurveChart.TEST, 3));
+  }
+
+  @Test
+  void shouldDrawTheQuickstartTestLossAtTheEndOfEpochFive() throws Exception {
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(LearningCurveChart.png(RUN)));
+    long epochFiveEnd = RUN.epochEndSteps().get(5);
+
+    Point2D.Double at =
+        LearningCurveChart.lossPanelPoint(RUN, epochFiveEnd, QuickstartReference.TEST_LOSS);
+
+    assertTrue(near(image, at.x - 7, at.y, LearningCurveChart.REFERENCE, 2), "at " + at);
+    assertTrue(near(image, at.x, at.y + 7, LearningCurveChart.REFERENCE, 2), "at " + at);
+  }
+
+  @Test
+  void shouldKeepTheLegendOffPointsInItsUsualCorner() {
+    // A run whose loss stays high: its last test loss sits in the loss panel's top-right corner.
+    List<TrainingMetric> flat =
+        List.of(
+            SyntheticRun.metric("m", 1, 1, MetricKind.BATCH, 2.30, null, null, 64L, 1),
+            SyntheticRun.metric("m", 1, 94, MetricKind.TEST_EPOCH, 2.29, 0.14, null, 100L, 2),
+            SyntheticRun.metric("m", 2, 100, MetricKind.PREQUENTIAL, 2.29, 0.1, 9.0, 64L, 3),
+            SyntheticRun.metric("m", 2, 188, MetricKind.TEST_EPOCH, 2.27, 0.28, null, 100L, 4));
+    LearningCurves curves = LearningCurves.from("m", flat);
+
+    BufferedImage image = LearningCurveChart.render(curves);
+
+    Point2D.Double last = LearningCurveChart.lossPanelPoint(curves, 188, 2.27);
+    assertTrue(near(image, last.x, last.y, LearningCurveChart.TEST, 1), "legend hides " + last);
   }
 
   @Test
