@@ -11,7 +11,7 @@ final class TrainingOptions {
       paramLabel = "NAME",
       description =
           "reference (the PyTorch quickstart: SGD lr=1e-3, default) or good (SGD momentum 0.9,"
-              + " lr=0.05: about 88% after 5 epochs).")
+              + " lr=0.05: about 88%% after 5 epochs).")
   String preset;
 
   @Option(names = "--seed", description = "Seed of initialisation and shuffling (default 42).")

@@ -200,8 +200,9 @@ public final class TrainingMetricsListener implements TrainingListener {
 
   /**
    * A record the trainer published to {@code training.metrics}: prequential loss and accuracy,
-   * examples trained, rollbacks. (Becomes an override once TrainingListener offers onMetric.)
+   * examples trained, rollbacks.
    */
+  @Override
   public void onMetric(TrainingMetric metric) {
     if (metric.getKind() == MetricKind.PREQUENTIAL) {
       if (metric.getLoss() != null) {
@@ -216,6 +217,7 @@ public final class TrainingMetricsListener implements TrainingListener {
     } else if (metric.getKind() == MetricKind.ROLLBACK) {
       rollbackEvents.add(1);
     }
+    next.onMetric(metric);
   }
 
   private void recordSnapshot(ModelSnapshot snapshot) {
