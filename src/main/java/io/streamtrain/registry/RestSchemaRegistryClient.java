@@ -271,6 +271,22 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   }
 
   /**
+   * Removes the level set for {@code subject}, which then follows the global level again.
+   *
+   * @return the removed level, empty when the subject had none of its own
+   */
+  public Optional<CompatibilityLevel> deleteCompatibility(String subject) {
+    Answer answer = send("DELETE", "/config/" + encode(subject), null);
+    if (answer.errorCode == SchemaRegistryException.SUBJECT_NOT_FOUND) {
+      return Optional.empty(); // Confluent's answer for a subject without a level of its own.
+    }
+    if (!answer.ok()) {
+      throw answer.error("did not remove the compatibility level of subject " + subject);
+    }
+    return Optional.of(requireLevel(answer, "compatibilityLevel"));
+  }
+
+  /**
    * Whether {@code schema} may become the next version of {@code subject} under the subject's
    * compatibility level, with the registry's reasons when not. A subject without versions accepts
    * any schema.
