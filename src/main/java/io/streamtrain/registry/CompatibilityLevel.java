@@ -5,8 +5,8 @@ import java.util.Optional;
 
 /**
  * Confluent's schema compatibility levels. BACKWARD: the new schema can read data written with the
- * old one (upgrade consumers first). FORWARD: the old schema can read data written with the new
- * one (upgrade producers first). FULL: both. The {@code _TRANSITIVE} variants check against every
+ * old one (upgrade consumers first). FORWARD: the old schema can read data written with the new one
+ * (upgrade producers first). FULL: both. The {@code _TRANSITIVE} variants check against every
  * earlier version, the others against the latest only.
  */
 public enum CompatibilityLevel {

@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * default), in the record layout of Confluent's registry (JSON key {@code {"keytype":"SCHEMA",
  * "subject","version","magic":1}}, JSON value {@code {"subject","version","id","schema",
  * "deleted"}}; compatibility levels as key {@code {"keytype":"CONFIG","subject","magic":0}}, no
- * subject for the global level, value {@code {"compatibilityLevel"}} and a tombstone on delete),
- * so state survives restarts and the topic stays readable by Confluent's tools.
+ * subject for the global level, value {@code {"compatibilityLevel"}} and a tombstone on delete), so
+ * state survives restarts and the topic stays readable by Confluent's tools.
  *
  * <p>On start it creates the topic if missing and reads it to its end. Each registration is
  * appended and acknowledged (acks=all) before it is answered. Before registering, and whenever a
@@ -357,15 +357,15 @@ public final class KafkaSchemaStore implements SchemaStore {
     }
     int id = value.path("id").asInt();
     RegisteredSchema registered =
-        new RegisteredSchema(subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
+        new RegisteredSchema(
+            subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
     index.put(registered);
     if (value.path("deleted").asBoolean(false)) {
       index.removeVersion(subject, version, id); // Soft delete: the id still resolves.
     }
   }
 
-  private void applyConfig(JsonNode key, ConsumerRecord<byte[], byte[]> record)
-      throws IOException {
+  private void applyConfig(JsonNode key, ConsumerRecord<byte[], byte[]> record) throws IOException {
     JsonNode subjectNode = key.path("subject");
     // Confluent writes the global key without a subject; older versions wrote "subject":null.
     String subject = subjectNode.isTextual() ? subjectNode.asText() : null;
@@ -433,8 +433,8 @@ public final class KafkaSchemaStore implements SchemaStore {
   }
 
   /**
-   * Describes the topic, retrying while the broker does not know it yet: a topic the controller
-   * has just created reaches the broker's metadata a moment later.
+   * Describes the topic, retrying while the broker does not know it yet: a topic the controller has
+   * just created reaches the broker's metadata a moment later.
    */
   private TopicDescription describeWhenVisible(Admin admin)
       throws ExecutionException, TimeoutException, InterruptedException {

@@ -42,11 +42,11 @@ import org.slf4j.LoggerFactory;
  * /schemas/types}, {@code GET|PUT|DELETE /config[/{s}]} (compatibility levels, global default
  * BACKWARD) and {@code POST /compatibility/subjects/{s}/versions[/{v|latest}]}.
  *
- * <p>A registration is checked against the subject's earlier versions under its compatibility
- * level (Avro's {@link org.apache.avro.SchemaCompatibility}) and refused with Confluent's 409 when
- * incompatible. Check and registration run under one lock, so two racing registrations through
- * this server cannot both pass against the same latest version; like Confluent's primary, one
- * registry writing a store is the intended deployment.
+ * <p>A registration is checked against the subject's earlier versions under its compatibility level
+ * (Avro's {@link org.apache.avro.SchemaCompatibility}) and refused with Confluent's 409 when
+ * incompatible. Check and registration run under one lock, so two racing registrations through this
+ * server cannot both pass against the same latest version; like Confluent's primary, one registry
+ * writing a store is the intended deployment.
  */
 public final class RegistryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryServer.class);
@@ -295,8 +295,7 @@ public final class RegistryServer implements AutoCloseable {
    * Whether {@code schema} may follow version {@code version} of {@code subject} (or, without a
    * version, the versions the subject's level checks) as Confluent answers it.
    */
-  private Reply testCompatibility(
-      String subject, String version, Schema schema, boolean verbose) {
+  private Reply testCompatibility(String subject, String version, Schema schema, boolean verbose) {
     CompatibilityLevel level = effectiveLevel(subject);
     List<String> problems;
     if (version == null) {

@@ -236,8 +236,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
    */
   public CompatibilityLevel compatibility(String subject) {
     if (subject != null) {
-      Answer answer =
-          send("GET", "/config/" + encode(subject) + "?defaultToGlobal=true", null);
+      Answer answer = send("GET", "/config/" + encode(subject) + "?defaultToGlobal=true", null);
       if (answer.ok()) {
         return requireLevel(answer, "compatibilityLevel");
       }
@@ -259,8 +258,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
    */
   public CompatibilityLevel setCompatibility(String subject, CompatibilityLevel level) {
     String path = subject == null ? "/config" : "/config/" + encode(subject);
-    Answer answer =
-        send("PUT", path, JSON.createObjectNode().put("compatibility", level.name()));
+    Answer answer = send("PUT", path, JSON.createObjectNode().put("compatibility", level.name()));
     if (!answer.ok()) {
       throw answer.error(
           "refused compatibility "

@@ -9,8 +9,8 @@ import org.apache.avro.Schema;
  * in canonical form, so re-submitting a schema with other whitespace is the same schema. A schema
  * already registered under another subject keeps its id (Confluent's rule); new schemas get the
  * highest id so far plus one, starting at 1. The store also keeps the compatibility levels set
- * globally and per subject; it does not enforce them (the {@link RegistryServer} does). Implementations
- * are thread-safe and throw {@link SchemaStoreException} when their storage fails.
+ * globally and per subject; it does not enforce them (the {@link RegistryServer} does).
+ * Implementations are thread-safe and throw {@link SchemaStoreException} when their storage fails.
  */
 public interface SchemaStore extends AutoCloseable {
 

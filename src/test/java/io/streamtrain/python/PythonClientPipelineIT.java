@@ -71,7 +71,8 @@ class PythonClientPipelineIT {
   static void start() {
     assumeTrue(
         pythonHas("confluent_kafka.schema_registry", "requests", "avro.io"),
-        PYTHON + " lacks confluent_kafka, requests or avro"
+        PYTHON
+            + " lacks confluent_kafka, requests or avro"
             + " (apt-get install python3-confluent-kafka python3-requests python3-avro)");
     kafka = EmbeddedKafka.start(0, null);
     store =
@@ -115,7 +116,10 @@ class PythonClientPipelineIT {
 
     // Python registered the same schema Java's serializer registers: one id for both.
     byte[] fromJava =
-        pipeline.serde(LabeledImage.class).serializer().serialize(pipeline.names().imagesTrain(), image());
+        pipeline
+            .serde(LabeledImage.class)
+            .serializer()
+            .serialize(pipeline.names().imagesTrain(), image());
     assertEquals(train.path("schema_id").asInt(), WireFormat.schemaId(fromJava));
     assertEquals(train.path("schema_id").asInt(), test.path("schema_id").asInt());
     assertEquals(1, train.path("version").asInt());
@@ -181,7 +185,8 @@ class PythonClientPipelineIT {
   }
 
   /** Runs one pipeline_client.py command against the embedded broker and registry. */
-  private JsonNode python(Path script, String command, String topic, int count, int seed, String... extra)
+  private JsonNode python(
+      Path script, String command, String topic, int count, int seed, String... extra)
       throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of(PYTHON, script.toString(), command));
     args.addAll(
@@ -249,7 +254,8 @@ class PythonClientPipelineIT {
   /** Every value of a single-partition topic up to its current end. */
   private static List<byte[]> values(Settings settings, String topic) {
     List<byte[]> values = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerProps(null))) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumerProps(null))) {
       TopicPartition partition = new TopicPartition(topic, 0);
       consumer.assign(List.of(partition));
       consumer.seekToBeginning(List.of(partition));

@@ -23,7 +23,9 @@ class CompatibilityCheckerTest {
   private static final Schema POINT = point("{\"name\":\"x\",\"type\":\"int\"}", y());
   private static final Schema ADD_WITH_DEFAULT =
       point(
-          "{\"name\":\"x\",\"type\":\"int\"}", y(), "{\"name\":\"z\",\"type\":\"int\",\"default\":0}");
+          "{\"name\":\"x\",\"type\":\"int\"}",
+          y(),
+          "{\"name\":\"z\",\"type\":\"int\",\"default\":0}");
   private static final Schema ADD_WITHOUT_DEFAULT =
       point("{\"name\":\"x\",\"type\":\"int\"}", y(), "{\"name\":\"z\",\"type\":\"int\"}");
   private static final Schema REMOVE_Y = point("{\"name\":\"x\",\"type\":\"int\"}");
@@ -76,7 +78,9 @@ class CompatibilityCheckerTest {
   void shouldCheckEveryVersionOnlyWhenTransitive() {
     // v1 {x}, v2 {x, y default 0}, candidate {x, y}: fine against v2, not against v1 (no y there).
     Schema v1 = point("{\"name\":\"x\",\"type\":\"int\"}");
-    Schema v2 = point("{\"name\":\"x\",\"type\":\"int\"}", "{\"name\":\"y\",\"type\":\"int\",\"default\":0}");
+    Schema v2 =
+        point(
+            "{\"name\":\"x\",\"type\":\"int\"}", "{\"name\":\"y\",\"type\":\"int\",\"default\":0}");
     List<RegisteredSchema> history = List.of(version(1, v1), version(2, v2));
 
     assertTrue(CompatibilityChecker.problems(BACKWARD, POINT, history).isEmpty());
@@ -119,8 +123,7 @@ class CompatibilityCheckerTest {
         "{errorType:'TYPE_MISMATCH', description:'The type (path '/fields/1/type') of a field in"
             + " the new schema does not match with the old schema', additionalInfo:'reader type:"
             + " STRING not compatible with writer type: INT'}",
-        CompatibilityChecker.problems(BACKWARD, CHANGE_Y_TYPE, List.of(version(1, POINT)))
-            .get(0));
+        CompatibilityChecker.problems(BACKWARD, CHANGE_Y_TYPE, List.of(version(1, POINT))).get(0));
   }
 
   @Test
@@ -140,8 +143,7 @@ class CompatibilityCheckerTest {
   private static Set<CompatibilityLevel> accepting(Schema earlier, Schema candidate) {
     Set<CompatibilityLevel> levels = EnumSet.noneOf(CompatibilityLevel.class);
     for (CompatibilityLevel level : CompatibilityLevel.values()) {
-      if (CompatibilityChecker.problems(level, candidate, List.of(version(1, earlier)))
-          .isEmpty()) {
+      if (CompatibilityChecker.problems(level, candidate, List.of(version(1, earlier))).isEmpty()) {
         levels.add(level);
       }
     }

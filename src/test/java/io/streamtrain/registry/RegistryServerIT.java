@@ -121,7 +121,8 @@ class RegistryServerIT {
 
     List<String> records = readTopic();
     assertTrue(
-        records.contains("{\"keytype\":\"CONFIG\",\"magic\":0} -> {\"compatibilityLevel\":\"FULL\"}"),
+        records.contains(
+            "{\"keytype\":\"CONFIG\",\"magic\":0} -> {\"compatibilityLevel\":\"FULL\"}"),
         records.toString());
     assertTrue(
         records.contains(

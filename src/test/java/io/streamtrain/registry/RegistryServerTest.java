@@ -259,9 +259,7 @@ class RegistryServerTest {
     Answer verboseOk = call("POST", latest + "?verbose=true", schemaBody(OTHER_SCHEMA));
     Answer numbered =
         call(
-            "POST",
-            "/compatibility/subjects/points-value/versions/1",
-            schemaBody(BREAKING_SCHEMA));
+            "POST", "/compatibility/subjects/points-value/versions/1", schemaBody(BREAKING_SCHEMA));
     Answer allVersions =
         call("POST", "/compatibility/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
 
@@ -287,17 +285,12 @@ class RegistryServerTest {
 
     assertError(
         call(
-            "POST",
-            "/compatibility/subjects/nope-value/versions/latest",
-            schemaBody(OTHER_SCHEMA)),
+            "POST", "/compatibility/subjects/nope-value/versions/latest", schemaBody(OTHER_SCHEMA)),
         404,
         40401,
         "Subject 'nope-value' not found.");
     assertError(
-        call(
-            "POST",
-            "/compatibility/subjects/points-value/versions/7",
-            schemaBody(OTHER_SCHEMA)),
+        call("POST", "/compatibility/subjects/points-value/versions/7", schemaBody(OTHER_SCHEMA)),
         404,
         40402,
         "Version 7 not found.");

@@ -277,8 +277,7 @@ class RestSchemaRegistryClientTest {
     assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(null));
     assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(SUBJECT));
     assertEquals(CompatibilityLevel.FULL, rest.setCompatibility(null, CompatibilityLevel.FULL));
-    assertEquals(
-        CompatibilityLevel.NONE, rest.setCompatibility("a b/c", CompatibilityLevel.NONE));
+    assertEquals(CompatibilityLevel.NONE, rest.setCompatibility("a b/c", CompatibilityLevel.NONE));
 
     assertEquals(CompatibilityLevel.FULL, rest.compatibility(null));
     assertEquals(CompatibilityLevel.FULL, rest.compatibility(SUBJECT));
