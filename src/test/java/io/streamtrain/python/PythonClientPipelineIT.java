@@ -110,6 +110,7 @@ class PythonClientPipelineIT {
       TopicCatalog.create(admin, pipeline.names());
     }
     Path script = copyScript();
+    long start = System.nanoTime();
 
     JsonNode train = python(script, "produce", pipeline.names().imagesTrain(), TRAIN_IMAGES, 1);
     JsonNode test = python(script, "produce", pipeline.names().imagesTest(), TEST_IMAGES, 2);
@@ -123,6 +124,7 @@ class PythonClientPipelineIT {
     assertEquals(train.path("schema_id").asInt(), WireFormat.schemaId(fromJava));
     assertEquals(train.path("schema_id").asInt(), test.path("schema_id").asInt());
     assertEquals(1, train.path("version").asInt());
+    long produced = System.nanoTime();
 
     Replayer.Summary replayed =
         new Replayer(
@@ -133,6 +135,7 @@ class PythonClientPipelineIT {
             .replay(1);
     assertEquals(TRAIN_IMAGES, replayed.records());
     assertEquals(0, Main.run(cli("train", flags, "--epochs", "1")), "streamtrain train exit code");
+    long trained = System.nanoTime();
 
     // One epoch of exactly the Python records: ceil(300 / 64) = 5 steps, the last one partial.
     ModelSnapshot snapshot = pipeline.latestSnapshot().orElseThrow();
@@ -158,14 +161,15 @@ class PythonClientPipelineIT {
       answers = python(script, "consume", pipeline.names().predictions(), REQUESTS, 0);
       predictor.throwIfFailed();
     }
+    long answered = System.nanoTime();
 
     int predictionSchemaId =
         pipeline.registry().getLatest(pipeline.names().predictions() + "-value").id();
     assertEquals("[" + predictionSchemaId + "]", answers.path("schema_ids").toString());
-    Set<String> answered = new HashSet<>();
+    Set<String> answeredIds = new HashSet<>();
     for (JsonNode prediction : answers.path("predictions")) {
       String id = prediction.path("id").asText();
-      answered.add(id);
+      answeredIds.add(id);
       assertEquals(id, prediction.path("key").asText(), "keyed as the request");
       int label = prediction.path("label").asInt(-1);
       assertTrue(label >= 0 && label < 10, "label " + label + " of " + id);
@@ -181,7 +185,10 @@ class PythonClientPipelineIT {
     for (int i = 0; i < REQUESTS; i++) {
       requested.add("python-" + pipeline.names().imagesInfer() + "-" + i);
     }
-    assertEquals(requested, answered);
+    assertEquals(requested, answeredIds);
+    System.err.printf(
+        "Python produce %.1f s, replay + train %.1f s, predict round trip %.1f s%n",
+        (produced - start) / 1e9, (trained - produced) / 1e9, (answered - trained) / 1e9);
   }
 
   /** Runs one pipeline_client.py command against the embedded broker and registry. */
