@@ -29,6 +29,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -54,6 +56,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REFERENCE_DEPTH = 32;
   private static final int MAX_MESSAGE_CHARS = 300;
+  // Confluent's 409 message ends its details with {compatibility: 'LEVEL'} (7.4 and later).
+  private static final Pattern LEVEL_IN_MESSAGE = Pattern.compile("\\{compatibility: '(\\w+)'}");
+  private static final Pattern REASON_IN_MESSAGE =
+      Pattern.compile("description:'(.*?)'(?:, additionalInfo:'|})");
 
   private final List<URI> baseUrls;
   private final String displayUrl;
@@ -123,6 +129,9 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     ObjectNode body = JSON.createObjectNode().put("schema", schema.toString());
     Answer answer = send("POST", "/subjects/" + encode(subject) + "/versions", body);
+    if (answer.status == 409) {
+      throw incompatible(subject, schema, answer);
+    }
     if (!answer.ok()) {
       throw answer.error("refused subject " + subject);
     }
@@ -219,6 +228,141 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     requireArray(answer).forEach(node -> versions.add(node.asInt()));
     versions.sort(null);
     return versions;
+  }
+
+  /**
+   * The compatibility level that applies to {@code subject}: its own level, else the global one;
+   * the global level when {@code subject} is null.
+   */
+  public CompatibilityLevel compatibility(String subject) {
+    if (subject != null) {
+      Answer answer = send("GET", "/config/" + encode(subject) + "?defaultToGlobal=true", null);
+      if (answer.ok()) {
+        return requireLevel(answer, "compatibilityLevel");
+      }
+      // Registries that ignore defaultToGlobal answer 404 for a subject without its own level.
+      if (answer.status != 404) {
+        throw answer.error("did not tell the compatibility level of subject " + subject);
+      }
+    }
+    Answer answer = send("GET", "/config", null);
+    if (!answer.ok()) {
+      throw answer.error("did not tell its global compatibility level");
+    }
+    return requireLevel(answer, "compatibilityLevel");
+  }
+
+  /**
+   * Sets the compatibility level of {@code subject}, or the global level when {@code subject} is
+   * null, and returns the level the registry confirmed.
+   */
+  public CompatibilityLevel setCompatibility(String subject, CompatibilityLevel level) {
+    String path = subject == null ? "/config" : "/config/" + encode(subject);
+    Answer answer = send("PUT", path, JSON.createObjectNode().put("compatibility", level.name()));
+    if (!answer.ok()) {
+      throw answer.error(
+          "refused compatibility "
+              + level
+              + (subject == null ? " as the global level" : " for subject " + subject));
+    }
+    return requireLevel(answer, "compatibility");
+  }
+
+  /**
+   * Removes the level set for {@code subject}, which then follows the global level again.
+   *
+   * @return the removed level, empty when the subject had none of its own
+   */
+  public Optional<CompatibilityLevel> deleteCompatibility(String subject) {
+    Answer answer = send("DELETE", "/config/" + encode(subject), null);
+    if (answer.errorCode == SchemaRegistryException.SUBJECT_NOT_FOUND) {
+      return Optional.empty(); // Confluent's answer for a subject without a level of its own.
+    }
+    if (!answer.ok()) {
+      throw answer.error("did not remove the compatibility level of subject " + subject);
+    }
+    return Optional.of(requireLevel(answer, "compatibilityLevel"));
+  }
+
+  /**
+   * Whether {@code schema} may become the next version of {@code subject} under the subject's
+   * compatibility level, with the registry's reasons when not. A subject without versions accepts
+   * any schema.
+   */
+  public CompatibilityCheck testCompatibility(String subject, Schema schema) {
+    ObjectNode body = JSON.createObjectNode().put("schema", schema.toString());
+    Answer answer =
+        send(
+            "POST",
+            "/compatibility/subjects/" + encode(subject) + "/versions/latest?verbose=true",
+            body);
+    if (!answer.ok()) {
+      if (answer.errorCode == SchemaRegistryException.SUBJECT_NOT_FOUND) {
+        return new CompatibilityCheck(true, List.of());
+      }
+      throw answer.error(
+          "could not check " + AvroSchemas.describe(schema) + " against subject " + subject);
+    }
+    JsonNode verdict = answer.json.get("is_compatible");
+    if (verdict == null || !verdict.isBoolean()) {
+      throw malformed(answer, "a boolean 'is_compatible'");
+    }
+    List<String> messages = new ArrayList<>();
+    answer.json.path("messages").forEach(message -> messages.add(message.asText()));
+    return new CompatibilityCheck(verdict.booleanValue(), messages);
+  }
+
+  /** The one-line error for Confluent's 409: which subject, which level, the first reason. */
+  private SchemaRegistryException incompatible(String subject, Schema schema, Answer answer) {
+    String message = answer.json.path("message").asText("");
+    Matcher levelInMessage = LEVEL_IN_MESSAGE.matcher(message);
+    String level = null;
+    if (levelInMessage.find()) {
+      level = levelInMessage.group(1);
+    } else {
+      try {
+        level = compatibility(subject).name();
+      } catch (SchemaRegistryException e) {
+        level = null; // Only decorates the message; the refusal is what the caller must see.
+      }
+    }
+    Matcher reason = REASON_IN_MESSAGE.matcher(message);
+    return new SchemaRegistryException(
+        "Schema Registry at "
+            + answer.url
+            + " refused "
+            + AvroSchemas.describe(schema)
+            + ": it is incompatible with an earlier schema for subject "
+            + subject
+            + (level == null ? "" : " (compatibility " + level + ")")
+            + (reason.find() ? ": " + oneLine(reason.group(1)) : "")
+            + ". Make the change compatible (e.g. give new fields a default) or change the"
+            + " subject's level (PUT /config/"
+            + subject
+            + ")",
+        answer.status,
+        answer.errorCode);
+  }
+
+  private CompatibilityLevel requireLevel(Answer answer, String field) {
+    String name = answer.json.path(field).asText(null);
+    return CompatibilityLevel.forName(name)
+        .orElseThrow(() -> malformed(answer, "a known compatibility level in '" + field + "'"));
+  }
+
+  private static SchemaRegistryException malformed(Answer answer, String expected) {
+    return new SchemaRegistryException(
+        "Schema Registry at "
+            + answer.url
+            + " answered "
+            + answer.method
+            + " "
+            + answer.path
+            + " without "
+            + expected
+            + " (is it a Confluent-compatible registry?)",
+        answer.status,
+        SchemaRegistryException.NO_ERROR_CODE);
   }
 
   private RegisteredSchema cachedRegistration(String subject, Schema schema) {

@@ -17,6 +17,7 @@ public class SchemaRegistryException extends KafkaException {
 
   public static final int VERSION_NOT_FOUND = 40402;
   public static final int SCHEMA_NOT_FOUND = 40403;
+  public static final int SUBJECT_COMPATIBILITY_NOT_CONFIGURED = 40408;
   public static final int INCOMPATIBLE_SCHEMA = 409;
   public static final int INVALID_SCHEMA = 42201;
   public static final int INVALID_VERSION = 42202;

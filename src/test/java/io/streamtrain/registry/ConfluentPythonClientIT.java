@@ -1,6 +1,8 @@
 package io.streamtrain.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Confluent's own Python client ({@code confluent_kafka.schema_registry}, Debian's
- * python3-confluent-kafka, which needs python3-requests) against the embedded endpoint. Skipped
- * where that client is not installed.
+ * python3-confluent-kafka, which needs python3-requests) against the embedded endpoint: ids,
+ * schemas, framing and the compatibility API. Skipped where that client is not installed.
  */
 class ConfluentPythonClientIT {
   private static final String PYTHON = "/usr/bin/python3";
@@ -77,6 +79,37 @@ class ConfluentPythonClientIT {
       byte[] fromPython = Base64.getDecoder().decode(python.path("record").asText());
       assertEquals(image(), serde.deserializer().deserialize("images.train", fromPython));
     }
+  }
+
+  @Test
+  void shouldServeConfluentPythonClientsCompatibilityCalls(@TempDir Path dir) throws Exception {
+    Path script = dir.resolve("confluent_compat.py");
+    try (InputStream in = getClass().getResourceAsStream("/registry/confluent_compat.py")) {
+      Files.copy(in, script);
+    }
+
+    JsonNode python = runPython(dir, script.toString(), server.url(), "points-value");
+
+    assertEquals("BACKWARD", python.path("global").asText());
+    assertTrue(python.path("with_default").asBoolean());
+    assertFalse(python.path("without_default").asBoolean(true));
+    assertEquals(409, python.path("refused").path("status").asInt());
+    assertEquals(409, python.path("refused").path("code").asInt());
+    assertTrue(
+        python
+            .path("refused")
+            .path("message")
+            .asText()
+            .startsWith(
+                "Schema being registered is incompatible with an earlier schema for subject"
+                    + " \"points-value\""),
+        python.toString());
+    assertEquals(404, python.path("unset").path("status").asInt());
+    assertEquals(40408, python.path("unset").path("code").asInt());
+    assertEquals("{\"compatibility\":\"FORWARD\"}", python.path("set").toString());
+    assertEquals("FORWARD", python.path("subject").asText());
+    assertEquals(python.path("first_id").asInt() + 1, python.path("after_set_id").asInt());
+    assertEquals("[1,2]", python.path("versions").toString());
   }
 
   private static LabeledImage image() {

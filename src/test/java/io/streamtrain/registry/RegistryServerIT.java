@@ -2,19 +2,30 @@ package io.streamtrain.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.kafka.EmbeddedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -76,6 +87,82 @@ class RegistryServerIT {
                           + "\"default\":null},"));
       assertEquals(predictionId + 1, client.register("images.train-value", evolved));
       assertEquals(2, client.getLatest("images.train-value").version());
+    }
+  }
+
+  @Test
+  void shouldKeepCompatibilityLevelsAcrossRegistryRestartAsConfluentConfigRecords() {
+    try (KafkaSchemaStore store = newStore();
+        RegistryServer server = RegistryServer.start(0, store)) {
+      RestSchemaRegistryClient client = new RestSchemaRegistryClient(server.url(), Map.of());
+      client.setCompatibility(null, CompatibilityLevel.FULL);
+      client.setCompatibility("images.train-value", CompatibilityLevel.NONE);
+      client.setCompatibility("predictions-value", CompatibilityLevel.FORWARD);
+      assertEquals(
+          Optional.of(CompatibilityLevel.FORWARD), client.deleteCompatibility("predictions-value"));
+      client.register("images.test-value", IMAGE);
+    }
+
+    try (KafkaSchemaStore store = newStore();
+        RegistryServer server = RegistryServer.start(0, store)) {
+      RestSchemaRegistryClient client = new RestSchemaRegistryClient(server.url(), Map.of());
+
+      assertEquals(CompatibilityLevel.FULL, client.compatibility(null));
+      assertEquals(CompatibilityLevel.NONE, client.compatibility("images.train-value"));
+      assertEquals(CompatibilityLevel.FULL, client.compatibility("predictions-value"));
+      assertEquals(Optional.empty(), store.compatibility("predictions-value"));
+      SchemaRegistryException refused =
+          assertThrows(
+              SchemaRegistryException.class,
+              () -> client.register("images.test-value", PREDICTION));
+      assertEquals(409, refused.httpStatus());
+      assertTrue(refused.getMessage().contains("(compatibility FULL)"), refused.getMessage());
+    }
+
+    List<String> records = readTopic();
+    assertTrue(
+        records.contains(
+            "{\"keytype\":\"CONFIG\",\"magic\":0} -> {\"compatibilityLevel\":\"FULL\"}"),
+        records.toString());
+    assertTrue(
+        records.contains(
+            "{\"keytype\":\"CONFIG\",\"subject\":\"images.train-value\",\"magic\":0}"
+                + " -> {\"compatibilityLevel\":\"NONE\"}"),
+        records.toString());
+    assertTrue(
+        records.contains(
+            "{\"keytype\":\"CONFIG\",\"subject\":\"predictions-value\",\"magic\":0} -> null"),
+        records.toString());
+  }
+
+  @Test
+  void shouldReadCompatibilityLevelsWrittenByConfluentsRegistry() throws Exception {
+    try (KafkaSchemaStore created = newStore();
+        KafkaProducer<String, String> producer =
+            new KafkaProducer<>(
+                kafka.clientProperties(), new StringSerializer(), new StringSerializer())) {
+      // Older Confluent versions wrote the global key with "subject":null.
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "{\"keytype\":\"CONFIG\",\"subject\":null,\"magic\":0}",
+                  "{\"compatibilityLevel\":\"FORWARD_TRANSITIVE\"}"))
+          .get();
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  "{\"keytype\":\"CONFIG\",\"subject\":\"a-value\",\"magic\":0}",
+                  "{\"subject\":\"a-value\",\"compatibilityLevel\":\"FULL\","
+                      + "\"compatibilityGroup\":\"app\"}"))
+          .get();
+    }
+
+    try (KafkaSchemaStore store = newStore()) {
+      assertEquals(Optional.of(CompatibilityLevel.FORWARD_TRANSITIVE), store.compatibility(null));
+      assertEquals(Optional.of(CompatibilityLevel.FULL), store.compatibility("a-value"));
+      assertEquals(Optional.empty(), store.compatibility("b-value"));
     }
   }
 
@@ -154,6 +241,26 @@ class RegistryServerIT {
           List.of("images.test-value", "images.train-value", "predictions-value"),
           store.subjects());
     }
+  }
+
+  /** Every record of the schema topic as "key -> value" text. */
+  private List<String> readTopic() {
+    List<String> records = new ArrayList<>();
+    Properties props = kafka.clientProperties();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long end = consumer.endOffsets(List.of(partition)).get(partition);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (consumer.position(partition) < end && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+          records.add(record.key() + " -> " + record.value());
+        }
+      }
+    }
+    return records;
   }
 
   private KafkaSchemaStore newStore() {

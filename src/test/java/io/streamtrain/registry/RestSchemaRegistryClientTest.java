@@ -215,16 +215,16 @@ class RestSchemaRegistryClientTest {
   }
 
   @Test
-  void shouldExplainIncompatibleSchemaAnswer() {
+  void shouldExplainIncompatibleSchemaAnswerOfAnOlderRegistry() {
     try (StubRegistry stub = new StubRegistry()) {
+      // Before 7.4 Confluent's 409 named neither the level nor the reason: the client asks.
       stub.answer(
-          "POST",
-          "/subjects/" + SUBJECT + "/versions",
-          409,
-          "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
-              + " earlier schema for subject \\\""
-              + SUBJECT
-              + "\\\"\"}");
+              "POST",
+              "/subjects/" + SUBJECT + "/versions",
+              409,
+              "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
+                  + " earlier schema\"}")
+          .answer("GET", "/config/" + SUBJECT, 200, "{\"compatibilityLevel\":\"FULL\"}");
       SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
 
       SchemaRegistryException e =
@@ -232,15 +232,116 @@ class RestSchemaRegistryClientTest {
       assertEquals(
           "Schema Registry at "
               + stub.url()
-              + " refused subject "
+              + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
+              + " schema for subject "
               + SUBJECT
-              + ": 409 Schema being"
-              + " registered is incompatible with an earlier schema for subject \""
+              + " (compatibility FULL). Make the change compatible (e.g. give new fields a"
+              + " default) or change the subject's level (PUT /config/"
               + SUBJECT
-              + "\"",
+              + ")",
           e.getMessage());
       assertEquals(SchemaRegistryException.INCOMPATIBLE_SCHEMA, e.errorCode());
+      assertEquals(409, e.httpStatus());
+      assertFalse(e.isRetriable());
     }
+  }
+
+  @Test
+  void shouldNameSubjectLevelAndReasonOfAnIncompatibleRegistration() {
+    client.register(SUBJECT, IMAGE);
+
+    SchemaRegistryException e =
+        assertThrows(
+            SchemaRegistryException.class, () -> client.register(SUBJECT, withField(IMAGE, "")));
+
+    assertEquals(
+        "Schema Registry at "
+            + server.url()
+            + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
+            + " schema for subject "
+            + SUBJECT
+            + " (compatibility BACKWARD): The field 'tag' at path '/fields/0' in the new schema"
+            + " has no default value and is missing in the old schema. Make the change"
+            + " compatible (e.g. give new fields a default) or change the subject's level (PUT"
+            + " /config/"
+            + SUBJECT
+            + ")",
+        e.getMessage());
+    assertEquals(409, e.httpStatus());
+  }
+
+  @Test
+  void shouldReadAndSetCompatibilityLevels() {
+    RestSchemaRegistryClient rest = new RestSchemaRegistryClient(server.url(), Map.of());
+
+    assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(null));
+    assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(SUBJECT));
+    assertEquals(CompatibilityLevel.FULL, rest.setCompatibility(null, CompatibilityLevel.FULL));
+    assertEquals(CompatibilityLevel.NONE, rest.setCompatibility("a b/c", CompatibilityLevel.NONE));
+
+    assertEquals(CompatibilityLevel.FULL, rest.compatibility(null));
+    assertEquals(CompatibilityLevel.FULL, rest.compatibility(SUBJECT));
+    assertEquals(CompatibilityLevel.NONE, rest.compatibility("a b/c"));
+  }
+
+  @Test
+  void shouldFallBackToTheGlobalLevelWhereDefaultToGlobalIsUnknown() {
+    try (StubRegistry stub = new StubRegistry()) {
+      stub.answer(
+              "GET",
+              "/config/" + SUBJECT,
+              404,
+              "{\"error_code\":40401,\"message\":\"Subject not found.\"}")
+          .answer("GET", "/config", 200, "{\"compatibilityLevel\":\"FORWARD_TRANSITIVE\"}");
+      RestSchemaRegistryClient stubbed = new RestSchemaRegistryClient(stub.url(), Map.of());
+
+      assertEquals(CompatibilityLevel.FORWARD_TRANSITIVE, stubbed.compatibility(SUBJECT));
+    }
+  }
+
+  @Test
+  void shouldTestCompatibilityWithReasons() {
+    RestSchemaRegistryClient rest = new RestSchemaRegistryClient(server.url(), Map.of());
+    client.register(SUBJECT, IMAGE);
+
+    CompatibilityCheck withDefault =
+        rest.testCompatibility(SUBJECT, withField(IMAGE, ",\"default\":null"));
+    CompatibilityCheck withoutDefault = rest.testCompatibility(SUBJECT, withField(IMAGE, ""));
+    CompatibilityCheck newSubject = rest.testCompatibility("nobody-value", IMAGE);
+
+    assertEquals(new CompatibilityCheck(true, List.of()), withDefault);
+    assertFalse(withoutDefault.compatible());
+    assertTrue(
+        withoutDefault.messages().get(0).startsWith("{errorType:'READER_FIELD_MISSING_DEFAULT"),
+        withoutDefault.messages().toString());
+    assertEquals(new CompatibilityCheck(true, List.of()), newSubject);
+  }
+
+  @Test
+  void shouldExplainAnInvalidLevelAnswer() {
+    try (StubRegistry stub = new StubRegistry()) {
+      stub.answer("GET", "/config", 200, "{\"compatibilityLevel\":\"SIDEWAYS\"}");
+      RestSchemaRegistryClient stubbed = new RestSchemaRegistryClient(stub.url(), Map.of());
+
+      SchemaRegistryException e =
+          assertThrows(SchemaRegistryException.class, () -> stubbed.compatibility(null));
+      assertEquals(
+          "Schema Registry at "
+              + stub.url()
+              + " answered GET /config without a known compatibility level in"
+              + " 'compatibilityLevel' (is it a Confluent-compatible registry?)",
+          e.getMessage());
+    }
+  }
+
+  /** {@code schema} with a leading nullable string field "tag" ({@code extra}: e.g. a default). */
+  private static Schema withField(Schema schema, String extra) {
+    return AvroSchemas.parse(
+        schema
+            .toString()
+            .replace(
+                "\"fields\":[",
+                "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"]" + extra + "},"));
   }
 
   @Test
