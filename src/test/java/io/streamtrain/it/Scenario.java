@@ -349,13 +349,28 @@ public final class Scenario implements AutoCloseable {
 
   /** Replays images.train into train.feed for epochs 1..{@code epochs}. */
   public Replayer.Summary replay(int epochs) {
+    return replay(1, epochs);
+  }
+
+  /** Replays images.train into train.feed for epochs {@code first}..{@code first+epochs-1}. */
+  public Replayer.Summary replay(int first, int epochs) {
     Settings settings = pipeline().settings();
     return new Replayer(
             settings.producerProps(),
             settings.consumerProps(null),
             pipeline().names().imagesTrain(),
             pipeline().names().trainFeed())
-        .replay(epochs);
+        .replay(first, epochs, Replayer.Progress.NONE);
+  }
+
+  /** Publishes {@code snapshot} to model.snapshots keyed by its model name, as a trainer would. */
+  public void publish(ModelSnapshot snapshot) {
+    String topic = pipeline().names().modelSnapshots();
+    byte[] value = pipeline().serde(ModelSnapshot.class).serializer().serialize(topic, snapshot);
+    produceRaw(
+        List.of(
+            new ProducerRecord<>(
+                topic, snapshot.getModelName().getBytes(StandardCharsets.UTF_8), value)));
   }
 
   /** Every committed record of {@code topic} up to its current end, in offset order. */
