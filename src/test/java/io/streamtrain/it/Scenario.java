@@ -230,6 +230,19 @@ public final class Scenario implements AutoCloseable {
       }
     }
 
+    /** SIGTERM, as Ctrl-C or a container stop: the command's shutdown hook runs; waits for exit. */
+    public void stop() {
+      process.destroy();
+      try {
+        if (!process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new AssertionError(name + " did not stop within 90 s of SIGTERM: " + describe());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
     /** Waits for the process to exit and returns its exit code. */
     public int awaitExit(Duration timeout) {
       try {

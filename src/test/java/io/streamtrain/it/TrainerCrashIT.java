@@ -18,14 +18,15 @@ import org.junit.jupiter.api.Test;
 /**
  * A trainer in its own JVM is killed with SIGKILL twice during a run and restarted each time, once
  * on its old state directory and once on a fresh one (the batcher's windows then come back from
- * the changelog). It must end with the parameters of an uninterrupted run with the same seed, and
- * the versions of its snapshots must never go down.
+ * the changelog), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume
+ * from exactly there). It must end with the parameters of an uninterrupted run with the same seed,
+ * and the versions of its snapshots must never go down.
  */
 class TrainerCrashIT {
   private static final int IMAGES = 4000;
-  private static final int EPOCHS = 3;
-  // 4000 images in windows of 1024: 16 + 16 + 16 + 15 = 63 steps per epoch, 189 in all.
-  private static final long TOTAL_STEPS = 189;
+  private static final int EPOCHS = 4;
+  // 4000 images in windows of 1024: 16 + 16 + 16 + 15 = 63 steps per epoch, 252 in all.
+  private static final long TOTAL_STEPS = 252;
   private static final Map<String, String> FLAGS =
       Map.of("shuffle-window", "1024", "snapshot-every", "10");
   private static final Pattern RESUMED =
@@ -48,6 +49,7 @@ class TrainerCrashIT {
         try (Scenario.Child first = s.launch("crashy-1", train(s, "crashy", sameStateDir))) {
           log.await(v -> v.getVersion() >= 40, Duration.ofMinutes(3));
           first.kill();
+          resumedFrom.add(resumedVersion(first));
         }
         assertMidRun(log, "first kill");
         System.err.printf("first kill after %.1f s%n", seconds(start));
@@ -61,15 +63,30 @@ class TrainerCrashIT {
         System.err.printf("second kill after %.1f s%n", seconds(start));
 
         // A fresh state directory: the batcher's windows must come back from the changelog.
+        long finalVersion;
         try (Scenario.Child third = s.launch("crashy-3", train(s, "crashy", s.newDir("fresh")))) {
-          assertEquals(0, third.awaitExit(Duration.ofMinutes(4)), third.describe());
+          log.await(v -> v.getVersion() >= 180, Duration.ofMinutes(3));
+          third.stop();
           resumedFrom.add(resumedVersion(third));
+          assertTrue(third.stderr().contains("publishing a final snapshot"), third.describe());
+          List<ModelSnapshot> sofar = log.refresh();
+          finalVersion = sofar.get(sofar.size() - 1).getVersion();
         }
+        assertMidRun(log, "clean stop");
+        System.err.printf("clean stop after %.1f s%n", seconds(start));
+
+        try (Scenario.Child fourth = s.launch("crashy-4", train(s, "crashy", s.newDir("fresh")))) {
+          assertEquals(0, fourth.awaitExit(Duration.ofMinutes(4)), fourth.describe());
+          resumedFrom.add(resumedVersion(fourth));
+        }
+        assertEquals(finalVersion, resumedFrom.get(3), "resumed from the clean stop's snapshot");
         System.err.printf("crashed run done after %.1f s%n", seconds(start));
         assertEquals(0, reference.awaitExit(Duration.ofMinutes(4)), reference.describe());
 
-        assertTrue(resumedFrom.get(0) > 0, "second process resumed from " + resumedFrom);
+        assertEquals(0L, resumedFrom.remove(0), "the first process starts fresh");
+        assertTrue(resumedFrom.get(0) >= 40, "second process resumed from " + resumedFrom);
         assertTrue(resumedFrom.get(1) >= 110, "third process resumed from " + resumedFrom);
+        assertTrue(resumedFrom.get(2) >= 180, "fourth process resumed from " + resumedFrom);
         List<ModelSnapshot> crashy = log.refresh();
         assertNeverGoesBack(crashy);
         ModelSnapshot crashed = crashy.get(crashy.size() - 1);
@@ -99,10 +116,10 @@ class TrainerCrashIT {
         "the run had finished at the " + when + "; kill earlier");
   }
 
+  /** The version the process resumed from, 0 for a fresh start. */
   private static long resumedVersion(Scenario.Child child) {
     Matcher m = RESUMED.matcher(child.stdout());
-    assertTrue(m.find(), "no resume line: " + child.describe());
-    return Long.parseLong(m.group(1));
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
   }
 
   /**
