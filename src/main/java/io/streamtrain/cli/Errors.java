@@ -49,7 +49,8 @@ final class Errors {
 
   /** {@code text} with the values of secret-looking settings and URL credentials hidden. */
   static String mask(String text) {
-    String masked = JAAS.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + HIDDEN));
+    String masked =
+        JAAS.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + HIDDEN));
     masked =
         SECRET
             .matcher(masked)
@@ -59,7 +60,8 @@ final class Errors {
                         PLACEHOLDERS.contains(m.group(2)) || m.group(2).equals(HIDDEN)
                             ? m.group()
                             : m.group(1) + HIDDEN));
-    masked = URL_USER_INFO.matcher(masked).replaceAll("$1" + Matcher.quoteReplacement(HIDDEN) + "@");
+    masked =
+        URL_USER_INFO.matcher(masked).replaceAll("$1" + Matcher.quoteReplacement(HIDDEN) + "@");
     return AUTHORIZATION.matcher(masked).replaceAll("$1 " + Matcher.quoteReplacement(HIDDEN));
   }
 

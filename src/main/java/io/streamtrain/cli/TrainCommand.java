@@ -34,10 +34,15 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
   @Mixin TrainingOptions trainingOptions;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Stop once epoch N of the feed is trained and evaluated.")
+  @Option(
+      names = "--epochs",
+      paramLabel = "N",
+      description = "Stop once epoch N of the feed is trained and evaluated.")
   Integer epochs;
 
-  @Option(names = "--follow", description = "Keep training as new records arrive, until interrupted.")
+  @Option(
+      names = "--follow",
+      description = "Keep training as new records arrive, until interrupted.")
   boolean follow;
 
   @Option(

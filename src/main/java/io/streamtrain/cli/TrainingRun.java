@@ -15,17 +15,17 @@ import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 
 /**
- * The training application running in this process: starts the Streams app, stops it cleanly
- * (final snapshot first) and turns a fatal error into an exception for the command to report.
+ * The training application running in this process: starts the Streams app, stops it cleanly (final
+ * snapshot first) and turns a fatal error into an exception for the command to report.
  *
- * <p>Error handling: records the trainer cannot use are dead-lettered by the MiniBatcher itself
- * (it reads the feed as bytes, so Streams' deserialization handler never sees them), inside the
+ * <p>Error handling: records the trainer cannot use are dead-lettered by the MiniBatcher itself (it
+ * reads the feed as bytes, so Streams' deserialization handler never sees them), inside the
  * exactly-once transaction and counted per kind. Everything else fails the trainer on purpose,
- * which is why the processing and production handlers are the failing ones: skipping a batch or
- * a snapshot would break the model's lineage, while a failed task's transaction is aborted and a
+ * which is why the processing and production handlers are the failing ones: skipping a batch or a
+ * snapshot would break the model's lineage, while a failed task's transaction is aborted and a
  * restart resumes exactly. Streams' built-in dead-letter topic (KIP-1034) is set to {@code
- * images.dlq} all the same, so that a handler a user configures to continue writes there, with
- * the header names our own dead letters use.
+ * images.dlq} all the same, so that a handler a user configures to continue writes there, with the
+ * header names our own dead letters use.
  */
 public final class TrainingRun implements AutoCloseable {
   private final KafkaStreams streams;
@@ -33,7 +33,8 @@ public final class TrainingRun implements AutoCloseable {
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
 
   public TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
-    this(pipeline, fromScratch ? Pipeline.Resume.fromScratch() : Pipeline.Resume.latest(), listener);
+    this(
+        pipeline, fromScratch ? Pipeline.Resume.fromScratch() : Pipeline.Resume.latest(), listener);
   }
 
   public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
@@ -100,9 +101,9 @@ public final class TrainingRun implements AutoCloseable {
   }
 
   /**
-   * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving
-   * the consumer group: the trainer is the model's only member, so the next start need not wait
-   * for this one's session to expire (45 s by default) before it gets the feed.
+   * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving the
+   * consumer group: the trainer is the model's only member, so the next start need not wait for
+   * this one's session to expire (45 s by default) before it gets the feed.
    */
   @Override
   public void close() {

@@ -55,8 +55,7 @@ public final class DeadLetters {
     @SuppressWarnings("unchecked")
     Record<K, V> out =
         (Record<K, V>)
-            (Record<?, ?>)
-                new Record<>(record.key(), record.value(), record.timestamp(), headers);
+            (Record<?, ?>) new Record<>(record.key(), record.value(), record.timestamp(), headers);
     context.forward(out, sinkName);
     LongAdder count = counts.computeIfAbsent(error.kind(), k -> new LongAdder());
     if (count.sum() == 0) {

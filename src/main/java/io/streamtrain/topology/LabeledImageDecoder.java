@@ -53,7 +53,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
       throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
     } catch (RuntimeException e) {
       // A record-level failure the checks above did not foresee: still the record's problem.
-      throw new InvalidRecordException(INVALID_IMAGE, "cannot use image " + image.getId() + ": " + e, e);
+      throw new InvalidRecordException(
+          INVALID_IMAGE, "cannot use image " + image.getId() + ": " + e, e);
     }
   }
 
@@ -61,7 +62,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   LabeledImage deserialize(byte[] value) throws InvalidRecordException {
     if (value == null || value.length == 0) {
       throw new InvalidRecordException(
-          EMPTY_VALUE, "empty value (tombstone) on " + topic + ": a training record needs an image");
+          EMPTY_VALUE,
+          "empty value (tombstone) on " + topic + ": a training record needs an image");
     }
     try {
       return deserializer.deserialize(topic, value);

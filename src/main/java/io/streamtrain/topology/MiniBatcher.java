@@ -23,15 +23,15 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Buffers {@code train.feed} records into shuffle windows of W examples in a persistent store,
  * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
- * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False).
- * An epoch marker seals the partial window.
+ * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
+ * epoch marker seals the partial window.
  *
  * <p>Crash safety: a window stays in the store until all its batches were forwarded, and the
  * trainer publishes a snapshot at every window's end in the same transaction, so after a crash the
  * store holds every example the newest snapshot does not reflect. After a restore the batcher
- * forwards the stored windows from their first batch; the trainer skips what its snapshot
- * already reflects. The batches are identical because window membership is a function of feed
- * offsets (the feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ * forwards the stored windows from their first batch; the trainer skips what its snapshot already
+ * reflects. The batches are identical because window membership is a function of feed offsets (the
+ * feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
  *
  * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
  * per-kind counts are kept in the store too, so they count each dead letter once across crashes.
@@ -185,7 +185,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       byte[] example = window.examples.get(window.order[from + i]);
       labelBuffer[i] = example[0];
       ImageTensors.toTensor(
-          example, 1, shape.height(), shape.width(), shape.channels(), pixelBuffer, i * shape.size());
+          example,
+          1,
+          shape.height(),
+          shape.width(),
+          shape.channels(),
+          pixelBuffer,
+          i * shape.size());
     }
     Batch batch =
         new Batch(

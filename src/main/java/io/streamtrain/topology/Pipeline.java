@@ -18,8 +18,8 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
 /**
- * The wiring of one deployment: topic names and serdes on one schema registry, and the
- * topologies built on them. Commands, benchmarks and integration tests share it.
+ * The wiring of one deployment: topic names and serdes on one schema registry, and the topologies
+ * built on them. Commands, benchmarks and integration tests share it.
  */
 public final class Pipeline {
   private final Settings settings;
@@ -151,8 +151,8 @@ public final class Pipeline {
 
   /**
    * The snapshot a trainer starts from, checked before Kafka Streams starts so that a bad one is
-   * refused with one line: present for {@code latest} when the topic has one, the exact version
-   * for {@code version} (refused when it is not on the topic), empty for {@code from scratch}.
+   * refused with one line: present for {@code latest} when the topic has one, the exact version for
+   * {@code version} (refused when it is not on the topic), empty for {@code from scratch}.
    */
   public Optional<ModelSnapshot> startSnapshot(Resume resume) {
     return switch (resume.kind()) {

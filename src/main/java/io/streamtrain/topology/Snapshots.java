@@ -18,9 +18,9 @@ import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads snapshots of a model from the compacted {@code model.snapshots} topic: the newest one, the
- * newest one published after a given point, or one exact version. Only committed records are
- * read (the consumer properties are read_committed), so a snapshot of an aborted transaction is
- * never resumed from.
+ * newest one published after a given point, or one exact version. Only committed records are read
+ * (the consumer properties are read_committed), so a snapshot of an aborted transaction is never
+ * resumed from.
  */
 public final class Snapshots {
   /** How long a read of the topic may take before it gives up with a clear message. */

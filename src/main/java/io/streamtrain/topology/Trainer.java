@@ -27,16 +27,16 @@ import org.slf4j.LoggerFactory;
  * window's end (which the {@link MiniBatcher}'s crash safety relies on), and a test evaluation at
  * every epoch's end.
  *
- * <p>Its position in the feed is (window index, batches applied); batches at or before the
- * position of the snapshot it resumed from are skipped, so none is applied twice.
+ * <p>Its position in the feed is (window index, batches applied); batches at or before the position
+ * of the snapshot it resumed from are skipped, so none is applied twice.
  *
  * <p>Numerical guard: a step whose loss or gradients are NaN/Inf is not applied (the Learner skips
  * it) and counted; after {@code --max-bad-steps} consecutive ones, or when the parameters are not
  * finite at snapshot time, the parameters roll back to the last snapshot's, a ROLLBACK metric says
  * so, and a snapshot of the rolled-back model at the current position is published right away, so
  * that a restart resumes from exactly what this run continues with. Versions never go down: a
- * rollback keeps the version counter, and a model started over begins at the dependencies'
- * version floor.
+ * rollback keeps the version counter, and a model started over begins at the dependencies' version
+ * floor.
  *
  * <p>Kafka Streams may call {@link #init} again on this instance after {@link #close} (a corrupted
  * task is revived), so init starts from nothing but the snapshot it resumes from.
@@ -51,8 +51,10 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   static final String BATCHES_IN_EPOCH = "batchesInEpoch";
   static final String BAD_STEPS = "badSteps";
   static final String ROLLBACKS = "rollbacks";
+
   /** Examples in applied steps since the model's first step: every valid record, once per epoch. */
   public static final String EXAMPLES_TRAINED = "examplesTrained";
+
   /** Prefix of the per-kind dead-letter counts, e.g. {@code deadLetters.label-out-of-range}. */
   public static final String DEAD_LETTERS_PREFIX = "deadLetters.";
 
@@ -119,7 +121,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       m.forEach(
           (name, value) -> {
             if (name.startsWith(DEAD_LETTERS_PREFIX)) {
-              reportedDeadLetters.put(name.substring(DEAD_LETTERS_PREFIX.length()), value.longValue());
+              reportedDeadLetters.put(
+                  name.substring(DEAD_LETTERS_PREFIX.length()), value.longValue());
             }
           });
       if (snapshot.getEpochComplete()) {
@@ -192,7 +195,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       return;
     }
     stopped = true;
-    if (lastSnapshot == null || lastSnapshot.getVersion() != learner.steps()
+    if (lastSnapshot == null
+        || lastSnapshot.getVersion() != learner.steps()
         || lastSnapshot.getWindowIndex() != windowIndex
         || lastSnapshot.getBatchesApplied() != batchesApplied) {
       snapshot(null, false);
@@ -276,7 +280,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       return true;
     }
     return training.snapshotEverySeconds() > 0
-        && System.nanoTime() - lastSnapshotNanos >= training.snapshotEverySeconds() * 1_000_000_000L;
+        && System.nanoTime() - lastSnapshotNanos
+            >= training.snapshotEverySeconds() * 1_000_000_000L;
   }
 
   private Map<String, Long> lastSnapshotOffsets() {
@@ -397,7 +402,12 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   }
 
   private void emitMetric(
-      MetricKind kind, Double loss, Double accuracy, Double imagesPerSecond, Long count, String detail) {
+      MetricKind kind,
+      Double loss,
+      Double accuracy,
+      Double imagesPerSecond,
+      Long count,
+      String detail) {
     TrainingMetric metric =
         TrainingMetric.newBuilder()
             .setModelName(modelName)

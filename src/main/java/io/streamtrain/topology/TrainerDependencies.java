@@ -7,10 +7,10 @@ import java.util.function.Supplier;
 
 /**
  * What the trainer needs from outside its task, injected so that topology tests run without a
- * broker: the snapshot to resume from (empty to start from scratch; asked at every task start),
- * the lowest version a model started from scratch may publish (so that versions on the topic never
- * go down when a run starts over), the held-out set for the per-epoch evaluation, a listener, and
- * the signal of a clean stop.
+ * broker: the snapshot to resume from (empty to start from scratch; asked at every task start), the
+ * lowest version a model started from scratch may publish (so that versions on the topic never go
+ * down when a run starts over), the held-out set for the per-epoch evaluation, a listener, and the
+ * signal of a clean stop.
  */
 public record TrainerDependencies(
     Supplier<Optional<ModelSnapshot>> latestSnapshot,

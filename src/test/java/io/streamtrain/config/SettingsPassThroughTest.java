@@ -78,25 +78,33 @@ class SettingsPassThroughTest {
     for (Properties props : clients) {
       KAFKA.forEach((key, value) -> assertEquals(value, props.getProperty(key), key));
       assertEquals("broker-1:9093", props.getProperty("bootstrap.servers"));
-      REGISTRY.keySet().forEach(key -> assertFalse(props.containsKey(key), key + " leaks to Kafka"));
+      REGISTRY
+          .keySet()
+          .forEach(key -> assertFalse(props.containsKey(key), key + " leaks to Kafka"));
     }
     Map<String, Object> registry = settings.registryConfig();
     REGISTRY.forEach((key, value) -> assertEquals(value, registry.get(key), key));
     assertEquals("https://registry:8081", registry.get("schema.registry.url"));
-    KAFKA.keySet().forEach(key -> assertFalse(registry.containsKey(key), key + " leaks to registry"));
+    KAFKA
+        .keySet()
+        .forEach(key -> assertFalse(registry.containsKey(key), key + " leaks to registry"));
     assertEquals(32, settings.training().batchSize());
   }
 
   @Test
   void shouldSendTheRegistryBasicAuthOfTheConfigFile() throws IOException {
     List<String> authorizations = new CopyOnWriteArrayList<>();
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext(
         "/subjects",
         exchange -> {
-          authorizations.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+          authorizations.add(
+              String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
           byte[] body = "[\"images-value\"]".getBytes(StandardCharsets.UTF_8);
-          exchange.getResponseHeaders().add("Content-Type", "application/vnd.schemaregistry.v1+json");
+          exchange
+              .getResponseHeaders()
+              .add("Content-Type", "application/vnd.schemaregistry.v1+json");
           exchange.sendResponseHeaders(200, body.length);
           exchange.getResponseBody().write(body);
           exchange.close();
@@ -107,8 +115,11 @@ class SettingsPassThroughTest {
       Settings settings =
           load(
               "http://localhost:" + server.getAddress().getPort(),
-              Map.of("basic.auth.credentials.source", "USER_INFO",
-                  "basic.auth.user.info", "bob:registry-secret"));
+              Map.of(
+                  "basic.auth.credentials.source",
+                  "USER_INFO",
+                  "basic.auth.user.info",
+                  "bob:registry-secret"));
       assertEquals(List.of("images-value"), new Pipeline(settings).registry().subjects());
       String expected =
           "Basic "

@@ -43,8 +43,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Every kind of unusable record a foreign producer can put on the dataset topic, mixed among valid
  * ones and replayed for two epochs: each bad record lands in images.dlq once per epoch with its
- * original key, bytes and headers plus the error headers, each kind is counted, every valid
- * record is trained on, and the trainer runs to its end.
+ * original key, bytes and headers plus the error headers, each kind is counted, every valid record
+ * is trained on, and the trainer runs to its end.
  *
  * <p>NaN-producing pixels cannot be expressed: every encoding of LabeledImage (RAW, PNG, JPEG) is
  * uint8, so ToTensor yields values in [0, 1]. The trainer's numerical guard for a NaN batch is
@@ -70,8 +70,7 @@ class DeadLetterIT {
       for (int i = 0; i < valid.size(); i++) {
         LabeledImage image = valid.get(i);
         records.add(
-            new ProducerRecord<>(
-                train, utf8(image.getId()), serializer.serialize(train, image)));
+            new ProducerRecord<>(train, utf8(image.getId()), serializer.serialize(train, image)));
         if (i % 90 == 45 && !badList.isEmpty()) {
           records.add(badList.remove(0));
         }

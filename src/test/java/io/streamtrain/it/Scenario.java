@@ -44,10 +44,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 
 /**
- * One integration-test world: a broker (the embedded one, or any bootstrap such as a
- * Testcontainers broker), a Confluent-compatible registry served over HTTP so that child processes
- * agree on schema ids, a fresh topic prefix, and the steps the crash-safety tests share: create
- * topics, produce images, replay epochs, build settings for a trainer, read snapshots back.
+ * One integration-test world: a broker (the embedded one, or any bootstrap such as a Testcontainers
+ * broker), a Confluent-compatible registry served over HTTP so that child processes agree on schema
+ * ids, a fresh topic prefix, and the steps the crash-safety tests share: create topics, produce
+ * images, replay epochs, build settings for a trainer, read snapshots back.
  */
 public final class Scenario implements AutoCloseable {
   /** Hyperparameters of the crash tests: small windows and frequent snapshots keep them fast. */
@@ -63,8 +63,8 @@ public final class Scenario implements AutoCloseable {
           "device", "cpu");
 
   /**
-   * Broker settings that make a killed trainer's restart quick: an abandoned transaction is
-   * aborted within about a second of its timeout instead of ten.
+   * Broker settings that make a killed trainer's restart quick: an abandoned transaction is aborted
+   * within about a second of its timeout instead of ten.
    */
   public static final Map<String, String> FAST_RECOVERY_BROKER =
       Map.of(
@@ -267,7 +267,13 @@ public final class Scenario implements AutoCloseable {
 
     /** The last lines of stdout and stderr, for assertion messages. */
     public String describe() {
-      return name + " stdout:\n" + tail(stdout(), 20) + "\n" + name + " stderr:\n" + tail(stderr(), 40);
+      return name
+          + " stdout:\n"
+          + tail(stdout(), 20)
+          + "\n"
+          + name
+          + " stderr:\n"
+          + tail(stderr(), 40);
     }
 
     private static String read(Path file) {
@@ -510,7 +516,8 @@ public final class Scenario implements AutoCloseable {
     List<NamedTensor> ta = a.getTensors();
     List<NamedTensor> tb = b.getTensors();
     if (ta.size() != tb.size()) {
-      throw new IllegalArgumentException("different tensor counts " + ta.size() + " vs " + tb.size());
+      throw new IllegalArgumentException(
+          "different tensor counts " + ta.size() + " vs " + tb.size());
     }
     double max = 0;
     for (int i = 0; i < ta.size(); i++) {

@@ -73,13 +73,16 @@ class SnapshotIntegrityIT {
         }
 
         // A run that never saw the corruption, for comparison.
-        try (Scenario.Child reference = s.launch("reference", train(s, "ref", s.newDir("ref"), 2, List.of()))) {
+        try (Scenario.Child reference =
+            s.launch("reference", train(s, "ref", s.newDir("ref"), 2, List.of()))) {
           trainToEnd(s, "resumed", "m", state, 2, "--snapshot-version", "16");
           assertEquals(0, reference.awaitExit(Duration.ofMinutes(3)), reference.describe());
         }
-        ModelSnapshot resumed = s.awaitSnapshot("m", Scenario.endOfEpoch(2), Duration.ofSeconds(30));
+        ModelSnapshot resumed =
+            s.awaitSnapshot("m", Scenario.endOfEpoch(2), Duration.ofSeconds(30));
         assertEquals(17 + STEPS_PER_EPOCH, resumed.getVersion(), "versions continue after 17");
-        ModelSnapshot reference = s.awaitSnapshot("ref", Scenario.endOfEpoch(2), Duration.ofSeconds(30));
+        ModelSnapshot reference =
+            s.awaitSnapshot("ref", Scenario.endOfEpoch(2), Duration.ofSeconds(30));
         assertTrue(
             Scenario.maxAbsDifference(reference, resumed) <= 1e-5,
             "resumed from exactly version 16: " + Scenario.maxAbsDifference(reference, resumed));
@@ -92,7 +95,8 @@ class SnapshotIntegrityIT {
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> predictor.rejected() >= 2);
         s.replay(3, 1);
         trainToEnd(s, "scratch", "m", state, 3, "--from-scratch");
-        ModelSnapshot restarted = s.awaitSnapshot("m", Scenario.endOfEpoch(3), Duration.ofSeconds(30));
+        ModelSnapshot restarted =
+            s.awaitSnapshot("m", Scenario.endOfEpoch(3), Duration.ofSeconds(30));
         assertEquals(corruptedAgain.getVersion() + STEPS_PER_EPOCH, restarted.getVersion());
         Awaitility.await()
             .atMost(Duration.ofSeconds(60))

@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A trainer in its own JVM is killed with SIGKILL twice during a run and restarted each time, once
- * on its old state directory and once on a fresh one (the batcher's windows then come back from
- * the changelog), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume
- * from exactly there). It must end with the parameters of an uninterrupted run with the same seed,
- * and the versions of its snapshots must never go down.
+ * on its old state directory and once on a fresh one (the batcher's windows then come back from the
+ * changelog), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume from
+ * exactly there). It must end with the parameters of an uninterrupted run with the same seed, and
+ * the versions of its snapshots must never go down.
  */
 class TrainerCrashIT {
   private static final int IMAGES = 4000;
@@ -41,7 +41,8 @@ class TrainerCrashIT {
       s.replay(EPOCHS);
       Path sameStateDir = s.newDir("crashy-state");
 
-      try (Scenario.Child reference = s.launch("reference", train(s, "reference", s.newDir("ref")));
+      try (Scenario.Child reference =
+              s.launch("reference", train(s, "reference", s.newDir("ref")));
           Scenario.SnapshotLog log = s.snapshotLog("crashy")) {
         long start = System.nanoTime();
         List<Long> resumedFrom = new ArrayList<>();

@@ -137,7 +137,8 @@ class LabeledImageDecoderTest {
           }
         };
     LabeledImageDecoder cut =
-        new LabeledImageDecoder(new AvroDeserializer<>(LabeledImage.class, down), "feed", SHAPE, 10);
+        new LabeledImageDecoder(
+            new AvroDeserializer<>(LabeledImage.class, down), "feed", SHAPE, 10);
 
     SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> cut.decode(good));
     assertEquals(0, e.httpStatus());

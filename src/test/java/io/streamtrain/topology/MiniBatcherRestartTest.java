@@ -56,15 +56,13 @@ class MiniBatcherRestartTest {
   }
 
   private static MiniBatcher batcher(DeadLetters deadLetters) {
-    return new MiniBatcher(
-        DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal());
+    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal());
   }
 
   private static void send(MiniBatcher batcher, String value, String epochHeader) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(FeedHeaders.EPOCH, epochHeader.getBytes(StandardCharsets.UTF_8));
-    batcher.process(
-        new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
+    batcher.process(new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
   }
 
   private static List<Batch> batches(MockProcessorContext<Object, Object> context) {

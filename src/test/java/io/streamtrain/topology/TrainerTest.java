@@ -48,7 +48,8 @@ class TrainerTest {
       labels[i] = random.nextInt(2);
       for (int p = 0; p < FEATURES; p++) {
         boolean bright = (p < FEATURES / 2) == (labels[i] == 0);
-        pixels[i * FEATURES + p] = nan ? Float.NaN : (bright ? 0.8f : 0.1f) + random.nextFloat() * 0.1f;
+        pixels[i * FEATURES + p] =
+            nan ? Float.NaN : (bright ? 0.8f : 0.1f) + random.nextFloat() * 0.1f;
       }
     }
     return new Batch(window, index, count, 1, false, BATCH, pixels, labels, "feed-0", 0, 100);
@@ -174,7 +175,11 @@ class TrainerTest {
     MockProcessorContext<Object, Object> context = context();
     TrainerDependencies deps =
         new TrainerDependencies(
-            Optional::empty, () -> TestSet.EMPTY, TrainingListener.NONE, new StopSignal(), () -> 40);
+            Optional::empty,
+            () -> TestSet.EMPTY,
+            TrainingListener.NONE,
+            new StopSignal(),
+            () -> 40);
     Trainer trainer = trainer(deps);
     trainer.init(context);
     try {
@@ -197,7 +202,8 @@ class TrainerTest {
     feed(trainer, batch(0, 1, 2, false));
     trainer.close();
     ModelSnapshot snapshot = snapshots(first).get(0);
-    assertEquals(2.0, snapshot.getMetrics().get(Trainer.DEAD_LETTERS_PREFIX + "label-out-of-range"));
+    assertEquals(
+        2.0, snapshot.getMetrics().get(Trainer.DEAD_LETTERS_PREFIX + "label-out-of-range"));
     assertEquals(1, metrics(first, MetricKind.DEAD_LETTER).size());
 
     MockProcessorContext<Object, Object> second = context();
@@ -206,7 +212,10 @@ class TrainerTest {
             "m",
             training(),
             new TrainerDependencies(
-                () -> Optional.of(snapshot), () -> TestSet.EMPTY, TrainingListener.NONE, new StopSignal()),
+                () -> Optional.of(snapshot),
+                () -> TestSet.EMPTY,
+                TrainingListener.NONE,
+                new StopSignal()),
             deadLetters);
     resumed.init(second);
     try {
