@@ -99,8 +99,8 @@ final class TrainCommand implements Callable<Integer> {
               run.close();
               stopped.countDown();
             });
-    Runtime.getRuntime().addShutdownHook(hook);
     run.start();
+    Runtime.getRuntime().addShutdownHook(hook);
     if (follow || epochs == null) {
       while (run.failure() == null && stopped.getCount() > 0) {
         stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import io.streamtrain.topology.TrainingListener;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -28,6 +29,7 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * header names our own dead letters use.
  */
 public final class TrainingRun implements AutoCloseable {
+  private final Pipeline pipeline;
   private final KafkaStreams streams;
   private final StopSignal stop = new StopSignal();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
@@ -38,6 +40,7 @@ public final class TrainingRun implements AutoCloseable {
   }
 
   public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
+    this.pipeline = pipeline;
     Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
     // The trainer trains inside punctuations; poll briefly so training never waits on an idle poll.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
@@ -57,9 +60,46 @@ public final class TrainingRun implements AutoCloseable {
         });
   }
 
+  /** Checks the feed (it must exist and have one partition), then starts the app. */
   public TrainingRun start() {
+    try {
+      requireOneFeedPartition();
+    } catch (RuntimeException e) {
+      streams.close(Duration.ofSeconds(10));
+      throw e;
+    }
     streams.start();
     return this;
+  }
+
+  /**
+   * Batch composition must be a function of feed offsets for a restarted trainer to rebuild the
+   * same batches, and one model has one trainer: both need a feed of exactly one partition (with
+   * several, Streams would also run one trainer per partition, each publishing the same model).
+   */
+  private void requireOneFeedPartition() {
+    String feed = pipeline.names().trainFeed();
+    int partitions;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+      var infos = consumer.partitionsFor(feed, Duration.ofSeconds(30));
+      partitions = infos == null ? 0 : infos.size();
+    }
+    if (partitions == 0) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " does not exist (create the topics with: streamtrain topics create)");
+    }
+    if (partitions != 1) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " has "
+              + partitions
+              + " partitions; the trainer needs exactly 1 so that a restart rebuilds the same"
+              + " batches (delete it and run: streamtrain topics create)");
+    }
   }
 
   /** The error that stopped the trainer, if any. */
