@@ -76,6 +76,7 @@ public final class Scenario implements AutoCloseable {
   private final RegistryServer registry;
   private final String prefix = "t" + UUID.randomUUID().toString().replace("-", "") + ".";
   private final Path workDir;
+  private Pipeline pipeline;
 
   private Scenario(EmbeddedKafka broker, String bootstrap) {
     this.broker = broker;
@@ -93,7 +94,11 @@ public final class Scenario implements AutoCloseable {
     return new Scenario(EmbeddedKafka.start(0, null, FAST_RECOVERY_BROKER), null);
   }
 
-  /** A scenario on a broker someone else runs (e.g. a Testcontainers Kafka). */
+  /**
+   * A scenario on a broker someone else runs (e.g. a Testcontainers Kafka). Without {@link
+   * #FAST_RECOVERY_BROKER} a trainer restarted on a fresh state directory waits up to about 20 s
+   * for the killed one's open transaction to be aborted.
+   */
   public static Scenario onBootstrap(String bootstrap) {
     return new Scenario(null, bootstrap);
   }
@@ -312,8 +317,11 @@ public final class Scenario implements AutoCloseable {
   }
 
   /** A pipeline on settings of a throw-away model name: for topics, serdes and reading back. */
-  public Pipeline pipeline() {
-    return new Pipeline(settings("scenario", workDir, Map.of()));
+  public synchronized Pipeline pipeline() {
+    if (pipeline == null) {
+      pipeline = new Pipeline(settings("scenario", workDir, Map.of()));
+    }
+    return pipeline;
   }
 
   public void createTopics() {

@@ -47,9 +47,7 @@ class TrainCommandIT {
   }
 
   private static String[] common(String model) {
-    return scenario
-        .commandLine(model, scenario.newDir("state"), Map.of())
-        .toArray(String[]::new);
+    return scenario.commandLine(model, scenario.newDir("state"), Map.of()).toArray(String[]::new);
   }
 
   @Test
@@ -59,7 +57,8 @@ class TrainCommandIT {
     Object[] result = train(args.toArray(String[]::new));
     assertEquals(1, result[0]);
     String line = (String) result[1];
-    assertTrue(line.startsWith("streamtrain: --snapshot-version 7: model m has no such snapshot"), line);
+    assertTrue(
+        line.startsWith("streamtrain: --snapshot-version 7: model m has no such snapshot"), line);
     assertEquals(1, line.lines().count(), line);
   }
 
