@@ -23,15 +23,21 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Buffers {@code train.feed} records into shuffle windows of W examples in a persistent store,
  * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
- * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False).
- * An epoch marker seals the partial window.
+ * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
+ * epoch marker seals the partial window.
  *
  * <p>Crash safety: a window stays in the store until all its batches were forwarded, and the
  * trainer publishes a snapshot at every window's end in the same transaction, so after a crash the
  * store holds every example the newest snapshot does not reflect. After a restore the batcher
- * forwards the stored windows from their first batch; the trainer skips what its snapshot
- * already reflects. The batches are identical because window membership is a function of feed
- * offsets (the feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ * forwards the stored windows from their first batch; the trainer skips what its snapshot already
+ * reflects. The batches are identical because window membership is a function of feed offsets (the
+ * feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ *
+ * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
+ * per-kind counts are kept in the store too, so they count each dead letter once across crashes.
+ *
+ * <p>Kafka Streams may re-initialise this same instance after closing it (a corrupted task is
+ * revived), so {@link #init} starts from nothing but the store.
  */
 public final class MiniBatcher implements Processor<byte[], byte[], Object, Object> {
 
@@ -56,6 +62,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private long lastWindowIndex = -1;
   // The last released window, so that numbering continues after a restart that finds no window.
   private static final long LAST_RELEASED = -1L;
+  // Dead letters per kind (DeadLetters.encode), changelogged with the dead letters themselves.
+  private static final long DEAD_LETTER_COUNTS = -2L;
+  static final String BAD_EPOCH_HEADER = "bad-epoch-header";
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
@@ -84,14 +93,27 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
+    windows.clear();
+    lastWindowIndex = -1;
+    lastWindowEpoch = -1;
+    lastWindowInEpoch = -1;
+    lastWindowEndedEpoch = true;
     restoreWindows();
+    byte[] counts = store.get(DEAD_LETTER_COUNTS);
+    deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
     context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME, now -> drain());
   }
 
   @Override
   public void process(Record<byte[], byte[]> record) {
     Headers headers = record.headers();
-    OptionalInt epoch = FeedHeaders.epoch(headers);
+    OptionalInt epoch;
+    try {
+      epoch = FeedHeaders.epoch(headers);
+    } catch (IllegalArgumentException e) {
+      deadLetter(record, new InvalidRecordException(BAD_EPOCH_HEADER, e.getMessage(), e));
+      return;
+    }
     if (FeedHeaders.isEpochEnd(headers)) {
       sealForEpochEnd(epoch.orElse(currentEpoch()));
       return;
@@ -100,7 +122,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     try {
       decoded = decoder.decode(record.value());
     } catch (InvalidRecordException e) {
-      deadLetters.send(context, record, e);
+      deadLetter(record, e);
       return;
     }
     byte[] example = decoded.bytes();
@@ -119,6 +141,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     if (target.examples.size() >= windowSize) {
       seal(target, false);
     }
+  }
+
+  private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
+    deadLetters.send(context, record, e);
+    store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
   }
 
   /** Forwards batches of sealed windows for at most the drain budget, so Streams can commit. */
@@ -158,7 +185,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       byte[] example = window.examples.get(window.order[from + i]);
       labelBuffer[i] = example[0];
       ImageTensors.toTensor(
-          example, 1, shape.height(), shape.width(), shape.channels(), pixelBuffer, i * shape.size());
+          example,
+          1,
+          shape.height(),
+          shape.width(),
+          shape.channels(),
+          pixelBuffer,
+          i * shape.size());
     }
     Batch batch =
         new Batch(
