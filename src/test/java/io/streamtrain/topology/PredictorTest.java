@@ -5,26 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.Device;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.model.InferenceModel;
-import io.streamtrain.model.ModelSpec;
-import io.streamtrain.model.StateDicts;
+import io.streamtrain.predict.VersionedModels;
 import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
-import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
-import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.Prediction;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -195,14 +187,9 @@ class PredictorTest {
     assertEquals(2, predictions().size(), "a task suspended mid-round still answers its requests");
   }
 
-  /**
-   * A mock:// registry scope, the request serde, and tiny models (2x2 grayscale input, 10
-   * classes) whose answer encodes their version: all weights zero, the last bias one-hot at
-   * {@code version % 10}, so every prediction's label says which model computed it.
-   */
+  /** A mock:// registry scope, the request serde, and {@link VersionedModels}. */
   static final class Fixtures implements AutoCloseable {
     static final ImageShape SHAPE = new ImageShape(2, 2, 1);
-    static final ModelSpec SPEC = ModelSpec.parse("mlp:4-8-10");
     private final String scope = "predictor-test-" + UUID.randomUUID();
     private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
     private final AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
@@ -212,57 +199,14 @@ class PredictorTest {
     }
 
     Record<byte[], byte[]> request(String id, long timestamp) {
-      LabeledImage image =
-          LabeledImage.newBuilder()
-              .setId(id)
-              .setHeight(2)
-              .setWidth(2)
-              .setChannels(1)
-              .setEncoding(ImageEncoding.RAW)
-              .setData(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}))
-              .build();
       return new Record<>(
-          id.getBytes(StandardCharsets.UTF_8), images.serializer().serialize(TOPIC, image), timestamp);
-    }
-
-    static ModelSnapshot snapshot(long version) {
-      List<String> names = SPEC.parameterNames();
-      List<long[]> shapes = SPEC.parameterShapes();
-      List<NamedTensor> tensors = new ArrayList<>();
-      for (int i = 0; i < names.size(); i++) {
-        long elements = 1;
-        for (long d : shapes.get(i)) {
-          elements *= d;
-        }
-        float[] values = new float[(int) elements];
-        if (i == names.size() - 1) {
-          values[(int) (version % 10)] = 5f;
-        }
-        ByteBuffer bytes =
-            ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values);
-        List<Long> shape = new ArrayList<>();
-        for (long d : shapes.get(i)) {
-          shape.add(d);
-        }
-        tensors.add(new NamedTensor(names.get(i), shape, "float32", bytes));
-      }
-      return ModelSnapshot.newBuilder()
-          .setModelName("m")
-          .setVersion(version)
-          .setEpoch(0)
-          .setCreatedAt(Instant.EPOCH)
-          .setArchitecture(SPEC.toString())
-          .setTensors(tensors)
-          .setOptimizerState(List.of())
-          .setSha256(StateDicts.sha256(tensors, List.of()))
-          .setInputOffsets(Map.of())
-          .setMetrics(Map.of())
-          .build();
+          id.getBytes(StandardCharsets.UTF_8),
+          images.serializer().serialize(TOPIC, VersionedModels.request(id)),
+          timestamp);
     }
 
     InferenceModel model(long version) {
-      return StateDicts.toInferenceModel(snapshot(version), Device.cpu());
+      return VersionedModels.model(version);
     }
 
     @Override
