@@ -25,13 +25,29 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Run the prediction application (images.infer -> predictions), hot-swapping to each newer"
-          + " snapshot, or predict one image offline with --image."
+          + " snapshot, or predict one image offline with --image.",
+      "",
+      "Requests that are ready together share one forward pass: a batch runs when it holds"
+          + " --max-batch requests, when its oldest request waited --max-wait-ms while more kept"
+          + " coming, or as soon as Kafka Streams has handed over what it polled, so a lone request"
+          + " is answered at once. Start more instances (same --bootstrap, --topic-prefix and"
+          + " model name) to share the request partitions; each serves the newest snapshot."
     },
     footer = {
+      "",
+      "Delivery guarantee (--guarantee):",
+      "  at_least_once (default)  Predictions are visible to consumers as soon as they are produced",
+      "                           (a few ms). After a crash, requests since the last offset commit",
+      "                           are answered again, so a consumer may see a request id twice.",
+      "  exactly_once             Predictions and request offsets commit in one Kafka transaction:",
+      "                           a read_committed consumer sees each request answered once, but only",
+      "                           when the transaction commits (every commit.interval.ms, 100 ms by",
+      "                           default), which adds up to that much latency.",
       "",
       "Examples:",
       "  streamtrain predict                                  # serve until Ctrl-C",
       "  streamtrain predict --max-batch 128 --max-wait-ms 2",
+      "  streamtrain predict --guarantee exactly_once",
       "  streamtrain predict --image boot.png --snapshot model.params",
       "  streamtrain predict --image boot.png                 # newest snapshot from Kafka"
     })
@@ -50,12 +66,18 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--max-batch", description = "Most requests in one forward pass (default 64).")
   int maxBatch = 64;
 
-  @Option(names = "--max-wait-ms", description = "Longest a request waits for a batch to fill while more arrive (default 5).")
+  @Option(
+      names = "--max-wait-ms",
+      description =
+          "Longest a request waits for its batch to fill while more keep arriving (default 5).")
   int maxWaitMs = 5;
 
   @Option(
       names = "--guarantee",
-      description = "at_least_once (default: predictions visible at once) or exactly_once (visible at commit).")
+      description =
+          "at_least_once (default: predictions visible as soon as produced; a request may be"
+              + " answered twice after a crash) or exactly_once (each answered once, visible at the"
+              + " transaction commit). See below.")
   String guarantee = "at_least_once";
 
   @Option(names = "--json", description = "With --image: print the prediction as JSON.")
@@ -73,6 +95,7 @@ final class PredictCommand implements Callable<Integer> {
           default -> throw new IllegalArgumentException(
               "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
         };
+    PredictionRun.preferOneTorchThread();
     Settings settings = common.settings(java.util.Collections.singletonMap("device", device));
     if (image != null) {
       return predictOne(settings);
@@ -80,7 +103,14 @@ final class PredictCommand implements Callable<Integer> {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
     PredictionRun run =
-        new PredictionRun(pipeline, maxBatch, Duration.ofMillis(maxWaitMs), exactlyOnce, "");
+        new PredictionRun(
+            pipeline,
+            new PredictionRun.Options(
+                maxBatch,
+                Duration.ofMillis(maxWaitMs),
+                exactlyOnce,
+                // Instances on one machine must not share a Streams state directory.
+                "pid" + ProcessHandle.current().pid()));
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       run.close();

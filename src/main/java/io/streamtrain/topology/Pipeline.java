@@ -264,6 +264,12 @@ public final class Pipeline {
   }
 
   public Topology predictionTopology(ModelHolder models, int maxBatch, Duration maxWait) {
+    return predictionTopology(models, maxBatch, maxWait, new Predictor.Stats());
+  }
+
+  /** The prediction application's topology; {@code stats} counts its forward passes. */
+  public Topology predictionTopology(
+      ModelHolder models, int maxBatch, Duration maxWait, Predictor.Stats stats) {
     return PredictionTopology.build(
         names.imagesInfer(),
         names.predictions(),
@@ -273,7 +279,8 @@ public final class Pipeline {
         models,
         settings.modelName(),
         maxBatch,
-        maxWait);
+        maxWait,
+        stats);
   }
 
   public Optional<ModelSnapshot> latestSnapshot() {

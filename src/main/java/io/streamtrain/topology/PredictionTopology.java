@@ -7,7 +7,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.Topology;
 
-/** Builds the prediction application: {@code images.infer} → Predictor → {@code predictions}. */
+/**
+ * Builds the prediction application: {@code images.infer} → Predictor → {@code predictions}, bad
+ * requests to the dead-letter topic. Stateless, so instances sharing the application id split the
+ * request partitions between them and a rebalance moves no state.
+ */
 public final class PredictionTopology {
   public static final String REQUESTS = "requests";
   public static final String PREDICTOR = "Predictor";
@@ -23,14 +27,15 @@ public final class PredictionTopology {
       ModelHolder models,
       String modelName,
       int maxBatch,
-      Duration maxWait) {
+      Duration maxWait,
+      Predictor.Stats stats) {
     DeadLetters deadLetters = new DeadLetters(Predictor.DEAD_LETTERS);
     Topology topology = new Topology();
     topology.addSource(
         REQUESTS, new ByteArrayDeserializer(), new ByteArrayDeserializer(), requestsTopic);
     topology.addProcessor(
         PREDICTOR,
-        () -> new Predictor(decoder, models, modelName, maxBatch, maxWait, deadLetters),
+        () -> new Predictor(decoder, models, modelName, maxBatch, maxWait, deadLetters, stats),
         REQUESTS);
     topology.addSink(
         Predictor.PREDICTIONS,

@@ -10,37 +10,56 @@ import io.streamtrain.schema.Prediction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.function.IntFunction;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /**
- * Answers {@code images.infer} requests with {@link Prediction}s keyed as the request. Requests
- * ready together share one forward pass (dynamic micro-batching): the batch runs when it holds
- * {@code maxBatch} requests, when its oldest request has waited {@code maxWait} while more kept
- * coming, or when Streams has handed over everything it polled, so a lone request is answered at
- * once.
+ * Answers {@code images.infer} requests with {@link Prediction}s keyed as the request, running the
+ * requests that are ready together through one forward pass (dynamic micro-batching).
+ *
+ * <p>A batch runs when it holds {@code maxBatch} requests, when its oldest request has waited
+ * {@code maxWait} while more kept coming, or at the first punctuation after Streams handed over what
+ * it polled. Streams punctuates after each round of processing and its wall-clock grain is 1 ms,
+ * so a lone request is answered in the same round, never after {@code maxWait}; under load a round
+ * holds many requests and they share a pass. A batch uses one model from {@link ModelHolder}, so no
+ * batch mixes two versions and a hot swap never waits for anything.
+ *
+ * <p>Requests are buffered between {@code process} calls only, never across a poll loop: the
+ * punctuation and {@link #close()} flush them. Kafka Streams has no pre-commit hook for processors,
+ * so an offset commit can include requests still buffered in this round (for at most the ~1 ms until
+ * the punctuation answers them); only a process crash inside that window loses them.
  */
 public final class Predictor implements Processor<byte[], byte[], Object, Object> {
   static final String PREDICTIONS = "prediction-sink";
   static final String DEAD_LETTERS = "dead-letters";
+  /** Wall-clock punctuation period: Kafka Streams' finest, so partial batches wait one round. */
+  static final Duration FLUSH_INTERVAL = Duration.ofMillis(1);
 
   private final LabeledImageDecoder decoder;
   private final ModelHolder models;
   private final String modelName;
   private final int maxBatch;
-  private final Duration maxWait;
-  private final IntFunction<String> classNames;
+  private final long maxWaitNanos;
   private final DeadLetters deadLetters;
+  private final Stats stats;
+  private final LongSupplier nanoClock;
+  private final int features;
 
   private ProcessorContext<Object, Object> context;
-  private float[] pixels;
-  private final List<Record<byte[], byte[]>> pending = new ArrayList<>();
-  private final List<LabeledImage> images = new ArrayList<>();
+  // The batch being gathered: pixels packed for the forward pass, and what each answer needs.
+  private final float[] pixels;
+  private final byte[][] keys;
+  private final long[] timestamps;
+  private final String[] ids;
+  private final Integer[] trueLabels;
+  private int size;
   private long oldestNanos;
 
   public Predictor(
@@ -49,32 +68,56 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
       String modelName,
       int maxBatch,
       Duration maxWait,
-      DeadLetters deadLetters) {
+      DeadLetters deadLetters,
+      Stats stats) {
+    this(decoder, models, modelName, maxBatch, maxWait, deadLetters, stats, System::nanoTime);
+  }
+
+  /** As above with the clock that measures how long the oldest request waited (tests). */
+  Predictor(
+      LabeledImageDecoder decoder,
+      ModelHolder models,
+      String modelName,
+      int maxBatch,
+      Duration maxWait,
+      DeadLetters deadLetters,
+      Stats stats,
+      LongSupplier nanoClock) {
+    if (maxBatch < 1 || maxWait.isNegative()) {
+      throw new IllegalArgumentException(
+          "--max-batch must be >= 1 and --max-wait-ms >= 0 (got " + maxBatch + ", " + maxWait + ")");
+    }
     this.decoder = decoder;
     this.models = models;
     this.modelName = modelName;
     this.maxBatch = maxBatch;
-    this.maxWait = maxWait;
-    this.classNames = i -> i >= 0 && i < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(i) : String.valueOf(i);
+    this.maxWaitNanos = maxWait.toNanos();
     this.deadLetters = deadLetters;
+    this.stats = stats;
+    this.nanoClock = nanoClock;
+    this.features = decoder.inputShape().size();
+    this.pixels = new float[maxBatch * features];
+    this.keys = new byte[maxBatch][];
+    this.timestamps = new long[maxBatch];
+    this.ids = new String[maxBatch];
+    this.trueLabels = new Integer[maxBatch];
   }
 
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
-    this.pixels = new float[maxBatch * decoder.inputShape().size()];
-    // Flush whatever the last poll delivered; Streams punctuates after processing a poll's records.
-    context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME, now -> flush());
+    // Streams punctuates after each round of processing what it polled: answer what is left.
+    context.schedule(FLUSH_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> flush());
   }
 
   @Override
   public void process(Record<byte[], byte[]> record) {
-    LabeledImage image;
     ImageShape shape = decoder.inputShape();
+    LabeledImage image;
     try {
       image = decoder.deserialize(record.value());
-      ImageTensors.validate(image, shape, Integer.MAX_VALUE, false);
-      ImageTensors.toTensor(image, pixels, images.size() * shape.size());
+      ImageTensors.toValidatedTensor(
+          image, shape, Integer.MAX_VALUE, false, pixels, size * features);
     } catch (InvalidRecordException e) {
       deadLetters.send(context, record, e);
       return;
@@ -85,50 +128,86 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
           new InvalidRecordException(LabeledImageDecoder.kindName(e.kind()), e.getMessage(), e));
       return;
     }
-    if (images.isEmpty()) {
-      oldestNanos = System.nanoTime();
+    long now = nanoClock.getAsLong();
+    if (size == 0) {
+      oldestNanos = now;
     }
-    pending.add(record);
-    images.add(image);
-    if (images.size() >= maxBatch || System.nanoTime() - oldestNanos >= maxWait.toNanos()) {
+    keys[size] =
+        record.key() != null ? record.key() : image.getId().getBytes(StandardCharsets.UTF_8);
+    timestamps[size] = record.timestamp();
+    ids[size] = image.getId();
+    trueLabels[size] = image.getLabel();
+    size++;
+    if (size >= maxBatch) {
+      flush();
+    } else if (now - oldestNanos >= maxWaitNanos) {
       flush();
     }
   }
 
+  /** Number of requests waiting for the next forward pass. */
+  int pending() {
+    return size;
+  }
+
   private void flush() {
-    if (images.isEmpty()) {
+    if (size == 0) {
       return;
     }
     InferenceModel model = models.acquire();
-    int n = images.size();
+    if (model == null) {
+      throw new IllegalStateException(
+          "no model to serve: start the predictor only after a snapshot was loaded");
+    }
+    int n = size;
     float[][] probabilities = model.probabilities(pixels, n);
-    long now = context.currentSystemTimeMs();
+    long version = model.version();
+    Instant predictTime = Instant.ofEpochMilli(context.currentSystemTimeMs());
     for (int i = 0; i < n; i++) {
-      Record<byte[], byte[]> request = pending.get(i);
-      LabeledImage image = images.get(i);
       float[] p = probabilities[i];
       int best = argmax(p);
-      List<Float> probs = new ArrayList<>(p.length);
-      for (float v : p) {
-        probs.add(v);
-      }
       Prediction prediction =
-          Prediction.newBuilder()
-              .setId(image.getId())
-              .setLabel(best)
-              .setClassName(classNames.apply(best))
-              .setProbabilities(probs)
-              .setModelName(modelName)
-              .setModelVersion(model.version())
-              .setTrueLabel(image.getLabel())
-              .setRequestTime(Instant.ofEpochMilli(request.timestamp()))
-              .setPredictTime(Instant.ofEpochMilli(now))
-              .build();
-      byte[] key = request.key() != null ? request.key() : image.getId().getBytes(StandardCharsets.UTF_8);
-      context.forward(new Record<>(key, prediction, request.timestamp()), PREDICTIONS);
+          new Prediction(
+              ids[i],
+              best,
+              className(best),
+              boxed(p),
+              modelName,
+              version,
+              trueLabels[i],
+              Instant.ofEpochMilli(timestamps[i]),
+              predictTime);
+      context.forward(new Record<>(keys[i], prediction, timestamps[i]), PREDICTIONS);
     }
-    pending.clear();
-    images.clear();
+    Arrays.fill(keys, 0, n, null);
+    Arrays.fill(ids, 0, n, null);
+    Arrays.fill(trueLabels, 0, n, null);
+    size = 0;
+    stats.recordBatch(n, version);
+  }
+
+  /**
+   * Answers what is still buffered. Streams closes processors when a task is suspended (rebalance
+   * or shutdown) right after its last commit, so these predictions still go out on a clean stop.
+   */
+  @Override
+  public void close() {
+    if (context != null) {
+      flush();
+    }
+  }
+
+  private static List<Float> boxed(float[] p) {
+    Float[] values = new Float[p.length];
+    for (int i = 0; i < p.length; i++) {
+      values[i] = p[i];
+    }
+    return Arrays.asList(values);
+  }
+
+  private static String className(int label) {
+    List<String> names = FashionMnist.CLASS_NAMES;
+    return label >= 0 && label < names.size() ? names.get(label) : String.valueOf(label);
   }
 
   private static int argmax(float[] p) {
@@ -139,5 +218,47 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
       }
     }
     return best;
+  }
+
+  /** Counters shared by the Predictors of one application instance (one per task). */
+  public static final class Stats {
+    private final LongAdder batches = new LongAdder();
+    private final LongAdder requests = new LongAdder();
+    private final AtomicLong largestBatch = new AtomicLong();
+    private final AtomicLong servedVersion = new AtomicLong(-1);
+    private final LongAdder versionChanges = new LongAdder();
+
+    void recordBatch(int n, long version) {
+      batches.increment();
+      requests.add(n);
+      largestBatch.accumulateAndGet(n, Math::max);
+      if (servedVersion.getAndSet(version) != version) {
+        versionChanges.increment();
+      }
+    }
+
+    /** Forward passes run so far. */
+    public long batches() {
+      return batches.sum();
+    }
+
+    /** Requests answered so far. */
+    public long requests() {
+      return requests.sum();
+    }
+
+    public long largestBatch() {
+      return largestBatch.get();
+    }
+
+    /** Model version of the latest batch, -1 before the first. */
+    public long servedVersion() {
+      return servedVersion.get();
+    }
+
+    /** Times the version of a batch differed from the previous batch's (the first counts). */
+    public long versionChanges() {
+      return versionChanges.sum();
+    }
   }
 }
