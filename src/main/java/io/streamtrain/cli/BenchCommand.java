@@ -55,7 +55,10 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  streamtrain bench                     # one epoch of Fashion-MNIST",
-      "  streamtrain bench --epochs 5 --json"
+      "  streamtrain bench --epochs 5 --json",
+      "  streamtrain bench --predict --rate 500 --duration 30     # serving latency, training idle",
+      "  streamtrain bench --predict --find-max --train           # top rate with p99 < 50 ms",
+      "  streamtrain bench --predict --rate 5000 --instances 2"
     })
 final class BenchCommand implements Callable<Integer> {
   @Mixin TrainingOptions trainingOptions;
@@ -63,8 +66,14 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--epochs", description = "Epochs per side (default 1).")
   int epochs = 1;
 
-  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
-  Path data;
+  @Option(
+      names = "--predict",
+      description =
+          "Prediction serving instead: an open-loop load on images.infer, produce-to-prediction"
+              + " latency percentiles (HdrHistogram), throughput, lost and duplicated requests.")
+  boolean predict;
+
+  @Mixin PredictionBenchmark.Flags predictFlags;
 
   @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training images.")
   Integer limit;
@@ -74,10 +83,15 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (predict) {
+      PredictionBenchmark.Result result = PredictionBenchmark.run(predictFlags.toOptions(), System.err);
+      System.out.println(json ? result.toJson() : result.toTable());
+      return 0;
+    }
     if (epochs < 1) {
       throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
     }
-    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
+    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(predictFlags.data)).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     int count = limit == null ? train.count() : Math.min(limit, train.count());
     Map<String, String> flags = new HashMap<>(trainingOptions.flags());
