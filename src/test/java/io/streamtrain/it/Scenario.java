@@ -67,9 +67,7 @@ public final class Scenario implements AutoCloseable {
    * within about a second of its timeout instead of ten.
    */
   public static final Map<String, String> FAST_RECOVERY_BROKER =
-      Map.of(
-          "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000",
-          "group.min.session.timeout.ms", "2000");
+      Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
 
   private final EmbeddedKafka broker;
   private final String bootstrap;
@@ -163,7 +161,8 @@ public final class Scenario implements AutoCloseable {
   public Path fastRecoveryConfig() {
     Path file = workDir.resolve("fast-recovery.properties");
     try {
-      Files.writeString(file, "session.timeout.ms=4000\nheartbeat.interval.ms=1000\n");
+      // 6 s is the least a broker accepts by default (group.min.session.timeout.ms).
+      Files.writeString(file, "session.timeout.ms=6000\nheartbeat.interval.ms=1500\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
