@@ -102,7 +102,7 @@ class TrainAndPredictIT {
     assertTrue(test.getAccuracy() > 0.9, "test accuracy " + test.getAccuracy());
 
     try (PredictionRun predictor =
-        new PredictionRun(pipeline, 64, Duration.ofMillis(5), false, "-it").start(Duration.ofSeconds(60))) {
+        new PredictionRun(pipeline, new PredictionRun.Options(64, Duration.ofMillis(5), false, "-it")).start(Duration.ofSeconds(60))) {
       assertEquals(64, predictor.modelVersion());
       List<LabeledImage> requests = new ArrayList<>();
       for (LabeledImage image : TestPipelines.images("req", 100, 3)) {

@@ -155,7 +155,7 @@ class PythonClientPipelineIT {
 
     JsonNode answers;
     try (PredictionRun predictor =
-        new PredictionRun(pipeline, BATCH, Duration.ofMillis(5), false, "-python")
+        new PredictionRun(pipeline, new PredictionRun.Options(BATCH, Duration.ofMillis(5), false, "-python"))
             .start(Duration.ofSeconds(60))) {
       python(script, "produce", pipeline.names().imagesInfer(), REQUESTS, 3, "--unlabeled");
       answers = python(script, "consume", pipeline.names().predictions(), REQUESTS, 0);
