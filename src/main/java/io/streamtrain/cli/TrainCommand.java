@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import io.streamtrain.metrics.Monitoring;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -60,6 +61,12 @@ final class TrainCommand implements Callable<Integer> {
               + " after the newest one was refused); later versions continue after the newest.")
   Long snapshotVersion;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     if (epochs != null && epochs < 1) {
@@ -90,16 +97,26 @@ final class TrainCommand implements Callable<Integer> {
     }
     QuickstartPrinter printer =
         new QuickstartPrinter(System.out, Offsets.total(settings, pipeline.names().imagesTrain()));
-    TrainingRun run = new TrainingRun(pipeline, resume, printer);
+    Monitoring monitoring =
+        metricsPort == null ? null : Monitoring.start(metricsPort, "trainer", settings.modelName());
+    TrainingRun run =
+        new TrainingRun(
+            pipeline, resume, monitoring == null ? printer : monitoring.trainingListener(printer));
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
             () -> {
               System.err.println("Stopping: publishing a final snapshot");
               run.close();
+              closeQuietly(monitoring);
               stopped.countDown();
             });
     run.start();
+    if (monitoring != null) {
+      monitoring.bindStreams(run.streams());
+      monitoring.bindConsumerLag(settings.adminProps(), pipeline.trainerApplicationId());
+      System.err.println("Metrics at " + monitoring.uri());
+    }
     Runtime.getRuntime().addShutdownHook(hook);
     if (follow || epochs == null) {
       while (run.failure() == null && stopped.getCount() > 0) {
@@ -113,8 +130,15 @@ final class TrainCommand implements Callable<Integer> {
     } finally {
       Runtime.getRuntime().removeShutdownHook(hook);
       run.close();
+      closeQuietly(monitoring);
     }
     return 0;
+  }
+
+  private static void closeQuietly(Monitoring monitoring) {
+    if (monitoring != null) {
+      monitoring.close();
+    }
   }
 
   /**

@@ -102,6 +102,11 @@ public final class TrainingRun implements AutoCloseable {
     }
   }
 
+  /** The Streams client, for metrics binders. */
+  KafkaStreams streams() {
+    return streams;
+  }
+
   /** The error that stopped the trainer, if any. */
   public Throwable failure() {
     return fatal.get();

@@ -423,6 +423,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
             .setDetail(detail)
             .build();
     context.forward(new Record<>(modelName, metric, context.currentSystemTimeMs()), METRICS);
+    deps.listener().onMetric(metric);
   }
 
   /** Steps skipped because of non-finite loss or gradients. */
