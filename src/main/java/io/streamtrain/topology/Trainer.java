@@ -112,6 +112,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       windowIndex = snapshot.getWindowIndex();
       batchesApplied = snapshot.getBatchesApplied();
       epoch = snapshot.getEpoch();
+      learner.setLearningRate(training.learningRateAt(epoch));
       Map<String, Double> m = snapshot.getMetrics();
       examplesInEpoch = m.getOrDefault(EXAMPLES_IN_EPOCH, 0.0).longValue();
       batchesInEpoch = m.getOrDefault(BATCHES_IN_EPOCH, 0.0).intValue();
@@ -213,6 +214,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     if (batch.epoch() != epoch) {
       epoch = batch.epoch();
+      learner.setLearningRate(training.learningRateAt(epoch));
       examplesInEpoch = 0;
       batchesInEpoch = 0;
     }
@@ -393,6 +395,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     } else {
       learner.close();
       learner = newLearner(training);
+      learner.setLearningRate(training.learningRateAt(epoch));
       renumber(learner, version);
       detail = "re-initialised (no snapshot yet): " + reason;
     }
