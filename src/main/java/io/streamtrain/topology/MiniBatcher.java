@@ -46,6 +46,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   static final String DEAD_LETTERS = "dead-letters";
 
   private static final long META = 0xFFFFFFL;
+  private static final int IN_MEMORY_WINDOWS = 2;
   private static final long MAX_WINDOW = META - 1;
 
   private final ExampleDecoder decoder;
@@ -133,12 +134,15 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       window = null;
     }
     Window target = window != null ? window : openWindow(recordEpoch);
-    store.put(key(target.index, target.examples.size()), example);
-    target.examples.add(example);
+    store.put(key(target.index, target.count), example);
+    if (target.examples != null) {
+      target.examples.add(example);
+    }
+    target.count++;
     context
         .recordMetadata()
         .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
-    if (target.examples.size() >= windowSize) {
+    if (target.count >= windowSize) {
       seal(target, false);
     }
   }
@@ -156,16 +160,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         && windows.peekFirst().sealed
         && System.nanoTime() < deadline) {
       Window window = windows.peekFirst();
+      pageIn(window);
       if (window.order == null) {
         window.order = shuffledOrder(window);
       }
-      int batchCount = (window.examples.size() + batchSize - 1) / batchSize;
+      int batchCount = (window.count + batchSize - 1) / batchSize;
       if (batchCount == 0) {
         forwardBatch(window, 0, 0, 0);
       } else {
         int b = window.nextBatch;
         int from = b * batchSize;
-        int size = Math.min(batchSize, window.examples.size() - from);
+        int size = Math.min(batchSize, window.count - from);
         forwardBatch(window, b, batchCount, size);
       }
       window.nextBatch++;
@@ -210,7 +215,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private int[] shuffledOrder(Window window) {
-    int n = window.examples.size();
+    int n = window.count;
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
@@ -258,6 +263,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       windowInEpoch = lastWindowInEpoch + 1;
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
+    if (windows.size() >= IN_MEMORY_WINDOWS) {
+      window.examples = null; // paged in when it comes first
+    }
     windows.addLast(window);
     writeMeta(window);
     return window;
@@ -306,12 +314,33 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           continue;
         }
         Window window = Window.decodeMeta(kv.value);
-        window.examples.addAll(examples);
+        window.count = examples.size();
+        if (windows.size() < IN_MEMORY_WINDOWS) {
+          window.examples.addAll(examples);
+        } else {
+          window.examples = null;
+        }
         examples.clear();
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
     }
+  }
+
+  /**
+   * Windows queued behind the next {@value #IN_MEMORY_WINDOWS} live only in the store: when the
+   * feed runs ahead of training (a replay of many epochs), memory stays at two windows.
+   */
+  private void pageIn(Window window) {
+    if (window.examples != null) {
+      return;
+    }
+    List<byte[]> examples = new ArrayList<>(window.count);
+    try (KeyValueIterator<Long, byte[]> it =
+        store.range(key(window.index, 0), key(window.index, (int) META - 1))) {
+      it.forEachRemaining(kv -> examples.add(kv.value));
+    }
+    window.examples = examples;
   }
 
   private static long key(long window, int position) {
@@ -328,7 +357,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     final long index;
     final int epoch;
     final int windowInEpoch;
-    final List<byte[]> examples = new ArrayList<>();
+    /** In arrival order; null while paged out to the store (windows queued behind the next two). */
+    List<byte[]> examples = new ArrayList<>();
+    int count;
     boolean sealed;
     boolean epochEnd;
     int nextBatch;
