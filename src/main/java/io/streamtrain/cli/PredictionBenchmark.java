@@ -102,6 +102,8 @@ public final class PredictionBenchmark {
    * @param p99TargetMs the latency bound a sustained rate must keep
    * @param trainImages Fashion-MNIST training images the trainer cycles through with {@code train}
    * @param dataDir Fashion-MNIST directory, null for the standard locations
+   * @param predictorConfig Streams/client properties for the prediction instances, applied last
+   * @param requestConfig producer properties for the load generator, applied last
    */
   public record Options(
       double rate,
@@ -116,8 +118,12 @@ public final class PredictionBenchmark {
       double p99TargetMs,
       boolean train,
       int trainImages,
-      Path dataDir) {
+      Path dataDir,
+      Map<String, String> predictorConfig,
+      Map<String, String> requestConfig) {
     public Options {
+      predictorConfig = Map.copyOf(predictorConfig);
+      requestConfig = Map.copyOf(requestConfig);
       require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
       require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0 seconds");
       require(!warmup.isNegative(), "--warmup must be >= 0 seconds");
@@ -142,12 +148,17 @@ public final class PredictionBenchmark {
           false,
           50,
           false,
-          12_000,
-          null);
+          60_000,
+          null,
+          Map.of(),
+          Map.of());
     }
   }
 
-  /** The picocli flags of {@code bench --predict}, for BenchCommand to mix in. */
+  /**
+   * The picocli flags of {@code bench --predict}, for BenchCommand to mix in ({@code @Mixin}).
+   * {@code --json} and {@code --data} are left to the command, which shares them with other modes.
+   */
   public static final class Flags {
     @Option(names = "--rate", description = "Requests per second (default 500; the first rate of --find-max: 2000).")
     Double rate;
@@ -182,13 +193,23 @@ public final class PredictionBenchmark {
     @Option(names = "--train", description = "Measure idle, then again with a trainer running in the process.")
     boolean train;
 
-    @Option(names = "--train-images", description = "Training images the trainer cycles through (default 12000).")
-    int trainImages = 12_000;
+    @Option(names = "--train-images", description = "Training images the trainer cycles through (default 60000).")
+    int trainImages = 60_000;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
-    Path data;
+    @Option(
+        names = "--predictor-config",
+        paramLabel = "KEY=VALUE",
+        description = "Streams/client property for the prediction instances (repeatable), e.g. producer.linger.ms=1.")
+    Map<String, String> predictorConfig = new HashMap<>();
 
-    public Options toOptions() {
+    @Option(
+        names = "--request-config",
+        paramLabel = "KEY=VALUE",
+        description = "Producer property for the load generator (repeatable), e.g. linger.ms=1.")
+    Map<String, String> requestConfig = new HashMap<>();
+
+    /** The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it. */
+    public Options toOptions(Path dataDir) {
       boolean exactlyOnce =
           switch (guarantee) {
             case "at_least_once" -> false;
@@ -209,7 +230,9 @@ public final class PredictionBenchmark {
           p99TargetMs,
           train,
           trainImages,
-          data);
+          dataDir,
+          predictorConfig,
+          requestConfig);
     }
   }
 
@@ -274,11 +297,17 @@ public final class PredictionBenchmark {
       String requestSource,
       String model) {
 
+    /** True when no trial lost, duplicated or failed a request (what a CI gate should check). */
+    public boolean noLossNoDuplicates() {
+      return trials.stream().allMatch(t -> t.lost() == 0 && t.duplicates() == 0 && t.errors() == 0);
+    }
+
     public String toJson() {
       ObjectMapper mapper = new ObjectMapper();
       ObjectNode root = mapper.createObjectNode();
       root.put("benchmark", "predict");
       root.put("mode", options.findMax() ? "find-max" : "fixed-rate");
+      root.put("noLossNoDuplicates", noLossNoDuplicates());
       ObjectNode setup = root.putObject("setup");
       setup.put("cores", cores);
       setup.put("instances", options.instances());
@@ -293,6 +322,8 @@ public final class PredictionBenchmark {
       setup.put("requests", requestSource);
       setup.put("model", model);
       setup.put("torchThreads", System.getProperty(PredictionRun.TORCH_THREADS_PROPERTY, "default"));
+      options.predictorConfig().forEach((k, v) -> setup.put("predictor." + k, v));
+      options.requestConfig().forEach((k, v) -> setup.put("request." + k, v));
       ArrayNode list = root.putArray("trials");
       for (Trial t : trials) {
         list.add(trialJson(mapper, t));
@@ -413,7 +444,11 @@ public final class PredictionBenchmark {
         for (int i = 0; i < options.instances(); i++) {
           PredictionRun.Options runOptions =
               new PredictionRun.Options(
-                  options.maxBatch(), options.maxWait(), options.exactlyOnce(), "bench-" + i);
+                  options.maxBatch(),
+                  options.maxWait(),
+                  options.exactlyOnce(),
+                  "bench-" + i,
+                  options.predictorConfig());
           runs.add(new PredictionRun(pipeline, runOptions).start(Duration.ofSeconds(60)));
         }
         bench.awaitAssigned(Duration.ofSeconds(60));
@@ -569,7 +604,9 @@ public final class PredictionBenchmark {
       this.options = options;
       this.err = err;
       this.runs = runs;
-      this.producer = new KafkaProducer<>(requestProducerProps(settings));
+      Properties producerProps = requestProducerProps(settings);
+      producerProps.putAll(options.requestConfig());
+      this.producer = new KafkaProducer<>(producerProps);
       this.consumer = new KafkaConsumer<>(predictionConsumerProps(settings));
       this.consumerThread = new Thread(this::consume, "bench-prediction-consumer");
       this.consumerThread.setDaemon(true);

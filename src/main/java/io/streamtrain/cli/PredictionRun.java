@@ -7,6 +7,7 @@ import io.streamtrain.topology.Pipeline;
 import io.streamtrain.topology.Predictor;
 import io.streamtrain.topology.SnapshotFollower;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -36,9 +37,17 @@ public final class PredictionRun implements AutoCloseable {
    *
    * @param exactlyOnce exactly_once_v2 instead of the latency-friendly at_least_once default
    * @param instanceName tells apart the state directories of instances sharing a machine
+   * @param streamsOverrides Streams/client properties applied last, e.g. {@code
+   *     producer.linger.ms}, {@code poll.ms} (benchmarks use them to try other tunings)
    */
-  public record Options(int maxBatch, Duration maxWait, boolean exactlyOnce, String instanceName) {
+  public record Options(
+      int maxBatch,
+      Duration maxWait,
+      boolean exactlyOnce,
+      String instanceName,
+      Map<String, String> streamsOverrides) {
     public Options {
+      streamsOverrides = Map.copyOf(streamsOverrides);
       if (maxBatch < 1 || maxWait.isNegative()) {
         throw new IllegalArgumentException(
             "--max-batch must be >= 1 and --max-wait-ms >= 0 (got "
@@ -49,12 +58,16 @@ public final class PredictionRun implements AutoCloseable {
       }
     }
 
+    public Options(int maxBatch, Duration maxWait, boolean exactlyOnce, String instanceName) {
+      this(maxBatch, maxWait, exactlyOnce, instanceName, Map.of());
+    }
+
     public static Options defaults() {
       return new Options(64, Duration.ofMillis(5), false, "");
     }
 
     public Options withInstanceName(String name) {
-      return new Options(maxBatch, maxWait, exactlyOnce, name);
+      return new Options(maxBatch, maxWait, exactlyOnce, name, streamsOverrides);
     }
   }
 
@@ -105,6 +118,7 @@ public final class PredictionRun implements AutoCloseable {
         StreamsConfig.STATE_DIR_CONFIG, pipeline.settings().stateDir().resolve(dir).toString());
     // Whatever the user put in the properties file wins over the tuning above.
     props.putAll(pipeline.settings().kafkaOverrides());
+    props.putAll(options.streamsOverrides());
     return props;
   }
 
