@@ -81,17 +81,20 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
   boolean json;
 
+  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
+  Path data;
+
   @Override
   public Integer call() throws Exception {
     if (predict) {
-      PredictionBenchmark.Result result = PredictionBenchmark.run(predictFlags.toOptions(), System.err);
+      PredictionBenchmark.Result result = PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }
     if (epochs < 1) {
       throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
     }
-    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(predictFlags.data)).dir();
+    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     int count = limit == null ? train.count() : Math.min(limit, train.count());
     Map<String, String> flags = new HashMap<>(trainingOptions.flags());

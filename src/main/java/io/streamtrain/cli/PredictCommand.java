@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import io.streamtrain.metrics.Monitoring;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -83,6 +84,12 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--json", description = "With --image: print the prediction as JSON.")
   boolean json;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     if (maxBatch < 1 || maxWaitMs < 0) {
@@ -111,13 +118,26 @@ final class PredictCommand implements Callable<Integer> {
                 exactlyOnce,
                 // Instances on one machine must not share a Streams state directory.
                 "pid" + ProcessHandle.current().pid()));
+    Monitoring monitoring =
+        metricsPort == null ? null : Monitoring.start(metricsPort, "predictor", settings.modelName());
+    if (monitoring != null) {
+      run.stats().observeWith(monitoring.predictionMetrics(run::modelVersion)::record);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       run.close();
+      if (monitoring != null) {
+        monitoring.close();
+      }
       stopped.countDown();
     }));
     System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
     run.start(Duration.ofDays(365));
+    if (monitoring != null) {
+      monitoring.bindStreams(run.streams());
+      monitoring.bindConsumerLag(settings.adminProps(), pipeline.predictorApplicationId());
+      System.err.println("Metrics at " + monitoring.uri());
+    }
     System.err.printf("Serving %s version %d: %s -> %s%n", settings.modelName(), run.modelVersion(),
         pipeline.names().imagesInfer(), pipeline.names().predictions());
     while (stopped.getCount() > 0) {

@@ -184,6 +184,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     Arrays.fill(trueLabels, 0, n, null);
     size = 0;
     stats.recordBatch(n, version);
+    // Produce-to-prediction time of the batch's oldest request (record timestamps are in ms).
+    stats.observe(Math.max(0, predictTime.toEpochMilli() - timestamps[0]) * 1_000_000L, n);
   }
 
   /**
@@ -227,6 +229,20 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     private final AtomicLong largestBatch = new AtomicLong();
     private final AtomicLong servedVersion = new AtomicLong(-1);
     private final LongAdder versionChanges = new LongAdder();
+    private volatile BatchObserver observer = (latencyNanos, n) -> {};
+
+    /** Receives every answered batch: its oldest request's latency and its size (metrics). */
+    public interface BatchObserver {
+      void batch(long latencyNanos, int size);
+    }
+
+    public void observeWith(BatchObserver observer) {
+      this.observer = observer;
+    }
+
+    void observe(long latencyNanos, int n) {
+      observer.batch(latencyNanos, n);
+    }
 
     void recordBatch(int n, long version) {
       batches.increment();
