@@ -11,7 +11,6 @@ import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
-import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.report.LearningCurves;
@@ -20,6 +19,7 @@ import io.streamtrain.report.ReportFiles;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -192,12 +192,7 @@ final class DemoCommand implements Callable<Integer> {
       LabeledImage first = LabeledImages.fromDataset(test, 0);
       float[] x = ImageTensors.toTensor(first);
       float[] p = model.probabilities(x, 1)[0];
-      int best = 0;
-      for (int i = 1; i < p.length; i++) {
-        if (p[i] > p[best]) {
-          best = i;
-        }
-      }
+      int best = Predictor.argmax(p);
       System.out.printf(
           "Predicted: \"%s\", Actual: \"%s\"%n",
           FashionMnist.CLASS_NAMES.get(best), FashionMnist.CLASS_NAMES.get(first.getLabel()));

@@ -11,6 +11,7 @@ import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.Predictor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -166,12 +167,7 @@ final class PredictCommand implements Callable<Integer> {
         StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
       float[] x = ImageTensors.toTensor(request);
       float[] p = inference.probabilities(x, 1)[0];
-      int best = 0;
-      for (int i = 1; i < p.length; i++) {
-        if (p[i] > p[best]) {
-          best = i;
-        }
-      }
+      int best = Predictor.argmax(p);
       String name = best < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(best) : String.valueOf(best);
       if (json) {
         System.out.printf(Locale.ROOT, "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",

@@ -212,7 +212,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     return label >= 0 && label < names.size() ? names.get(label) : String.valueOf(label);
   }
 
-  private static int argmax(float[] p) {
+  /** Index of the largest probability: the predicted class. */
+  public static int argmax(float[] p) {
     int best = 0;
     for (int i = 1; i < p.length; i++) {
       if (p[i] > p[best]) {

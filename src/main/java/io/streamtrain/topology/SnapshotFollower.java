@@ -1,5 +1,6 @@
 package io.streamtrain.topology;
 
+import io.streamtrain.kafka.Partitions;
 import ai.djl.Device;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
@@ -77,9 +78,7 @@ public final class SnapshotFollower implements AutoCloseable {
   private void run() {
     try {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       var end = consumer.endOffsets(partitions);

@@ -1,5 +1,6 @@
 package io.streamtrain.topology;
 
+import io.streamtrain.kafka.Partitions;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -153,13 +154,13 @@ public final class Snapshots {
 
   private static List<TopicPartition> partitions(
       KafkaConsumer<byte[], byte[]> consumer, String topic) {
-    var infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    if (infos == null || infos.isEmpty()) {
+    List<TopicPartition> partitions = Partitions.of(consumer, topic);
+    if (partitions.isEmpty()) {
       throw new IllegalStateException(
           "The snapshot topic "
               + topic
               + " does not exist (create the topics with: streamtrain topics create)");
     }
-    return infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    return partitions;
   }
 }
