@@ -53,12 +53,50 @@ public final class TrainingRun implements AutoCloseable {
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class.getName());
     streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop), props);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          fatal.compareAndSet(null, e);
-          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+    streams.setUncaughtExceptionHandler(this::onStreamThreadError);
   }
+
+  /**
+   * A Kafka-side failure (a transaction the broker aborted during an outage longer than the
+   * transaction timeout, a fenced producer) costs only the open transaction: a replaced thread
+   * restarts the task from the committed state and the newest snapshot, the path a crash takes.
+   * Anything else (a refused snapshot, a bug), or too many replacements in a row, stops the app.
+   */
+  private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadError(
+      Throwable e) {
+    long now = System.nanoTime();
+    if (now - lastReplacementNanos > REPLACEMENT_WINDOW.toNanos()) {
+      replacements = 0;
+    }
+    if (isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
+      replacements++;
+      lastReplacementNanos = now;
+      LOG.warn("Trainer thread failed ({}); replacing it, resuming from committed state", Errors.oneLine(e));
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+    fatal.compareAndSet(null, e);
+    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+  }
+
+  private static boolean isKafkaFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.RetriableException
+          || t instanceof org.apache.kafka.common.errors.InvalidTxnStateException
+          || t instanceof org.apache.kafka.common.errors.ProducerFencedException
+          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+          || t instanceof org.apache.kafka.common.errors.TransactionAbortedException
+          || t instanceof org.apache.kafka.common.errors.OutOfOrderSequenceException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
+  private static final int MAX_REPLACEMENTS = 5;
+  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+  private int replacements;
+  private long lastReplacementNanos;
 
   /** Checks the feed (it must exist and have one partition), then starts the app. */
   public TrainingRun start() {
