@@ -36,12 +36,15 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Delivery guarantee (--guarantee):",
-      "  at_least_once (default)  Predictions are visible to consumers as soon as they are produced",
+      "  at_least_once (default)  Predictions are visible to consumers as soon as they are"
+          + " produced",
       "                           (a few ms). After a crash, requests since the last offset commit",
       "                           are answered again, so a consumer may see a request id twice.",
       "  exactly_once             Predictions and request offsets commit in one Kafka transaction:",
-      "                           a read_committed consumer sees each request answered once, but only",
-      "                           when the transaction commits (every commit.interval.ms, 100 ms by",
+      "                           a read_committed consumer sees each request answered once, but"
+          + " only",
+      "                           when the transaction commits (every commit.interval.ms, 100 ms"
+          + " by",
       "                           default), which adds up to that much latency.",
       "",
       "Examples:",
@@ -57,7 +60,10 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--image", paramLabel = "FILE", description = "Predict this PNG/JPEG and exit.")
   Path image;
 
-  @Option(names = "--snapshot", paramLabel = "FILE", description = "With --image: a saved state dict (demo --save) instead of the topic.")
+  @Option(
+      names = "--snapshot",
+      paramLabel = "FILE",
+      description = "With --image: a saved state dict (demo --save) instead of the topic.")
   Path snapshot;
 
   @Option(names = "--device", description = "auto, cpu or gpu.")
@@ -92,8 +98,9 @@ final class PredictCommand implements Callable<Integer> {
         switch (guarantee) {
           case "at_least_once" -> false;
           case "exactly_once" -> true;
-          default -> throw new IllegalArgumentException(
-              "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
+          default ->
+              throw new IllegalArgumentException(
+                  "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
         };
     PredictionRun.preferOneTorchThread();
     Settings settings = common.settings(java.util.Collections.singletonMap("device", device));
@@ -112,14 +119,21 @@ final class PredictCommand implements Callable<Integer> {
                 // Instances on one machine must not share a Streams state directory.
                 "pid" + ProcessHandle.current().pid()));
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      run.close();
-      stopped.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  run.close();
+                  stopped.countDown();
+                }));
     System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
     run.start(Duration.ofDays(365));
-    System.err.printf("Serving %s version %d: %s -> %s%n", settings.modelName(), run.modelVersion(),
-        pipeline.names().imagesInfer(), pipeline.names().predictions());
+    System.err.printf(
+        "Serving %s version %d: %s -> %s%n",
+        settings.modelName(),
+        run.modelVersion(),
+        pipeline.names().imagesInfer(),
+        pipeline.names().predictions());
     while (stopped.getCount() > 0) {
       run.throwIfFailed();
       stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
@@ -140,7 +154,9 @@ final class PredictCommand implements Callable<Integer> {
               .orElseThrow(
                   () ->
                       new IllegalStateException(
-                          "No snapshot of " + settings.modelName() + " on the snapshots topic: train first or pass --snapshot FILE"));
+                          "No snapshot of "
+                              + settings.modelName()
+                              + " on the snapshots topic: train first or pass --snapshot FILE"));
     }
     try (InferenceModel inference =
         StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
@@ -152,12 +168,25 @@ final class PredictCommand implements Callable<Integer> {
           best = i;
         }
       }
-      String name = best < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(best) : String.valueOf(best);
+      String name =
+          best < FashionMnist.CLASS_NAMES.size()
+              ? FashionMnist.CLASS_NAMES.get(best)
+              : String.valueOf(best);
       if (json) {
-        System.out.printf(Locale.ROOT, "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
-            best, name, p[best], model.getVersion());
+        System.out.printf(
+            Locale.ROOT,
+            "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
+            best,
+            name,
+            p[best],
+            model.getVersion());
       } else {
-        System.out.printf(Locale.ROOT, "Predicted: \"%s\" (p=%.3f, model version %d)%n", name, p[best], model.getVersion());
+        System.out.printf(
+            Locale.ROOT,
+            "Predicted: \"%s\" (p=%.3f, model version %d)%n",
+            name,
+            p[best],
+            model.getVersion());
       }
     }
     return 0;

@@ -118,7 +118,8 @@ public final class SnapshotFollower implements AutoCloseable {
       holder.offer(model);
     } catch (RuntimeException e) {
       rejected++;
-      LOG.warn("Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
+      LOG.warn(
+          "Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
     }
   }
 

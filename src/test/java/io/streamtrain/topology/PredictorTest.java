@@ -192,7 +192,8 @@ class PredictorTest {
     static final ImageShape SHAPE = new ImageShape(2, 2, 1);
     private final String scope = "predictor-test-" + UUID.randomUUID();
     private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
-    private final AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+    private final AvroSerde<LabeledImage> images =
+        AvroSerde.of(LabeledImage.class, registry, false);
 
     LabeledImageDecoder decoder() {
       return new LabeledImageDecoder(images.deserializer(), TOPIC, SHAPE, 10);
