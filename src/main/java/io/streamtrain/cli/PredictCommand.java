@@ -36,16 +36,18 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Delivery guarantee (--guarantee):",
-      "  at_least_once (default)  Predictions are visible to consumers as soon as they are"
-          + " produced",
-      "                           (a few ms). After a crash, requests since the last offset commit",
-      "                           are answered again, so a consumer may see a request id twice.",
-      "  exactly_once             Predictions and request offsets commit in one Kafka transaction:",
-      "                           a read_committed consumer sees each request answered once, but"
-          + " only",
-      "                           when the transaction commits (every commit.interval.ms, 100 ms"
-          + " by",
-      "                           default), which adds up to that much latency.",
+      "  at_least_once (default): predictions are visible to consumers as soon as they are",
+      "    produced (p50 about 3 ms end to end on 2 cores). After a crash, requests since the last",
+      "    offset commit are answered again, so a consumer may see a request id twice. Requests",
+      "    gathered into a batch are answered within about 1 ms; only a crash inside that window,",
+      "    right after an offset commit, can leave one unanswered (Kafka Streams offers processors",
+      "    no hook before a commit). A clean stop or rebalance answers them first.",
+      "  exactly_once: predictions and request offsets commit in one Kafka transaction, so a",
+      "    read_committed consumer sees each request answered exactly once, but only when the",
+      "    transaction commits (every commit.interval.ms, 100 ms by default): that much more",
+      "    latency. Each request is answered within its own processing step (a batch never spans",
+      "    two records, --max-wait-ms is ignored), so no answer can miss its transaction; expect",
+      "    a lower throughput.",
       "",
       "Examples:",
       "  streamtrain predict                                  # serve until Ctrl-C",

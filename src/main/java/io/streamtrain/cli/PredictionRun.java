@@ -89,7 +89,12 @@ public final class PredictionRun implements AutoCloseable {
     Properties props = streamsProps(pipeline, options);
     streams =
         new KafkaStreams(
-            pipeline.predictionTopology(models, options.maxBatch(), options.maxWait(), stats),
+            pipeline.predictionTopology(
+                models,
+                options.maxBatch(),
+                // Under exactly-once no request may wait across a transaction commit.
+                options.exactlyOnce() ? Duration.ZERO : options.maxWait(),
+                stats),
             props);
     streams.setUncaughtExceptionHandler(
         e -> {

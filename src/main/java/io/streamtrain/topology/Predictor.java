@@ -31,10 +31,12 @@ import org.apache.kafka.streams.processor.api.Record;
  * round holds many requests and they share a pass. A batch uses one model from {@link ModelHolder},
  * so no batch mixes two versions and a hot swap never waits for anything.
  *
- * <p>Requests are buffered between {@code process} calls only, never across a poll loop: the
- * punctuation and {@link #close()} flush them. Kafka Streams has no pre-commit hook for processors,
- * so an offset commit can include requests still buffered in this round (for at most the ~1 ms
- * until the punctuation answers them); only a process crash inside that window loses them.
+ * <p>Requests wait at most until the next punctuation (about 1 ms) or {@link #close()}. Kafka
+ * Streams has no pre-commit hook for processors, so an offset commit can land while a round's
+ * requests are still buffered (they are answered about 1 ms later): under at-least-once only a
+ * crash inside that window loses them; under exactly-once the transaction would commit their
+ * offsets without their answers, so the exactly-once app runs with {@code maxWait} 0, which answers
+ * each request within its own {@code process} call.
  */
 public final class Predictor implements Processor<byte[], byte[], Object, Object> {
   static final String PREDICTIONS = "prediction-sink";

@@ -131,6 +131,18 @@ class PredictorTest {
   }
 
   @Test
+  void shouldAnswerEveryRequestWithinItsOwnProcessCallWhenMaxWaitIsZero() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(64, Duration.ZERO); // how the exactly-once app runs
+
+    for (int i = 0; i < 5; i++) {
+      predictor.process(fixtures.request("req-" + i, i));
+      assertEquals(i + 1, predictions().size(), "nothing left waiting for a later commit");
+      assertEquals(0, predictor.pending());
+    }
+  }
+
+  @Test
   void shouldKeyPredictionsAsRequestsWithTheServingVersionAndRequestTime() {
     models.offer(fixtures.model(7));
     Predictor predictor = predictor(64, Duration.ofMillis(5));
