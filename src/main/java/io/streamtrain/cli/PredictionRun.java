@@ -19,14 +19,14 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 
 /**
  * One instance of the prediction application in this process: a snapshot follower loading newer
- * models off the prediction path, and the Streams app answering {@code images.infer}. Instances
- * (in this JVM or others) share the application id and so split the request partitions; each
- * follows the snapshots itself and serves the newest model.
+ * models off the prediction path, and the Streams app answering {@code images.infer}. Instances (in
+ * this JVM or others) share the application id and so split the request partitions; each follows
+ * the snapshots itself and serves the newest model.
  *
  * <p>Tuned for latency: one stream thread (an instance scales by adding instances, each with its
- * own model), a 1 ms poll so partial batches are answered in the next round, predictions sent
- * with a 1 ms linger and no compression, request fetches answered by the broker as soon as one
- * byte is there, and at-least-once by default (see PredictCommand's help for the trade-off).
+ * own model), a 1 ms poll so partial batches are answered in the next round, predictions sent with
+ * a 1 ms linger and no compression, request fetches answered by the broker as soon as one byte is
+ * there, and at-least-once by default (see PredictCommand's help for the trade-off).
  */
 public final class PredictionRun implements AutoCloseable {
   /** PyTorch's intra-op threads when the user did not choose: see {@link #preferOneTorchThread}. */
@@ -89,7 +89,12 @@ public final class PredictionRun implements AutoCloseable {
     Properties props = streamsProps(pipeline, options);
     streams =
         new KafkaStreams(
-            pipeline.predictionTopology(models, options.maxBatch(), options.maxWait(), stats),
+            pipeline.predictionTopology(
+                models,
+                options.maxBatch(),
+                // Under exactly-once no request may wait across a transaction commit.
+                options.exactlyOnce() ? Duration.ZERO : options.maxWait(),
+                stats),
             props);
     streams.setUncaughtExceptionHandler(
         e -> {
@@ -114,7 +119,8 @@ public final class PredictionRun implements AutoCloseable {
     // The broker answers a fetch once one byte is there; the wait only bounds an idle fetch.
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), "1");
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), "50");
-    String dir = options.instanceName().isEmpty() ? "predictor" : "predictor-" + options.instanceName();
+    String dir =
+        options.instanceName().isEmpty() ? "predictor" : "predictor-" + options.instanceName();
     props.put(
         StreamsConfig.STATE_DIR_CONFIG, pipeline.settings().stateDir().resolve(dir).toString());
     // Whatever the user put in the properties file wins over the tuning above.
@@ -124,9 +130,9 @@ public final class PredictionRun implements AutoCloseable {
   }
 
   /**
-   * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise.
-   * A micro-batch is too small to split across cores, and on a machine shared with the broker and
-   * a trainer a second OpenMP thread spins waiting for a descheduled peer: measured on 2 cores, a
+   * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. A
+   * micro-batch is too small to split across cores, and on a machine shared with the broker and a
+   * trainer a second OpenMP thread spins waiting for a descheduled peer: measured on 2 cores, a
    * 32-image pass took 0.75 ms with one thread and 12 ms with two. Call before the engine loads.
    */
   public static void preferOneTorchThread() {

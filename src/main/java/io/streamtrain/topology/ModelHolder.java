@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Hands newer models from a loading thread to the prediction thread. The loader prepares a model
  * completely off the prediction path and offers it; the prediction thread swaps it in between
  * batches and closes the old one itself, so no prediction waits for a load and no batch mixes two
- * versions. One prediction thread per holder: {@link #acquire()} closes the model it replaces, which
- * another thread could still be using (the prediction app runs one stream thread per instance and
- * scales by instances, each with its own holder).
+ * versions. One prediction thread per holder: {@link #acquire()} closes the model it replaces,
+ * which another thread could still be using (the prediction app runs one stream thread per instance
+ * and scales by instances, each with its own holder).
  */
 public final class ModelHolder implements AutoCloseable {
   private final AtomicReference<InferenceModel> pending = new AtomicReference<>();

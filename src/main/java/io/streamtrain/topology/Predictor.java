@@ -25,20 +25,23 @@ import org.apache.kafka.streams.processor.api.Record;
  * requests that are ready together through one forward pass (dynamic micro-batching).
  *
  * <p>A batch runs when it holds {@code maxBatch} requests, when its oldest request has waited
- * {@code maxWait} while more kept coming, or at the first punctuation after Streams handed over what
- * it polled. Streams punctuates after each round of processing and its wall-clock grain is 1 ms,
- * so a lone request is answered in the same round, never after {@code maxWait}; under load a round
- * holds many requests and they share a pass. A batch uses one model from {@link ModelHolder}, so no
- * batch mixes two versions and a hot swap never waits for anything.
+ * {@code maxWait} while more kept coming, or at the first punctuation after Streams handed over
+ * what it polled. Streams punctuates after each round of processing and its wall-clock grain is 1
+ * ms, so a lone request is answered in the same round, never after {@code maxWait}; under load a
+ * round holds many requests and they share a pass. A batch uses one model from {@link ModelHolder},
+ * so no batch mixes two versions and a hot swap never waits for anything.
  *
- * <p>Requests are buffered between {@code process} calls only, never across a poll loop: the
- * punctuation and {@link #close()} flush them. Kafka Streams has no pre-commit hook for processors,
- * so an offset commit can include requests still buffered in this round (for at most the ~1 ms until
- * the punctuation answers them); only a process crash inside that window loses them.
+ * <p>Requests wait at most until the next punctuation (about 1 ms) or {@link #close()}. Kafka
+ * Streams has no pre-commit hook for processors, so an offset commit can land while a round's
+ * requests are still buffered (they are answered about 1 ms later): under at-least-once only a
+ * crash inside that window loses them; under exactly-once the transaction would commit their
+ * offsets without their answers, so the exactly-once app runs with {@code maxWait} 0, which answers
+ * each request within its own {@code process} call.
  */
 public final class Predictor implements Processor<byte[], byte[], Object, Object> {
   static final String PREDICTIONS = "prediction-sink";
   static final String DEAD_LETTERS = "dead-letters";
+
   /** Wall-clock punctuation period: Kafka Streams' finest, so partial batches wait one round. */
   static final Duration FLUSH_INTERVAL = Duration.ofMillis(1);
 
@@ -85,7 +88,11 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
       LongSupplier nanoClock) {
     if (maxBatch < 1 || maxWait.isNegative()) {
       throw new IllegalArgumentException(
-          "--max-batch must be >= 1 and --max-wait-ms >= 0 (got " + maxBatch + ", " + maxWait + ")");
+          "--max-batch must be >= 1 and --max-wait-ms >= 0 (got "
+              + maxBatch
+              + ", "
+              + maxWait
+              + ")");
     }
     this.decoder = decoder;
     this.models = models;

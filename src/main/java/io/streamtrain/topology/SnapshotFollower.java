@@ -121,7 +121,8 @@ Partitions.of(consumer, topic);
       holder.offer(model);
     } catch (RuntimeException e) {
       rejected++;
-      LOG.warn("Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
+      LOG.warn(
+          "Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
     }
   }
 

@@ -142,7 +142,8 @@ class PredictionIT {
               for (ConsumerRecord<byte[], byte[]> r : predictions.poll(Duration.ofMillis(100))) {
                 Prediction p = deserializer.deserialize(r.topic(), r.value());
                 byKey
-                    .computeIfAbsent(new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
+                    .computeIfAbsent(
+                        new String(r.key(), StandardCharsets.UTF_8), k -> new ArrayList<>())
                     .add(p);
                 seen[0]++;
               }
@@ -155,8 +156,7 @@ class PredictionIT {
   private PredictionRun start(String name, boolean exactlyOnce) throws Exception {
     PredictionRun run =
         new PredictionRun(
-            pipeline,
-            new PredictionRun.Options(64, Duration.ofMillis(5), exactlyOnce, name));
+            pipeline, new PredictionRun.Options(64, Duration.ofMillis(5), exactlyOnce, name));
     runs.add(run);
     return run.start(TIMEOUT);
   }

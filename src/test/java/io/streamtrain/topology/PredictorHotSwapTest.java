@@ -105,8 +105,7 @@ class PredictorHotSwapTest {
     long previous = 0;
     for (Prediction p : out) {
       long version = p.getModelVersion();
-      assertEquals(
-          version % 10, p.getLabel(), () -> "prediction " + p.getId() + " mixes versions");
+      assertEquals(version % 10, p.getLabel(), () -> "prediction " + p.getId() + " mixes versions");
       int best = 0;
       for (int c = 1; c < 10; c++) {
         best = p.getProbabilities().get(c) > p.getProbabilities().get(best) ? c : best;

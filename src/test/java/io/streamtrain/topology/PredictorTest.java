@@ -131,6 +131,18 @@ class PredictorTest {
   }
 
   @Test
+  void shouldAnswerEveryRequestWithinItsOwnProcessCallWhenMaxWaitIsZero() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(64, Duration.ZERO); // how the exactly-once app runs
+
+    for (int i = 0; i < 5; i++) {
+      predictor.process(fixtures.request("req-" + i, i));
+      assertEquals(i + 1, predictions().size(), "nothing left waiting for a later commit");
+      assertEquals(0, predictor.pending());
+    }
+  }
+
+  @Test
   void shouldKeyPredictionsAsRequestsWithTheServingVersionAndRequestTime() {
     models.offer(fixtures.model(7));
     Predictor predictor = predictor(64, Duration.ofMillis(5));
@@ -192,7 +204,8 @@ class PredictorTest {
     static final ImageShape SHAPE = new ImageShape(2, 2, 1);
     private final String scope = "predictor-test-" + UUID.randomUUID();
     private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
-    private final AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+    private final AvroSerde<LabeledImage> images =
+        AvroSerde.of(LabeledImage.class, registry, false);
 
     LabeledImageDecoder decoder() {
       return new LabeledImageDecoder(images.deserializer(), TOPIC, SHAPE, 10);
