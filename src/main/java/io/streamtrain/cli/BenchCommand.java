@@ -19,6 +19,7 @@ import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.OptimizerConfig;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.topology.MiniBatcher;
 import io.streamtrain.topology.Pipeline;
 import io.streamtrain.topology.TrainingListener;
 import java.io.IOException;
@@ -168,7 +169,8 @@ final class BenchCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try (Learner learner = newLearner(training)) {
       for (int epoch = 1; epoch <= epochs; epoch++) {
-        int[] order = shuffled(count, new SplittableRandom(training.seed() * 31 + epoch));
+        int[] order =
+            MiniBatcher.permutation(count, new SplittableRandom(training.seed() * 31 + epoch));
         Progress progress = new Progress(System.err, "in-memory epoch " + epoch, count);
         for (int from = 0; from < count; from += batch) {
           int n = Math.min(batch, count - from);
@@ -303,19 +305,6 @@ final class BenchCommand implements Callable<Integer> {
         Devices.select(t.device()));
   }
 
-  private static int[] shuffled(int n, SplittableRandom random) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
-  }
 
   /** Decodes examples [from, from+n) of the (optionally permuted) dataset into x and y. */
   private static void fill(LabeledDataset data, int from, int n, float[] x, int[] y, int[] order) {

@@ -215,12 +215,16 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private int[] shuffledOrder(Window window) {
-    int n = window.count;
+    return permutation(
+        window.count, new SplittableRandom(mix(seed, window.epoch, window.windowInEpoch)));
+  }
+
+  /** A Fisher-Yates permutation of 0..n-1 drawn from {@code random}. */
+  public static int[] permutation(int n, SplittableRandom random) {
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
     }
-    SplittableRandom random = new SplittableRandom(mix(seed, window.epoch, window.windowInEpoch));
     for (int i = n - 1; i > 0; i--) {
       int j = random.nextInt(i + 1);
       int t = order[i];
@@ -229,6 +233,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     return order;
   }
+
 
   static long mix(long seed, int epoch, int windowInEpoch) {
     long h = seed * 0x9E3779B97F4A7C15L;
