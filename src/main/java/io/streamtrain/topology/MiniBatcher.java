@@ -26,11 +26,19 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
  * epoch marker seals the partial window.
  *
- * <p>Crash safety: a window stays in the store until all its batches were forwarded, and the
- * trainer publishes a snapshot at every window's end in the same transaction, so after a crash the
- * store holds every example the newest snapshot does not reflect. After a restore the batcher
- * forwards the stored windows from their first batch; the trainer skips what its snapshot already
- * reflects. The batches are identical because window membership is a function of feed offsets (the
+ * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
+ * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
+ * window's examples are read back from it ({@link FeedReader}) when the window was paged out
+ * (windows queued behind the next two, when the feed runs ahead of training) or after a restart,
+ * rather than written a second time, to a changelog, on the way in.
+ *
+ * <p>Crash safety: a window's description stays in the store until all its batches were forwarded
+ * and the trainer has published the snapshot of the window's end (see {@link TrainerQueue}), so
+ * after a crash the store describes every example the newest committed snapshot does not reflect.
+ * The description of the filling window is updated with every record (the store's cache turns that
+ * into one write per commit), and Kafka Streams commits it with the consumed offsets, so the two
+ * always agree. After a restore the batcher forwards the stored windows from their first batch; the
+ * trainer skips what its snapshot already reflects. The batches are identical because window membership is a function of feed offsets (the
  * feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
  *
  * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
@@ -56,6 +64,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final long drainBudgetNanos;
   private final DeadLetters deadLetters;
   private final StopSignal stop;
+  private final TrainerQueue trainer;
+  private final FeedReader feed;
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Long, byte[]> store;
@@ -70,6 +80,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
 
+  /** A batcher with no trainer reporting back: windows are released once forwarded. */
   public MiniBatcher(
       ExampleDecoder decoder,
       long seed,
@@ -77,7 +88,30 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       int batchSize,
       Duration drainBudget,
       DeadLetters deadLetters,
-      StopSignal stop) {
+      StopSignal stop,
+      FeedReader feed) {
+    this(
+        decoder,
+        seed,
+        windowSize,
+        batchSize,
+        drainBudget,
+        deadLetters,
+        stop,
+        TrainerQueue.withoutFeedback(),
+        feed);
+  }
+
+  MiniBatcher(
+      ExampleDecoder decoder,
+      long seed,
+      int windowSize,
+      int batchSize,
+      Duration drainBudget,
+      DeadLetters deadLetters,
+      StopSignal stop,
+      TrainerQueue trainer,
+      FeedReader feed) {
     if (windowSize > MAX_WINDOW) {
       throw new IllegalArgumentException("--shuffle-window must be below " + MAX_WINDOW);
     }
@@ -88,6 +122,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     this.drainBudgetNanos = drainBudget.toNanos();
     this.deadLetters = deadLetters;
     this.stop = stop;
+    this.trainer = trainer;
+    this.feed = feed;
   }
 
   @Override
@@ -134,7 +170,6 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       window = null;
     }
     Window target = window != null ? window : openWindow(recordEpoch);
-    store.put(key(target.index, target.count), example);
     if (target.examples != null) {
       target.examples.add(example);
     }
@@ -144,6 +179,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
     if (target.count >= windowSize) {
       seal(target, false);
+    } else {
+      writeMeta(target); // coalesced by the store's cache: one write per commit, not per record
     }
   }
 
@@ -152,19 +189,23 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
   }
 
-  /** Forwards batches of sealed windows for at most the drain budget, so Streams can commit. */
+  /**
+   * Forwards batches of sealed windows while the trainer has room for them, for at most the drain
+   * budget, and releases the windows the trainer is done with.
+   */
   void drain() {
     long deadline = System.nanoTime() + drainBudgetNanos;
-    while (!stop.isRequested()
-        && !windows.isEmpty()
-        && windows.peekFirst().sealed
-        && System.nanoTime() < deadline) {
-      Window window = windows.peekFirst();
+    releaseDone();
+    while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
+      Window window = nextToForward();
+      if (window == null) {
+        break;
+      }
       pageIn(window);
       if (window.order == null) {
         window.order = shuffledOrder(window);
       }
-      int batchCount = (window.count + batchSize - 1) / batchSize;
+      int batchCount = window.batchCount(batchSize);
       if (batchCount == 0) {
         forwardBatch(window, 0, 0, 0);
       } else {
@@ -174,9 +215,29 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         forwardBatch(window, b, batchCount, size);
       }
       window.nextBatch++;
-      if (window.nextBatch >= batchCount) {
-        release(window);
+      releaseDone();
+    }
+  }
+
+  /** The first sealed window with batches not forwarded yet, or null. */
+  private Window nextToForward() {
+    for (Window window : windows) {
+      if (!window.sealed) {
+        return null;
       }
+      if (!window.forwarded(batchSize)) {
+        return window;
+      }
+    }
+    return null;
+  }
+
+  /** Deletes the leading windows that are forwarded and whose end snapshot the trainer published. */
+  private void releaseDone() {
+    while (!windows.isEmpty()
+        && windows.peekFirst().forwarded(batchSize)
+        && windows.peekFirst().index <= trainer.windowDone()) {
+      release(windows.peekFirst());
     }
   }
 
@@ -269,7 +330,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
     if (windows.size() >= IN_MEMORY_WINDOWS) {
-      window.examples = null; // paged in when it comes first
+      window.examples = null; // read back from the feed when its turn comes
     }
     windows.addLast(window);
     writeMeta(window);
@@ -283,12 +344,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void release(Window window) {
-    try (KeyValueIterator<Long, byte[]> it =
-        store.range(key(window.index, 0), key(window.index, (int) META))) {
-      List<Long> keys = new ArrayList<>();
-      it.forEachRemaining(kv -> keys.add(kv.key));
-      keys.forEach(store::delete);
-    }
+    store.delete(key(window.index, (int) META));
     lastWindowEpoch = window.epoch;
     lastWindowInEpoch = window.windowInEpoch;
     lastWindowEndedEpoch = window.epochEnd;
@@ -300,6 +356,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     store.put(key(window.index, (int) META), Window.encodeMeta(window));
   }
 
+  /** Window descriptions come back from the store; their examples are read from the feed later. */
   private void restoreWindows() {
     byte[] released = store.get(LAST_RELEASED);
     if (released != null) {
@@ -309,23 +366,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       lastWindowInEpoch = last.windowInEpoch;
       lastWindowEndedEpoch = last.epochEnd;
     }
-    // Keys sort by (window, position) with the window's metadata last.
     try (KeyValueIterator<Long, byte[]> it = store.range(0L, Long.MAX_VALUE)) {
-      List<byte[]> examples = new ArrayList<>();
       while (it.hasNext()) {
         var kv = it.next();
-        if ((kv.key & META) != META) {
-          examples.add(kv.value);
-          continue;
-        }
         Window window = Window.decodeMeta(kv.value);
-        window.count = examples.size();
-        if (windows.size() < IN_MEMORY_WINDOWS) {
-          window.examples.addAll(examples);
-        } else {
-          window.examples = null;
-        }
-        examples.clear();
+        window.examples = null;
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
@@ -333,19 +378,68 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   /**
-   * Windows queued behind the next {@value #IN_MEMORY_WINDOWS} live only in the store: when the
-   * feed runs ahead of training (a replay of many epochs), memory stays at two windows.
+   * Reads a paged-out window's examples back from the feed: the usable records between its first
+   * and last offset, which are exactly the ones it took in.
    */
   private void pageIn(Window window) {
     if (window.examples != null) {
       return;
     }
     List<byte[]> examples = new ArrayList<>(window.count);
-    try (KeyValueIterator<Long, byte[]> it =
-        store.range(key(window.index, 0), key(window.index, (int) META - 1))) {
-      it.forEachRemaining(kv -> examples.add(kv.value));
+    if (window.count > 0) {
+      if (window.firstOffset < 0) {
+        throw new IllegalStateException(
+            "Window " + window.index + " has no feed offsets to be read back from");
+      }
+      feed.read(
+          window.feedPartition,
+          window.firstOffset,
+          window.lastOffset,
+          (offset, headers, value) -> {
+            byte[] example = exampleOf(headers, value);
+            if (example != null) {
+              examples.add(example);
+            }
+          });
+    }
+    if (examples.size() != window.count) {
+      throw new IllegalStateException(
+          "Window "
+              + window.index
+              + " held "
+              + window.count
+              + " examples but "
+              + window.feedPartition
+              + " offsets "
+              + window.firstOffset
+              + ".."
+              + window.lastOffset
+              + " give back "
+              + examples.size());
     }
     window.examples = examples;
+  }
+
+  /** The example a feed record added to its window, or null for a marker or a dead letter. */
+  private byte[] exampleOf(Headers headers, byte[] value) {
+    try {
+      FeedHeaders.epoch(headers);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (FeedHeaders.isEpochEnd(headers)) {
+      return null;
+    }
+    try {
+      return decoder.decode(value).bytes();
+    } catch (InvalidRecordException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    feed.close();
   }
 
   private static long key(long window, int position) {
@@ -373,6 +467,15 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     long firstOffset = -1;
     long lastOffset = -1;
 
+    /** Batches of this window; 0 for an empty one, which still forwards one epoch-end signal. */
+    int batchCount(int batchSize) {
+      return (count + batchSize - 1) / batchSize;
+    }
+
+    boolean forwarded(int batchSize) {
+      return sealed && nextBatch >= Math.max(1, batchCount(batchSize));
+    }
+
     void noteOffset(String partition, long offset) {
       feedPartition = partition;
       if (firstOffset < 0) {
@@ -389,7 +492,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
     static byte[] encodeMeta(Window w) {
       byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
-      return ByteBuffer.allocate(38 + partition.length)
+      return ByteBuffer.allocate(42 + partition.length)
           .putLong(w.index)
           .putInt(w.epoch)
           .putInt(w.windowInEpoch)
@@ -397,6 +500,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           .put((byte) (w.epochEnd ? 1 : 0))
           .putLong(w.firstOffset)
           .putLong(w.lastOffset)
+          .putInt(w.count)
           .putInt(partition.length)
           .put(partition)
           .array();
@@ -409,6 +513,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       w.epochEnd = buf.get() == 1;
       w.firstOffset = buf.getLong();
       w.lastOffset = buf.getLong();
+      w.count = buf.getInt();
       byte[] partition = new byte[buf.getInt()];
       buf.get(partition);
       w.feedPartition = new String(partition, StandardCharsets.UTF_8);

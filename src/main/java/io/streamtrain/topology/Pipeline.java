@@ -147,7 +147,9 @@ public final class Pipeline {
         settings.training(),
         new TrainingTopology.Topics(names.trainFeed(), snapshots(), metrics(), names.imagesDlq()),
         decoder(names.trainFeed()),
-        deps);
+        deps,
+        true,
+        () -> new KafkaFeedReader(settings.consumerProps(null)));
   }
 
   /**

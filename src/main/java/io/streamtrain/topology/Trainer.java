@@ -15,6 +15,12 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -37,6 +43,13 @@ import org.slf4j.LoggerFactory;
  * that a restart resumes from exactly what this run continues with. Versions never go down: a
  * rollback keeps the version counter, and a model started over begins at the dependencies' version
  * floor.
+ *
+ * <p>Training runs on a thread of its own when {@code background} is set (the pipeline's case): the
+ * stream thread keeps polling, decoding and buffering the feed while the model steps, so Kafka I/O
+ * overlaps the arithmetic. Everything that touches Kafka Streams (forwarding snapshots and metrics,
+ * committing) and every listener call is handed back to the stream thread, in order, through an
+ * outbox that a 1 ms punctuation empties. Without {@code background} (topology tests) the same code
+ * runs inline on the stream thread.
  *
  * <p>Kafka Streams may call {@link #init} again on this instance after {@link #close} (a corrupted
  * task is revived), so init starts from nothing but the snapshot it resumes from.
@@ -62,8 +75,16 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private final Training training;
   private final TrainerDependencies deps;
   private final DeadLetters deadLetters;
+  private final TrainerQueue queue;
+  private final boolean background;
 
   private ProcessorContext<Object, Object> context;
+  // Background mode: batches to step through, and stream-thread work the training thread asks for.
+  private final BlockingQueue<Batch> inbox = new LinkedBlockingQueue<>();
+  private final Queue<Runnable> outbox = new ConcurrentLinkedQueue<>();
+  private Thread worker;
+  private volatile boolean stopWorker;
+  private volatile Throwable workerFailure;
   private Learner learner;
   private ModelSnapshot lastSnapshot;
   private long windowIndex = -1;
@@ -87,17 +108,32 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private int stepsSinceMetric;
   private long metricStartNanos = System.nanoTime();
 
+  /** A trainer that steps inline on the stream thread, for tests of one task. */
   public Trainer(
       String modelName, Training training, TrainerDependencies deps, DeadLetters deadLetters) {
+    this(modelName, training, deps, deadLetters, new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY), false);
+  }
+
+  Trainer(
+      String modelName,
+      Training training,
+      TrainerDependencies deps,
+      DeadLetters deadLetters,
+      TrainerQueue queue,
+      boolean background) {
     this.modelName = modelName;
     this.training = training;
     this.deps = deps;
     this.deadLetters = deadLetters;
+    this.queue = queue;
+    this.background = background;
   }
 
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
+    stopWorker();
+    queue.reset();
     resetPosition();
     if (learner != null) {
       learner.close();
@@ -149,10 +185,90 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     lastSnapshotStep = learner.steps();
     deps.listener().onStart(lastSnapshot);
+    if (background) {
+      stopWorker = false;
+      workerFailure = null;
+      worker = new Thread(this::stepThroughInbox, "streamtrain-trainer-" + modelName);
+      worker.setDaemon(true);
+      worker.start();
+    }
     context.schedule(
-        java.time.Duration.ofMillis(50),
+        java.time.Duration.ofMillis(background ? 1 : 50),
         org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
-        now -> finalSnapshotIfStopping());
+        now -> onPunctuation());
+  }
+
+  private void onPunctuation() {
+    if (!background) {
+      finalSnapshotIfStopping();
+      return;
+    }
+    runOutbox();
+    Throwable failure = workerFailure;
+    if (failure != null) {
+      throw new StreamsException("The training thread of model " + modelName + " failed", failure);
+    }
+    if (deps.stop().isRequested()) {
+      stopWorker = true; // the worker publishes the final snapshot through the outbox
+    }
+  }
+
+  /** Runs on the stream thread: what the training thread handed back, in order. */
+  private void runOutbox() {
+    Runnable action;
+    while ((action = outbox.poll()) != null) {
+      action.run();
+    }
+  }
+
+  /** On the stream thread in background mode, right away otherwise. */
+  private void onStreamThread(Runnable action) {
+    if (background) {
+      outbox.add(action);
+    } else {
+      action.run();
+    }
+  }
+
+  /** The training thread: steps through forwarded batches until stopped. */
+  private void stepThroughInbox() {
+    try {
+      while (!stopWorker) {
+        Batch batch = inbox.poll(10, TimeUnit.MILLISECONDS);
+        if (batch != null) {
+          try {
+            step(batch);
+          } finally {
+            queue.stepped();
+          }
+        }
+      }
+      if (deps.stop().isRequested()) {
+        finalSnapshotIfStopping();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Throwable e) {
+      LOG.error("Training thread of model {} failed", modelName, e);
+      workerFailure = e;
+    }
+  }
+
+  private void stopWorker() {
+    Thread running = worker;
+    if (running == null) {
+      return;
+    }
+    stopWorker = true;
+    running.interrupt();
+    try {
+      running.join(60_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    worker = null;
+    inbox.clear();
+    outbox.clear();
   }
 
   private void resetPosition() {
@@ -202,14 +318,36 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
         || lastSnapshot.getBatchesApplied() != batchesApplied) {
       snapshot(null, false);
     }
-    context.commit();
-    deps.stop().markSnapshotted();
+    onStreamThread(
+        () -> {
+          context.commit();
+          deps.stop().markSnapshotted();
+        });
   }
 
   @Override
   public void process(Record<Long, Batch> record) {
-    Batch batch = record.value();
-    if (stopped || !applies(batch)) {
+    queue.added();
+    if (background) {
+      inbox.add(record.value());
+      return;
+    }
+    try {
+      step(record.value());
+    } finally {
+      queue.stepped();
+    }
+  }
+
+  private void step(Batch batch) {
+    if (stopped) {
+      return;
+    }
+    if (!applies(batch)) {
+      if (batch.lastOfWindow()) {
+        // Already reflected by the snapshot this trainer resumed from.
+        onStreamThread(() -> queue.windowDone(batch.windowIndex()));
+      }
       return;
     }
     if (batch.epoch() != epoch) {
@@ -229,6 +367,9 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     if (epochEnd) {
       endEpoch();
+    }
+    if (batch.lastOfWindow()) {
+      onStreamThread(() -> queue.windowDone(batch.windowIndex()));
     }
   }
 
@@ -252,7 +393,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     if (batchesInEpoch % PROGRESS_EVERY_BATCHES == 0) {
       long current = examplesInEpoch + batch.size();
       emitMetric(MetricKind.BATCH, (double) result.loss(), null, null, current, null);
-      deps.listener().onBatchProgress(epoch, current, result.loss());
+      int e = epoch;
+      onStreamThread(() -> deps.listener().onBatchProgress(e, current, result.loss()));
     }
     examplesInEpoch += batch.size();
     batchesInEpoch++;
@@ -308,7 +450,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
         StateDicts.snapshot(learner, modelName)
             .version(learner.steps())
             .epoch(epoch)
-            .createdAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+            .createdAt(Instant.ofEpochMilli(now()))
             .inputOffsets(batch == null ? lastSnapshotOffsets() : inputOffsets(batch))
             .metrics(metrics)
             .build();
@@ -317,12 +459,21 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     snapshot.setEpochComplete(epochComplete);
     snapshot.setSeed(training.seed());
     long encodeNanos = System.nanoTime() - start;
-    context.forward(new Record<>(modelName, snapshot, context.currentSystemTimeMs()), SNAPSHOTS);
+    long time = now();
+    onStreamThread(
+        () -> {
+          context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+          deps.listener().onSnapshot(snapshot, encodeNanos);
+        });
     lastSnapshot = snapshot;
     lastSnapshotStep = learner.steps();
     lastSnapshotNanos = System.nanoTime();
     reportDeadLetters(deadLetterCounts);
-    deps.listener().onSnapshot(snapshot, encodeNanos);
+  }
+
+  /** Wall-clock time: the task's on the stream thread, the system's on the training thread. */
+  private long now() {
+    return background ? System.currentTimeMillis() : context.currentSystemTimeMs();
   }
 
   /** One DEAD_LETTER metric per kind whose count changed since the last report. */
@@ -371,7 +522,10 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
           (long) test.count(),
           null);
     }
-    deps.listener().onEpochEnd(epoch, evaluation, lastSnapshot);
+    Evaluation result = evaluation;
+    int e = epoch;
+    ModelSnapshot snapshot = lastSnapshot;
+    onStreamThread(() -> deps.listener().onEpochEnd(e, result, snapshot));
     examplesInEpoch = 0;
     batchesInEpoch = 0;
   }
@@ -422,11 +576,14 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
             .setAccuracy(accuracy)
             .setImagesPerSecond(imagesPerSecond)
             .setCount(count)
-            .setTime(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+            .setTime(Instant.ofEpochMilli(now()))
             .setDetail(detail)
             .build();
-    context.forward(new Record<>(modelName, metric, context.currentSystemTimeMs()), METRICS);
-    deps.listener().onMetric(metric);
+    onStreamThread(
+        () -> {
+          context.forward(new Record<>(modelName, metric, metric.getTime().toEpochMilli()), METRICS);
+          deps.listener().onMetric(metric);
+        });
   }
 
   /** Steps skipped because of non-finite loss or gradients. */
@@ -436,6 +593,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
 
   @Override
   public void close() {
+    stopWorker();
     if (learner != null) {
       learner.close();
     }

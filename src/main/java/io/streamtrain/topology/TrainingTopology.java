@@ -4,6 +4,7 @@ import io.streamtrain.config.Training;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Duration;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -32,13 +33,32 @@ public final class TrainingTopology {
       Topic<String, TrainingMetric> metrics,
       String deadLetters) {}
 
+  /** The topology with training inline on the stream thread, as topology tests drive it. */
   public static Topology build(
       String modelName,
       Training training,
       Topics topics,
       ExampleDecoder decoder,
       TrainerDependencies deps) {
+    return build(modelName, training, topics, decoder, deps, false, () -> FeedReader.NONE);
+  }
+
+  /**
+   * @param trainInBackground step the model on a training thread of its own, overlapping the
+   *     stream thread's polling and buffering (what the pipeline runs)
+   * @param feedReaders the batcher's way back into the feed, for windows paged out or restored
+   */
+  public static Topology build(
+      String modelName,
+      Training training,
+      Topics topics,
+      ExampleDecoder decoder,
+      TrainerDependencies deps,
+      boolean trainInBackground,
+      Supplier<FeedReader> feedReaders) {
     DeadLetters deadLetters = new DeadLetters(MiniBatcher.DEAD_LETTERS);
+    // One per topology: the feed has one partition, so one task holds both processors.
+    TrainerQueue queue = new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY);
     Topology topology = new Topology();
     topology.addSource(
         FEED_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.feed());
@@ -52,15 +72,19 @@ public final class TrainingTopology {
                 training.batchSize(),
                 DRAIN_BUDGET,
                 deadLetters,
-                deps.stop()),
+                deps.stop(),
+                queue,
+                feedReaders.get()),
         FEED_SOURCE);
     topology.addProcessor(
         MiniBatcher.TRAINER,
-        () -> new Trainer(modelName, training, deps, deadLetters),
+        () -> new Trainer(modelName, training, deps, deadLetters, queue, trainInBackground),
         MINI_BATCHER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray()),
+                Stores.persistentKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
+            // The filling window's description changes with every record: write it once per commit.
+            .withCachingEnabled(),
         MINI_BATCHER);
     topology.addSink(
         Trainer.SNAPSHOTS,

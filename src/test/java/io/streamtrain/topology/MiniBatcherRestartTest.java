@@ -55,14 +55,17 @@ class MiniBatcherRestartTest {
     return context;
   }
 
-  private static MiniBatcher batcher(DeadLetters deadLetters) {
-    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal());
+  private final FeedLog log = new FeedLog();
+
+  private MiniBatcher batcher(DeadLetters deadLetters) {
+    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal(), log);
   }
 
-  private static void send(MiniBatcher batcher, String value, String epochHeader) {
+  private void send(
+      MiniBatcher batcher, MockProcessorContext<Object, Object> context, String value, String epochHeader) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(FeedHeaders.EPOCH, epochHeader.getBytes(StandardCharsets.UTF_8));
-    batcher.process(new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
+    log.send(batcher, context, new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
   }
 
   private static List<Batch> batches(MockProcessorContext<Object, Object> context) {
@@ -81,7 +84,7 @@ class MiniBatcherRestartTest {
     MiniBatcher batcher = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
     batcher.init(context);
     for (int i = 0; i < 6; i++) {
-      send(batcher, String.valueOf(i), "1");
+      send(batcher, context, String.valueOf(i), "1");
     }
     assertEquals(2, batcher.windowsHeld(), "one sealed window of 4, one filling");
     batcher.close();
@@ -103,9 +106,9 @@ class MiniBatcherRestartTest {
     MockProcessorContext<Object, Object> first = context(store);
     MiniBatcher before = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
     before.init(first);
-    send(before, "-1", "1");
-    send(before, "-2", "1");
-    send(before, "3", "one");
+    send(before, first, "-1", "1");
+    send(before, first, "-2", "1");
+    send(before, first, "3", "one");
     assertEquals(3, first.forwarded(MiniBatcher.DEAD_LETTERS).size());
 
     DeadLetters restarted = new DeadLetters(MiniBatcher.DEAD_LETTERS);

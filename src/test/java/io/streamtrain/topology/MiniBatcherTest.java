@@ -44,12 +44,20 @@ class MiniBatcherTest {
         }
       };
 
-  private record Setup(MockProcessorContext<Object, Object> context, MiniBatcher batcher, KeyValueStore<Long, byte[]> store) {}
+  private record Setup(
+      MockProcessorContext<Object, Object> context,
+      MiniBatcher batcher,
+      KeyValueStore<Long, byte[]> store,
+      FeedLog log,
+      StopSignal stop) {}
 
-  private static Setup setup(long seed, int window, int batch, KeyValueStore<Long, byte[]> existing) {
+  /** A batcher on a fresh store and feed, or on those of {@code previous} (a restart). */
+  private static Setup setup(long seed, int window, int batch, Setup previous) {
     MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
     context.setCurrentSystemTimeMs(1_000L);
-    KeyValueStore<Long, byte[]> store = existing;
+    KeyValueStore<Long, byte[]> store = previous == null ? null : previous.store();
+    FeedLog log = previous == null ? new FeedLog() : previous.log();
+    StopSignal stop = new StopSignal();
     if (store == null) {
       store =
           Stores.keyValueStoreBuilder(
@@ -60,24 +68,24 @@ class MiniBatcherTest {
     }
     context.addStateStore(store);
     MiniBatcher batcher =
-        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), new StopSignal());
+        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop, log);
     batcher.init(context);
-    return new Setup(context, batcher, store);
+    return new Setup(context, batcher, store, log, stop);
   }
 
-  private static void feed(MiniBatcher batcher, int epoch, int from, int to) {
+  private static void feed(Setup s, int epoch, int from, int to) {
     for (int i = from; i < to; i++) {
       RecordHeaders headers = new RecordHeaders();
       headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
-      batcher.process(new Record<>(null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 0L, headers));
+      s.log().send(s.batcher(), s.context(), new Record<>(null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 0L, headers));
     }
   }
 
-  private static void marker(MiniBatcher batcher, int epoch) {
+  private static void marker(Setup s, int epoch) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(FeedHeaders.MARKER, FeedHeaders.EPOCH_END.getBytes(StandardCharsets.UTF_8));
     headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
-    batcher.process(new Record<>(null, null, 0L, headers));
+    s.log().send(s.batcher(), s.context(), new Record<>(null, null, 0L, headers));
   }
 
   /** The batches forwarded so far, as (label list) per batch, plus their metadata. */
@@ -105,10 +113,10 @@ class MiniBatcherTest {
   @Test
   void shouldEmitNothingUntilTheWindowIsFull() {
     Setup s = setup(1, 100, 8, null);
-    feed(s.batcher(), 1, 0, 99);
+    feed(s, 1, 0, 99);
     s.batcher().drain();
     assertTrue(batches(s.context()).isEmpty());
-    feed(s.batcher(), 1, 99, 100);
+    feed(s, 1, 99, 100);
     s.batcher().drain();
     List<Batch> out = batches(s.context());
     assertEquals(13, out.size(), "100 examples in batches of 8: 12 full and one of 4");
@@ -119,7 +127,7 @@ class MiniBatcherTest {
   @Test
   void shouldShuffleEveryExampleOfTheWindowExactlyOnce() {
     Setup s = setup(7, 200, 16, null);
-    feed(s.batcher(), 1, 0, 200);
+    feed(s, 1, 0, 200);
     s.batcher().drain();
     Set<Integer> seen = new HashSet<>();
     List<Integer> order = new ArrayList<>();
@@ -150,7 +158,7 @@ class MiniBatcherTest {
 
   private static int[][] run(long seed, int epoch) {
     Setup s = setup(seed, 64, 8, null);
-    feed(s.batcher(), epoch, 0, 64);
+    feed(s, epoch, 0, 64);
     s.batcher().drain();
     return batches(s.context()).stream().map(MiniBatcherTest::exampleIds).toArray(int[][]::new);
   }
@@ -158,8 +166,8 @@ class MiniBatcherTest {
   @Test
   void shouldFlushThePartialWindowAndLastPartialBatchAtTheEpochMarker() {
     Setup s = setup(3, 1000, 64, null);
-    feed(s.batcher(), 1, 0, 150);
-    marker(s.batcher(), 1);
+    feed(s, 1, 0, 150);
+    marker(s, 1);
     s.batcher().drain();
     List<Batch> out = batches(s.context());
     assertEquals(3, out.size());
@@ -171,8 +179,8 @@ class MiniBatcherTest {
   @Test
   void shouldSignalTheEpochEndWithAnEmptyBatchWhenTheMarkerFollowsAFullWindow() {
     Setup s = setup(3, 50, 10, null);
-    feed(s.batcher(), 1, 0, 50);
-    marker(s.batcher(), 1);
+    feed(s, 1, 0, 50);
+    marker(s, 1);
     s.batcher().drain();
     List<Batch> out = batches(s.context());
     assertEquals(6, out.size());
@@ -185,15 +193,16 @@ class MiniBatcherTest {
   @Test
   void shouldResendAStoredWindowFromItsFirstBatchAfterARestart() {
     Setup first = setup(5, 40, 8, null);
-    feed(first.batcher(), 1, 0, 40);
+    feed(first, 1, 0, 40);
     // Crash before the punctuation: the sealed window is only in the store.
-    Setup restarted = setup(5, 40, 8, first.store());
+    Setup restarted = setup(5, 40, 8, first);
     restarted.batcher().drain();
     Setup uninterrupted = setup(5, 40, 8, null);
-    feed(uninterrupted.batcher(), 1, 0, 40);
+    feed(uninterrupted, 1, 0, 40);
     uninterrupted.batcher().drain();
     List<Batch> a = batches(restarted.context());
     List<Batch> b = batches(uninterrupted.context());
+    assertEquals(1, first.log().reads(), "the restarted batcher read its window back from the feed");
     assertEquals(5, a.size());
     for (int i = 0; i < a.size(); i++) {
       assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)));
@@ -202,11 +211,31 @@ class MiniBatcherTest {
   }
 
   @Test
+  void shouldRebuildAFillingWindowWithoutItsDeadLettersAfterARestart() {
+    Setup first = setup(5, 10, 5, null);
+    feed(first, 1, 0, 3);
+    feed(first, 1, -1, 0); // dead-lettered, between two examples of the window
+    feed(first, 1, 3, 6);
+    Setup restarted = setup(5, 10, 5, first); // crash with 6 of 10 examples in the filling window
+    feed(restarted, 1, 6, 10);
+    restarted.batcher().drain();
+    Setup uninterrupted = setup(5, 10, 5, null);
+    feed(uninterrupted, 1, 0, 10);
+    uninterrupted.batcher().drain();
+    List<Batch> a = batches(restarted.context());
+    List<Batch> b = batches(uninterrupted.context());
+    assertEquals(2, a.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)));
+    }
+  }
+
+  @Test
   void shouldDeadLetterAnUndecodableRecordAndKeepGoing() {
     Setup s = setup(5, 4, 2, null);
-    feed(s.batcher(), 1, 0, 2);
-    feed(s.batcher(), 1, -1, 0); // decodes to -1: rejected
-    feed(s.batcher(), 1, 2, 4);
+    feed(s, 1, 0, 2);
+    feed(s, 1, -1, 0); // decodes to -1: rejected
+    feed(s, 1, 2, 4);
     s.batcher().drain();
     long deadLetters =
         s.context().forwarded().stream()
@@ -219,15 +248,17 @@ class MiniBatcherTest {
   @Test
   void shouldPageWindowsQueuedBehindTheNextTwoInAndOutOfTheStore() {
     Setup paged = setup(9, 32, 8, null);
-    feed(paged.batcher(), 1, 0, 32 * 5); // five sealed windows before any batch
+    feed(paged, 1, 0, 32 * 5); // five sealed windows before any batch
     paged.batcher().drain();
     Setup reference = setup(9, 32, 8, null);
     for (int w = 0; w < 5; w++) {
-      feed(reference.batcher(), 1, w * 32, (w + 1) * 32);
+      feed(reference, 1, w * 32, (w + 1) * 32);
       reference.batcher().drain();
     }
     List<Batch> a = batches(paged.context());
     List<Batch> b = batches(reference.context());
+    assertEquals(3, paged.log().reads(), "the three windows behind the next two came from the feed");
+    assertEquals(0, reference.log().reads());
     assertEquals(20, a.size());
     for (int i = 0; i < a.size(); i++) {
       assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)), "batch " + i);
@@ -236,22 +267,11 @@ class MiniBatcherTest {
 
   @Test
   void shouldStopHandingOutBatchesOnceAStopIsRequested() {
-    MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
-    context.setCurrentSystemTimeMs(1_000L);
-    KeyValueStore<Long, byte[]> store =
-        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    context.addStateStore(store);
-    StopSignal stop = new StopSignal();
-    MiniBatcher batcher =
-        new MiniBatcher(DECODER, 1, 16, 4, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop);
-    batcher.init(context);
-    feed(batcher, 1, 0, 16);
-    stop.request();
-    batcher.drain();
-    assertTrue(batches(context).isEmpty());
-    assertEquals(1, batcher.windowsHeld(), "the window stays stored for the next run");
+    Setup s = setup(1, 16, 4, null);
+    feed(s, 1, 0, 16);
+    s.stop().request();
+    s.batcher().drain();
+    assertTrue(batches(s.context()).isEmpty());
+    assertEquals(1, s.batcher().windowsHeld(), "the window stays stored for the next run");
   }
 }

@@ -70,6 +70,9 @@ class TrainingTopologyTest {
         .build();
   }
 
+  /** What was piped into the feed, for the batcher to read windows back from. */
+  private final FeedLog log = new FeedLog();
+
   private TopologyTestDriver driver(TrainerDependencies deps) {
     AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class, registry, false);
     AvroSerde<TrainingMetric> metrics = AvroSerde.of(TrainingMetric.class, registry, false);
@@ -84,7 +87,9 @@ class TrainingTopologyTest {
                 new Topic<>("training.metrics", Serdes.String(), metrics),
                 "images.dlq"),
             new LabeledImageDecoder(images.deserializer(), "train.feed", SHAPE, 2),
-            deps);
+            deps,
+            false,
+            () -> log);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "t");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -100,11 +105,13 @@ class TrainingTopologyTest {
       headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
       byte[] value = images.serializer().serialize("train.feed", image(i, random));
       feed.pipeInput(new TestRecord<>(("img-" + i).getBytes(StandardCharsets.UTF_8), value, headers));
+      log.append(headers, value);
     }
     RecordHeaders marker = new RecordHeaders();
     marker.add(FeedHeaders.MARKER, FeedHeaders.EPOCH_END.getBytes(StandardCharsets.UTF_8));
     marker.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
     feed.pipeInput(new TestRecord<>(null, null, marker));
+    log.append(marker, null);
   }
 
   @Test
