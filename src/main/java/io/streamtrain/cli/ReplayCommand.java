@@ -63,22 +63,26 @@ final class ReplayCommand implements Callable<Integer> {
             });
     System.err.printf(
         Locale.ROOT,
-        "Replayed %d epoch(s) of %,d records: %,d records, %,.1f MB in %.2f s, %,.0f records/s%n",
+        "Replayed %d epoch(s) of %,d records: %,d records, %,.1f MB in %.2f s, %,.0f records/s"
+            + " (after %.2f s connecting)%n",
         s.epochs(),
         s.recordsPerEpoch(),
         s.records(),
         s.bytes() / 1e6,
         s.seconds(),
-        s.recordsPerSecond());
+        s.recordsPerSecond(),
+        s.connectSeconds());
     if (json) {
       System.out.printf(
           Locale.ROOT,
-          "{\"epochs\":%d,\"records\":%d,\"bytes\":%d,\"seconds\":%.3f,\"recordsPerSecond\":%.1f}%n",
+          "{\"epochs\":%d,\"records\":%d,\"bytes\":%d,\"seconds\":%.3f,\"recordsPerSecond\":%.1f,"
+              + "\"connectSeconds\":%.3f}%n",
           s.epochs(),
           s.records(),
           s.bytes(),
           s.seconds(),
-          s.recordsPerSecond());
+          s.recordsPerSecond(),
+          s.connectSeconds());
     }
     return 0;
   }

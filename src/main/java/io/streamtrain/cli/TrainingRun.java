@@ -42,7 +42,8 @@ public final class TrainingRun implements AutoCloseable {
   public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
     this.pipeline = pipeline;
     Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
-    // The trainer trains inside punctuations; poll briefly so training never waits on an idle poll.
+    // The batcher hands batches to the training thread in punctuations, which run between polls:
+    // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());

@@ -144,8 +144,6 @@ public record Settings(
         StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG),
         String.valueOf(16 * 1024 * 1024));
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    // Punctuations (the trainer's hand-over) run between polls: do not block 100 ms when idle.
-    props.put(StreamsConfig.POLL_MS_CONFIG, "5");
     // One-broker clusters (the embedded default) cannot place three replicas.
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "-1");
     props.putAll(kafkaOverrides);

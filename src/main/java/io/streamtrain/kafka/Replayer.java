@@ -6,6 +6,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -45,9 +47,19 @@ public final class Replayer {
     Progress NONE = (copied, total) -> {};
   }
 
-  /** What a replay did. {@code records} counts data records, not markers. */
+  /**
+   * What a replay did. {@code records} counts data records, not markers; {@code seconds} is the
+   * copy, from the first poll to the last acknowledged write, and {@code connectSeconds} what came
+   * before it (creating the clients, metadata, offsets), a fixed cost whatever the dataset's size.
+   */
   public record Summary(
-      int firstEpoch, int epochs, long recordsPerEpoch, long records, long bytes, double seconds) {
+      int firstEpoch,
+      int epochs,
+      long recordsPerEpoch,
+      long records,
+      long bytes,
+      double seconds,
+      double connectSeconds) {
     public double recordsPerSecond() {
       return seconds > 0 ? records / seconds : 0;
     }
@@ -111,6 +123,8 @@ public final class Replayer {
       for (TopicPartition tp : sources) {
         perEpochUpperBound += end.get(tp) - begin.get(tp);
       }
+      producer.partitionsFor(feedTopic); // the producer's metadata, before the clock
+      long copyStart = System.nanoTime();
       Copier copier =
           new Copier(consumer, producer, feedPartitions, perEpochUpperBound * epochs, progress);
       long recordsPerEpoch = 0;
@@ -133,9 +147,15 @@ public final class Replayer {
       }
       producer.flush();
       copier.throwIfFailed();
-      double seconds = (System.nanoTime() - start) / 1e9;
+      double seconds = (System.nanoTime() - copyStart) / 1e9;
       return new Summary(
-          firstEpoch, epochs, recordsPerEpoch, copier.records, copier.bytes, seconds);
+          firstEpoch,
+          epochs,
+          recordsPerEpoch,
+          copier.records,
+          copier.bytes,
+          seconds,
+          (copyStart - start) / 1e9);
     } catch (KafkaException e) {
       throw new IllegalStateException(
           "Replay of " + sourceTopic + " into " + feedTopic + " failed: " + e.getMessage(), e);
@@ -186,6 +206,10 @@ public final class Replayer {
       this.progress = progress;
     }
 
+    /**
+     * Copies [from, to) of one source partition. A reader thread polls and decompresses while this
+     * thread sends, so reading and writing overlap; the queue between them keeps the order.
+     */
     void copy(
         TopicPartition tp, long from, long to, RecordHeader epochHeader, long[] perFeedPartition) {
       if (from >= to) {
@@ -193,10 +217,66 @@ public final class Replayer {
       }
       consumer.assign(List.of(tp));
       consumer.seek(tp, from);
+      BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> chunks = new ArrayBlockingQueue<>(32);
+      AtomicReference<RuntimeException> readFailure = new AtomicReference<>();
+      Thread reader =
+          new Thread(
+              () -> {
+                try {
+                  read(tp, to, chunks);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } catch (RuntimeException e) {
+                  readFailure.set(e);
+                } finally {
+                  try {
+                    chunks.put(List.of()); // end of range
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                }
+              },
+              "streamtrain-replay-reader");
+      reader.setDaemon(true);
+      reader.start();
+      try {
+        while (true) {
+          List<ConsumerRecord<byte[], byte[]>> chunk = chunks.take();
+          if (chunk.isEmpty()) {
+            break;
+          }
+          throwIfFailed();
+          for (ConsumerRecord<byte[], byte[]> r : chunk) {
+            send(r, epochHeader, perFeedPartition, tp.partition());
+          }
+          progress.update(records, total);
+        }
+        reader.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Replay interrupted", e);
+      } finally {
+        if (reader.isAlive()) { // this thread failed: stop the reader before the consumer closes
+          reader.interrupt();
+          try {
+            reader.join(5_000);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+      if (readFailure.get() != null) {
+        throw readFailure.get();
+      }
+    }
+
+    /** On the reader thread: polls [position, to) into chunks of records to copy. */
+    private void read(
+        TopicPartition tp, long to, BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> chunks)
+        throws InterruptedException {
       long lastProgress = System.nanoTime();
-      while (consumer.position(tp) < to) {
+      while (consumer.position(tp) < to && sendFailure.get() == null) {
         ConsumerRecords<byte[], byte[]> batch = consumer.poll(POLL_TIMEOUT);
-        throwIfFailed();
         if (batch.isEmpty()) {
           if (System.nanoTime() - lastProgress > STALL_TIMEOUT.toNanos()) {
             throw new IllegalStateException(
@@ -211,27 +291,36 @@ public final class Replayer {
           continue;
         }
         lastProgress = System.nanoTime();
+        List<ConsumerRecord<byte[], byte[]>> chunk = new ArrayList<>(batch.count());
         for (ConsumerRecord<byte[], byte[]> r : batch.records(tp)) {
           if (r.offset() >= to) {
             break; // Appended after the replay started: not part of this dataset snapshot.
           }
-          if (FeedHeaders.isEpochEnd(r.headers())) {
-            continue; // A marker of an earlier replay, when replaying a feed: not data.
+          if (!FeedHeaders.isEpochEnd(r.headers())) { // a marker of an earlier replay is not data
+            chunk.add(r);
           }
-          RecordHeaders headers = new RecordHeaders(r.headers().toArray());
-          headers.remove(FeedHeaders.EPOCH);
-          headers.add(epochHeader);
-          int partition = feedPartition(r.key(), tp.partition());
-          producer.send(
-              new ProducerRecord<>(
-                  feedTopic, partition, r.timestamp(), r.key(), r.value(), headers),
-              this);
-          perFeedPartition[partition]++;
-          records++;
-          bytes += r.serializedKeySize() + Math.max(0, r.serializedValueSize());
         }
-        progress.update(records, total);
+        if (!chunk.isEmpty()) {
+          chunks.put(chunk);
+        }
       }
+    }
+
+    private void send(
+        ConsumerRecord<byte[], byte[]> r,
+        RecordHeader epochHeader,
+        long[] perFeedPartition,
+        int sourcePartition) {
+      RecordHeaders headers = new RecordHeaders(r.headers().toArray());
+      headers.remove(FeedHeaders.EPOCH);
+      headers.add(epochHeader);
+      int partition = feedPartition(r.key(), sourcePartition);
+      producer.send(
+          new ProducerRecord<>(feedTopic, partition, r.timestamp(), r.key(), r.value(), headers),
+          this);
+      perFeedPartition[partition]++;
+      records++;
+      bytes += r.serializedKeySize() + Math.max(0, r.serializedValueSize());
     }
 
     private int feedPartition(byte[] key, int sourcePartition) {
@@ -282,7 +371,7 @@ public final class Replayer {
     Properties p = new Properties();
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20_000);
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000);
     p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 1024 * 1024);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, "streamtrain-replay");

@@ -81,14 +81,16 @@ public final class TopicCatalog {
     // only, so a crashed trainer that replays the feed rebuilds the same batches. With several
     // partitions, how records interleave would depend on poll timing.
     // LogAppendTime: replayed records keep their original timestamps, which may be days old;
-    // with CreateTime the 1 h retention would then delete a fresh replay at the next check.
+    // with CreateTime the retention would then delete a fresh replay at the next check. One day:
+    // the trainer reads the windows it holds back from the feed (after a restart, or when the
+    // feed runs ahead of training), so the feed must outlive them.
     specs.add(
         new TopicSpec(
             names.trainFeed(),
             1,
             Map.of(
                 TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                TopicConfig.RETENTION_MS_CONFIG, "3600000",
+                TopicConfig.RETENTION_MS_CONFIG, "86400000",
                 TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
     specs.add(new TopicSpec(names.imagesInfer(), inferPartitions, Map.of()));
     specs.add(new TopicSpec(names.predictions(), inferPartitions, Map.of()));

@@ -55,6 +55,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private static final long META = 0xFFFFFFL;
   private static final int IN_MEMORY_WINDOWS = 2;
+
+  /**
+   * Examples held in memory beyond the next {@value #IN_MEMORY_WINDOWS} windows: when the feed runs
+   * ahead of training (a replay of many epochs), windows past this budget are read back from the
+   * feed when their turn comes, so memory stays bounded however far ahead the feed is.
+   */
+  static final long MEMORY_BUDGET_BYTES = 256L << 20;
   private static final long MAX_WINDOW = META - 1;
 
   private final ExampleDecoder decoder;
@@ -66,6 +73,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final StopSignal stop;
   private final TrainerQueue trainer;
   private final FeedReader feed;
+  private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Long, byte[]> store;
@@ -329,12 +337,32 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       windowInEpoch = lastWindowInEpoch + 1;
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
-    if (windows.size() >= IN_MEMORY_WINDOWS) {
+    if (windows.size() >= IN_MEMORY_WINDOWS && bytesInMemory() + windowBytes() > memoryBudgetBytes) {
       window.examples = null; // read back from the feed when its turn comes
     }
     windows.addLast(window);
     writeMeta(window);
     return window;
+  }
+
+  /** Memory held by in-memory windows, a filling one counted as full. */
+  private long bytesInMemory() {
+    long bytes = 0;
+    for (Window w : windows) {
+      if (w.examples != null) {
+        bytes += (w.sealed ? w.count : windowSize) * exampleBytes();
+      }
+    }
+    return bytes;
+  }
+
+  private long windowBytes() {
+    return windowSize * exampleBytes();
+  }
+
+  /** Label byte plus pixels. */
+  private long exampleBytes() {
+    return 1L + decoder.inputShape().size();
   }
 
   private void seal(Window window, boolean epochEnd) {
@@ -444,6 +472,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private static long key(long window, int position) {
     return (window << 24) | position;
+  }
+
+  /** For tests: a smaller budget, to page out small windows. */
+  void memoryBudget(long bytes) {
+    memoryBudgetBytes = bytes;
   }
 
   /** Windows still held by the batcher: filling or sealed and not yet fully forwarded. */

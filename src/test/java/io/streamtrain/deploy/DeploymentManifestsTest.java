@@ -49,7 +49,7 @@ class DeploymentManifestsTest {
           "images.train", new TopicSpec(null, Map.of("retention.ms", "-1")),
           "images.test", new TopicSpec(null, Map.of("retention.ms", "-1")),
           "train.feed",
-              new TopicSpec(1, Map.of("cleanup.policy", "delete", "retention.ms", "3600000")),
+              new TopicSpec(1, Map.of("cleanup.policy", "delete", "retention.ms", "86400000")),
           "images.infer", new TopicSpec(4, Map.of()),
           "predictions", new TopicSpec(4, Map.of()),
           "model.snapshots",

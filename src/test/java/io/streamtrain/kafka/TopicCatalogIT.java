@@ -102,7 +102,7 @@ class TopicCatalogIT {
     String feed = result.get(names.trainFeed());
     assertTrue(feed.startsWith(TopicCatalog.DIFFERS_PREFIX), feed);
     assertTrue(feed.contains("partitions=2 (expected 1)"), feed);
-    assertTrue(feed.contains("retention.ms=1000 (expected 3600000)"), feed);
+    assertTrue(feed.contains("retention.ms=1000 (expected 86400000)"), feed);
     Map<String, Long> counts =
         result.values().stream().collect(Collectors.groupingBy(s -> s, Collectors.counting()));
     assertEquals(names.all().size() - 1, counts.get(TopicCatalog.CREATED));

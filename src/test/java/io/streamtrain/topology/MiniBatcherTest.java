@@ -246,8 +246,18 @@ class MiniBatcherTest {
   }
 
   @Test
-  void shouldPageWindowsQueuedBehindTheNextTwoInAndOutOfTheStore() {
+  void shouldKeepWindowsWithinTheMemoryBudgetInMemory() {
+    Setup s = setup(9, 32, 8, null);
+    feed(s, 1, 0, 32 * 5);
+    s.batcher().drain();
+    assertEquals(20, batches(s.context()).size());
+    assertEquals(0, s.log().reads(), "five small windows fit the budget: nothing read back");
+  }
+
+  @Test
+  void shouldReadWindowsBeyondTheBudgetBackFromTheFeed() {
     Setup paged = setup(9, 32, 8, null);
+    paged.batcher().memoryBudget(0); // only the next two windows in memory
     feed(paged, 1, 0, 32 * 5); // five sealed windows before any batch
     paged.batcher().drain();
     Setup reference = setup(9, 32, 8, null);
