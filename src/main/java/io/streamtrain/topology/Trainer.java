@@ -188,7 +188,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     if (background) {
       stopWorker = false;
       workerFailure = null;
-      worker = new Thread(this::stepThroughInbox, "streamtrain-trainer-" + modelName);
+      worker = new Thread(this::stepThroughInbox, "streamtrain-steps-" + modelName);
       worker.setDaemon(true);
       worker.start();
     }
