@@ -74,6 +74,10 @@ class TrainingTopologyTest {
   private final FeedLog log = new FeedLog();
 
   private TopologyTestDriver driver(TrainerDependencies deps) {
+    return driver(deps, false);
+  }
+
+  private TopologyTestDriver driver(TrainerDependencies deps, boolean trainInBackground) {
     AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class, registry, false);
     AvroSerde<TrainingMetric> metrics = AvroSerde.of(TrainingMetric.class, registry, false);
     AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
@@ -88,7 +92,7 @@ class TrainingTopologyTest {
                 "images.dlq"),
             new LabeledImageDecoder(images.deserializer(), "train.feed", SHAPE, 2),
             deps,
-            false,
+            trainInBackground,
             () -> log);
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "t");
@@ -206,6 +210,57 @@ class TrainingTopologyTest {
       assertTrue(
           published.stream().allMatch(s -> s.getVersion() == 8),
           "no step may be applied twice: " + published.stream().map(ModelSnapshot::getVersion).toList());
+    }
+  }
+
+  @Test
+  void shouldTrainOnTheTrainingThreadToTheSameParametersAsInline() {
+    List<ModelSnapshot> inline = trainOneEpoch(false);
+    List<ModelSnapshot> background = trainOneEpoch(true);
+    assertEquals(3, background.size(), "a snapshot per window, forwarded by the stream thread");
+    assertEquals(
+        inline.stream().map(ModelSnapshot::getVersion).toList(),
+        background.stream().map(ModelSnapshot::getVersion).toList());
+    ModelSnapshot a = inline.get(2);
+    ModelSnapshot b = background.get(2);
+    assertTrue(b.getEpochComplete());
+    assertEquals(a.getSha256(), b.getSha256(), "bit-equal parameters");
+  }
+
+  /** One epoch of 160 examples; the snapshots in the order they were published. */
+  private List<ModelSnapshot> trainOneEpoch(boolean trainInBackground) {
+    AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
+    TrainerDependencies deps =
+        new TrainerDependencies(
+            Optional::empty,
+            TrainingTopologyTest::testSet,
+            new TrainingListener() {
+              @Override
+              public void onEpochEnd(int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
+                evaluatedEpoch.set(epoch);
+              }
+            },
+            new StopSignal());
+    try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
+      TestInputTopic<byte[], byte[]> feed =
+          driver.createInputTopic("train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      feedEpoch(feed, 1, 160);
+      // The training thread runs in real time: punctuate until it has handed everything back.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .pollInSameThread()
+          .pollInterval(java.time.Duration.ofMillis(1))
+          .until(
+              () -> {
+                driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
+                return evaluatedEpoch.get() != null;
+              });
+      return driver
+          .createOutputTopic(
+              "model.snapshots",
+              Serdes.String().deserializer(),
+              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
+          .readValuesToList();
     }
   }
 
