@@ -1,12 +1,343 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.config.Settings;
+import io.streamtrain.config.SettingsLoader;
+import io.streamtrain.config.Training;
+import io.streamtrain.data.DatasetLocator;
+import io.streamtrain.data.FashionMnist;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.LabeledDataset;
+import io.streamtrain.data.LabeledImages;
+import io.streamtrain.data.Split;
+import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.Replayer;
+import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.model.Devices;
+import io.streamtrain.model.Evaluation;
+import io.streamtrain.model.Learner;
+import io.streamtrain.model.ModelSpec;
+import io.streamtrain.model.OptimizerConfig;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.TrainingListener;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Not built yet.")
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Training throughput, side by side in one process with the same model, batch size, thread"
+          + " settings and data: (a) a plain in-memory DJL loop over the decoded dataset, (b) the"
+          + " full pipeline (replay -> Kafka -> MiniBatcher -> Trainer) on an embedded broker."
+          + " Prints images/s of both and their ratio, steps/s, snapshot size and publish time,"
+          + " and the trainer's resident memory after each epoch."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  streamtrain bench                     # one epoch of Fashion-MNIST",
+      "  streamtrain bench --epochs 5 --json",
+      "  streamtrain bench --predict --rate 500 --duration 30     # serving latency, training idle",
+      "  streamtrain bench --predict --find-max --train           # top rate with p99 < 50 ms",
+      "  streamtrain bench --predict --rate 5000 --instances 2"
+    })
 final class BenchCommand implements Callable<Integer> {
+  @Mixin TrainingOptions trainingOptions;
+
+  @Option(names = "--epochs", description = "Epochs per side (default 1).")
+  int epochs = 1;
+
+  @Option(
+      names = "--predict",
+      description =
+          "Prediction serving instead: an open-loop load on images.infer, produce-to-prediction"
+              + " latency percentiles (HdrHistogram), throughput, lost and duplicated requests.")
+  boolean predict;
+
+  @Mixin PredictionBenchmark.Flags predictFlags;
+
+  @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training images.")
+  Integer limit;
+
+  @Option(names = "--json", description = "Print the results as JSON on stdout.")
+  boolean json;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
+  Path data;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("bench is not built yet");
+  public Integer call() throws Exception {
+    if (predict) {
+      PredictionBenchmark.Result result = PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
+      System.out.println(json ? result.toJson() : result.toTable());
+      return 0;
+    }
+    if (epochs < 1) {
+      throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
+    }
+    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
+    LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
+    int count = limit == null ? train.count() : Math.min(limit, train.count());
+    Map<String, String> flags = new HashMap<>(trainingOptions.flags());
+    flags.put("evaluate", "false");
+    Path stateDir = Files.createTempDirectory("streamtrain-bench-state");
+    try (EmbeddedKafka broker = EmbeddedKafka.start(0, null)) {
+      flags.put("bootstrap", broker.bootstrap());
+      flags.put("registry", "mock://bench-" + UUID.randomUUID());
+      flags.put("state-dir", stateDir.toString());
+      Settings settings = SettingsLoader.load(null, Map.of(), flags);
+      Training training = settings.training();
+      System.err.printf(
+          Locale.ROOT,
+          "bench: %s, %s lr=%s, batch %d, %,d images x %d epoch(s), device %s, %d cores%n",
+          training.architecture(),
+          training.optimizer(),
+          training.learningRate(),
+          training.batchSize(),
+          count,
+          epochs,
+          Devices.select(training.device()),
+          Runtime.getRuntime().availableProcessors());
+
+      warmUp(training, train);
+      Side memory = inMemoryLoop(training, train, count);
+      Side pipeline = pipelineRun(settings, train, count);
+      double ratio = pipeline.imagesPerSecond() / memory.imagesPerSecond();
+      print(memory, pipeline, ratio);
+    } finally {
+      DemoCommand.deleteQuietly(stateDir);
+    }
+    return 0;
+  }
+
+  /** One side's figures. */
+  record Side(
+      String name,
+      long images,
+      long steps,
+      double seconds,
+      List<Long> rssAfterEpochBytes,
+      long snapshotBytes,
+      double snapshotPublishMillis) {
+    double imagesPerSecond() {
+      return images / seconds;
+    }
+
+    double stepsPerSecond() {
+      return steps / seconds;
+    }
+  }
+
+  /** JIT and native warm-up so neither side pays for it. */
+  private static void warmUp(Training training, LabeledDataset train) {
+    try (Learner learner = newLearner(training)) {
+      float[] x = new float[training.batchSize() * train.imageSize()];
+      int[] y = new int[training.batchSize()];
+      for (int step = 0; step < 50; step++) {
+        fill(train, step * training.batchSize(), training.batchSize(), x, y, null);
+        learner.step(x, y, training.batchSize());
+      }
+    }
+  }
+
+  private Side inMemoryLoop(Training training, LabeledDataset train, int count) {
+    List<Long> rss = new ArrayList<>();
+    long steps = 0;
+    int batch = training.batchSize();
+    float[] x = new float[batch * train.imageSize()];
+    int[] y = new int[batch];
+    long start = System.nanoTime();
+    try (Learner learner = newLearner(training)) {
+      for (int epoch = 1; epoch <= epochs; epoch++) {
+        int[] order = shuffled(count, new SplittableRandom(training.seed() * 31 + epoch));
+        Progress progress = new Progress(System.err, "in-memory epoch " + epoch, count);
+        for (int from = 0; from < count; from += batch) {
+          int n = Math.min(batch, count - from);
+          fill(train, from, n, x, y, order);
+          learner.step(x, y, n);
+          steps++;
+          progress.update(from + n);
+        }
+        rss.add(residentBytes());
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    return new Side("in-memory DJL loop", (long) count * epochs, steps, seconds, rss, 0, 0);
+  }
+
+  private Side pipelineRun(Settings settings, LabeledDataset train, int count) throws Exception {
+    Pipeline pipeline = new Pipeline(settings);
+    try (Admin admin = Admin.create(settings.adminProps())) {
+      TopicCatalog.create(admin, pipeline.names());
+    }
+    Publisher.publish(
+        settings,
+        pipeline.names().imagesTrain(),
+        pipeline.serde(LabeledImage.class).serializer(),
+        IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(train, i)).iterator(),
+        done -> {});
+    List<Long> rss = new ArrayList<>();
+    QuickstartPrinter printer = new QuickstartPrinter(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
+    TrainingListener listener =
+        new TrainingListener() {
+          @Override
+          public void onEpochEnd(int epoch, Evaluation evaluation, ModelSnapshot snapshot) {
+            synchronized (rss) {
+              rss.add(residentBytes());
+            }
+            printer.onEpochEnd(epoch, evaluation, snapshot);
+            System.err.printf(Locale.ROOT, "pipeline: epoch %d done (version %d)%n", epoch, snapshot.getVersion());
+          }
+        };
+    long start;
+    ModelSnapshot last;
+    try (TrainingRun run = new TrainingRun(pipeline, true, listener).start()) {
+      start = System.nanoTime();
+      Replayer replayer =
+          new Replayer(
+              settings.producerProps(),
+              settings.consumerProps(null),
+              pipeline.names().imagesTrain(),
+              pipeline.names().trainFeed());
+      replayer.replay(1, epochs, Replayer.Progress.NONE);
+      DemoCommand.await(printer, run, epochs);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    last = pipeline.latestSnapshot().orElseThrow();
+    byte[] bytes = pipeline.serde(ModelSnapshot.class).serializer().serialize(pipeline.names().modelSnapshots(), last);
+    double publishMillis = publishMillis(settings, pipeline.names().modelSnapshots(), bytes);
+    return new Side(
+        "pipeline (replay -> Kafka -> MiniBatcher -> Trainer)",
+        (long) count * epochs,
+        last.getVersion(),
+        seconds,
+        rss,
+        bytes.length,
+        publishMillis);
+  }
+
+  /** Median time of five acknowledged sends of a snapshot-sized record. */
+  private static double publishMillis(Settings settings, String topic, byte[] value) throws Exception {
+    List<Double> times = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
+      byte[] key = "bench-snapshot".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      for (int i = 0; i < 5; i++) {
+        long t = System.nanoTime();
+        producer.send(new ProducerRecord<>(topic, key, value)).get();
+        times.add((System.nanoTime() - t) / 1e6);
+      }
+    }
+    times.sort(null);
+    return times.get(2);
+  }
+
+  private void print(Side memory, Side pipeline, double ratio) {
+    System.out.printf(Locale.ROOT, "%-55s %12s %10s %10s%n", "side", "images/s", "steps/s", "seconds");
+    for (Side s : List.of(memory, pipeline)) {
+      System.out.printf(
+          Locale.ROOT,
+          "%-55s %,12.0f %10.1f %10.2f%n",
+          s.name(),
+          s.imagesPerSecond(),
+          s.stepsPerSecond(),
+          s.seconds());
+    }
+    System.out.printf(Locale.ROOT, "pipeline / in-memory images/s: %.3f%n", ratio);
+    System.out.printf(
+        Locale.ROOT,
+        "snapshot: %,d bytes, publish (acks=all) %.1f ms%n",
+        pipeline.snapshotBytes(),
+        pipeline.snapshotPublishMillis());
+    System.out.println("resident memory after each epoch (MB): in-memory " + mb(memory.rssAfterEpochBytes())
+        + ", pipeline " + mb(pipeline.rssAfterEpochBytes()));
+    List<Long> r = pipeline.rssAfterEpochBytes();
+    if (r.size() > 1) {
+      System.out.printf(Locale.ROOT, "pipeline RSS last/first epoch: %.3f%n", (double) r.get(r.size() - 1) / r.get(0));
+    }
+    if (json) {
+      System.out.printf(
+          Locale.ROOT,
+          "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
+              + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
+              + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s}%n",
+          memory.imagesPerSecond(),
+          pipeline.imagesPerSecond(),
+          ratio,
+          memory.stepsPerSecond(),
+          pipeline.stepsPerSecond(),
+          pipeline.snapshotBytes(),
+          pipeline.snapshotPublishMillis(),
+          pipeline.rssAfterEpochBytes(),
+          memory.rssAfterEpochBytes());
+    }
+  }
+
+  private static String mb(List<Long> bytes) {
+    return bytes.stream().map(b -> String.valueOf(b / 1_000_000)).toList().toString();
+  }
+
+  private static Learner newLearner(Training t) {
+    return Learner.create(
+        ModelSpec.parse(t.architecture()),
+        OptimizerConfig.of(t.optimizer(), t.learningRate(), t.momentum(), t.weightDecay()),
+        t.seed(),
+        Devices.select(t.device()));
+  }
+
+  private static int[] shuffled(int n, SplittableRandom random) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  /** Decodes examples [from, from+n) of the (optionally permuted) dataset into x and y. */
+  private static void fill(LabeledDataset data, int from, int n, float[] x, int[] y, int[] order) {
+    int size = data.imageSize();
+    for (int i = 0; i < n; i++) {
+      int index = order == null ? (from + i) % data.count() : order[from + i];
+      ImageTensors.toTensor(data.pixels(), data.imageOffset(index), data.rows(), data.cols(), 1, x, i * size);
+      y[i] = data.label(index);
+    }
+  }
+
+  /** Resident set size of this process, from /proc (0 where there is none). */
+  static long residentBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return 0;
+    }
+    return 0;
   }
 }

@@ -57,10 +57,8 @@ final class BrokerCommand implements Callable<Integer> {
               .forEach((topic, outcome) -> System.err.println("  topic " + topic + ": " + outcome));
         }
       }
-      try (RegistryServer registry =
-          registryPort < 0
-              ? null
-              : RegistryServer.start(registryPort, new KafkaSchemaStore(settings.adminProps()))) {
+      try (KafkaSchemaStore store = registryPort < 0 ? null : new KafkaSchemaStore(settings.adminProps());
+          RegistryServer registry = store == null ? null : RegistryServer.start(registryPort, store)) {
         if (registry != null) {
           System.err.println("Schema Registry (Confluent REST API) on " + registry.url());
         }

@@ -11,12 +11,15 @@ import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
-import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.report.LearningCurves;
+import io.streamtrain.report.MetricsTopicReader;
+import io.streamtrain.report.ReportFiles;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -47,7 +50,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  streamtrain demo                      # the reference run: 5 epochs, SGD lr=1e-3",
-      "  streamtrain demo --preset good        # a good model: ~88% after 5 epochs",
+      "  streamtrain demo --preset good        # a good model: about 88%% after 5 epochs",
       "  streamtrain demo --epochs 1 --limit 6000 --save /tmp/model.params"
     })
 final class DemoCommand implements Callable<Integer> {
@@ -72,6 +75,12 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "Print per-epoch results as JSON on stdout.")
   boolean json;
+
+  @Option(
+      names = "--report",
+      paramLabel = "DIR",
+      description = "Also write the learning curves (PNG + HTML) of the run to DIR.")
+  Path report;
 
   @Override
   public Integer call() throws Exception {
@@ -119,6 +128,13 @@ final class DemoCommand implements Callable<Integer> {
         await(printer, run, epochs);
       }
       System.out.println("Done!");
+      if (report != null) {
+        ReportFiles.Written written =
+            ReportFiles.write(
+                LearningCurves.from(settings.modelName(), MetricsTopicReader.read(pipeline).metrics()),
+                report);
+        System.err.println("Learning curves: " + written.png() + " and " + written.html());
+      }
       ModelSnapshot finalSnapshot =
           pipeline.latestSnapshot()
               .orElseThrow(() -> new IllegalStateException("no snapshot on model.snapshots"));
@@ -176,12 +192,7 @@ final class DemoCommand implements Callable<Integer> {
       LabeledImage first = LabeledImages.fromDataset(test, 0);
       float[] x = ImageTensors.toTensor(first);
       float[] p = model.probabilities(x, 1)[0];
-      int best = 0;
-      for (int i = 1; i < p.length; i++) {
-        if (p[i] > p[best]) {
-          best = i;
-        }
-      }
+      int best = Predictor.argmax(p);
       System.out.printf(
           "Predicted: \"%s\", Actual: \"%s\"%n",
           FashionMnist.CLASS_NAMES.get(best), FashionMnist.CLASS_NAMES.get(first.getLabel()));

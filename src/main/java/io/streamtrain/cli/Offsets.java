@@ -1,7 +1,7 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.kafka.Partitions;
 import io.streamtrain.config.Settings;
-import java.time.Duration;
 import java.util.List;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -14,9 +14,7 @@ final class Offsets {
   static long total(Settings settings, String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerProps(null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+Partitions.of(consumer, topic);
       long end = consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
       long begin =
           consumer.beginningOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();

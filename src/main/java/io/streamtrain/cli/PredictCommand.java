@@ -11,6 +11,7 @@ import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.Predictor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -18,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import io.streamtrain.metrics.Monitoring;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -91,6 +93,12 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--json", description = "With --image: print the prediction as JSON.")
   boolean json;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     if (maxBatch < 1 || maxWaitMs < 0) {
@@ -120,22 +128,28 @@ final class PredictCommand implements Callable<Integer> {
                 exactlyOnce,
                 // Instances on one machine must not share a Streams state directory.
                 "pid" + ProcessHandle.current().pid()));
+    Monitoring monitoring =
+        metricsPort == null ? null : Monitoring.start(metricsPort, "predictor", settings.modelName());
+    if (monitoring != null) {
+      run.stats().observeWith(monitoring.predictionMetrics(run::modelVersion)::record);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  run.close();
-                  stopped.countDown();
-                }));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      run.close();
+      if (monitoring != null) {
+        monitoring.close();
+      }
+      stopped.countDown();
+    }));
     System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
     run.start(Duration.ofDays(365));
-    System.err.printf(
-        "Serving %s version %d: %s -> %s%n",
-        settings.modelName(),
-        run.modelVersion(),
-        pipeline.names().imagesInfer(),
-        pipeline.names().predictions());
+    if (monitoring != null) {
+      monitoring.bindStreams(run.streams());
+      monitoring.bindConsumerLag(settings.adminProps(), pipeline.predictorApplicationId());
+      System.err.println("Metrics at " + monitoring.uri());
+    }
+    System.err.printf("Serving %s version %d: %s -> %s%n", settings.modelName(), run.modelVersion(),
+        pipeline.names().imagesInfer(), pipeline.names().predictions());
     while (stopped.getCount() > 0) {
       run.throwIfFailed();
       stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
@@ -164,16 +178,8 @@ final class PredictCommand implements Callable<Integer> {
         StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
       float[] x = ImageTensors.toTensor(request);
       float[] p = inference.probabilities(x, 1)[0];
-      int best = 0;
-      for (int i = 1; i < p.length; i++) {
-        if (p[i] > p[best]) {
-          best = i;
-        }
-      }
-      String name =
-          best < FashionMnist.CLASS_NAMES.size()
-              ? FashionMnist.CLASS_NAMES.get(best)
-              : String.valueOf(best);
+      int best = Predictor.argmax(p);
+      String name = best < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(best) : String.valueOf(best);
       if (json) {
         System.out.printf(
             Locale.ROOT,

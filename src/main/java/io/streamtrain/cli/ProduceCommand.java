@@ -124,8 +124,13 @@ final class ProduceCommand implements Callable<Integer> {
       List<LabeledImage> one = List.of(LabeledImages.fromFile(data));
       return new Source(Math.min(1, max), one.subList(0, Math.min(1, max)).iterator(), 0);
     }
-    if (data == null || FashionMnist.findFiles(data).isPresent()) {
-      Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
+    boolean idx =
+        data == null
+            || FashionMnist.findFiles(data).isPresent()
+            || FashionMnist.missingFiles(data).size() < FashionMnist.fileNames().size();
+    if (idx) {
+      // A directory with Fashion-MNIST's IDX files (some may be missing: the split's are checked).
+      Path dir = data != null ? data : DatasetLocator.standard().locate(Optional.empty()).dir();
       LabeledDataset dataset = FashionMnist.load(dir, split);
       int n = Math.min(dataset.count(), max);
       return new Source(

@@ -27,8 +27,8 @@ final class RegistryCommand implements Callable<Integer> {
     Settings settings = common.settings();
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     CountDownLatch stopped = new CountDownLatch(1);
-    try (RegistryServer registry =
-        RegistryServer.start(port, new KafkaSchemaStore(settings.adminProps()))) {
+    try (KafkaSchemaStore store = new KafkaSchemaStore(settings.adminProps());
+        RegistryServer registry = RegistryServer.start(port, store)) {
       System.err.println("Schema Registry on " + registry.url() + ", schemas in _schemas on " + settings.bootstrap());
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
       stopped.await();

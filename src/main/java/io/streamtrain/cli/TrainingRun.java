@@ -1,59 +1,193 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.topology.Pipeline;
 import io.streamtrain.topology.StopSignal;
 import io.streamtrain.topology.TrainingListener;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
-import java.util.Properties;
 
 /**
- * The training application running in this process: starts the Streams app, stops it cleanly
- * (final snapshot first) and turns a fatal error into an exception for the command to report.
+ * The training application running in this process: starts the Streams app, stops it cleanly (final
+ * snapshot first) and turns a fatal error into an exception for the command to report.
+ *
+ * <p>Error handling: records the trainer cannot use are dead-lettered by the MiniBatcher itself (it
+ * reads the feed as bytes, so Streams' deserialization handler never sees them), inside the
+ * exactly-once transaction and counted per kind. Everything else fails the trainer on purpose,
+ * which is why the processing and production handlers are the failing ones: skipping a batch or a
+ * snapshot would break the model's lineage, while a failed task's transaction is aborted and a
+ * restart resumes exactly. Streams' built-in dead-letter topic (KIP-1034) is set to {@code
+ * images.dlq} all the same, so that a handler a user configures to continue writes there, with the
+ * header names our own dead letters use.
  */
-final class TrainingRun implements AutoCloseable {
+public final class TrainingRun implements AutoCloseable {
+  private final Pipeline pipeline;
   private final KafkaStreams streams;
   private final StopSignal stop = new StopSignal();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
 
-  TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
-    Properties props =
-        pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
-    // The trainer trains inside punctuations; poll briefly so training never waits on an idle poll.
-    props.put(StreamsConfig.POLL_MS_CONFIG, "5");
-    streams = new KafkaStreams(pipeline.trainingTopology(fromScratch, listener, stop), props);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          fatal.compareAndSet(null, e);
-          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+  public TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
+    this(
+        pipeline, fromScratch ? Pipeline.Resume.fromScratch() : Pipeline.Resume.latest(), listener);
   }
 
-  TrainingRun start() {
+  public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
+    this.pipeline = pipeline;
+    Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
+    // The trainer trains inside punctuations; poll briefly so training never waits on an idle poll.
+    props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    props.putIfAbsent(
+        StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
+    props.putIfAbsent(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndFailProcessingExceptionHandler.class.getName());
+    props.putIfAbsent(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DefaultProductionExceptionHandler.class.getName());
+    streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop), props);
+    streams.setUncaughtExceptionHandler(this::onStreamThreadError);
+  }
+
+  /**
+   * A Kafka-side failure (a transaction the broker aborted during an outage longer than the
+   * transaction timeout, a fenced producer) costs only the open transaction: a replaced thread
+   * restarts the task from the committed state and the newest snapshot, the path a crash takes.
+   * Anything else (a refused snapshot, a bug), or too many replacements in a row, stops the app.
+   */
+  private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadError(
+      Throwable e) {
+    long now = System.nanoTime();
+    if (now - lastReplacementNanos > REPLACEMENT_WINDOW.toNanos()) {
+      replacements = 0;
+    }
+    if (isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
+      replacements++;
+      lastReplacementNanos = now;
+      LOG.warn("Trainer thread failed ({}); replacing it, resuming from committed state", Errors.oneLine(e));
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+    fatal.compareAndSet(null, e);
+    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+  }
+
+  private static boolean isKafkaFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.RetriableException
+          || t instanceof org.apache.kafka.common.errors.InvalidTxnStateException
+          || t instanceof org.apache.kafka.common.errors.ProducerFencedException
+          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+          || t instanceof org.apache.kafka.common.errors.TransactionAbortedException
+          || t instanceof org.apache.kafka.common.errors.OutOfOrderSequenceException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
+  private static final int MAX_REPLACEMENTS = 5;
+  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+  private int replacements;
+  private long lastReplacementNanos;
+
+  /** Checks the feed (it must exist and have one partition), then starts the app. */
+  public TrainingRun start() {
+    try {
+      requireOneFeedPartition();
+    } catch (RuntimeException e) {
+      streams.close(Duration.ofSeconds(10));
+      throw e;
+    }
     streams.start();
     return this;
   }
 
-  /** The error that stopped the trainer, if any. */
-  Throwable failure() {
-    return fatal.get();
-  }
-
-  void throwIfFailed() {
-    Throwable t = fatal.get();
-    if (t != null) {
-      throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(t), t);
+  /**
+   * Batch composition must be a function of feed offsets for a restarted trainer to rebuild the
+   * same batches, and one model has one trainer: both need a feed of exactly one partition (with
+   * several, Streams would also run one trainer per partition, each publishing the same model).
+   */
+  private void requireOneFeedPartition() {
+    String feed = pipeline.names().trainFeed();
+    int partitions;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+      var infos = consumer.partitionsFor(feed, Duration.ofSeconds(30));
+      partitions = infos == null ? 0 : infos.size();
+    }
+    if (partitions == 0) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " does not exist (create the topics with: streamtrain topics create)");
+    }
+    if (partitions != 1) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " has "
+              + partitions
+              + " partitions; the trainer needs exactly 1 so that a restart rebuilds the same"
+              + " batches (delete it and run: streamtrain topics create)");
     }
   }
 
-  KafkaStreams.State state() {
+  /** The Streams client, for metrics binders. */
+  KafkaStreams streams() {
+    return streams;
+  }
+
+  /** The error that stopped the trainer, if any. */
+  public Throwable failure() {
+    return fatal.get();
+  }
+
+  public void throwIfFailed() {
+    Throwable t = fatal.get();
+    if (t == null) {
+      return;
+    }
+    SnapshotRejectedException rejected = rejection(t);
+    if (rejected != null) {
+      throw new IllegalStateException(refusal(rejected), t);
+    }
+    throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(t), t);
+  }
+
+  /** The one line that says a snapshot was refused and how to go on. */
+  static String refusal(SnapshotRejectedException e) {
+    return "Trainer refused to resume: "
+        + e.getMessage()
+        + " (resume from a good version with --snapshot-version V, or start over with"
+        + " --from-scratch)";
+  }
+
+  private static SnapshotRejectedException rejection(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof SnapshotRejectedException r) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  public KafkaStreams.State state() {
     return streams.state();
   }
 
-  /** Asks the trainer for a final snapshot, waits for it (bounded), then closes the app. */
+  /**
+   * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving the
+   * consumer group: the trainer is the model's only member, so the next start need not wait for
+   * this one's session to expire (45 s by default) before it gets the feed.
+   */
   @Override
   public void close() {
     stop.request();
@@ -64,7 +198,9 @@ final class TrainingRun implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      streams.close(Duration.ofSeconds(60));
+      streams.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(Duration.ofSeconds(60)));
     }
   }
 }

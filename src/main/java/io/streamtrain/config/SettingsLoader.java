@@ -116,7 +116,8 @@ public final class SettingsLoader {
             intOf(v, "snapshot-seconds", base.snapshotEverySeconds()),
             intOf(v, "metrics-every", base.metricsEverySteps()),
             intOf(v, "max-bad-steps", base.maxBadSteps()),
-            Boolean.parseBoolean(v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))));
+            Boolean.parseBoolean(v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
+            doubleOf(v, "lr-decay", base.lrDecay()));
     return new Settings(
         v.get("bootstrap"),
         v.get("registry"),

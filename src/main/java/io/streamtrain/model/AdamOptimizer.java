@@ -18,7 +18,7 @@ final class AdamOptimizer extends ParameterOptimizer {
   static final String EXP_AVG_SQ = ADAM_PREFIX + "exp_avg_sq.";
   static final String STEP = ADAM_PREFIX + "step";
 
-  private final double learningRate;
+  private double learningRate;
   private final float beta1;
   private final float beta2;
   private final double epsilon;
@@ -26,6 +26,11 @@ final class AdamOptimizer extends ParameterOptimizer {
   private long step;
   private float stepSize;
   private float secondMomentCorrection;
+
+  @Override
+  void setLearningRate(double learningRate) {
+    this.learningRate = learningRate;
+  }
 
   AdamOptimizer(OptimizerConfig config) {
     learningRate = config.learningRate();

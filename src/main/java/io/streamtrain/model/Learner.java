@@ -106,6 +106,14 @@ public final class Learner implements AutoCloseable {
   }
 
   /** Global number of applied steps: the model version. */
+  /**
+   * Sets the learning rate of the following steps, for schedules such as a per-epoch decay. The
+   * rate is a function of the epoch, not state, so a resumed run sets the same one.
+   */
+  public void setLearningRate(double learningRate) {
+    optimizer.setLearningRate(learningRate);
+  }
+
   public long steps() {
     return steps;
   }

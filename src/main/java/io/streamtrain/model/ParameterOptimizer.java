@@ -19,6 +19,9 @@ abstract class ParameterOptimizer implements AutoCloseable {
   /** State buffers by state-dict name, in creation order; owned by the state manager. */
   protected final Map<String, NDArray> state = new LinkedHashMap<>();
 
+  /** Sets the learning rate of the following steps (a schedule; not part of the state). */
+  abstract void setLearningRate(double learningRate);
+
   /** Called once per applied step before the per-parameter updates. */
   void beginStep() {}
 

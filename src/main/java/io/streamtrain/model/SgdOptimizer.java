@@ -13,9 +13,14 @@ import java.util.List;
 final class SgdOptimizer extends ParameterOptimizer {
   static final String MOMENTUM_PREFIX = PREFIX + "momentum_buffer.";
 
-  private final float learningRate;
+  private float learningRate;
   private final float momentum;
   private final float weightDecay;
+
+  @Override
+  void setLearningRate(double learningRate) {
+    this.learningRate = (float) learningRate;
+  }
 
   SgdOptimizer(OptimizerConfig config) {
     learningRate = (float) config.learningRate();

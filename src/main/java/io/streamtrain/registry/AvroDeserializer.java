@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.io.BinaryDecoder;
@@ -14,16 +13,17 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.config.ConfigException;
-import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * Reads Confluent-framed Avro into generated records: fetches the writer schema by the id in the
- * frame (once per id), and resolves it to the generated class's schema with Avro schema
- * resolution, so records written with older or newer compatible schemas read fine. Null bytes
- * read as null (tombstones). Bad records fail with a {@link SerializationException} whose one-line
- * message says what is wrong; an unreachable registry fails with a {@link
- * SchemaRegistryException} instead, since no record is at fault. Thread-safe.
+ * frame (once per id), and resolves it to the generated class's schema with Avro schema resolution,
+ * so records written with older or newer compatible schemas read fine. Null bytes read as null
+ * (tombstones). Bad records fail with a {@link RecordDecodingException} (a {@link
+ * org.apache.kafka.common.errors.SerializationException} carrying a {@link
+ * RecordDecodingException.Reason}) whose one-line message says what is wrong; an unreachable
+ * registry fails with a {@link SchemaRegistryException} instead, since no record is at fault.
+ * Thread-safe.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private SchemaRegistryClient client;
@@ -64,7 +64,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
           }
           type = (Class<T>) configured;
         } catch (ClassNotFoundException e) {
-          throw new ConfigException(key + " names class " + className + ", which is not on the classpath");
+          throw new ConfigException(
+              key + " names class " + className + ", which is not on the classpath");
         }
       }
     }
@@ -86,33 +87,54 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     BinaryDecoder decoder =
         DecoderFactory.get()
             .binaryDecoder(
-                bytes, WireFormat.HEADER_SIZE, bytes.length - WireFormat.HEADER_SIZE,
+                bytes,
+                WireFormat.HEADER_SIZE,
+                bytes.length - WireFormat.HEADER_SIZE,
                 decoders.get());
     decoders.set(decoder);
     T value;
     try {
       value = reader.read(null, decoder);
     } catch (EOFException e) {
-      throw new SerializationException(
-          "Truncated Avro body: " + (bytes.length - WireFormat.HEADER_SIZE)
-              + " bytes are too few for schema id " + id + " ("
-              + reader.getSchema().getFullName() + ")",
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.TRUNCATED_BODY,
+          "Truncated Avro body: "
+              + (bytes.length - WireFormat.HEADER_SIZE)
+              + " bytes are too few for schema id "
+              + id
+              + " ("
+              + reader.getSchema().getFullName()
+              + ")",
           e);
     } catch (IOException | RuntimeException e) {
       // Avro reports corrupt bytes as AvroRuntimeException, negative lengths, bad indexes.
-      throw new SerializationException(
-          "Corrupt Avro body for schema id " + id + " (" + reader.getSchema().getFullName()
-              + "): " + e.getClass().getSimpleName() + " " + e.getMessage(),
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.CORRUPT_BODY,
+          "Corrupt Avro body for schema id "
+              + id
+              + " ("
+              + reader.getSchema().getFullName()
+              + "): "
+              + e.getClass().getSimpleName()
+              + " "
+              + e.getMessage(),
           e);
     }
     try {
       if (!decoder.isEnd()) {
-        throw new SerializationException(
-            "Avro body for schema id " + id + " (" + reader.getSchema().getFullName()
+        throw new RecordDecodingException(
+            RecordDecodingException.Reason.TRAILING_BYTES,
+            "Avro body for schema id "
+                + id
+                + " ("
+                + reader.getSchema().getFullName()
                 + ") has trailing bytes: the record was not written with the schema its id names");
       }
     } catch (IOException e) {
-      throw new SerializationException("Cannot check the end of the Avro body: " + e.getMessage(), e);
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.TRAILING_BYTES,
+          "Cannot check the end of the Avro body: " + e.getMessage(),
+          e);
     }
     return value;
   }
@@ -120,7 +142,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
   private SpecificDatumReader<T> newReader(int id) {
     if (client == null) {
       throw new IllegalStateException(
-          "AvroDeserializer is not configured: set " + SchemaRegistryConfig.URL
+          "AvroDeserializer is not configured: set "
+              + SchemaRegistryConfig.URL
               + " or build it with a SchemaRegistryClient");
     }
     Schema writer;
@@ -129,7 +152,10 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     } catch (SchemaRegistryException e) {
       if (e.errorCode() == SchemaRegistryException.SCHEMA_NOT_FOUND
           || (e.isNotFound() && !e.isRetriable())) {
-        throw new SerializationException("Schema id " + id + " is not in the registry", e);
+        throw new RecordDecodingException(
+            RecordDecodingException.Reason.UNKNOWN_SCHEMA_ID,
+            "Schema id " + id + " is not in the registry",
+            e);
       }
       throw e;
     }
@@ -138,8 +164,13 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     Schema reader = data.getSchema(readClass);
     if (!SchemaCompatibility.schemaNameEquals(reader, writer)
         || reader.getType() != writer.getType()) {
-      throw new SerializationException(
-          "Schema id " + id + " is " + AvroSchemas.describe(writer) + ", not readable as "
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.WRONG_RECORD_TYPE,
+          "Schema id "
+              + id
+              + " is "
+              + AvroSchemas.describe(writer)
+              + ", not readable as "
               + AvroSchemas.describe(reader));
     }
     SchemaCompatibility.SchemaPairCompatibility compatibility =
@@ -147,10 +178,21 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
       SchemaCompatibility.Incompatibility first =
           compatibility.getResult().getIncompatibilities().get(0);
-      throw new SerializationException(
-          "Schema id " + id + " (" + AvroSchemas.describe(writer) + ") is not readable as "
-              + readClass.getName() + ": " + first.getType() + " at " + first.getLocation()
-              + " (" + first.getMessage() + ")");
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.INCOMPATIBLE_SCHEMA,
+          "Schema id "
+              + id
+              + " ("
+              + AvroSchemas.describe(writer)
+              + ") is not readable as "
+              + readClass.getName()
+              + ": "
+              + first.getType()
+              + " at "
+              + first.getLocation()
+              + " ("
+              + first.getMessage()
+              + ")");
     }
     SpecificDatumReader<T> created = new SpecificDatumReader<>(writer, reader, data);
     SpecificDatumReader<T> raced = readers.putIfAbsent(id, created);
@@ -159,14 +201,18 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
   @SuppressWarnings("unchecked")
   private Class<T> classFor(int id, Schema writer) {
-    Class<?> generated = writer.getType() == Schema.Type.RECORD
-        ? SpecificData.get().getClass(writer)
-        : null;
+    Class<?> generated =
+        writer.getType() == Schema.Type.RECORD ? SpecificData.get().getClass(writer) : null;
     if (generated == null || !SpecificRecord.class.isAssignableFrom(generated)) {
-      throw new SerializationException(
-          "Schema id " + id + " is " + AvroSchemas.describe(writer)
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.NO_GENERATED_CLASS,
+          "Schema id "
+              + id
+              + " is "
+              + AvroSchemas.describe(writer)
               + ", which has no generated class on the classpath (set "
-              + SchemaRegistryConfig.SPECIFIC_VALUE_TYPE + ")");
+              + SchemaRegistryConfig.SPECIFIC_VALUE_TYPE
+              + ")");
     }
     return (Class<T>) generated;
   }

@@ -51,7 +51,8 @@ final class AvroSchemas {
       removeJavaProperties(tree);
       return parse(JSON.writeValueAsString(tree));
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Avro wrote invalid JSON for schema " + schema.getFullName(), e);
+      throw new IllegalStateException(
+          "Avro wrote invalid JSON for schema " + schema.getFullName(), e);
     }
   }
 

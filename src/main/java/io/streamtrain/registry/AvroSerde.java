@@ -25,7 +25,9 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     this.deserializer = new AvroDeserializer<>(type, client);
   }
 
-  /** A ready serde for {@code type} using {@code client}; {@code isKey} picks the subject suffix. */
+  /**
+   * A ready serde for {@code type} using {@code client}; {@code isKey} picks the subject suffix.
+   */
   public static <T extends SpecificRecord> AvroSerde<T> of(
       Class<T> type, SchemaRegistryClient client, boolean isKey) {
     return new AvroSerde<>(type, client, isKey);

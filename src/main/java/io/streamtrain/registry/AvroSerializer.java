@@ -16,11 +16,11 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Writes generated Avro records in Confluent's wire format. The subject is {@code <topic>-value}
- * or {@code <topic>-key} (TopicNameStrategy); the schema is registered on first use (or only
- * looked up when {@code auto.register.schemas=false}) and its id cached, so steady-state
- * serialization makes no registry calls. Usable as a plain Kafka serializer (no-arg constructor,
- * {@code schema.registry.url} in {@link #configure}) or built with a client. Thread-safe.
+ * Writes generated Avro records in Confluent's wire format. The subject is {@code <topic>-value} or
+ * {@code <topic>-key} (TopicNameStrategy); the schema is registered on first use (or only looked up
+ * when {@code auto.register.schemas=false}) and its id cached, so steady-state serialization makes
+ * no registry calls. Usable as a plain Kafka serializer (no-arg constructor, {@code
+ * schema.registry.url} in {@link #configure}) or built with a client. Thread-safe.
  */
 public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   /** Buffers grown beyond this (model snapshots) are not kept for reuse. */
@@ -80,7 +80,11 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
     } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
       // Avro reports a missing required field as an NPE naming the field.
       throw new SerializationException(
-          "Cannot serialize " + data.getSchema().getFullName() + " for topic " + topic + ": "
+          "Cannot serialize "
+              + data.getSchema().getFullName()
+              + " for topic "
+              + topic
+              + ": "
               + e.getMessage(),
           e);
     } finally {
@@ -93,27 +97,37 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   private Writer<T> newWriter(String topic, T data) {
     if (client == null) {
       throw new IllegalStateException(
-          "AvroSerializer is not configured: set " + SchemaRegistryConfig.URL
+          "AvroSerializer is not configured: set "
+              + SchemaRegistryConfig.URL
               + " or build it with a SchemaRegistryClient");
     }
     if (topic == null) {
-      throw new SerializationException("Cannot serialize without a topic: the subject is <topic>-"
-          + (isKey ? "key" : "value"));
+      throw new SerializationException(
+          "Cannot serialize without a topic: the subject is <topic>-" + (isKey ? "key" : "value"));
     }
     Schema schema = data.getSchema();
     Schema registered = removeJavaProperties ? AvroSchemas.withoutJavaProperties(schema) : schema;
     String subject = Subjects.topicNameStrategy(topic, isKey);
     int id;
     try {
-      id = autoRegister ? client.register(subject, registered) : client.lookup(subject, registered).id();
+      id =
+          autoRegister
+              ? client.register(subject, registered)
+              : client.lookup(subject, registered).id();
     } catch (SchemaRegistryException e) {
       if (e.isRetriable()) {
         throw e; // Not this record's fault: an unreachable registry must not dead-letter records.
       }
       if (!autoRegister && e.isNotFound()) {
         throw new SerializationException(
-            "Schema " + schema.getFullName() + " is not registered under subject " + subject
-                + " at " + client.url() + " and " + SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS
+            "Schema "
+                + schema.getFullName()
+                + " is not registered under subject "
+                + subject
+                + " at "
+                + client.url()
+                + " and "
+                + SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS
                 + "=false: register it first",
             e);
       }

@@ -1,6 +1,7 @@
 package io.streamtrain.registry;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.apache.avro.Schema;
 
@@ -42,6 +43,23 @@ public final class InMemorySchemaStore implements SchemaStore {
   @Override
   public synchronized Optional<RegisteredSchema> version(String subject, int version) {
     return index.version(subject, version);
+  }
+
+  @Override
+  public synchronized Optional<CompatibilityLevel> compatibility(String subject) {
+    return index.compatibility(subject);
+  }
+
+  @Override
+  public synchronized void setCompatibility(String subject, CompatibilityLevel level) {
+    index.setCompatibility(subject, Objects.requireNonNull(level, "level"));
+  }
+
+  @Override
+  public synchronized Optional<CompatibilityLevel> deleteCompatibility(String subject) {
+    Optional<CompatibilityLevel> removed = index.compatibility(subject);
+    index.setCompatibility(subject, null);
+    return removed;
   }
 
   @Override

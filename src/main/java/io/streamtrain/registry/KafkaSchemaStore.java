@@ -2,13 +2,15 @@ package io.streamtrain.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.streamtrain.kafka.Brokers;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamtrain.kafka.BrokerUnreachableException;
+import io.streamtrain.kafka.Brokers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -31,6 +33,7 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -40,12 +43,14 @@ import org.slf4j.LoggerFactory;
  * A {@link SchemaStore} kept in a compacted single-partition Kafka topic ({@code _schemas} by
  * default), in the record layout of Confluent's registry (JSON key {@code {"keytype":"SCHEMA",
  * "subject","version","magic":1}}, JSON value {@code {"subject","version","id","schema",
- * "deleted"}}), so state survives restarts and the topic stays readable by Confluent's tools.
+ * "deleted"}}; compatibility levels as key {@code {"keytype":"CONFIG","subject","magic":0}}, no
+ * subject for the global level, value {@code {"compatibilityLevel"}} and a tombstone on delete), so
+ * state survives restarts and the topic stays readable by Confluent's tools.
  *
  * <p>On start it creates the topic if missing and reads it to its end. Each registration is
  * appended and acknowledged (acks=all) before it is answered. Before registering, and whenever a
- * read misses, it reads to the end again, so a second store on the same topic sees the first
- * one's schemas; like Confluent's primary, one writer per topic is the intended deployment.
+ * read misses, it reads to the end again, so a second store on the same topic sees the first one's
+ * schemas; like Confluent's primary, one writer per topic is the intended deployment.
  */
 public final class KafkaSchemaStore implements SchemaStore {
   public static final String DEFAULT_TOPIC = "_schemas";
@@ -55,6 +60,7 @@ public final class KafkaSchemaStore implements SchemaStore {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaSchemaStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int REGISTER_ATTEMPTS = 3;
+  private static final long METADATA_RETRY_MS = 50;
 
   private final String topic;
   private final TopicPartition partition;
@@ -63,8 +69,12 @@ public final class KafkaSchemaStore implements SchemaStore {
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final SchemaIndex index = new SchemaIndex();
+  private boolean closed;
 
-  /** A store in {@code _schemas} (replication factor 1) of the cluster {@code clientProperties} name. */
+  /**
+   * A store in {@code _schemas} (replication factor 1) of the cluster {@code clientProperties}
+   * name.
+   */
   public KafkaSchemaStore(Properties clientProperties) {
     this(clientProperties, DEFAULT_TOPIC, DEFAULT_REPLICATION_FACTOR, DEFAULT_TIMEOUT);
   }
@@ -123,8 +133,12 @@ public final class KafkaSchemaStore implements SchemaStore {
         .orElseThrow(
             () ->
                 new SchemaStoreException(
-                    "Could not register a schema under subject " + subject + " in topic " + topic
-                        + " after " + REGISTER_ATTEMPTS
+                    "Could not register a schema under subject "
+                        + subject
+                        + " in topic "
+                        + topic
+                        + " after "
+                        + REGISTER_ATTEMPTS
                         + " attempts: another registry keeps writing the same versions"));
   }
 
@@ -171,7 +185,36 @@ public final class KafkaSchemaStore implements SchemaStore {
   }
 
   @Override
+  public synchronized Optional<CompatibilityLevel> compatibility(String subject) {
+    catchUp();
+    return index.compatibility(subject);
+  }
+
+  @Override
+  public synchronized void setCompatibility(String subject, CompatibilityLevel level) {
+    Objects.requireNonNull(level, "level");
+    ObjectNode value = JSON.createObjectNode().put("compatibilityLevel", level.name());
+    send(configKey(subject), value.toString().getBytes(StandardCharsets.UTF_8), levelOf(subject));
+    catchUp();
+  }
+
+  @Override
+  public synchronized Optional<CompatibilityLevel> deleteCompatibility(String subject) {
+    catchUp();
+    Optional<CompatibilityLevel> removed = index.compatibility(subject);
+    if (removed.isPresent()) {
+      send(configKey(subject), null, levelOf(subject)); // Confluent's delete: a tombstone.
+      catchUp();
+    }
+    return removed;
+  }
+
+  @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       producer.close(Duration.ofSeconds(5));
     } finally {
@@ -197,18 +240,45 @@ public final class KafkaSchemaStore implements SchemaStore {
             .put("deleted", false)
             .toString()
             .getBytes(StandardCharsets.UTF_8);
+    send(key, value, "schema id " + registration.id());
+  }
+
+  /** Confluent's key of a compatibility level: no subject for the global level. */
+  private static byte[] configKey(String subject) {
+    ObjectNode key = JSON.createObjectNode().put("keytype", "CONFIG");
+    if (subject != null) {
+      key.put("subject", subject);
+    }
+    return key.put("magic", 0).toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String levelOf(String subject) {
+    return subject == null
+        ? "the global compatibility level"
+        : "the compatibility level of subject " + subject;
+  }
+
+  /** Appends one record and waits for the broker's acknowledgement (acks=all). */
+  private void send(byte[] key, byte[] value, String what) {
     try {
       RecordMetadata written =
           producer
               .send(new ProducerRecord<>(topic, 0, key, value))
               .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      LOG.debug("Subject {} version {} is schema id {} (offset {})", registration.subject(),
-          registration.version(), registration.id(), written.offset());
+      LOG.debug("Wrote {} to {} at offset {}", what, topic, written.offset());
     } catch (ExecutionException | TimeoutException | KafkaException e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new SchemaStoreException(
-          "Cannot write schema id " + registration.id() + " to topic " + topic + " at " + bootstrap
-              + " within " + timeout.toSeconds() + " s: " + describe(cause),
+          "Cannot write "
+              + what
+              + " to topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " within "
+              + timeout.toSeconds()
+              + " s: "
+              + describe(cause),
           cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -227,14 +297,26 @@ public final class KafkaSchemaStore implements SchemaStore {
         }
         if (System.nanoTime() > deadline) {
           throw new SchemaStoreException(
-              "Cannot read schema topic " + topic + " at " + bootstrap + " to its end (offset "
-                  + end + ") within " + timeout.toSeconds() + " s (is the broker up?)");
+              "Cannot read schema topic "
+                  + topic
+                  + " at "
+                  + bootstrap
+                  + " to its end (offset "
+                  + end
+                  + ") within "
+                  + timeout.toSeconds()
+                  + " s (is the broker up?)");
         }
       }
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new SchemaStoreException(
-          "Cannot read schema topic " + topic + " at " + bootstrap + " within "
-              + timeout.toSeconds() + " s (is the broker up?)",
+          "Cannot read schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " within "
+              + timeout.toSeconds()
+              + " s (is the broker up?)",
           e);
     } catch (org.apache.kafka.common.errors.InterruptException e) {
       Thread.currentThread().interrupt();
@@ -245,31 +327,64 @@ public final class KafkaSchemaStore implements SchemaStore {
   private void apply(ConsumerRecord<byte[], byte[]> record) {
     try {
       JsonNode key = record.key() == null ? null : JSON.readTree(record.key());
-      if (key == null || !"SCHEMA".equals(key.path("keytype").asText())) {
-        return; // NOOP, CONFIG, MODE and delete markers of Confluent's layout carry no schema.
+      String keyType = key == null ? "" : key.path("keytype").asText();
+      if (keyType.equals("SCHEMA")) {
+        applySchema(key, record.value());
+      } else if (keyType.equals("CONFIG")) {
+        applyConfig(key, record);
       }
-      String subject = key.path("subject").asText();
-      int version = key.path("version").asInt();
-      if (record.value() == null) {
-        index.removeVersion(subject, version, 0); // Compaction tombstone of a hard delete.
-        return;
-      }
-      JsonNode value = JSON.readTree(record.value());
-      if (!value.path("schemaType").asText("AVRO").equals("AVRO")) {
-        return; // A shared Confluent topic may hold Protobuf/JSON schemas; this store serves Avro.
-      }
-      int id = value.path("id").asInt();
-      RegisteredSchema registered =
-          new RegisteredSchema(subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
-      index.put(registered);
-      if (value.path("deleted").asBoolean(false)) {
-        index.removeVersion(subject, version, id); // Soft delete: the id still resolves.
-      }
+      // NOOP, MODE, DELETE_SUBJECT and other records of Confluent's layout change nothing here.
     } catch (IOException | AvroRuntimeException e) {
       // One unreadable record must not make every other schema unavailable.
-      LOG.warn("Skipping unreadable record at offset {} of schema topic {}: {}", record.offset(),
-          topic, e.getMessage());
+      LOG.warn(
+          "Skipping unreadable record at offset {} of schema topic {}: {}",
+          record.offset(),
+          topic,
+          e.getMessage());
     }
+  }
+
+  private void applySchema(JsonNode key, byte[] rawValue) throws IOException {
+    String subject = key.path("subject").asText();
+    int version = key.path("version").asInt();
+    if (rawValue == null) {
+      index.removeVersion(subject, version, 0); // Compaction tombstone of a hard delete.
+      return;
+    }
+    JsonNode value = JSON.readTree(rawValue);
+    if (!value.path("schemaType").asText("AVRO").equals("AVRO")) {
+      return; // A shared Confluent topic may hold Protobuf/JSON schemas; this store serves Avro.
+    }
+    int id = value.path("id").asInt();
+    RegisteredSchema registered =
+        new RegisteredSchema(
+            subject, version, id, AvroSchemas.parse(value.path("schema").asText()));
+    index.put(registered);
+    if (value.path("deleted").asBoolean(false)) {
+      index.removeVersion(subject, version, id); // Soft delete: the id still resolves.
+    }
+  }
+
+  private void applyConfig(JsonNode key, ConsumerRecord<byte[], byte[]> record) throws IOException {
+    JsonNode subjectNode = key.path("subject");
+    // Confluent writes the global key without a subject; older versions wrote "subject":null.
+    String subject = subjectNode.isTextual() ? subjectNode.asText() : null;
+    if (record.value() == null) {
+      index.setCompatibility(subject, null);
+      return;
+    }
+    String name = JSON.readTree(record.value()).path("compatibilityLevel").asText(null);
+    Optional<CompatibilityLevel> level = CompatibilityLevel.forName(name);
+    if (level.isPresent()) {
+      index.setCompatibility(subject, level.get());
+    } else if (name != null) {
+      LOG.warn(
+          "Ignoring unknown compatibility level {} at offset {} of schema topic {}",
+          name,
+          record.offset(),
+          topic);
+    }
+    // A config without a level (only Confluent's compatibility groups or rules) sets none here.
   }
 
   private void ensureTopic(Properties clientProperties, short replicationFactor) {
@@ -278,10 +393,13 @@ public final class KafkaSchemaStore implements SchemaStore {
       if (!admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS).contains(topic)) {
         NewTopic newTopic =
             new NewTopic(topic, 1, replicationFactor)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                .configs(
+                    Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         try {
           admin.createTopics(List.of(newTopic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
-          LOG.info("Created schema topic {} (compacted, replication factor {})", topic,
+          LOG.info(
+              "Created schema topic {} (compacted, replication factor {})",
+              topic,
               replicationFactor);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
@@ -289,23 +407,52 @@ public final class KafkaSchemaStore implements SchemaStore {
           }
         }
       }
-      TopicDescription description =
-          admin.describeTopics(List.of(topic)).allTopicNames()
-              .get(timeoutMs, TimeUnit.MILLISECONDS).get(topic);
+      TopicDescription description = describeWhenVisible(admin);
       if (description.partitions().size() != 1) {
         throw new SchemaStoreException(
-            "Schema topic " + topic + " has " + description.partitions().size()
+            "Schema topic "
+                + topic
+                + " has "
+                + description.partitions().size()
                 + " partitions; the schema store needs exactly 1 (use another topic name)");
       }
     } catch (ExecutionException | TimeoutException e) {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new SchemaStoreException(
-          "Cannot create or describe schema topic " + topic + " at " + bootstrap + ": "
+          "Cannot create or describe schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + ": "
               + describe(cause),
           cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaStoreException("Interrupted while creating schema topic " + topic, e);
+    }
+  }
+
+  /**
+   * Describes the topic, retrying while the broker does not know it yet: a topic the controller has
+   * just created reaches the broker's metadata a moment later.
+   */
+  private TopicDescription describeWhenVisible(Admin admin)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(topic);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      Thread.sleep(METADATA_RETRY_MS); // Backoff before asking the broker again.
     }
   }
 
@@ -326,7 +473,8 @@ public final class KafkaSchemaStore implements SchemaStore {
     props.putAll(clientProperties);
     props.remove(ConsumerConfig.GROUP_ID_CONFIG); // Assigned, never committed.
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    props.put(
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "streamtrain-schema-store-reader");

@@ -46,7 +46,9 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
         .orElseThrow(
             () ->
                 notFound(
-                    "Schema " + AvroSchemas.describe(schema) + " is not registered under subject "
+                    "Schema "
+                        + AvroSchemas.describe(schema)
+                        + " is not registered under subject "
                         + subject,
                     SchemaRegistryException.SCHEMA_NOT_FOUND));
   }
@@ -56,8 +58,10 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
     return store
         .schemaById(id)
         .orElseThrow(
-            () -> notFound("Schema id " + id + " is not in the registry",
-                SchemaRegistryException.SCHEMA_NOT_FOUND));
+            () ->
+                notFound(
+                    "Schema id " + id + " is not in the registry",
+                    SchemaRegistryException.SCHEMA_NOT_FOUND));
   }
 
   @Override
@@ -72,8 +76,10 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
     return store
         .version(subject, version)
         .orElseThrow(
-            () -> notFound("Subject " + subject + " has no version " + version,
-                SchemaRegistryException.VERSION_NOT_FOUND));
+            () ->
+                notFound(
+                    "Subject " + subject + " has no version " + version,
+                    SchemaRegistryException.VERSION_NOT_FOUND));
   }
 
   @Override
@@ -94,7 +100,8 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
 
   private void requireSubject(String subject) {
     if (store.versions(subject).isEmpty()) {
-      throw notFound("Subject " + subject + " not found", SchemaRegistryException.SUBJECT_NOT_FOUND);
+      throw notFound(
+          "Subject " + subject + " not found", SchemaRegistryException.SUBJECT_NOT_FOUND);
     }
   }
 

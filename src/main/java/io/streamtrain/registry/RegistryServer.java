@@ -16,7 +16,10 @@ import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -33,11 +36,17 @@ import org.slf4j.LoggerFactory;
  * serializers and clients make, with Confluent's JSON shapes, status codes and error codes, over a
  * {@link SchemaStore} (the store is the caller's to close). Serves Avro schemas only.
  *
- * <p>Routes: {@code GET /}, {@code GET /subjects}, {@code POST /subjects/{s}} (lookup), {@code
- * POST /subjects/{s}/versions} (register), {@code GET /subjects/{s}/versions}, {@code GET
+ * <p>Routes: {@code GET /}, {@code GET /subjects}, {@code POST /subjects/{s}} (lookup), {@code POST
+ * /subjects/{s}/versions} (register), {@code GET /subjects/{s}/versions}, {@code GET
  * /subjects/{s}/versions/{v|latest}[/schema]}, {@code GET /schemas/ids/{id}[/schema]}, {@code GET
- * /schemas/types}. Compatibility configuration ({@code /config}, {@code /compatibility}) is the
- * next step; it slots in as further routes over the same store.
+ * /schemas/types}, {@code GET|PUT|DELETE /config[/{s}]} (compatibility levels, global default
+ * BACKWARD) and {@code POST /compatibility/subjects/{s}/versions[/{v|latest}]}.
+ *
+ * <p>A registration is checked against the subject's earlier versions under its compatibility level
+ * (Avro's {@link org.apache.avro.SchemaCompatibility}) and refused with Confluent's 409 when
+ * incompatible. Check and registration run under one lock, so two racing registrations through this
+ * server cannot both pass against the same latest version; like Confluent's primary, one registry
+ * writing a store is the intended deployment.
  */
 public final class RegistryServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RegistryServer.class);
@@ -48,6 +57,7 @@ public final class RegistryServer implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
   private final SchemaStore store;
+  private final Object registrations = new Object();
 
   private RegistryServer(HttpServer server, ExecutorService executor, SchemaStore store) {
     this.server = server;
@@ -71,7 +81,10 @@ public final class RegistryServer implements AutoCloseable {
       server = HttpServer.create(address, 64);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "Cannot serve the schema registry on port " + address.getPort() + ": " + e.getMessage()
+          "Cannot serve the schema registry on port "
+              + address.getPort()
+              + ": "
+              + e.getMessage()
               + " (is another registry running there? pick another --registry-port)",
           e);
     }
@@ -121,11 +134,17 @@ public final class RegistryServer implements AutoCloseable {
         reply = e.reply();
       } catch (SchemaStoreException e) {
         LOG.warn("Schema store failed: {}", e.getMessage());
-        reply = error(500, SchemaRegistryException.STORE_ERROR,
-            "Error in the backend data store - " + e.getMessage());
+        reply =
+            error(
+                500,
+                SchemaRegistryException.STORE_ERROR,
+                "Error in the backend data store - " + e.getMessage());
       } catch (RuntimeException e) {
-        LOG.error("Registry request {} {} failed", exchange.getRequestMethod(),
-            exchange.getRequestURI(), e);
+        LOG.error(
+            "Registry request {} {} failed",
+            exchange.getRequestMethod(),
+            exchange.getRequestURI(),
+            e);
         reply = error(500, 500, "Internal Server Error: " + e.getClass().getSimpleName());
       }
       send(exchange, reply);
@@ -168,6 +187,18 @@ public final class RegistryServer implements AutoCloseable {
           return get(method, () -> rawSchema(version(subject, path.get(3)).schema()));
         }
         break;
+      case "config":
+        return config(method, exchange, n == 1 ? null : path.get(1), n);
+      case "compatibility":
+        if (n >= 4 && n <= 5 && path.get(1).equals("subjects") && path.get(3).equals("versions")) {
+          requireMethod(method, "POST");
+          return testCompatibility(
+              path.get(2),
+              n == 5 ? path.get(4) : null,
+              readSchema(exchange),
+              query(exchange).getOrDefault("verbose", "false").equalsIgnoreCase("true"));
+        }
+        break;
       case "schemas":
         if (n == 2 && path.get(1).equals("types")) {
           return get(method, () -> strings(List.of("AVRO")));
@@ -175,7 +206,8 @@ public final class RegistryServer implements AutoCloseable {
         if (n >= 3 && n <= 4 && path.get(1).equals("ids")) {
           int id = parseId(path.get(2));
           if (n == 3) {
-            return get(method, () -> JSON.createObjectNode().put("schema", schemaById(id).toString()));
+            return get(
+                method, () -> JSON.createObjectNode().put("schema", schemaById(id).toString()));
           }
           if (path.get(3).equals("schema")) {
             return get(method, () -> rawSchema(schemaById(id)));
@@ -189,10 +221,150 @@ public final class RegistryServer implements AutoCloseable {
   }
 
   private Reply register(String subject, Schema schema) {
-    RegisteredSchema registered = store.register(subject, schema);
-    LOG.debug("Subject {} version {} has schema id {}", subject, registered.version(),
-        registered.id());
+    RegisteredSchema registered;
+    synchronized (registrations) {
+      Optional<RegisteredSchema> existing = store.lookup(subject, schema);
+      if (existing.isPresent()) {
+        return new Reply(200, JSON.createObjectNode().put("id", existing.get().id()));
+      }
+      CompatibilityLevel level = effectiveLevel(subject);
+      List<String> problems = CompatibilityChecker.problems(level, schema, allVersions(subject));
+      if (!problems.isEmpty()) {
+        throw new ApiError(
+            409,
+            SchemaRegistryException.INCOMPATIBLE_SCHEMA,
+            "Schema being registered is incompatible with an earlier schema for subject \""
+                + subject
+                + "\", details: "
+                + problems);
+      }
+      registered = store.register(subject, schema);
+    }
+    LOG.debug(
+        "Subject {} version {} has schema id {}", subject, registered.version(), registered.id());
     return new Reply(200, JSON.createObjectNode().put("id", registered.id()));
+  }
+
+  /** {@code /config} (global, {@code subject} null) and {@code /config/{subject}}. */
+  private Reply config(String method, HttpExchange exchange, String subject, int segments)
+      throws IOException {
+    if (segments > 2) {
+      throw new ApiError(404, 404, "HTTP 404 Not Found");
+    }
+    switch (method) {
+      case "GET":
+        Optional<CompatibilityLevel> level = store.compatibility(subject);
+        if (subject == null) {
+          return levelReply(level.orElse(CompatibilityLevel.DEFAULT));
+        }
+        if (level.isEmpty()) {
+          if (!query(exchange).getOrDefault("defaultToGlobal", "false").equalsIgnoreCase("true")) {
+            throw new ApiError(
+                404,
+                SchemaRegistryException.SUBJECT_COMPATIBILITY_NOT_CONFIGURED,
+                "Subject '" + subject + "' does not have subject-level compatibility configured");
+          }
+          return levelReply(globalLevel());
+        }
+        return levelReply(level.get());
+      case "PUT":
+        CompatibilityLevel wanted = readLevel(exchange);
+        store.setCompatibility(subject, wanted);
+        LOG.info(
+            "Compatibility of {} is now {}", subject == null ? "the registry" : subject, wanted);
+        return new Reply(200, JSON.createObjectNode().put("compatibility", wanted.name()));
+      case "DELETE":
+        Optional<CompatibilityLevel> removed = store.deleteCompatibility(subject);
+        if (subject == null) {
+          // Confluent's newer DELETE /config: back to the default level.
+          return levelReply(removed.orElse(CompatibilityLevel.DEFAULT));
+        }
+        return levelReply(
+            removed.orElseThrow(
+                () ->
+                    new ApiError(
+                        404,
+                        SchemaRegistryException.SUBJECT_NOT_FOUND,
+                        "Subject '" + subject + "' not found.")));
+      default:
+        throw new ApiError(405, 405, "HTTP 405 Method Not Allowed");
+    }
+  }
+
+  /**
+   * Whether {@code schema} may follow version {@code version} of {@code subject} (or, without a
+   * version, the versions the subject's level checks) as Confluent answers it.
+   */
+  private Reply testCompatibility(String subject, String version, Schema schema, boolean verbose) {
+    CompatibilityLevel level = effectiveLevel(subject);
+    List<String> problems;
+    if (version == null) {
+      problems = CompatibilityChecker.problems(level, schema, allVersions(subject));
+    } else {
+      problems = CompatibilityChecker.problems(level, schema, version(subject, version));
+    }
+    ObjectNode answer = JSON.createObjectNode().put("is_compatible", problems.isEmpty());
+    if (verbose) {
+      answer.set("messages", strings(problems));
+    }
+    return new Reply(200, answer);
+  }
+
+  private CompatibilityLevel effectiveLevel(String subject) {
+    return store.compatibility(subject).orElseGet(this::globalLevel);
+  }
+
+  private CompatibilityLevel globalLevel() {
+    return store.compatibility(null).orElse(CompatibilityLevel.DEFAULT);
+  }
+
+  /** Every version of {@code subject}, oldest first (empty for a new subject). */
+  private List<RegisteredSchema> allVersions(String subject) {
+    List<RegisteredSchema> versions = new ArrayList<>();
+    for (int number : store.versions(subject)) {
+      store.version(subject, number).ifPresent(versions::add);
+    }
+    return versions;
+  }
+
+  private static Reply levelReply(CompatibilityLevel level) {
+    return new Reply(200, JSON.createObjectNode().put("compatibilityLevel", level.name()));
+  }
+
+  /** Reads a {"compatibility": "LEVEL"} body. */
+  private static CompatibilityLevel readLevel(HttpExchange exchange) throws IOException {
+    JsonNode body;
+    try (InputStream in = exchange.getRequestBody()) {
+      body = JSON.readTree(in);
+    } catch (JsonProcessingException e) {
+      throw new ApiError(400, 400, "Unrecognized JSON body: " + oneLine(e.getOriginalMessage()));
+    }
+    String name = body == null ? null : body.path("compatibility").asText(null);
+    return CompatibilityLevel.forName(name)
+        .orElseThrow(
+            () ->
+                new ApiError(
+                    422,
+                    SchemaRegistryException.INVALID_COMPATIBILITY_LEVEL,
+                    CompatibilityLevel.INVALID_MESSAGE));
+  }
+
+  /** The URL-decoded query parameters of the request (the last value of a repeated one). */
+  private static Map<String, String> query(HttpExchange exchange) {
+    Map<String, String> parameters = new HashMap<>();
+    String raw = exchange.getRequestURI().getRawQuery();
+    if (raw == null) {
+      return parameters;
+    }
+    for (String pair : raw.split("&")) {
+      int equals = pair.indexOf('=');
+      String name = equals < 0 ? pair : pair.substring(0, equals);
+      String value = equals < 0 ? "" : pair.substring(equals + 1);
+      parameters.put(
+          URLDecoder.decode(name, StandardCharsets.UTF_8),
+          URLDecoder.decode(value, StandardCharsets.UTF_8));
+    }
+    return parameters;
   }
 
   private Reply lookup(String subject, Schema schema) {
@@ -200,16 +372,18 @@ public final class RegistryServer implements AutoCloseable {
     RegisteredSchema found =
         store
             .lookup(subject, schema)
-            .orElseThrow(() -> new ApiError(404, SchemaRegistryException.SCHEMA_NOT_FOUND,
-                "Schema not found"));
+            .orElseThrow(
+                () ->
+                    new ApiError(
+                        404, SchemaRegistryException.SCHEMA_NOT_FOUND, "Schema not found"));
     return new Reply(200, versionJson(found));
   }
 
   private List<Integer> requireVersions(String subject) {
     List<Integer> versions = store.versions(subject);
     if (versions.isEmpty()) {
-      throw new ApiError(404, SchemaRegistryException.SUBJECT_NOT_FOUND,
-          "Subject '" + subject + "' not found.");
+      throw new ApiError(
+          404, SchemaRegistryException.SUBJECT_NOT_FOUND, "Subject '" + subject + "' not found.");
     }
     return versions;
   }
@@ -225,8 +399,12 @@ public final class RegistryServer implements AutoCloseable {
         number = 0;
       }
       if (number < 1) {
-        throw new ApiError(422, SchemaRegistryException.INVALID_VERSION,
-            "The specified version '" + version + "' is not a valid version id. Allowed values"
+        throw new ApiError(
+            422,
+            SchemaRegistryException.INVALID_VERSION,
+            "The specified version '"
+                + version
+                + "' is not a valid version id. Allowed values"
                 + " are between [1, 2^31-1] and the string \"latest\"");
       }
     }
@@ -234,15 +412,21 @@ public final class RegistryServer implements AutoCloseable {
     int wanted = number == -1 ? versions.get(versions.size() - 1) : number;
     return store
         .version(subject, wanted)
-        .orElseThrow(() -> new ApiError(404, SchemaRegistryException.VERSION_NOT_FOUND,
-            "Version " + version + " not found."));
+        .orElseThrow(
+            () ->
+                new ApiError(
+                    404,
+                    SchemaRegistryException.VERSION_NOT_FOUND,
+                    "Version " + version + " not found."));
   }
 
   private Schema schemaById(int id) {
     return store
         .schemaById(id)
-        .orElseThrow(() -> new ApiError(404, SchemaRegistryException.SCHEMA_NOT_FOUND,
-            "Schema " + id + " not found"));
+        .orElseThrow(
+            () ->
+                new ApiError(
+                    404, SchemaRegistryException.SCHEMA_NOT_FOUND, "Schema " + id + " not found"));
   }
 
   private static int parseId(String text) {
@@ -262,15 +446,20 @@ public final class RegistryServer implements AutoCloseable {
       throw new ApiError(400, 400, "Unrecognized JSON body: " + oneLine(e.getOriginalMessage()));
     }
     if (body == null || !body.isObject()) {
-      throw new ApiError(400, 400, "The request body must be a JSON object with a \"schema\" field");
+      throw new ApiError(
+          400, 400, "The request body must be a JSON object with a \"schema\" field");
     }
     String type = body.path("schemaType").asText("AVRO");
     if (!type.equals("AVRO")) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema type " + type + ": this registry serves AVRO schemas only");
     }
     if (body.path("references").size() > 0) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema: schema references are not supported by this registry; inline the"
               + " referenced types");
     }
@@ -281,7 +470,9 @@ public final class RegistryServer implements AutoCloseable {
     try {
       return AvroSchemas.parse(text.asText());
     } catch (AvroRuntimeException e) {
-      throw new ApiError(422, SchemaRegistryException.INVALID_SCHEMA,
+      throw new ApiError(
+          422,
+          SchemaRegistryException.INVALID_SCHEMA,
           "Invalid schema: " + oneLine(e.getMessage()));
     }
   }

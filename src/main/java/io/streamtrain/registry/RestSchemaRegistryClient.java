@@ -29,6 +29,8 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -40,10 +42,10 @@ import org.apache.kafka.common.config.ConfigException;
 
 /**
  * A client of the Confluent Schema Registry REST API (v1), as spoken by Confluent's registry,
- * Karapace, Apicurio's ccompat API, Redpanda and streamtrain's own {@link RegistryServer}. Uses
- * the JDK's HTTP client (HTTP/1.1), optional basic or bearer auth and TLS, and tries the next URL
- * of a comma-separated list when one cannot be reached. Caches ids and schemas both ways, so a
- * serde makes one request per schema, not per record.
+ * Karapace, Apicurio's ccompat API, Redpanda and streamtrain's own {@link RegistryServer}. Uses the
+ * JDK's HTTP client (HTTP/1.1), optional basic or bearer auth and TLS, and tries the next URL of a
+ * comma-separated list when one cannot be reached. Caches ids and schemas both ways, so a serde
+ * makes one request per schema, not per record.
  */
 public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   public static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -54,6 +56,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REFERENCE_DEPTH = 32;
   private static final int MAX_MESSAGE_CHARS = 300;
+  // Confluent's 409 message ends its details with {compatibility: 'LEVEL'} (7.4 and later).
+  private static final Pattern LEVEL_IN_MESSAGE = Pattern.compile("\\{compatibility: '(\\w+)'}");
+  private static final Pattern REASON_IN_MESSAGE =
+      Pattern.compile("description:'(.*?)'(?:, additionalInfo:'|})");
 
   private final List<URI> baseUrls;
   private final String displayUrl;
@@ -123,6 +129,9 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     ObjectNode body = JSON.createObjectNode().put("schema", schema.toString());
     Answer answer = send("POST", "/subjects/" + encode(subject) + "/versions", body);
+    if (answer.status == 409) {
+      throw incompatible(subject, schema, answer);
+    }
     if (!answer.ok()) {
       throw answer.error("refused subject " + subject);
     }
@@ -221,6 +230,141 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     return versions;
   }
 
+  /**
+   * The compatibility level that applies to {@code subject}: its own level, else the global one;
+   * the global level when {@code subject} is null.
+   */
+  public CompatibilityLevel compatibility(String subject) {
+    if (subject != null) {
+      Answer answer = send("GET", "/config/" + encode(subject) + "?defaultToGlobal=true", null);
+      if (answer.ok()) {
+        return requireLevel(answer, "compatibilityLevel");
+      }
+      // Registries that ignore defaultToGlobal answer 404 for a subject without its own level.
+      if (answer.status != 404) {
+        throw answer.error("did not tell the compatibility level of subject " + subject);
+      }
+    }
+    Answer answer = send("GET", "/config", null);
+    if (!answer.ok()) {
+      throw answer.error("did not tell its global compatibility level");
+    }
+    return requireLevel(answer, "compatibilityLevel");
+  }
+
+  /**
+   * Sets the compatibility level of {@code subject}, or the global level when {@code subject} is
+   * null, and returns the level the registry confirmed.
+   */
+  public CompatibilityLevel setCompatibility(String subject, CompatibilityLevel level) {
+    String path = subject == null ? "/config" : "/config/" + encode(subject);
+    Answer answer = send("PUT", path, JSON.createObjectNode().put("compatibility", level.name()));
+    if (!answer.ok()) {
+      throw answer.error(
+          "refused compatibility "
+              + level
+              + (subject == null ? " as the global level" : " for subject " + subject));
+    }
+    return requireLevel(answer, "compatibility");
+  }
+
+  /**
+   * Removes the level set for {@code subject}, which then follows the global level again.
+   *
+   * @return the removed level, empty when the subject had none of its own
+   */
+  public Optional<CompatibilityLevel> deleteCompatibility(String subject) {
+    Answer answer = send("DELETE", "/config/" + encode(subject), null);
+    if (answer.errorCode == SchemaRegistryException.SUBJECT_NOT_FOUND) {
+      return Optional.empty(); // Confluent's answer for a subject without a level of its own.
+    }
+    if (!answer.ok()) {
+      throw answer.error("did not remove the compatibility level of subject " + subject);
+    }
+    return Optional.of(requireLevel(answer, "compatibilityLevel"));
+  }
+
+  /**
+   * Whether {@code schema} may become the next version of {@code subject} under the subject's
+   * compatibility level, with the registry's reasons when not. A subject without versions accepts
+   * any schema.
+   */
+  public CompatibilityCheck testCompatibility(String subject, Schema schema) {
+    ObjectNode body = JSON.createObjectNode().put("schema", schema.toString());
+    Answer answer =
+        send(
+            "POST",
+            "/compatibility/subjects/" + encode(subject) + "/versions/latest?verbose=true",
+            body);
+    if (!answer.ok()) {
+      if (answer.errorCode == SchemaRegistryException.SUBJECT_NOT_FOUND) {
+        return new CompatibilityCheck(true, List.of());
+      }
+      throw answer.error(
+          "could not check " + AvroSchemas.describe(schema) + " against subject " + subject);
+    }
+    JsonNode verdict = answer.json.get("is_compatible");
+    if (verdict == null || !verdict.isBoolean()) {
+      throw malformed(answer, "a boolean 'is_compatible'");
+    }
+    List<String> messages = new ArrayList<>();
+    answer.json.path("messages").forEach(message -> messages.add(message.asText()));
+    return new CompatibilityCheck(verdict.booleanValue(), messages);
+  }
+
+  /** The one-line error for Confluent's 409: which subject, which level, the first reason. */
+  private SchemaRegistryException incompatible(String subject, Schema schema, Answer answer) {
+    String message = answer.json.path("message").asText("");
+    Matcher levelInMessage = LEVEL_IN_MESSAGE.matcher(message);
+    String level = null;
+    if (levelInMessage.find()) {
+      level = levelInMessage.group(1);
+    } else {
+      try {
+        level = compatibility(subject).name();
+      } catch (SchemaRegistryException e) {
+        level = null; // Only decorates the message; the refusal is what the caller must see.
+      }
+    }
+    Matcher reason = REASON_IN_MESSAGE.matcher(message);
+    return new SchemaRegistryException(
+        "Schema Registry at "
+            + answer.url
+            + " refused "
+            + AvroSchemas.describe(schema)
+            + ": it is incompatible with an earlier schema for subject "
+            + subject
+            + (level == null ? "" : " (compatibility " + level + ")")
+            + (reason.find() ? ": " + oneLine(reason.group(1)) : "")
+            + ". Make the change compatible (e.g. give new fields a default) or change the"
+            + " subject's level (PUT /config/"
+            + subject
+            + ")",
+        answer.status,
+        answer.errorCode);
+  }
+
+  private CompatibilityLevel requireLevel(Answer answer, String field) {
+    String name = answer.json.path(field).asText(null);
+    return CompatibilityLevel.forName(name)
+        .orElseThrow(() -> malformed(answer, "a known compatibility level in '" + field + "'"));
+  }
+
+  private static SchemaRegistryException malformed(Answer answer, String expected) {
+    return new SchemaRegistryException(
+        "Schema Registry at "
+            + answer.url
+            + " answered "
+            + answer.method
+            + " "
+            + answer.path
+            + " without "
+            + expected
+            + " (is it a Confluent-compatible registry?)",
+        answer.status,
+        SchemaRegistryException.NO_ERROR_CODE);
+  }
+
   private RegisteredSchema cachedRegistration(String subject, Schema schema) {
     Map<Schema, RegisteredSchema> registrations = bySubject.get(subject);
     return registrations == null ? null : registrations.get(schema);
@@ -236,14 +380,22 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     String type = node.path("schemaType").asText("AVRO");
     if (!type.equals("AVRO")) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + displayUrl + " holds a " + type + " schema as " + what
+          "Schema Registry at "
+              + displayUrl
+              + " holds a "
+              + type
+              + " schema as "
+              + what
               + "; streamtrain reads Avro only",
           200,
           SchemaRegistryException.NO_ERROR_CODE);
     }
     if (depth > MAX_REFERENCE_DEPTH) {
       throw new SchemaRegistryException(
-          "Schema references of " + what + " nest deeper than " + MAX_REFERENCE_DEPTH
+          "Schema references of "
+              + what
+              + " nest deeper than "
+              + MAX_REFERENCE_DEPTH
               + " levels (a reference cycle?)",
           200,
           SchemaRegistryException.NO_ERROR_CODE);
@@ -264,8 +416,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     } catch (AvroRuntimeException | NullPointerException e) {
       // Avro 1.12 throws an NPE for an unknown top-level type name.
       throw new SchemaRegistryException(
-          "Schema Registry at " + displayUrl + " returned an unparseable Avro schema as " + what
-              + ": " + oneLine(e.getMessage()),
+          "Schema Registry at "
+              + displayUrl
+              + " returned an unparseable Avro schema as "
+              + what
+              + ": "
+              + oneLine(e.getMessage()),
           200,
           SchemaRegistryException.NO_ERROR_CODE,
           e);
@@ -276,8 +432,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     JsonNode value = answer.json.get(field);
     if (value == null || !value.canConvertToInt()) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + answer.url + " answered " + answer.method + " " + answer.path
-              + " without an integer '" + field + "' (is it a Confluent-compatible registry?)",
+          "Schema Registry at "
+              + answer.url
+              + " answered "
+              + answer.method
+              + " "
+              + answer.path
+              + " without an integer '"
+              + field
+              + "' (is it a Confluent-compatible registry?)",
           answer.status,
           SchemaRegistryException.NO_ERROR_CODE);
     }
@@ -287,7 +450,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private JsonNode requireArray(Answer answer) {
     if (!answer.json.isArray()) {
       throw new SchemaRegistryException(
-          "Schema Registry at " + answer.url + " answered " + answer.method + " " + answer.path
+          "Schema Registry at "
+              + answer.url
+              + " answered "
+              + answer.method
+              + " "
+              + answer.path
               + " with something other than a JSON array (is it a Confluent-compatible registry?)",
           answer.status,
           SchemaRegistryException.NO_ERROR_CODE);
@@ -312,8 +480,10 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new SchemaRegistryException(
-            "Interrupted while calling Schema Registry at " + base, 0,
-            SchemaRegistryException.NO_ERROR_CODE, e);
+            "Interrupted while calling Schema Registry at " + base,
+            0,
+            SchemaRegistryException.NO_ERROR_CODE,
+            e);
       }
     }
     throw unreachable(lastFailure);
@@ -323,20 +493,33 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     String message;
     if (failure instanceof HttpConnectTimeoutException || failure instanceof ConnectException) {
       message =
-          "Cannot reach Schema Registry at " + displayUrl
+          "Cannot reach Schema Registry at "
+              + displayUrl
               + " (is `streamtrain broker` or a registry running?)";
     } else if (failure instanceof HttpTimeoutException) {
       message =
-          "Schema Registry at " + displayUrl + " did not answer within " + readTimeout.toMillis()
-              + " ms (" + SchemaRegistryConfig.HTTP_READ_TIMEOUT_MS + ")";
+          "Schema Registry at "
+              + displayUrl
+              + " did not answer within "
+              + readTimeout.toMillis()
+              + " ms ("
+              + SchemaRegistryConfig.HTTP_READ_TIMEOUT_MS
+              + ")";
     } else if (failure instanceof SSLException) {
       message =
-          "TLS with Schema Registry at " + displayUrl + " failed: " + oneLine(failure.getMessage())
-              + " (set " + SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION
+          "TLS with Schema Registry at "
+              + displayUrl
+              + " failed: "
+              + oneLine(failure.getMessage())
+              + " (set "
+              + SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION
               + " to a truststore that trusts its certificate)";
     } else {
       message =
-          "Cannot reach Schema Registry at " + displayUrl + ": " + oneLine(String.valueOf(failure))
+          "Cannot reach Schema Registry at "
+              + displayUrl
+              + ": "
+              + oneLine(String.valueOf(failure))
               + " (is `streamtrain broker` or a registry running?)";
     }
     return new SchemaRegistryException(message, 0, SchemaRegistryException.NO_ERROR_CODE, failure);
@@ -401,17 +584,37 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       String message;
       if (status == 401) {
         message =
-            "Schema Registry at " + url + " rejected the credentials (HTTP 401) for " + method
-                + " " + path + ": set " + SchemaRegistryConfig.BASIC_AUTH_USER_INFO
+            "Schema Registry at "
+                + url
+                + " rejected the credentials (HTTP 401) for "
+                + method
+                + " "
+                + path
+                + ": set "
+                + SchemaRegistryConfig.BASIC_AUTH_USER_INFO
                 + "=user:password";
       } else if (status == 403) {
         message =
-            "Schema Registry at " + url + " denied " + method + " " + path + " (HTTP 403): "
+            "Schema Registry at "
+                + url
+                + " denied "
+                + method
+                + " "
+                + path
+                + " (HTTP 403): "
                 + detail;
       } else if (status >= 500 || status < 400) {
         message =
-            "Schema Registry at " + url + " failed " + method + " " + path + " (HTTP " + status
-                + "): " + detail;
+            "Schema Registry at "
+                + url
+                + " failed "
+                + method
+                + " "
+                + path
+                + " (HTTP "
+                + status
+                + "): "
+                + detail;
       } else {
         message = "Schema Registry at " + url + " " + action + ": " + detail;
       }
@@ -436,12 +639,14 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
           || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
           || uri.getHost() == null) {
         throw new ConfigException(
-            "Schema registry URL '" + redact(url) + "' is not http(s)://host:port (or mock://scope)");
+            "Schema registry URL '"
+                + redact(url)
+                + "' is not http(s)://host:port (or mock://scope)");
       }
       return uri;
     } catch (URISyntaxException e) {
-      throw new ConfigException("Schema registry URL '" + redact(url) + "' is malformed: "
-          + e.getReason());
+      throw new ConfigException(
+          "Schema registry URL '" + redact(url) + "' is malformed: " + e.getReason());
     }
   }
 
@@ -451,10 +656,11 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
 
   private static URI withoutUserInfo(URI uri) {
     try {
-      return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null);
+      return new URI(
+          uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null);
     } catch (URISyntaxException e) {
-      throw new ConfigException("Schema registry URL '" + redact(uri.toString())
-          + "' is malformed: " + e.getReason());
+      throw new ConfigException(
+          "Schema registry URL '" + redact(uri.toString()) + "' is malformed: " + e.getReason());
     }
   }
 
@@ -465,12 +671,15 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     String source =
         SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE);
-    String userInfo = SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_USER_INFO);
+    String userInfo =
+        SchemaRegistryConfig.string(config, SchemaRegistryConfig.BASIC_AUTH_USER_INFO);
     if ("URL".equalsIgnoreCase(source) || (userInfo == null && userInfoFromUrl != null)) {
       userInfo = userInfoFromUrl;
     } else if (source != null && !source.equalsIgnoreCase("USER_INFO")) {
       throw new ConfigException(
-          SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE + " '" + source
+          SchemaRegistryConfig.BASIC_AUTH_CREDENTIALS_SOURCE
+              + " '"
+              + source
               + "' is not supported: use USER_INFO or URL");
     }
     if (userInfo == null) {
@@ -478,17 +687,18 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     if (!userInfo.contains(":")) {
       throw new ConfigException(
-          SchemaRegistryConfig.BASIC_AUTH_USER_INFO + " must be user:password (the value has no ':')");
+          SchemaRegistryConfig.BASIC_AUTH_USER_INFO
+              + " must be user:password (the value has no ':')");
     }
     return Optional.of(
-        "Basic "
-            + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
+        "Basic " + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8)));
   }
 
   private static Optional<SSLContext> sslContext(Map<String, ?> config) {
     String trustStore =
         SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_TRUSTSTORE_LOCATION);
-    String keyStore = SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_LOCATION);
+    String keyStore =
+        SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_LOCATION);
     if (trustStore == null && keyStore == null) {
       return Optional.empty(); // The JDK's default SSLContext and its cacerts.
     }
@@ -507,7 +717,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       if (keyStore != null) {
         String storePassword =
             SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEYSTORE_PASSWORD);
-        String keyPassword = SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEY_PASSWORD);
+        String keyPassword =
+            SchemaRegistryConfig.string(config, SchemaRegistryConfig.SSL_KEY_PASSWORD);
         keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         keys.init(
             loadKeyStore(
@@ -524,7 +735,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
           null);
       return Optional.of(context);
     } catch (GeneralSecurityException e) {
-      throw new ConfigException("Cannot set up TLS for the schema registry client: " + e.getMessage());
+      throw new ConfigException(
+          "Cannot set up TLS for the schema registry client: " + e.getMessage());
     }
   }
 
@@ -536,7 +748,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
       return store;
     } catch (IOException e) {
       throw new ConfigException(
-          "Cannot read " + key + " " + location + ": " + oneLine(String.valueOf(e.getMessage()))
+          "Cannot read "
+              + key
+              + " "
+              + location
+              + ": "
+              + oneLine(String.valueOf(e.getMessage()))
               + " (check the path, type and password)");
     }
   }

@@ -10,13 +10,14 @@ import org.apache.avro.Schema;
 
 /**
  * The in-memory index behind every {@link SchemaStore}: id to schema, canonical schema to id,
- * subject to version to id. Holds the registration rules in one place. Not thread-safe; stores
- * guard it.
+ * subject to version to id, and the compatibility levels set (the global one under the null key).
+ * Holds the registration rules in one place. Not thread-safe; stores guard it.
  */
 final class SchemaIndex {
   private final Map<Integer, Schema> schemasById = new HashMap<>();
   private final Map<String, Integer> idsByCanonical = new HashMap<>();
   private final Map<String, TreeMap<Integer, Integer>> idsBySubjectVersion = new TreeMap<>();
+  private final Map<String, CompatibilityLevel> levels = new HashMap<>();
   private int maxId;
 
   Optional<RegisteredSchema> find(String subject, Schema schema) {
@@ -27,7 +28,8 @@ final class SchemaIndex {
     }
     for (Map.Entry<Integer, Integer> version : versions.entrySet()) {
       if (version.getValue().equals(id)) {
-        return Optional.of(new RegisteredSchema(subject, version.getKey(), id, schemasById.get(id)));
+        return Optional.of(
+            new RegisteredSchema(subject, version.getKey(), id, schemasById.get(id)));
       }
     }
     return Optional.empty();
@@ -82,5 +84,19 @@ final class SchemaIndex {
     return id == null
         ? Optional.empty()
         : Optional.of(new RegisteredSchema(subject, version, id, schemasById.get(id)));
+  }
+
+  /** The level set for {@code subject}, or the global one for null. */
+  Optional<CompatibilityLevel> compatibility(String subject) {
+    return Optional.ofNullable(levels.get(subject));
+  }
+
+  /** Sets (or, with a null level, removes) the level of {@code subject}, global for null. */
+  void setCompatibility(String subject, CompatibilityLevel level) {
+    if (level == null) {
+      levels.remove(subject);
+    } else {
+      levels.put(subject, level);
+    }
   }
 }

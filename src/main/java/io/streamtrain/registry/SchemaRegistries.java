@@ -17,14 +17,17 @@ public final class SchemaRegistries {
   public static SchemaRegistryClient forUrl(String url, Map<String, ?> config) {
     if (url == null || url.isBlank()) {
       throw new ConfigException(
-          "No schema registry URL: set " + SchemaRegistryConfig.URL
+          "No schema registry URL: set "
+              + SchemaRegistryConfig.URL
               + " (e.g. http://localhost:8081 or mock://test)");
     }
     String trimmed = url.trim();
     if (trimmed.startsWith(MockSchemaRegistry.URL_PREFIX)) {
       if (trimmed.contains(",")) {
         throw new ConfigException(
-            "Schema registry URL '" + trimmed + "' mixes mock:// with other URLs: give one mock://scope");
+            "Schema registry URL '"
+                + trimmed
+                + "' mixes mock:// with other URLs: give one mock://scope");
       }
       return MockSchemaRegistry.forScope(trimmed.substring(MockSchemaRegistry.URL_PREFIX.length()));
     }

@@ -5,8 +5,8 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /**
- * Configuration keys of the registry client and serdes. The names are Confluent's, so a
- * properties file written for Confluent's serializers configures these too.
+ * Configuration keys of the registry client and serdes. The names are Confluent's, so a properties
+ * file written for Confluent's serializers configures these too.
  */
 public final class SchemaRegistryConfig {
   /** Comma-separated {@code http(s)://host:port} URLs, or {@code mock://scope}. */
@@ -16,9 +16,9 @@ public final class SchemaRegistryConfig {
   public static final String AUTO_REGISTER_SCHEMAS = "auto.register.schemas";
 
   /**
-   * Whether serializers strip the Java-only {@code avro.java.string} properties before
-   * registering, so Java and non-Java producers of one .avsc share an id. Default true (Confluent's
-   * default is false; this project favours agreeing ids across languages).
+   * Whether serializers strip the Java-only {@code avro.java.string} properties before registering,
+   * so Java and non-Java producers of one .avsc share an id. Default true (Confluent's default is
+   * false; this project favours agreeing ids across languages).
    */
   public static final String REMOVE_JAVA_PROPERTIES = "avro.remove.java.properties";
 
@@ -96,7 +96,8 @@ public final class SchemaRegistryConfig {
       }
       return millis;
     } catch (NumberFormatException e) {
-      throw new ConfigException(key + " must be a positive number of milliseconds, not '" + value + "'");
+      throw new ConfigException(
+          key + " must be a positive number of milliseconds, not '" + value + "'");
     }
   }
 }

@@ -4,8 +4,8 @@ import org.apache.kafka.common.KafkaException;
 
 /**
  * A schema registry could not do what was asked: it answered with an error (the HTTP status and
- * Confluent's {@code error_code} are kept) or could not be reached at all ({@code httpStatus()
- * == 0}). This is not a problem of one record, so it is deliberately not a {@link
+ * Confluent's {@code error_code} are kept) or could not be reached at all ({@code httpStatus() ==
+ * 0}). This is not a problem of one record, so it is deliberately not a {@link
  * org.apache.kafka.common.errors.SerializationException}: dead-letter handling must not swallow an
  * unreachable registry.
  */
@@ -17,6 +17,7 @@ public class SchemaRegistryException extends KafkaException {
 
   public static final int VERSION_NOT_FOUND = 40402;
   public static final int SCHEMA_NOT_FOUND = 40403;
+  public static final int SUBJECT_COMPATIBILITY_NOT_CONFIGURED = 40408;
   public static final int INCOMPATIBLE_SCHEMA = 409;
   public static final int INVALID_SCHEMA = 42201;
   public static final int INVALID_VERSION = 42202;

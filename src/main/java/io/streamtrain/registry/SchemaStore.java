@@ -5,11 +5,12 @@ import java.util.Optional;
 import org.apache.avro.Schema;
 
 /**
- * The registry's state: subjects, their versions and registry-wide schema ids. Schemas are
- * compared in canonical form, so re-submitting a schema with other whitespace is the same schema.
- * A schema already registered under another subject keeps its id (Confluent's rule); new schemas
- * get the highest id so far plus one, starting at 1. Implementations are thread-safe and throw
- * {@link SchemaStoreException} when their storage fails.
+ * The registry's state: subjects, their versions and registry-wide schema ids. Schemas are compared
+ * in canonical form, so re-submitting a schema with other whitespace is the same schema. A schema
+ * already registered under another subject keeps its id (Confluent's rule); new schemas get the
+ * highest id so far plus one, starting at 1. The store also keeps the compatibility levels set
+ * globally and per subject; it does not enforce them (the {@link RegistryServer} does).
+ * Implementations are thread-safe and throw {@link SchemaStoreException} when their storage fails.
  */
 public interface SchemaStore extends AutoCloseable {
 
@@ -41,6 +42,23 @@ public interface SchemaStore extends AutoCloseable {
         ? Optional.empty()
         : version(subject, versions.get(versions.size() - 1));
   }
+
+  /**
+   * The compatibility level set for {@code subject}, or the global one when {@code subject} is
+   * null; empty when none is set (a subject then follows the global level, and the global level is
+   * {@link CompatibilityLevel#DEFAULT}).
+   */
+  Optional<CompatibilityLevel> compatibility(String subject);
+
+  /** Sets the compatibility level of {@code subject}, or the global one when it is null. */
+  void setCompatibility(String subject, CompatibilityLevel level);
+
+  /**
+   * Removes the level set for {@code subject}, which then follows the global level again.
+   *
+   * @return the removed level, empty when none was set
+   */
+  Optional<CompatibilityLevel> deleteCompatibility(String subject);
 
   @Override
   void close();

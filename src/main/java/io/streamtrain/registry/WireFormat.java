@@ -1,10 +1,8 @@
 package io.streamtrain.registry;
 
-import org.apache.kafka.common.errors.SerializationException;
-
 /**
- * Confluent's wire format for Avro records: magic byte 0, the schema id as a big-endian 4-byte
- * int, then the Avro binary body (no container, no schema).
+ * Confluent's wire format for Avro records: magic byte 0, the schema id as a big-endian 4-byte int,
+ * then the Avro binary body (no container, no schema).
  */
 public final class WireFormat {
   public static final byte MAGIC_BYTE = 0;
@@ -34,18 +32,23 @@ public final class WireFormat {
   /**
    * Checks the framing of {@code record} and returns its schema id.
    *
-   * @throws SerializationException when the record is too short or the magic byte is not 0
+   * @throws RecordDecodingException (a SerializationException) when the record is too short or the
+   *     magic byte is not 0
    */
   public static int schemaId(byte[] record) {
     if (record == null) {
-      throw new SerializationException("Record is null: expected Confluent-framed Avro");
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.RECORD_TOO_SHORT,
+          "Record is null: expected Confluent-framed Avro");
     }
     if (record.length < HEADER_SIZE) {
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.RECORD_TOO_SHORT,
           "Record too short for Confluent framing (" + record.length + " bytes)");
     }
     if (record[0] != MAGIC_BYTE) {
-      throw new SerializationException(
+      throw new RecordDecodingException(
+          RecordDecodingException.Reason.UNKNOWN_MAGIC_BYTE,
           String.format(
               "Unknown magic byte 0x%02x (expected 0x00: not Confluent-framed Avro)",
               record[0] & 0xff));

@@ -23,15 +23,21 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * Buffers {@code train.feed} records into shuffle windows of W examples in a persistent store,
  * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
- * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False).
- * An epoch marker seals the partial window.
+ * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
+ * epoch marker seals the partial window.
  *
  * <p>Crash safety: a window stays in the store until all its batches were forwarded, and the
  * trainer publishes a snapshot at every window's end in the same transaction, so after a crash the
  * store holds every example the newest snapshot does not reflect. After a restore the batcher
- * forwards the stored windows from their first batch; the trainer skips what its snapshot
- * already reflects. The batches are identical because window membership is a function of feed
- * offsets (the feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ * forwards the stored windows from their first batch; the trainer skips what its snapshot already
+ * reflects. The batches are identical because window membership is a function of feed offsets (the
+ * feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ *
+ * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
+ * per-kind counts are kept in the store too, so they count each dead letter once across crashes.
+ *
+ * <p>Kafka Streams may re-initialise this same instance after closing it (a corrupted task is
+ * revived), so {@link #init} starts from nothing but the store.
  */
 public final class MiniBatcher implements Processor<byte[], byte[], Object, Object> {
 
@@ -40,6 +46,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   static final String DEAD_LETTERS = "dead-letters";
 
   private static final long META = 0xFFFFFFL;
+  private static final int IN_MEMORY_WINDOWS = 2;
   private static final long MAX_WINDOW = META - 1;
 
   private final ExampleDecoder decoder;
@@ -56,6 +63,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private long lastWindowIndex = -1;
   // The last released window, so that numbering continues after a restart that finds no window.
   private static final long LAST_RELEASED = -1L;
+  // Dead letters per kind (DeadLetters.encode), changelogged with the dead letters themselves.
+  private static final long DEAD_LETTER_COUNTS = -2L;
+  static final String BAD_EPOCH_HEADER = "bad-epoch-header";
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
@@ -84,14 +94,27 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
+    windows.clear();
+    lastWindowIndex = -1;
+    lastWindowEpoch = -1;
+    lastWindowInEpoch = -1;
+    lastWindowEndedEpoch = true;
     restoreWindows();
+    byte[] counts = store.get(DEAD_LETTER_COUNTS);
+    deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
     context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME, now -> drain());
   }
 
   @Override
   public void process(Record<byte[], byte[]> record) {
     Headers headers = record.headers();
-    OptionalInt epoch = FeedHeaders.epoch(headers);
+    OptionalInt epoch;
+    try {
+      epoch = FeedHeaders.epoch(headers);
+    } catch (IllegalArgumentException e) {
+      deadLetter(record, new InvalidRecordException(BAD_EPOCH_HEADER, e.getMessage(), e));
+      return;
+    }
     if (FeedHeaders.isEpochEnd(headers)) {
       sealForEpochEnd(epoch.orElse(currentEpoch()));
       return;
@@ -100,7 +123,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     try {
       decoded = decoder.decode(record.value());
     } catch (InvalidRecordException e) {
-      deadLetters.send(context, record, e);
+      deadLetter(record, e);
       return;
     }
     byte[] example = decoded.bytes();
@@ -111,14 +134,22 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       window = null;
     }
     Window target = window != null ? window : openWindow(recordEpoch);
-    store.put(key(target.index, target.examples.size()), example);
-    target.examples.add(example);
+    store.put(key(target.index, target.count), example);
+    if (target.examples != null) {
+      target.examples.add(example);
+    }
+    target.count++;
     context
         .recordMetadata()
         .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
-    if (target.examples.size() >= windowSize) {
+    if (target.count >= windowSize) {
       seal(target, false);
     }
+  }
+
+  private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
+    deadLetters.send(context, record, e);
+    store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
   }
 
   /** Forwards batches of sealed windows for at most the drain budget, so Streams can commit. */
@@ -129,16 +160,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         && windows.peekFirst().sealed
         && System.nanoTime() < deadline) {
       Window window = windows.peekFirst();
+      pageIn(window);
       if (window.order == null) {
         window.order = shuffledOrder(window);
       }
-      int batchCount = (window.examples.size() + batchSize - 1) / batchSize;
+      int batchCount = (window.count + batchSize - 1) / batchSize;
       if (batchCount == 0) {
         forwardBatch(window, 0, 0, 0);
       } else {
         int b = window.nextBatch;
         int from = b * batchSize;
-        int size = Math.min(batchSize, window.examples.size() - from);
+        int size = Math.min(batchSize, window.count - from);
         forwardBatch(window, b, batchCount, size);
       }
       window.nextBatch++;
@@ -158,7 +190,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       byte[] example = window.examples.get(window.order[from + i]);
       labelBuffer[i] = example[0];
       ImageTensors.toTensor(
-          example, 1, shape.height(), shape.width(), shape.channels(), pixelBuffer, i * shape.size());
+          example,
+          1,
+          shape.height(),
+          shape.width(),
+          shape.channels(),
+          pixelBuffer,
+          i * shape.size());
     }
     Batch batch =
         new Batch(
@@ -177,7 +215,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private int[] shuffledOrder(Window window) {
-    int n = window.examples.size();
+    int n = window.count;
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
@@ -225,6 +263,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       windowInEpoch = lastWindowInEpoch + 1;
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
+    if (windows.size() >= IN_MEMORY_WINDOWS) {
+      window.examples = null; // paged in when it comes first
+    }
     windows.addLast(window);
     writeMeta(window);
     return window;
@@ -273,12 +314,33 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           continue;
         }
         Window window = Window.decodeMeta(kv.value);
-        window.examples.addAll(examples);
+        window.count = examples.size();
+        if (windows.size() < IN_MEMORY_WINDOWS) {
+          window.examples.addAll(examples);
+        } else {
+          window.examples = null;
+        }
         examples.clear();
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
     }
+  }
+
+  /**
+   * Windows queued behind the next {@value #IN_MEMORY_WINDOWS} live only in the store: when the
+   * feed runs ahead of training (a replay of many epochs), memory stays at two windows.
+   */
+  private void pageIn(Window window) {
+    if (window.examples != null) {
+      return;
+    }
+    List<byte[]> examples = new ArrayList<>(window.count);
+    try (KeyValueIterator<Long, byte[]> it =
+        store.range(key(window.index, 0), key(window.index, (int) META - 1))) {
+      it.forEachRemaining(kv -> examples.add(kv.value));
+    }
+    window.examples = examples;
   }
 
   private static long key(long window, int position) {
@@ -295,7 +357,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     final long index;
     final int epoch;
     final int windowInEpoch;
-    final List<byte[]> examples = new ArrayList<>();
+    /** In arrival order; null while paged out to the store (windows queued behind the next two). */
+    List<byte[]> examples = new ArrayList<>();
+    int count;
     boolean sealed;
     boolean epochEnd;
     int nextBatch;

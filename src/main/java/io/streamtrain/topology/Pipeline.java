@@ -14,12 +14,13 @@ import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
 /**
- * The wiring of one deployment: topic names and serdes on one schema registry, and the
- * topologies built on them. Commands, benchmarks and integration tests share it.
+ * The wiring of one deployment: topic names and serdes on one schema registry, and the topologies
+ * built on them. Commands, benchmarks and integration tests share it.
  */
 public final class Pipeline {
   private final Settings settings;
@@ -100,21 +101,166 @@ public final class Pipeline {
         serde(LabeledImage.class).deserializer(), topic, inputShape(), classes());
   }
 
+  /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
+  public record Resume(Kind kind, long version) {
+    public enum Kind {
+      LATEST,
+      FROM_SCRATCH,
+      VERSION
+    }
+
+    public static Resume latest() {
+      return new Resume(Kind.LATEST, -1);
+    }
+
+    public static Resume fromScratch() {
+      return new Resume(Kind.FROM_SCRATCH, -1);
+    }
+
+    public static Resume version(long version) {
+      if (version < 0) {
+        throw new IllegalArgumentException(
+            "--snapshot-version must be a version on the topic, >= 0 (got " + version + ")");
+      }
+      return new Resume(Kind.VERSION, version);
+    }
+  }
+
   /** The training application's topology, resuming from the newest snapshot unless told not to. */
   public Topology trainingTopology(
       boolean fromScratch, TrainingListener listener, StopSignal stop) {
+    return trainingTopology(fromScratch ? Resume.fromScratch() : Resume.latest(), listener, stop);
+  }
+
+  /**
+   * The training application's topology starting from {@code resume}. Only the first start of the
+   * trainer honours {@code --from-scratch} or {@code --snapshot-version}: when Kafka Streams starts
+   * its task again in this process (a rebalance, a broker fault), the trainer resumes from its own
+   * newest snapshot, or from the same start point if it has published none yet.
+   */
+  public Topology trainingTopology(Resume resume, TrainingListener listener, StopSignal stop) {
+    StartPoint start = new StartPoint(resume);
     TrainerDependencies deps =
-        new TrainerDependencies(
-            () -> fromScratch ? Optional.empty() : latestSnapshot(),
-            () -> TestSets.load(this),
-            listener,
-            stop);
+        new TrainerDependencies(start, testSet(), listener, stop, start::floor);
     return TrainingTopology.build(
         settings.modelName(),
         settings.training(),
         new TrainingTopology.Topics(names.trainFeed(), snapshots(), metrics(), names.imagesDlq()),
         decoder(names.trainFeed()),
         deps);
+  }
+
+  /**
+   * The snapshot a trainer starts from, checked before Kafka Streams starts so that a bad one is
+   * refused with one line: present for {@code latest} when the topic has one, the exact version for
+   * {@code version} (refused when it is not on the topic), empty for {@code from scratch}.
+   */
+  public Optional<ModelSnapshot> startSnapshot(Resume resume) {
+    return switch (resume.kind()) {
+      case LATEST -> latestSnapshot();
+      case FROM_SCRATCH -> Optional.empty();
+      case VERSION -> Optional.of(requireVersion(resume.version()));
+    };
+  }
+
+  private ModelSnapshot requireVersion(long version) {
+    Snapshots.Lineage lineage = lineage(version);
+    return lineage
+        .requested()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--snapshot-version "
+                        + version
+                        + ": model "
+                        + settings.modelName()
+                        + " has no such snapshot on "
+                        + names.modelSnapshots()
+                        + " (versions there: "
+                        + lineage.versions()
+                        + "; compaction keeps only recent ones)"));
+  }
+
+  private Snapshots.Lineage lineage(long version) {
+    return Snapshots.lineage(
+        settings.consumerProps(null),
+        names.modelSnapshots(),
+        settings.modelName(),
+        serde(ModelSnapshot.class).deserializer(),
+        version);
+  }
+
+  /**
+   * Answers the trainer's "what do I start from" at each task start, remembering where the topic
+   * ended when the run began so that it can tell the run's own snapshots from older ones.
+   */
+  private final class StartPoint implements java.util.function.Supplier<Optional<ModelSnapshot>> {
+    private final Resume resume;
+    private java.util.Map<Integer, Long> runStart;
+    private long floor;
+    private ModelSnapshot requested;
+
+    StartPoint(Resume resume) {
+      this.resume = resume;
+    }
+
+    @Override
+    public synchronized Optional<ModelSnapshot> get() {
+      if (resume.kind() == Resume.Kind.LATEST) {
+        return latestSnapshot();
+      }
+      begin();
+      Optional<ModelSnapshot> own =
+          Snapshots.latestFrom(
+              settings.consumerProps(null),
+              names.modelSnapshots(),
+              settings.modelName(),
+              serde(ModelSnapshot.class).deserializer(),
+              runStart);
+      return own.isPresent() ? own : Optional.ofNullable(requested);
+    }
+
+    /** The newest version on the topic when the run began: a run starting over continues there. */
+    synchronized long floor() {
+      if (resume.kind() == Resume.Kind.LATEST) {
+        return 0;
+      }
+      begin();
+      return floor;
+    }
+
+    private void begin() {
+      if (runStart != null) {
+        return;
+      }
+      runStart = Snapshots.endOffsets(settings.consumerProps(null), names.modelSnapshots());
+      Snapshots.Lineage lineage = lineage(resume.version());
+      floor = lineage.maxVersion();
+      if (resume.kind() == Resume.Kind.VERSION) {
+        requested = lineage.requested().orElseGet(() -> requireVersion(resume.version()));
+      }
+    }
+  }
+
+  /** Loaded once, at the first epoch end, and kept: images.test is the fixed held-out set. */
+  private Supplier<TestSet> testSet() {
+    return settings.training().evaluateEachEpoch()
+        ? memoize(() -> TestSets.load(this))
+        : () -> TestSet.EMPTY;
+  }
+
+  private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = supplier.get();
+        }
+        return value;
+      }
+    };
   }
 
   public Topology predictionTopology(ModelHolder models, int maxBatch, Duration maxWait) {

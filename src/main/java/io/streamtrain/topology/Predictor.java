@@ -191,6 +191,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     Arrays.fill(trueLabels, 0, n, null);
     size = 0;
     stats.recordBatch(n, version);
+    // Produce-to-prediction time of the batch's oldest request (record timestamps are in ms).
+    stats.observe(Math.max(0, predictTime.toEpochMilli() - timestamps[0]) * 1_000_000L, n);
   }
 
   /**
@@ -217,7 +219,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     return label >= 0 && label < names.size() ? names.get(label) : String.valueOf(label);
   }
 
-  private static int argmax(float[] p) {
+  /** Index of the largest probability: the predicted class. */
+  public static int argmax(float[] p) {
     int best = 0;
     for (int i = 1; i < p.length; i++) {
       if (p[i] > p[best]) {
@@ -234,6 +237,20 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     private final AtomicLong largestBatch = new AtomicLong();
     private final AtomicLong servedVersion = new AtomicLong(-1);
     private final LongAdder versionChanges = new LongAdder();
+    private volatile BatchObserver observer = (latencyNanos, n) -> {};
+
+    /** Receives every answered batch: its oldest request's latency and its size (metrics). */
+    public interface BatchObserver {
+      void batch(long latencyNanos, int size);
+    }
+
+    public void observeWith(BatchObserver observer) {
+      this.observer = observer;
+    }
+
+    void observe(long latencyNanos, int n) {
+      observer.batch(latencyNanos, n);
+    }
 
     void recordBatch(int n, long version) {
       batches.increment();

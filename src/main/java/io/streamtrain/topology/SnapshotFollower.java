@@ -1,5 +1,6 @@
 package io.streamtrain.topology;
 
+import io.streamtrain.kafka.Partitions;
 import ai.djl.Device;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
@@ -77,24 +78,26 @@ public final class SnapshotFollower implements AutoCloseable {
   private void run() {
     try {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       var end = consumer.endOffsets(partitions);
+      byte[] newest = null;
       while (!Thread.currentThread().isInterrupted()) {
-        byte[] newest = null;
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null) {
             newest = r.value();
           }
         }
-        if (newest != null) {
+        // Until caught up, only remember the newest: serving starts with the newest snapshot.
+        boolean caught =
+            caughtUp.getCount() == 0
+                || partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+        if (caught && newest != null) {
           load(newest);
+          newest = null;
         }
-        if (caughtUp.getCount() > 0
-            && partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+        if (caught) {
           caughtUp.countDown();
         }
       }

@@ -1,5 +1,6 @@
 package io.streamtrain.topology;
 
+import io.streamtrain.kafka.Partitions;
 import io.streamtrain.data.ImageShape;
 import java.time.Duration;
 import java.util.List;
@@ -24,9 +25,7 @@ public final class TestSets {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
+Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

@@ -27,14 +27,36 @@ import org.slf4j.LoggerFactory;
  * window's end (which the {@link MiniBatcher}'s crash safety relies on), and a test evaluation at
  * every epoch's end.
  *
- * <p>Its position in the feed is (window index, batches applied); batches at or before the
- * position of the snapshot it resumed from are skipped, so none is applied twice.
+ * <p>Its position in the feed is (window index, batches applied); batches at or before the position
+ * of the snapshot it resumed from are skipped, so none is applied twice.
+ *
+ * <p>Numerical guard: a step whose loss or gradients are NaN/Inf is not applied (the Learner skips
+ * it) and counted; after {@code --max-bad-steps} consecutive ones, or when the parameters are not
+ * finite at snapshot time, the parameters roll back to the last snapshot's, a ROLLBACK metric says
+ * so, and a snapshot of the rolled-back model at the current position is published right away, so
+ * that a restart resumes from exactly what this run continues with. Versions never go down: a
+ * rollback keeps the version counter, and a model started over begins at the dependencies' version
+ * floor.
+ *
+ * <p>Kafka Streams may call {@link #init} again on this instance after {@link #close} (a corrupted
+ * task is revived), so init starts from nothing but the snapshot it resumes from.
  */
 public final class Trainer implements Processor<Long, Batch, Object, Object> {
   static final String SNAPSHOTS = "snapshot-sink";
   static final String METRICS = "metric-sink";
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final int PROGRESS_EVERY_BATCHES = 100;
+  // Names in ModelSnapshot.metrics; the trainer restores its counters from them.
+  static final String EXAMPLES_IN_EPOCH = "examplesInEpoch";
+  static final String BATCHES_IN_EPOCH = "batchesInEpoch";
+  static final String BAD_STEPS = "badSteps";
+  static final String ROLLBACKS = "rollbacks";
+
+  /** Examples in applied steps since the model's first step: every valid record, once per epoch. */
+  public static final String EXAMPLES_TRAINED = "examplesTrained";
+
+  /** Prefix of the per-kind dead-letter counts, e.g. {@code deadLetters.label-out-of-range}. */
+  public static final String DEAD_LETTERS_PREFIX = "deadLetters.";
 
   private final String modelName;
   private final Training training;
@@ -53,8 +75,11 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private long lastSnapshotNanos = System.nanoTime();
   private int consecutiveBadSteps;
   private boolean stopped;
+  private boolean snapshotAfterRollback;
   private long badSteps;
   private long rollbacks;
+  private long examplesTrained;
+  private final Map<String, Long> reportedDeadLetters = new HashMap<>();
   // Prequential window since the last metric.
   private double lossSum;
   private long correct;
@@ -62,7 +87,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private int stepsSinceMetric;
   private long metricStartNanos = System.nanoTime();
 
-  public Trainer(String modelName, Training training, TrainerDependencies deps, DeadLetters deadLetters) {
+  public Trainer(
+      String modelName, Training training, TrainerDependencies deps, DeadLetters deadLetters) {
     this.modelName = modelName;
     this.training = training;
     this.deps = deps;
@@ -72,31 +98,96 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
+    resetPosition();
+    if (learner != null) {
+      learner.close();
+    }
     this.learner = newLearner(training);
     Optional<ModelSnapshot> latest = deps.latestSnapshot().get();
+    long floor = deps.versionFloor().getAsLong();
     if (latest.isPresent()) {
       ModelSnapshot snapshot = latest.get();
-      StateDicts.restore(learner, snapshot);
+      StateDicts.restore(learner, withVersion(snapshot, Math.max(floor, snapshot.getVersion())));
       lastSnapshot = snapshot;
       windowIndex = snapshot.getWindowIndex();
       batchesApplied = snapshot.getBatchesApplied();
       epoch = snapshot.getEpoch();
-      lastSnapshotStep = snapshot.getVersion();
-      examplesInEpoch = snapshot.getMetrics().getOrDefault("examplesInEpoch", 0.0).longValue();
-      batchesInEpoch = snapshot.getMetrics().getOrDefault("batchesInEpoch", 0.0).intValue();
+      learner.setLearningRate(training.learningRateAt(epoch));
+      Map<String, Double> m = snapshot.getMetrics();
+      examplesInEpoch = m.getOrDefault(EXAMPLES_IN_EPOCH, 0.0).longValue();
+      batchesInEpoch = m.getOrDefault(BATCHES_IN_EPOCH, 0.0).intValue();
+      badSteps = m.getOrDefault(BAD_STEPS, 0.0).longValue();
+      rollbacks = m.getOrDefault(ROLLBACKS, 0.0).longValue();
+      examplesTrained = m.getOrDefault(EXAMPLES_TRAINED, 0.0).longValue();
+      m.forEach(
+          (name, value) -> {
+            if (name.startsWith(DEAD_LETTERS_PREFIX)) {
+              reportedDeadLetters.put(
+                  name.substring(DEAD_LETTERS_PREFIX.length()), value.longValue());
+            }
+          });
       if (snapshot.getEpochComplete()) {
         examplesInEpoch = 0;
         batchesInEpoch = 0;
       }
       LOG.info(
-          "Resuming model {} from snapshot version {} (epoch {}, window {}, {} batches applied)",
-          modelName, snapshot.getVersion(), epoch, windowIndex, batchesApplied);
+          "Resuming model {} from snapshot version {} (epoch {}, window {}, {} batches applied{})",
+          modelName,
+          snapshot.getVersion(),
+          epoch,
+          windowIndex,
+          batchesApplied,
+          learner.steps() != snapshot.getVersion()
+              ? "; versions continue after " + learner.steps() + ", the newest on the topic"
+              : "");
+    } else if (floor > 0) {
+      renumber(learner, floor);
+      LOG.info(
+          "Starting model {} from scratch; versions continue after {}, the newest on the topic",
+          modelName,
+          floor);
     }
+    lastSnapshotStep = learner.steps();
     deps.listener().onStart(lastSnapshot);
     context.schedule(
         java.time.Duration.ofMillis(50),
         org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME,
         now -> finalSnapshotIfStopping());
+  }
+
+  private void resetPosition() {
+    lastSnapshot = null;
+    windowIndex = -1;
+    batchesApplied = 0;
+    epoch = 0;
+    examplesInEpoch = 0;
+    batchesInEpoch = 0;
+    lastSnapshotStep = -1;
+    lastSnapshotNanos = System.nanoTime();
+    consecutiveBadSteps = 0;
+    stopped = false;
+    snapshotAfterRollback = false;
+    badSteps = 0;
+    rollbacks = 0;
+    examplesTrained = 0;
+    reportedDeadLetters.clear();
+    lossSum = 0;
+    correct = 0;
+    seen = 0;
+    stepsSinceMetric = 0;
+    metricStartNanos = System.nanoTime();
+  }
+
+  /** {@code snapshot} with another version number; tensors and checksum unchanged. */
+  private static ModelSnapshot withVersion(ModelSnapshot snapshot, long version) {
+    return snapshot.getVersion() == version
+        ? snapshot
+        : ModelSnapshot.newBuilder(snapshot).setVersion(version).build();
+  }
+
+  /** Sets a fresh learner's version counter without touching its parameters. */
+  private void renumber(Learner fresh, long version) {
+    StateDicts.restore(fresh, StateDicts.snapshot(fresh, modelName).version(version).build());
   }
 
   /** On a clean stop: one last snapshot of the current position, committed right away. */
@@ -105,7 +196,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       return;
     }
     stopped = true;
-    if (lastSnapshot == null || lastSnapshot.getVersion() != learner.steps()
+    if (lastSnapshot == null
+        || lastSnapshot.getVersion() != learner.steps()
         || lastSnapshot.getWindowIndex() != windowIndex
         || lastSnapshot.getBatchesApplied() != batchesApplied) {
       snapshot(null, false);
@@ -122,6 +214,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     if (batch.epoch() != epoch) {
       epoch = batch.epoch();
+      learner.setLearningRate(training.learningRateAt(epoch));
       examplesInEpoch = 0;
       batchesInEpoch = 0;
     }
@@ -131,7 +224,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     windowIndex = batch.windowIndex();
     batchesApplied = batch.batchIndex() + 1;
     boolean epochEnd = batch.epochEnd() && batch.lastOfWindow();
-    if (batch.lastOfWindow() || snapshotDue()) {
+    if (batch.lastOfWindow() || snapshotDue() || snapshotAfterRollback) {
       snapshot(batch, epochEnd);
     }
     if (epochEnd) {
@@ -155,6 +248,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       return;
     }
     consecutiveBadSteps = 0;
+    examplesTrained += batch.size();
     if (batchesInEpoch % PROGRESS_EVERY_BATCHES == 0) {
       long current = examplesInEpoch + batch.size();
       emitMetric(MetricKind.BATCH, (double) result.loss(), null, null, current, null);
@@ -188,7 +282,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       return true;
     }
     return training.snapshotEverySeconds() > 0
-        && System.nanoTime() - lastSnapshotNanos >= training.snapshotEverySeconds() * 1_000_000_000L;
+        && System.nanoTime() - lastSnapshotNanos
+            >= training.snapshotEverySeconds() * 1_000_000_000L;
   }
 
   private Map<String, Long> lastSnapshotOffsets() {
@@ -199,14 +294,16 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     long start = System.nanoTime();
     if (!learner.parametersFinite()) {
       rollBack("parameters are not finite at snapshot time");
-      return;
     }
+    snapshotAfterRollback = false;
     Map<String, Double> metrics = new HashMap<>();
-    metrics.put("examplesInEpoch", (double) examplesInEpoch);
-    metrics.put("batchesInEpoch", (double) batchesInEpoch);
-    metrics.put("badSteps", (double) badSteps);
-    metrics.put("rollbacks", (double) rollbacks);
-    deadLetters.counts().forEach((kind, n) -> metrics.put("deadLetters." + kind, (double) n));
+    metrics.put(EXAMPLES_IN_EPOCH, (double) examplesInEpoch);
+    metrics.put(BATCHES_IN_EPOCH, (double) batchesInEpoch);
+    metrics.put(BAD_STEPS, (double) badSteps);
+    metrics.put(ROLLBACKS, (double) rollbacks);
+    metrics.put(EXAMPLES_TRAINED, (double) examplesTrained);
+    Map<String, Long> deadLetterCounts = deadLetters.counts();
+    deadLetterCounts.forEach((kind, n) -> metrics.put(DEAD_LETTERS_PREFIX + kind, (double) n));
     ModelSnapshot snapshot =
         StateDicts.snapshot(learner, modelName)
             .version(learner.steps())
@@ -224,7 +321,19 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     lastSnapshot = snapshot;
     lastSnapshotStep = learner.steps();
     lastSnapshotNanos = System.nanoTime();
+    reportDeadLetters(deadLetterCounts);
     deps.listener().onSnapshot(snapshot, encodeNanos);
+  }
+
+  /** One DEAD_LETTER metric per kind whose count changed since the last report. */
+  private void reportDeadLetters(Map<String, Long> counts) {
+    counts.forEach(
+        (kind, n) -> {
+          if (!n.equals(reportedDeadLetters.get(kind))) {
+            emitMetric(MetricKind.DEAD_LETTER, null, null, null, n, kind);
+            reportedDeadLetters.put(kind, n);
+          }
+        });
   }
 
   /** The feed offset before which every example is reflected in the parameters. */
@@ -267,24 +376,41 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     batchesInEpoch = 0;
   }
 
+  /**
+   * Restores the last snapshot's parameters and optimizer state (or a fresh initialisation when
+   * there is none) keeping the version counter, and asks for a snapshot at the current position.
+   */
   private void rollBack(String reason) {
     rollbacks++;
     consecutiveBadSteps = 0;
+    long version = learner.steps();
     String detail;
     if (lastSnapshot != null) {
-      StateDicts.restore(learner, lastSnapshot);
-      detail = "rolled back to snapshot version " + lastSnapshot.getVersion() + ": " + reason;
+      StateDicts.restore(learner, withVersion(lastSnapshot, version));
+      detail =
+          "rolled back to the parameters of snapshot version "
+              + lastSnapshot.getVersion()
+              + ": "
+              + reason;
     } else {
       learner.close();
       learner = newLearner(training);
+      learner.setLearningRate(training.learningRateAt(epoch));
+      renumber(learner, version);
       detail = "re-initialised (no snapshot yet): " + reason;
     }
     LOG.warn("Model {} {}", modelName, detail);
     emitMetric(MetricKind.ROLLBACK, null, null, null, badSteps, detail);
+    snapshotAfterRollback = true;
   }
 
   private void emitMetric(
-      MetricKind kind, Double loss, Double accuracy, Double imagesPerSecond, Long count, String detail) {
+      MetricKind kind,
+      Double loss,
+      Double accuracy,
+      Double imagesPerSecond,
+      Long count,
+      String detail) {
     TrainingMetric metric =
         TrainingMetric.newBuilder()
             .setModelName(modelName)
@@ -300,6 +426,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
             .setDetail(detail)
             .build();
     context.forward(new Record<>(modelName, metric, context.currentSystemTimeMs()), METRICS);
+    deps.listener().onMetric(metric);
   }
 
   /** Steps skipped because of non-finite loss or gradients. */

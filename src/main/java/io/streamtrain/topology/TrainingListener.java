@@ -2,6 +2,7 @@ package io.streamtrain.topology;
 
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.TrainingMetric;
 
 /** What a trainer reports to its own process (progress lines, the demo's wait for an epoch). */
 public interface TrainingListener {
@@ -14,6 +15,9 @@ public interface TrainingListener {
 
   /** At an epoch's end, with its test evaluation or null when there is no test set. */
   default void onEpochEnd(int epoch, Evaluation evaluation, ModelSnapshot snapshot) {}
+
+  /** Every record the trainer publishes to training.metrics. */
+  default void onMetric(TrainingMetric metric) {}
 
   /** After the trainer restored a snapshot (or started fresh when {@code snapshot} is null). */
   default void onStart(ModelSnapshot snapshot) {}

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.registry.RecordDecodingException.Reason;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.Test;
 
 class AvroSerdeTest {
   private final String scope = "serde-test-" + UUID.randomUUID();
-  private final SchemaRegistryClient registry = SchemaRegistries.forUrl("mock://" + scope, Map.of());
+  private final SchemaRegistryClient registry =
+      SchemaRegistries.forUrl("mock://" + scope, Map.of());
   private final String topic = "images.train-" + UUID.randomUUID();
 
   @AfterEach
@@ -88,8 +90,10 @@ class AvroSerdeTest {
 
   @Test
   void shouldReuseOneIdForOneSchemaAcrossTopics() {
-    byte[] first = serde(Prediction.class, false).serializer().serialize("a", TestRecords.prediction());
-    byte[] second = serde(Prediction.class, false).serializer().serialize("b", TestRecords.prediction());
+    byte[] first =
+        serde(Prediction.class, false).serializer().serialize("a", TestRecords.prediction());
+    byte[] second =
+        serde(Prediction.class, false).serializer().serialize("b", TestRecords.prediction());
 
     assertEquals(WireFormat.schemaId(first), WireFormat.schemaId(second));
     assertEquals(1, registry.getLatest("b-value").version());
@@ -97,7 +101,9 @@ class AvroSerdeTest {
 
   @Test
   void shouldRegisterSchemaWithoutJavaOnlyProperties() {
-    int id = WireFormat.schemaId(serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(1)));
+    int id =
+        WireFormat.schemaId(
+            serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(1)));
 
     assertFalse(registry.getById(id).toString().contains("avro.java.string"));
     assertEquals(
@@ -125,7 +131,8 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectRecordOfAnotherType() {
-    byte[] prediction = serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
+    byte[] prediction =
+        serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
     int id = WireFormat.schemaId(prediction);
 
     SerializationException e =
@@ -133,7 +140,9 @@ class AvroSerdeTest {
             SerializationException.class,
             () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, prediction));
     assertEquals(
-        "Schema id " + id + " is io.streamtrain.schema.Prediction, not readable as "
+        "Schema id "
+            + id
+            + " is io.streamtrain.schema.Prediction, not readable as "
             + "io.streamtrain.schema.LabeledImage",
         e.getMessage());
   }
@@ -145,9 +154,11 @@ class AvroSerdeTest {
     byte[] truncated = Arrays.copyOf(bytes, 40);
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
+        assertThrows(
+            SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
     assertEquals(
-        "Truncated Avro body: 35 bytes are too few for schema id 1 (io.streamtrain.schema.LabeledImage)",
+        "Truncated Avro body: 35 bytes are too few for schema id 1"
+            + " (io.streamtrain.schema.LabeledImage)",
         e.getMessage());
   }
 
@@ -158,7 +169,8 @@ class AvroSerdeTest {
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 2);
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
+        assertThrows(
+            SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
     assertTrue(e.getMessage().contains("has trailing bytes"), e.getMessage());
   }
 
@@ -170,7 +182,33 @@ class AvroSerdeTest {
         assertThrows(
             SerializationException.class,
             () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, json));
-    assertEquals("Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
+    assertEquals(
+        "Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
+  }
+
+  @Test
+  void shouldClassifyEveryDecodingFailure() {
+    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
+    byte[] image = serde.serializer().serialize(topic, TestRecords.image(3));
+    byte[] prediction =
+        serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
+    byte[] corrupt = image.clone();
+    corrupt[5] = 0x01; // the id string's length becomes -1
+
+    assertEquals(Reason.RECORD_TOO_SHORT, reasonFor(serde, new byte[] {0, 0}));
+    assertEquals(Reason.UNKNOWN_MAGIC_BYTE, reasonFor(serde, new byte[] {1, 0, 0, 0, 1}));
+    assertEquals(Reason.UNKNOWN_SCHEMA_ID, reasonFor(serde, WireFormat.frame(99, new byte[1])));
+    assertEquals(Reason.WRONG_RECORD_TYPE, reasonFor(serde, prediction));
+    assertEquals(Reason.TRUNCATED_BODY, reasonFor(serde, Arrays.copyOf(image, 40)));
+    assertEquals(Reason.CORRUPT_BODY, reasonFor(serde, corrupt));
+    assertEquals(Reason.TRAILING_BYTES, reasonFor(serde, Arrays.copyOf(image, image.length + 1)));
+    assertEquals("unknown-schema-id", Reason.UNKNOWN_SCHEMA_ID.kind());
+  }
+
+  private Reason reasonFor(AvroSerde<LabeledImage> serde, byte[] bytes) {
+    return assertThrows(
+            RecordDecodingException.class, () -> serde.deserializer().deserialize(topic, bytes))
+        .reason();
   }
 
   @Test
@@ -182,7 +220,8 @@ class AvroSerdeTest {
         assertThrows(
             SerializationException.class,
             () -> serde(LabeledImage.class, false).serializer().serialize(topic, incomplete));
-    assertTrue(e.getMessage().startsWith("Cannot serialize io.streamtrain.schema.LabeledImage for topic "),
+    assertTrue(
+        e.getMessage().startsWith("Cannot serialize io.streamtrain.schema.LabeledImage for topic "),
         e.getMessage());
   }
 
@@ -190,13 +229,13 @@ class AvroSerdeTest {
   void shouldReadRecordWrittenWithOlderSchemaVersion() throws IOException {
     Schema older =
         AvroSchemas.parse(
-            "{\"type\":\"record\",\"name\":\"LabeledImage\",\"namespace\":\"io.streamtrain.schema\","
+            "{\"type\":\"record\",\"name\":\"LabeledImage\","
+                + "\"namespace\":\"io.streamtrain.schema\","
                 + "\"fields\":[{\"name\":\"id\",\"type\":\"string\"},"
                 + "{\"name\":\"height\",\"type\":\"int\"},{\"name\":\"width\",\"type\":\"int\"},"
                 + "{\"name\":\"channels\",\"type\":\"int\"},"
                 + "{\"name\":\"encoding\",\"type\":{\"type\":\"enum\",\"name\":\"ImageEncoding\","
-                + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},"
-                + "{\"name\":\"data\",\"type\":\"bytes\"},"
+                + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},{\"name\":\"data\",\"type\":\"bytes\"},"
                 + "{\"name\":\"label\",\"type\":[\"null\",\"int\"],\"default\":null}]}");
     int id = registry.register(topic + "-value", older);
     GenericRecord record = new GenericData.Record(older);
@@ -224,16 +263,23 @@ class AvroSerdeTest {
   void shouldRefuseToSerializeUnregisteredSchemaWhenAutoRegisterIsOff() {
     AvroSerializer<LabeledImage> serializer = new AvroSerializer<>();
     serializer.configure(
-        Map.of(SchemaRegistryConfig.URL, "mock://" + scope,
-            SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS, "false"),
+        Map.of(
+            SchemaRegistryConfig.URL,
+            "mock://" + scope,
+            SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS,
+            "false"),
         false);
     registry.register(topic + "-value", Prediction.getClassSchema());
 
     SerializationException e =
-        assertThrows(SerializationException.class, () -> serializer.serialize(topic, TestRecords.image(1)));
+        assertThrows(
+            SerializationException.class, () -> serializer.serialize(topic, TestRecords.image(1)));
     assertEquals(
-        "Schema io.streamtrain.schema.LabeledImage is not registered under subject " + topic
-            + "-value at mock://" + scope + " and auto.register.schemas=false: register it first",
+        "Schema io.streamtrain.schema.LabeledImage is not registered under subject "
+            + topic
+            + "-value at mock://"
+            + scope
+            + " and auto.register.schemas=false: register it first",
         e.getMessage());
   }
 
@@ -246,8 +292,11 @@ class AvroSerdeTest {
     byWriterSchema.configure(config, false);
     Deserializer<LabeledImage> byConfiguredType = new AvroDeserializer<>();
     byConfiguredType.configure(
-        Map.of(SchemaRegistryConfig.URL, "mock://" + scope,
-            SchemaRegistryConfig.SPECIFIC_VALUE_TYPE, LabeledImage.class.getName()),
+        Map.of(
+            SchemaRegistryConfig.URL,
+            "mock://" + scope,
+            SchemaRegistryConfig.SPECIFIC_VALUE_TYPE,
+            LabeledImage.class.getName()),
         false);
 
     byte[] bytes = serializer.serialize(topic, TestRecords.image(5));
@@ -288,7 +337,8 @@ class AvroSerdeTest {
     long deserialized = System.nanoTime();
     // A figure for the report, not an assertion: timings belong to benchmarks.
     System.err.printf(
-        "AvroSerde: 60,000 LabeledImage (784-byte data) serialized in %d ms, deserialized in %d ms%n",
+        "AvroSerde: 60,000 LabeledImage (784-byte data) serialized in %d ms, deserialized in %d"
+            + " ms%n",
         (serialized - start) / 1_000_000, (deserialized - serialized) / 1_000_000);
 
     assertEquals(60_000, matching);

@@ -27,11 +27,26 @@ class RegistryServerTest {
       "{\"type\":\"record\",\"name\":\"Point\",\"namespace\":\"geo\",\"fields\":"
           + "[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"}]}";
   private static final String SAME_SCHEMA_REFORMATTED =
-      "{\n  \"namespace\": \"geo\", \"type\": \"record\",  \"name\": \"Point\",\n  \"fields\": [\n"
-          + "    {\"type\": \"int\", \"name\": \"x\"},\n    {\"name\": \"y\", \"type\": \"int\"}\n  ]\n}";
-  private static final String OTHER_SCHEMA = "{\"type\":\"string\"}";
+      "{\n"
+          + "  \"namespace\": \"geo\", \"type\": \"record\",  \"name\": \"Point\",\n"
+          + "  \"fields\": [\n"
+          + "    {\"type\": \"int\", \"name\": \"x\"},\n"
+          + "    {\"name\": \"y\", \"type\": \"int\"}\n"
+          + "  ]\n"
+          + "}";
+  // Point with a third field that has a default: a BACKWARD-compatible next version.
+  private static final String OTHER_SCHEMA =
+      "{\"type\":\"record\",\"name\":\"Point\",\"namespace\":\"geo\",\"fields\":"
+          + "[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"},"
+          + "{\"name\":\"z\",\"type\":\"int\",\"default\":0}]}";
+  // Point with a third field without a default: new readers cannot read old data.
+  private static final String BREAKING_SCHEMA =
+      "{\"type\":\"record\",\"name\":\"Point\",\"namespace\":\"geo\",\"fields\":"
+          + "[{\"name\":\"x\",\"type\":\"int\"},{\"name\":\"y\",\"type\":\"int\"},"
+          + "{\"name\":\"z\",\"type\":\"int\"}]}";
 
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private RegistryServer server;
 
   @BeforeEach
@@ -56,7 +71,8 @@ class RegistryServerTest {
   @Test
   void shouldRegisterAndReuseIdsAsConfluentDoes() {
     Answer first = call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
-    Answer again = call("POST", "/subjects/points-value/versions", schemaBody(SAME_SCHEMA_REFORMATTED));
+    Answer again =
+        call("POST", "/subjects/points-value/versions", schemaBody(SAME_SCHEMA_REFORMATTED));
     Answer otherSubject = call("POST", "/subjects/shapes-value/versions", schemaBody(SCHEMA));
     Answer otherSchema = call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
 
@@ -66,7 +82,8 @@ class RegistryServerTest {
     assertEquals("{\"id\":2}", otherSchema.body.toString());
     assertEquals("[1,2]", call("GET", "/subjects/points-value/versions", null).body.toString());
     assertEquals("[1]", call("GET", "/subjects/shapes-value/versions", null).body.toString());
-    assertEquals("[\"points-value\",\"shapes-value\"]", call("GET", "/subjects", null).body.toString());
+    assertEquals(
+        "[\"points-value\",\"shapes-value\"]", call("GET", "/subjects", null).body.toString());
   }
 
   @Test
@@ -74,7 +91,8 @@ class RegistryServerTest {
     String body =
         "{\"schema\":" + TextNode.valueOf(SCHEMA) + ",\"schemaType\":\"AVRO\",\"references\":[]}";
 
-    assertEquals("{\"id\":1}", call("POST", "/subjects/points-value/versions", body).body.toString());
+    assertEquals(
+        "{\"id\":1}", call("POST", "/subjects/points-value/versions", body).body.toString());
   }
 
   @Test
@@ -87,7 +105,8 @@ class RegistryServerTest {
 
     assertEquals(
         "{\"subject\":\"points-value\",\"version\":1,\"id\":1,\"schema\":"
-            + TextNode.valueOf(canonical(SCHEMA)) + "}",
+            + TextNode.valueOf(canonical(SCHEMA))
+            + "}",
         found.body.toString());
     assertError(noSubject, 404, 40401, "Subject 'nope-value' not found.");
     assertError(noSchema, 404, 40403, "Schema not found");
@@ -111,15 +130,187 @@ class RegistryServerTest {
     call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
 
     assertEquals(
-        "{\"subject\":\"points-value\",\"version\":2,\"id\":2,\"schema\":\"\\\"string\\\"\"}",
+        "{\"subject\":\"points-value\",\"version\":2,\"id\":2,\"schema\":"
+            + TextNode.valueOf(canonical(OTHER_SCHEMA))
+            + "}",
         call("GET", "/subjects/points-value/versions/latest", null).body.toString());
     assertEquals(1, call("GET", "/subjects/points-value/versions/1", null).body.path("id").asInt());
-    assertError(call("GET", "/subjects/points-value/versions/3", null), 404, 40402, "Version 3 not found.");
-    assertError(call("GET", "/subjects/nope/versions/1", null), 404, 40401, "Subject 'nope' not found.");
-    assertError(call("GET", "/subjects/nope/versions", null), 404, 40401, "Subject 'nope' not found.");
+    assertError(
+        call("GET", "/subjects/points-value/versions/3", null), 404, 40402, "Version 3 not found.");
+    assertError(
+        call("GET", "/subjects/nope/versions/1", null), 404, 40401, "Subject 'nope' not found.");
+    assertError(
+        call("GET", "/subjects/nope/versions", null), 404, 40401, "Subject 'nope' not found.");
     Answer badVersion = call("GET", "/subjects/points-value/versions/first", null);
     assertEquals(422, badVersion.status);
     assertEquals(42202, badVersion.body.path("error_code").asInt());
+  }
+
+  @Test
+  void shouldServeTheGlobalLevelWithConfluentShapes() {
+    Answer initial = call("GET", "/config", null);
+    Answer put = call("PUT", "/config", "{\"compatibility\":\"full_transitive\"}");
+    Answer after = call("GET", "/config", null);
+    Answer invalid = call("PUT", "/config", "{\"compatibility\":\"SIDEWAYS\"}");
+    Answer missing = call("PUT", "/config", "{}");
+    Answer deleted = call("DELETE", "/config", null);
+
+    assertEquals("{\"compatibilityLevel\":\"BACKWARD\"}", initial.body.toString());
+    assertEquals(200, put.status);
+    assertEquals("{\"compatibility\":\"FULL_TRANSITIVE\"}", put.body.toString());
+    assertEquals("{\"compatibilityLevel\":\"FULL_TRANSITIVE\"}", after.body.toString());
+    assertError(
+        invalid,
+        422,
+        42203,
+        "Invalid compatibility level. Valid values are none, backward, forward, full,"
+            + " backward_transitive, forward_transitive, and full_transitive");
+    assertEquals(42203, missing.body.path("error_code").asInt());
+    assertEquals("{\"compatibilityLevel\":\"FULL_TRANSITIVE\"}", deleted.body.toString());
+    assertEquals(
+        "{\"compatibilityLevel\":\"BACKWARD\"}", call("GET", "/config", null).body.toString());
+  }
+
+  @Test
+  void shouldServeSubjectLevelsWithConfluentShapesAndCodes() {
+    call("PUT", "/config", "{\"compatibility\":\"FORWARD\"}");
+
+    Answer unset = call("GET", "/config/points-value", null);
+    Answer fallback = call("GET", "/config/points-value?defaultToGlobal=true", null);
+    Answer put = call("PUT", "/config/points-value", "{\"compatibility\":\"NONE\"}");
+    Answer set = call("GET", "/config/points-value", null);
+    Answer setWithFallback = call("GET", "/config/points-value?defaultToGlobal=true", null);
+    Answer deleted = call("DELETE", "/config/points-value", null);
+    Answer deletedAgain = call("DELETE", "/config/points-value", null);
+
+    assertError(
+        unset,
+        404,
+        40408,
+        "Subject 'points-value' does not have subject-level compatibility configured");
+    assertEquals("{\"compatibilityLevel\":\"FORWARD\"}", fallback.body.toString());
+    assertEquals("{\"compatibility\":\"NONE\"}", put.body.toString());
+    assertEquals("{\"compatibilityLevel\":\"NONE\"}", set.body.toString());
+    assertEquals("{\"compatibilityLevel\":\"NONE\"}", setWithFallback.body.toString());
+    assertEquals("{\"compatibilityLevel\":\"NONE\"}", deleted.body.toString());
+    assertError(deletedAgain, 404, 40401, "Subject 'points-value' not found.");
+    assertEquals(404, call("GET", "/config/points-value", null).status);
+    assertError(call("POST", "/config", "{}"), 405, 405, "HTTP 405 Method Not Allowed");
+  }
+
+  @Test
+  void shouldRefuseAnIncompatibleRegistrationWith409() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+
+    Answer refused = call("POST", "/subjects/points-value/versions", schemaBody(BREAKING_SCHEMA));
+
+    assertEquals(409, refused.status);
+    assertEquals(409, refused.body.path("error_code").asInt());
+    String message = refused.body.path("message").asText();
+    assertTrue(
+        message.startsWith(
+            "Schema being registered is incompatible with an earlier schema for subject"
+                + " \"points-value\", details: [{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE',"
+                + " description:'The field 'z' at path '/fields/2' in the new schema has no"
+                + " default value and is missing in the old schema', additionalInfo:'z'},"
+                + " {oldSchemaVersion: 1}, {oldSchema: '"),
+        message);
+    assertTrue(message.endsWith("'}, {compatibility: 'BACKWARD'}]"), message);
+    assertEquals("[1]", call("GET", "/subjects/points-value/versions", null).body.toString());
+  }
+
+  @Test
+  void shouldRegisterWhatTheSubjectLevelAllows() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+    call("PUT", "/config/points-value", "{\"compatibility\":\"FORWARD\"}");
+
+    // FORWARD: old readers ignore the new field, so a field without default is fine.
+    Answer forward = call("POST", "/subjects/points-value/versions", schemaBody(BREAKING_SCHEMA));
+    // Another subject still follows the global BACKWARD level.
+    call("POST", "/subjects/shapes-value/versions", schemaBody(SCHEMA));
+    Answer backward = call("POST", "/subjects/shapes-value/versions", schemaBody(BREAKING_SCHEMA));
+
+    assertEquals("{\"id\":2}", forward.body.toString());
+    assertEquals(409, backward.status);
+  }
+
+  @Test
+  void shouldAnswerAnAlreadyRegisteredSchemaWithoutCheckingAgain() {
+    call("PUT", "/config/points-value", "{\"compatibility\":\"NONE\"}");
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+    call("POST", "/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
+    call("POST", "/subjects/points-value/versions", schemaBody(BREAKING_SCHEMA));
+    call("PUT", "/config/points-value", "{\"compatibility\":\"FULL_TRANSITIVE\"}");
+
+    // Version 1 breaks version 3 under FULL, but it is already version 1: Confluent answers its id.
+    Answer again = call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+
+    assertEquals("{\"id\":1}", again.body.toString());
+  }
+
+  @Test
+  void shouldTestCompatibilityAgainstAVersion() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+    String latest = "/compatibility/subjects/points-value/versions/latest";
+
+    Answer compatible = call("POST", latest, schemaBody(OTHER_SCHEMA));
+    Answer incompatible = call("POST", latest, schemaBody(BREAKING_SCHEMA));
+    Answer verbose = call("POST", latest + "?verbose=true", schemaBody(BREAKING_SCHEMA));
+    Answer verboseOk = call("POST", latest + "?verbose=true", schemaBody(OTHER_SCHEMA));
+    Answer numbered =
+        call(
+            "POST", "/compatibility/subjects/points-value/versions/1", schemaBody(BREAKING_SCHEMA));
+    Answer allVersions =
+        call("POST", "/compatibility/subjects/points-value/versions", schemaBody(OTHER_SCHEMA));
+
+    assertEquals("{\"is_compatible\":true}", compatible.body.toString());
+    assertEquals("{\"is_compatible\":false}", incompatible.body.toString());
+    assertEquals(false, verbose.body.path("is_compatible").asBoolean(true));
+    assertEquals(
+        "{errorType:'READER_FIELD_MISSING_DEFAULT_VALUE', description:'The field 'z' at path"
+            + " '/fields/2' in the new schema has no default value and is missing in the old"
+            + " schema', additionalInfo:'z'}",
+        verbose.body.path("messages").get(0).asText());
+    assertEquals(
+        "{compatibility: 'BACKWARD'}",
+        verbose.body.path("messages").get(verbose.body.path("messages").size() - 1).asText());
+    assertEquals("{\"is_compatible\":true,\"messages\":[]}", verboseOk.body.toString());
+    assertEquals("{\"is_compatible\":false}", numbered.body.toString());
+    assertEquals("{\"is_compatible\":true}", allVersions.body.toString());
+  }
+
+  @Test
+  void shouldAnswerCompatibilityChecksOnMissingSubjectsAndVersionsAsConfluent() {
+    call("POST", "/subjects/points-value/versions", schemaBody(SCHEMA));
+
+    assertError(
+        call(
+            "POST", "/compatibility/subjects/nope-value/versions/latest", schemaBody(OTHER_SCHEMA)),
+        404,
+        40401,
+        "Subject 'nope-value' not found.");
+    assertError(
+        call("POST", "/compatibility/subjects/points-value/versions/7", schemaBody(OTHER_SCHEMA)),
+        404,
+        40402,
+        "Version 7 not found.");
+    Answer badVersion =
+        call(
+            "POST",
+            "/compatibility/subjects/points-value/versions/first",
+            schemaBody(OTHER_SCHEMA));
+    assertEquals(42202, badVersion.body.path("error_code").asInt());
+    Answer badSchema =
+        call(
+            "POST",
+            "/compatibility/subjects/points-value/versions/latest",
+            schemaBody("{\"type\":\"recrod\"}"));
+    assertEquals(42201, badSchema.body.path("error_code").asInt());
+    assertError(
+        call("GET", "/compatibility/subjects/points-value/versions/latest", null),
+        405,
+        405,
+        "HTTP 405 Method Not Allowed");
   }
 
   @Test
@@ -157,12 +348,17 @@ class RegistryServerTest {
   @Test
   void shouldRefuseAPortInUse() {
     IllegalArgumentException outOfRange =
-        assertThrows(IllegalArgumentException.class, () -> RegistryServer.start(70000, new InMemorySchemaStore()));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RegistryServer.start(70000, new InMemorySchemaStore()));
     UncheckedIOException inUse =
-        assertThrows(UncheckedIOException.class, () -> RegistryServer.start(server.port(), new InMemorySchemaStore()));
+        assertThrows(
+            UncheckedIOException.class,
+            () -> RegistryServer.start(server.port(), new InMemorySchemaStore()));
 
     assertTrue(outOfRange.getMessage().startsWith("Registry port 70000 is out of range"));
-    assertTrue(inUse.getMessage().startsWith("Cannot serve the schema registry on port " + server.port()),
+    assertTrue(
+        inUse.getMessage().startsWith("Cannot serve the schema registry on port " + server.port()),
         inUse.getMessage());
   }
 
@@ -176,11 +372,14 @@ class RegistryServerTest {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(target.url() + path))
             .header("Content-Type", "application/vnd.schemaregistry.v1+json");
-    request.method(method, body == null
-        ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(body));
+    request.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     try {
-      HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return new Answer(
           response.statusCode(),
           response.headers().firstValue("Content-Type").orElse(""),
@@ -237,6 +436,21 @@ class RegistryServerTest {
 
     @Override
     public Optional<RegisteredSchema> version(String subject, int version) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public Optional<CompatibilityLevel> compatibility(String subject) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public void setCompatibility(String subject, CompatibilityLevel level) {
+      throw new SchemaStoreException("disk on fire");
+    }
+
+    @Override
+    public Optional<CompatibilityLevel> deleteCompatibility(String subject) {
       throw new SchemaStoreException("disk on fire");
     }
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Test;
 
 class RestSchemaRegistryClientTest {
   private static final String SUBJECT = "images.train-value";
-  private static final Schema IMAGE = AvroSchemas.withoutJavaProperties(LabeledImage.getClassSchema());
+  private static final Schema IMAGE =
+      AvroSchemas.withoutJavaProperties(LabeledImage.getClassSchema());
   private static final Schema PREDICTION =
       AvroSchemas.withoutJavaProperties(Prediction.getClassSchema());
 
@@ -69,8 +70,12 @@ class RestSchemaRegistryClientTest {
   void shouldAnswerLatestAndNumberedVersions() {
     Schema evolved =
         AvroSchemas.parse(
-            IMAGE.toString().replace("\"fields\":[", "\"fields\":[{\"name\":\"tag\",\"type\":"
-                + "[\"null\",\"string\"],\"default\":null},"));
+            IMAGE
+                .toString()
+                .replace(
+                    "\"fields\":[",
+                    "\"fields\":[{\"name\":\"tag\",\"type\":"
+                        + "[\"null\",\"string\"],\"default\":null},"));
     int v1 = client.register(SUBJECT, IMAGE);
     int v2 = client.register(SUBJECT, evolved);
 
@@ -104,22 +109,27 @@ class RestSchemaRegistryClientTest {
   void shouldSendConfluentContentTypeAndBasicAuthWithoutPrintingThePassword() {
     try (StubRegistry stub = new StubRegistry()) {
       stub.answer("POST", "/subjects/" + SUBJECT + "/versions", 200, "{\"id\":7}")
-          .answer("GET", "/schemas/ids/8", 401, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
+          .answer(
+              "GET", "/schemas/ids/8", 401, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
       SchemaRegistryClient authed =
           SchemaRegistries.forUrl(
               stub.url(), Map.of(SchemaRegistryConfig.BASIC_AUTH_USER_INFO, "alice:s3cret"));
 
       assertEquals(7, authed.register(SUBJECT, IMAGE));
-      SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> authed.getById(8));
+      SchemaRegistryException e =
+          assertThrows(SchemaRegistryException.class, () -> authed.getById(8));
 
       StubRegistry.Request register = stub.requests.get(0);
       assertEquals(
-          "Basic " + Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8)),
+          "Basic "
+              + Base64.getEncoder().encodeToString("alice:s3cret".getBytes(StandardCharsets.UTF_8)),
           register.authorization());
       assertEquals("application/vnd.schemaregistry.v1+json", register.contentType());
       assertEquals("{\"schema\":" + quoted(IMAGE.toString()) + "}", register.body());
       assertEquals(
-          "Schema Registry at " + stub.url() + " rejected the credentials (HTTP 401) for GET "
+          "Schema Registry at "
+              + stub.url()
+              + " rejected the credentials (HTTP 401) for GET "
               + "/schemas/ids/8: set basic.auth.user.info=user:password",
           e.getMessage());
       assertFalse(e.getMessage().contains("s3cret"));
@@ -135,7 +145,8 @@ class RestSchemaRegistryClientTest {
 
       assertEquals(List.of(), authed.subjects());
       assertEquals(
-          "Basic " + Base64.getEncoder().encodeToString("bob:pa55".getBytes(StandardCharsets.UTF_8)),
+          "Basic "
+              + Base64.getEncoder().encodeToString("bob:pa55".getBytes(StandardCharsets.UTF_8)),
           stub.requests.get(0).authorization());
       assertEquals(stub.url(), authed.url());
     }
@@ -145,7 +156,8 @@ class RestSchemaRegistryClientTest {
   void shouldExplainUnknownSchemaIdSubjectAndVersion() {
     client.register(SUBJECT, IMAGE);
 
-    SchemaRegistryException noId = assertThrows(SchemaRegistryException.class, () -> client.getById(999));
+    SchemaRegistryException noId =
+        assertThrows(SchemaRegistryException.class, () -> client.getById(999));
     SchemaRegistryException noSubject =
         assertThrows(SchemaRegistryException.class, () -> client.getLatest("nope-value"));
     SchemaRegistryException noVersion =
@@ -154,34 +166,47 @@ class RestSchemaRegistryClientTest {
         assertThrows(SchemaRegistryException.class, () -> client.lookup(SUBJECT, PREDICTION));
 
     assertEquals(
-        "Schema Registry at " + server.url() + " has no schema with id 999: 40403 Schema 999 not found",
+        "Schema Registry at "
+            + server.url()
+            + " has no schema with id 999: 40403 Schema 999 not found",
         noId.getMessage());
     assertEquals(SchemaRegistryException.SCHEMA_NOT_FOUND, noId.errorCode());
     assertEquals(404, noId.httpStatus());
     assertEquals(SchemaRegistryException.SUBJECT_NOT_FOUND, noSubject.errorCode());
     assertEquals(
-        "Schema Registry at " + server.url()
+        "Schema Registry at "
+            + server.url()
             + " has no version latest of subject nope-value: 40401 Subject 'nope-value' not found.",
         noSubject.getMessage());
     assertEquals(SchemaRegistryException.VERSION_NOT_FOUND, noVersion.errorCode());
     assertEquals(SchemaRegistryException.SCHEMA_NOT_FOUND, noSchema.errorCode());
     assertEquals(
-        "Schema Registry at " + server.url() + " has no schema io.streamtrain.schema.Prediction"
-            + " under subject " + SUBJECT + ": 40403 Schema not found",
+        "Schema Registry at "
+            + server.url()
+            + " has no schema io.streamtrain.schema.Prediction"
+            + " under subject "
+            + SUBJECT
+            + ": 40403 Schema not found",
         noSchema.getMessage());
   }
 
   @Test
   void shouldExplainInvalidSchemaAnswer() {
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answer("POST", "/subjects/" + SUBJECT + "/versions", 422,
+      stub.answer(
+          "POST",
+          "/subjects/" + SUBJECT + "/versions",
+          422,
           "{\"error_code\":42201,\"message\":\"Invalid schema {type=record}\\n with refs []\"}");
       SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
 
       SchemaRegistryException e =
           assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
       assertEquals(
-          "Schema Registry at " + stub.url() + " refused subject " + SUBJECT
+          "Schema Registry at "
+              + stub.url()
+              + " refused subject "
+              + SUBJECT
               + ": 42201 Invalid schema {type=record} with refs []",
           e.getMessage());
       assertEquals(422, e.httpStatus());
@@ -190,33 +215,151 @@ class RestSchemaRegistryClientTest {
   }
 
   @Test
-  void shouldExplainIncompatibleSchemaAnswer() {
+  void shouldExplainIncompatibleSchemaAnswerOfAnOlderRegistry() {
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answer("POST", "/subjects/" + SUBJECT + "/versions", 409,
-          "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
-              + " earlier schema for subject \\\"" + SUBJECT + "\\\"\"}");
+      // Before 7.4 Confluent's 409 named neither the level nor the reason: the client asks.
+      stub.answer(
+              "POST",
+              "/subjects/" + SUBJECT + "/versions",
+              409,
+              "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
+                  + " earlier schema\"}")
+          .answer("GET", "/config/" + SUBJECT, 200, "{\"compatibilityLevel\":\"FULL\"}");
       SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
 
       SchemaRegistryException e =
           assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
       assertEquals(
-          "Schema Registry at " + stub.url() + " refused subject " + SUBJECT + ": 409 Schema being"
-              + " registered is incompatible with an earlier schema for subject \"" + SUBJECT + "\"",
+          "Schema Registry at "
+              + stub.url()
+              + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
+              + " schema for subject "
+              + SUBJECT
+              + " (compatibility FULL). Make the change compatible (e.g. give new fields a"
+              + " default) or change the subject's level (PUT /config/"
+              + SUBJECT
+              + ")",
           e.getMessage());
       assertEquals(SchemaRegistryException.INCOMPATIBLE_SCHEMA, e.errorCode());
+      assertEquals(409, e.httpStatus());
+      assertFalse(e.isRetriable());
     }
+  }
+
+  @Test
+  void shouldNameSubjectLevelAndReasonOfAnIncompatibleRegistration() {
+    client.register(SUBJECT, IMAGE);
+
+    SchemaRegistryException e =
+        assertThrows(
+            SchemaRegistryException.class, () -> client.register(SUBJECT, withField(IMAGE, "")));
+
+    assertEquals(
+        "Schema Registry at "
+            + server.url()
+            + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
+            + " schema for subject "
+            + SUBJECT
+            + " (compatibility BACKWARD): The field 'tag' at path '/fields/0' in the new schema"
+            + " has no default value and is missing in the old schema. Make the change"
+            + " compatible (e.g. give new fields a default) or change the subject's level (PUT"
+            + " /config/"
+            + SUBJECT
+            + ")",
+        e.getMessage());
+    assertEquals(409, e.httpStatus());
+  }
+
+  @Test
+  void shouldReadAndSetCompatibilityLevels() {
+    RestSchemaRegistryClient rest = new RestSchemaRegistryClient(server.url(), Map.of());
+
+    assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(null));
+    assertEquals(CompatibilityLevel.BACKWARD, rest.compatibility(SUBJECT));
+    assertEquals(CompatibilityLevel.FULL, rest.setCompatibility(null, CompatibilityLevel.FULL));
+    assertEquals(CompatibilityLevel.NONE, rest.setCompatibility("a b/c", CompatibilityLevel.NONE));
+
+    assertEquals(CompatibilityLevel.FULL, rest.compatibility(null));
+    assertEquals(CompatibilityLevel.FULL, rest.compatibility(SUBJECT));
+    assertEquals(CompatibilityLevel.NONE, rest.compatibility("a b/c"));
+  }
+
+  @Test
+  void shouldFallBackToTheGlobalLevelWhereDefaultToGlobalIsUnknown() {
+    try (StubRegistry stub = new StubRegistry()) {
+      stub.answer(
+              "GET",
+              "/config/" + SUBJECT,
+              404,
+              "{\"error_code\":40401,\"message\":\"Subject not found.\"}")
+          .answer("GET", "/config", 200, "{\"compatibilityLevel\":\"FORWARD_TRANSITIVE\"}");
+      RestSchemaRegistryClient stubbed = new RestSchemaRegistryClient(stub.url(), Map.of());
+
+      assertEquals(CompatibilityLevel.FORWARD_TRANSITIVE, stubbed.compatibility(SUBJECT));
+    }
+  }
+
+  @Test
+  void shouldTestCompatibilityWithReasons() {
+    RestSchemaRegistryClient rest = new RestSchemaRegistryClient(server.url(), Map.of());
+    client.register(SUBJECT, IMAGE);
+
+    CompatibilityCheck withDefault =
+        rest.testCompatibility(SUBJECT, withField(IMAGE, ",\"default\":null"));
+    CompatibilityCheck withoutDefault = rest.testCompatibility(SUBJECT, withField(IMAGE, ""));
+    CompatibilityCheck newSubject = rest.testCompatibility("nobody-value", IMAGE);
+
+    assertEquals(new CompatibilityCheck(true, List.of()), withDefault);
+    assertFalse(withoutDefault.compatible());
+    assertTrue(
+        withoutDefault.messages().get(0).startsWith("{errorType:'READER_FIELD_MISSING_DEFAULT"),
+        withoutDefault.messages().toString());
+    assertEquals(new CompatibilityCheck(true, List.of()), newSubject);
+  }
+
+  @Test
+  void shouldExplainAnInvalidLevelAnswer() {
+    try (StubRegistry stub = new StubRegistry()) {
+      stub.answer("GET", "/config", 200, "{\"compatibilityLevel\":\"SIDEWAYS\"}");
+      RestSchemaRegistryClient stubbed = new RestSchemaRegistryClient(stub.url(), Map.of());
+
+      SchemaRegistryException e =
+          assertThrows(SchemaRegistryException.class, () -> stubbed.compatibility(null));
+      assertEquals(
+          "Schema Registry at "
+              + stub.url()
+              + " answered GET /config without a known compatibility level in"
+              + " 'compatibilityLevel' (is it a Confluent-compatible registry?)",
+          e.getMessage());
+    }
+  }
+
+  /** {@code schema} with a leading nullable string field "tag" ({@code extra}: e.g. a default). */
+  private static Schema withField(Schema schema, String extra) {
+    return AvroSchemas.parse(
+        schema
+            .toString()
+            .replace(
+                "\"fields\":[",
+                "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"]" + extra + "},"));
   }
 
   @Test
   void shouldExplainStoreErrorAnswer() {
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answer("GET", "/schemas/ids/1", 500,
+      stub.answer(
+          "GET",
+          "/schemas/ids/1",
+          500,
           "{\"error_code\":50001,\"message\":\"Error in the backend data store\"}");
       SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
 
-      SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e =
+          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
       assertEquals(
-          "Schema Registry at " + stub.url() + " failed GET /schemas/ids/1 (HTTP 500): 50001 Error in"
+          "Schema Registry at "
+              + stub.url()
+              + " failed GET /schemas/ids/1 (HTTP 500): 50001 Error in"
               + " the backend data store",
           e.getMessage());
       assertTrue(e.isRetriable());
@@ -226,13 +369,16 @@ class RestSchemaRegistryClientTest {
   @Test
   void shouldExplainNonJsonErrorAnswerFromProxy() {
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answerText("GET", "/schemas/ids/1", 502, "text/html",
-          "<html>\n<body>Bad Gateway</body>\n</html>");
+      stub.answerText(
+          "GET", "/schemas/ids/1", 502, "text/html", "<html>\n<body>Bad Gateway</body>\n</html>");
       SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
 
-      SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e =
+          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
       assertEquals(
-          "Schema Registry at " + stub.url() + " failed GET /schemas/ids/1 (HTTP 502): HTTP 502"
+          "Schema Registry at "
+              + stub.url()
+              + " failed GET /schemas/ids/1 (HTTP 502): HTTP 502"
               + " <html> <body>Bad Gateway</body> </html>",
           e.getMessage());
     }
@@ -246,7 +392,9 @@ class RestSchemaRegistryClientTest {
     SchemaRegistryException e =
         assertThrows(SchemaRegistryException.class, () -> unreachable.register(SUBJECT, IMAGE));
     assertEquals(
-        "Cannot reach Schema Registry at " + url + " (is `streamtrain broker` or a registry running?)",
+        "Cannot reach Schema Registry at "
+            + url
+            + " (is `streamtrain broker` or a registry running?)",
         e.getMessage());
     assertEquals(0, e.httpStatus());
     assertTrue(e.isRetriable());
@@ -264,15 +412,25 @@ class RestSchemaRegistryClientTest {
 
   @Test
   void shouldParseSchemasWithReferences() {
-    String inner = "{\"type\":\"record\",\"name\":\"Inner\",\"namespace\":\"x\",\"fields\":"
-        + "[{\"name\":\"v\",\"type\":\"int\"}]}";
-    String outer = "{\"type\":\"record\",\"name\":\"Outer\",\"namespace\":\"x\",\"fields\":"
-        + "[{\"name\":\"inner\",\"type\":\"x.Inner\"}]}";
+    String inner =
+        "{\"type\":\"record\",\"name\":\"Inner\",\"namespace\":\"x\",\"fields\":"
+            + "[{\"name\":\"v\",\"type\":\"int\"}]}";
+    String outer =
+        "{\"type\":\"record\",\"name\":\"Outer\",\"namespace\":\"x\",\"fields\":"
+            + "[{\"name\":\"inner\",\"type\":\"x.Inner\"}]}";
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answer("GET", "/schemas/ids/3", 200,
-              "{\"schema\":" + quoted(outer) + ",\"references\":[{\"name\":\"x.Inner\","
+      stub.answer(
+              "GET",
+              "/schemas/ids/3",
+              200,
+              "{\"schema\":"
+                  + quoted(outer)
+                  + ",\"references\":[{\"name\":\"x.Inner\","
                   + "\"subject\":\"inner\",\"version\":1}]}")
-          .answer("GET", "/subjects/inner/versions/1", 200,
+          .answer(
+              "GET",
+              "/subjects/inner/versions/1",
+              200,
               "{\"subject\":\"inner\",\"version\":1,\"id\":2,\"schema\":" + quoted(inner) + "}");
 
       Schema schema = SchemaRegistries.forUrl(stub.url(), Map.of()).getById(3);
@@ -284,14 +442,20 @@ class RestSchemaRegistryClientTest {
   @Test
   void shouldRefuseNonAvroSchemas() {
     try (StubRegistry stub = new StubRegistry()) {
-      stub.answer("GET", "/schemas/ids/4", 200,
+      stub.answer(
+          "GET",
+          "/schemas/ids/4",
+          200,
           "{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
 
       SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class,
+          assertThrows(
+              SchemaRegistryException.class,
               () -> SchemaRegistries.forUrl(stub.url(), Map.of()).getById(4));
       assertEquals(
-          "Schema Registry at " + stub.url() + " holds a PROTOBUF schema as schema id 4; streamtrain"
+          "Schema Registry at "
+              + stub.url()
+              + " holds a PROTOBUF schema as schema id 4; streamtrain"
               + " reads Avro only",
           e.getMessage());
     }
@@ -300,14 +464,17 @@ class RestSchemaRegistryClientTest {
   @Test
   void shouldRejectMalformedUrls() {
     ConfigException noScheme =
-        assertThrows(ConfigException.class, () -> SchemaRegistries.forUrl("localhost:8081", Map.of()));
-    ConfigException missing = assertThrows(ConfigException.class, () -> SchemaRegistries.forUrl(" ", Map.of()));
+        assertThrows(
+            ConfigException.class, () -> SchemaRegistries.forUrl("localhost:8081", Map.of()));
+    ConfigException missing =
+        assertThrows(ConfigException.class, () -> SchemaRegistries.forUrl(" ", Map.of()));
 
     assertEquals(
         "Schema registry URL 'localhost:8081' is not http(s)://host:port (or mock://scope)",
         noScheme.getMessage());
     assertEquals(
-        "No schema registry URL: set schema.registry.url (e.g. http://localhost:8081 or mock://test)",
+        "No schema registry URL: set schema.registry.url (e.g. http://localhost:8081 or"
+            + " mock://test)",
         missing.getMessage());
   }
 
@@ -318,8 +485,12 @@ class RestSchemaRegistryClientTest {
 
     byte[] bytes = serde.serializer().serialize("images.train", TestRecords.image(1));
     SerializationException unknownId =
-        assertThrows(SerializationException.class,
-            () -> serde.deserializer().deserialize("images.train", WireFormat.frame(42, new byte[1])));
+        assertThrows(
+            SerializationException.class,
+            () ->
+                serde
+                    .deserializer()
+                    .deserialize("images.train", WireFormat.frame(42, new byte[1])));
 
     assertEquals(TestRecords.image(1), serde.deserializer().deserialize("images.train", bytes));
     assertEquals("Schema id 42 is not in the registry", unknownId.getMessage());
@@ -331,8 +502,10 @@ class RestSchemaRegistryClientTest {
     serde.configure(Map.of(SchemaRegistryConfig.URL, "http://localhost:" + freePort()), false);
 
     RuntimeException e =
-        assertThrows(RuntimeException.class,
-            () -> serde.deserializer().deserialize("images.train", WireFormat.frame(1, new byte[1])));
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                serde.deserializer().deserialize("images.train", WireFormat.frame(1, new byte[1])));
 
     assertInstanceOf(SchemaRegistryException.class, e);
     assertFalse(e instanceof SerializationException);

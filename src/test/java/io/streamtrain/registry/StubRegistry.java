@@ -14,11 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A scripted HTTP server for client tests: answers "METHOD /raw/path" with canned status and
- * body (404 otherwise) and records every request it receives.
+ * A scripted HTTP server for client tests: answers "METHOD /raw/path" with canned status and body
+ * (404 otherwise) and records every request it receives.
  */
 final class StubRegistry implements AutoCloseable {
-  record Request(String method, String path, String authorization, String contentType, String body) {}
+  record Request(
+      String method, String path, String authorization, String contentType, String body) {}
 
   private record Answer(int status, String contentType, String body) {}
 
@@ -38,7 +39,8 @@ final class StubRegistry implements AutoCloseable {
 
   /** Answers {@code method path} with {@code status} and a Confluent JSON body. */
   StubRegistry answer(String method, String path, int status, String json) {
-    answers.put(method + " " + path, new Answer(status, RestSchemaRegistryClient.CONTENT_TYPE, json));
+    answers.put(
+        method + " " + path, new Answer(status, RestSchemaRegistryClient.CONTENT_TYPE, json));
     return this;
   }
 
@@ -69,7 +71,9 @@ final class StubRegistry implements AutoCloseable {
       Answer answer =
           answers.getOrDefault(
               exchange.getRequestMethod() + " " + path,
-              new Answer(404, RestSchemaRegistryClient.CONTENT_TYPE,
+              new Answer(
+                  404,
+                  RestSchemaRegistryClient.CONTENT_TYPE,
                   "{\"error_code\":404,\"message\":\"HTTP 404 Not Found\"}"));
       byte[] body = answer.body.getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", answer.contentType);

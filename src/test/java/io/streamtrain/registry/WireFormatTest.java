@@ -66,8 +66,11 @@ class WireFormatTest {
     SerializationException e =
         assertThrows(
             SerializationException.class,
-            () -> WireFormat.schemaId("{\"id\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-    assertEquals("Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
+            () ->
+                WireFormat.schemaId(
+                    "{\"id\": 1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    assertEquals(
+        "Unknown magic byte 0x7b (expected 0x00: not Confluent-framed Avro)", e.getMessage());
   }
 
   @Test

@@ -217,6 +217,24 @@ class MiniBatcherTest {
   }
 
   @Test
+  void shouldPageWindowsQueuedBehindTheNextTwoInAndOutOfTheStore() {
+    Setup paged = setup(9, 32, 8, null);
+    feed(paged.batcher(), 1, 0, 32 * 5); // five sealed windows before any batch
+    paged.batcher().drain();
+    Setup reference = setup(9, 32, 8, null);
+    for (int w = 0; w < 5; w++) {
+      feed(reference.batcher(), 1, w * 32, (w + 1) * 32);
+      reference.batcher().drain();
+    }
+    List<Batch> a = batches(paged.context());
+    List<Batch> b = batches(reference.context());
+    assertEquals(20, a.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)), "batch " + i);
+    }
+  }
+
+  @Test
   void shouldStopHandingOutBatchesOnceAStopIsRequested() {
     MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
     context.setCurrentSystemTimeMs(1_000L);

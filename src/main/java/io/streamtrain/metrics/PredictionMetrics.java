@@ -1,0 +1,64 @@
+package io.streamtrain.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The predictor's meters: a latency histogram of its forward-pass batches, the predictions made,
+ * the batch sizes, and the model version it serves.
+ *
+ * <p>As Prometheus shows them: {@code streamtrain_prediction_latency_seconds} (a histogram with
+ * {@code _bucket} series, so {@code histogram_quantile} works across replicas), {@code
+ * streamtrain_predictions_total}, {@code streamtrain_prediction_batch_size} and {@code
+ * streamtrain_prediction_model_version}.
+ */
+public final class PredictionMetrics {
+  private final Timer latency;
+  private final Counter predictions;
+  private final DistributionSummary batchSizes;
+
+  /**
+   * @param servedModelVersion the version of the model answering now (e.g. PredictionRun's
+   *     modelVersion()), read at each scrape
+   */
+  public PredictionMetrics(MeterRegistry registry, LongSupplier servedModelVersion) {
+    latency =
+        Timer.builder("streamtrain.prediction.latency")
+            .description(
+                "Latency of a prediction batch: its oldest request's wait plus the forward pass")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(50_000))
+            .maximumExpectedValue(Duration.ofSeconds(10))
+            .register(registry);
+    predictions =
+        Counter.builder("streamtrain.predictions")
+            .description("Predictions emitted")
+            .register(registry);
+    batchSizes =
+        DistributionSummary.builder("streamtrain.prediction.batch.size")
+            .description("Requests answered by one forward pass")
+            .register(registry);
+    Gauge.builder(
+            "streamtrain.prediction.model.version", servedModelVersion, v -> (double) v.getAsLong())
+        .description("Version (optimizer step) of the model serving predictions")
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /** One forward-pass batch of {@code batchSize} predictions that took {@code latencyNanos}. */
+  public void record(long latencyNanos, int batchSize) {
+    if (latencyNanos < 0 || batchSize < 0) {
+      throw new IllegalArgumentException(
+          "latency and batch size must be >= 0 (got " + latencyNanos + " ns, " + batchSize + ")");
+    }
+    latency.record(latencyNanos, TimeUnit.NANOSECONDS);
+    predictions.increment(batchSize);
+    batchSizes.record(batchSize);
+  }
+}

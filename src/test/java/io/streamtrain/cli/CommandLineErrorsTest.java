@@ -1,0 +1,103 @@
+package io.streamtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input ends in one clear line on stderr and a non-zero exit, never a stack trace. */
+class CommandLineErrorsTest {
+  @TempDir Path dir;
+
+  private static void assertOneLineError(CommandLine.Result r, String expectedFragment) {
+    assertNotEquals(0, r.exitCode(), r.err());
+    String[] lines = r.err().strip().split("\n");
+    String last = lines[lines.length - 1];
+    assertTrue(last.startsWith("streamtrain: "), r.err());
+    assertTrue(last.contains(expectedFragment), "expected '" + expectedFragment + "' in: " + last);
+    assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+  }
+
+  @Test
+  void shouldRejectAMissingDataPath() {
+    CommandLine.Result r =
+        CommandLine.run("produce", "--data", dir.resolve("nope").toString(), "--split", "train");
+    assertOneLineError(r, "does not exist");
+  }
+
+  @Test
+  void shouldRejectAnUnknownSplit() {
+    assertOneLineError(CommandLine.run("produce", "--split", "validation"), "--split must be train or test");
+  }
+
+  @Test
+  void shouldRejectAnUnknownOption() {
+    CommandLine.Result r = CommandLine.run("train", "--epochz", "3");
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().startsWith("streamtrain: Unknown option"), r.err());
+  }
+
+  @Test
+  void shouldRejectATruncatedIdxFile() throws IOException {
+    writeIdx(dir, 2051, 10, 5); // announces 10 images, holds 5
+    writeLabels(dir, 10);
+    assertOneLineError(
+        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "truncated");
+  }
+
+  @Test
+  void shouldRejectAWrongMagicNumber() throws IOException {
+    writeIdx(dir, 1234, 10, 10);
+    writeLabels(dir, 10);
+    assertOneLineError(
+        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "magic");
+  }
+
+  @Test
+  void shouldRejectALabelImageCountMismatch() throws IOException {
+    writeIdx(dir, 2051, 10, 10);
+    writeLabels(dir, 9);
+    assertOneLineError(
+        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "image and label counts differ");
+  }
+
+  @Test
+  void shouldRejectABadHyperparameter() {
+    assertOneLineError(
+        CommandLine.run("train", "--lr", "-1", "--bootstrap", "localhost:1"), "--lr must be a positive number");
+  }
+
+  @Test
+  void shouldGiveUpOnAnUnreachableBrokerWithinThirtySeconds() throws IOException {
+    writeIdx(dir, 2051, 10, 10);
+    writeLabels(dir, 10);
+    long start = System.nanoTime();
+    CommandLine.Result r =
+        CommandLine.run(
+            "produce", "--data", dir.toString(), "--split", "train", "--bootstrap", "localhost:1");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertOneLineError(r, "Cannot reach Kafka at localhost:1");
+    assertTrue(seconds < 45, "gave up after " + seconds + " s");
+  }
+
+  private static void writeIdx(Path dir, int magic, int announced, int actual) throws IOException {
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
+      out.write(java.nio.ByteBuffer.allocate(16).putInt(magic).putInt(announced).putInt(28).putInt(28).array());
+      out.write(new byte[actual * 784]);
+    }
+  }
+
+  private static void writeLabels(Path dir, int count) throws IOException {
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-labels-idx1-ubyte.gz")))) {
+      out.write(java.nio.ByteBuffer.allocate(8).putInt(2049).putInt(count).array());
+      out.write(new byte[count]);
+    }
+  }
+}
