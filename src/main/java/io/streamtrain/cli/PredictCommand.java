@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
       "",
       "Delivery guarantee (--guarantee):",
       "  at_least_once (default): predictions are visible to consumers as soon as they are",
-      "    produced (p50 about 3 ms end to end on 2 cores). After a crash, requests since the last",
+      "    produced (p50 3-4 ms end to end on 2 cores). After a crash, requests since the last",
       "    offset commit are answered again, so a consumer may see a request id twice. Requests",
       "    gathered into a batch are answered within about 1 ms; only a crash inside that window,",
       "    right after an offset commit, can leave one unanswered (Kafka Streams offers processors",
