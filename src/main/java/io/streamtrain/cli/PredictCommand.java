@@ -5,6 +5,7 @@ import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.LabeledImages;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.metrics.Monitoring;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
@@ -19,7 +20,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import io.streamtrain.metrics.Monitoring;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -39,7 +39,7 @@ import picocli.CommandLine.Option;
       "",
       "Delivery guarantee (--guarantee):",
       "  at_least_once (default): predictions are visible to consumers as soon as they are",
-      "    produced (p50 about 3 ms end to end on 2 cores). After a crash, requests since the last",
+      "    produced (p50 3-4 ms end to end on 2 cores). After a crash, requests since the last",
       "    offset commit are answered again, so a consumer may see a request id twice. Requests",
       "    gathered into a batch are answered within about 1 ms; only a crash inside that window,",
       "    right after an offset commit, can leave one unanswered (Kafka Streams offers processors",
@@ -129,18 +129,23 @@ final class PredictCommand implements Callable<Integer> {
                 // Instances on one machine must not share a Streams state directory.
                 "pid" + ProcessHandle.current().pid()));
     Monitoring monitoring =
-        metricsPort == null ? null : Monitoring.start(metricsPort, "predictor", settings.modelName());
+        metricsPort == null
+            ? null
+            : Monitoring.start(metricsPort, "predictor", settings.modelName());
     if (monitoring != null) {
       run.stats().observeWith(monitoring.predictionMetrics(run::modelVersion)::record);
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      run.close();
-      if (monitoring != null) {
-        monitoring.close();
-      }
-      stopped.countDown();
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  run.close();
+                  if (monitoring != null) {
+                    monitoring.close();
+                  }
+                  stopped.countDown();
+                }));
     System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
     run.start(Duration.ofDays(365));
     if (monitoring != null) {
@@ -148,8 +153,12 @@ final class PredictCommand implements Callable<Integer> {
       monitoring.bindConsumerLag(settings.adminProps(), pipeline.predictorApplicationId());
       System.err.println("Metrics at " + monitoring.uri());
     }
-    System.err.printf("Serving %s version %d: %s -> %s%n", settings.modelName(), run.modelVersion(),
-        pipeline.names().imagesInfer(), pipeline.names().predictions());
+    System.err.printf(
+        "Serving %s version %d: %s -> %s%n",
+        settings.modelName(),
+        run.modelVersion(),
+        pipeline.names().imagesInfer(),
+        pipeline.names().predictions());
     while (stopped.getCount() > 0) {
       run.throwIfFailed();
       stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
@@ -179,7 +188,10 @@ final class PredictCommand implements Callable<Integer> {
       float[] x = ImageTensors.toTensor(request);
       float[] p = inference.probabilities(x, 1)[0];
       int best = Predictor.argmax(p);
-      String name = best < FashionMnist.CLASS_NAMES.size() ? FashionMnist.CLASS_NAMES.get(best) : String.valueOf(best);
+      String name =
+          best < FashionMnist.CLASS_NAMES.size()
+              ? FashionMnist.CLASS_NAMES.get(best)
+              : String.valueOf(best);
       if (json) {
         System.out.printf(
             Locale.ROOT,

@@ -296,9 +296,12 @@ public final class PredictionBenchmark {
    * @param offeredRate the schedule's rate; {@code sentRate} what the generator achieved
    * @param achievedRate distinct requests answered per second, from the first due time to the last
    *     answer
-   * @param lost requests without a prediction after the drain; {@code duplicates} extra answers
+   * @param lost requests without a prediction 15 s after the last send; {@code duplicates} extra
+   *     answers
    * @param errors failed sends, dead-lettered requests and unreadable prediction keys
    * @param meanBatch requests per forward pass over all instances
+   * @param minModelVersion version served at the start (lowest over instances); {@code
+   *     maxModelVersion} at the end, and {@code modelSwaps} the hot swaps in between
    * @param cpuPercent CPU used by this process, in % of the whole machine
    * @param loadAverage the machine's 1-minute load average at the end (other tenants show here)
    */
@@ -318,6 +321,7 @@ public final class PredictionBenchmark {
       long largestBatch,
       long minModelVersion,
       long maxModelVersion,
+      long modelSwaps,
       double cpuPercent,
       double loadAverage,
       boolean sustained) {}
@@ -395,6 +399,7 @@ public final class PredictionBenchmark {
       n.put("meanBatch", round(t.meanBatch()));
       n.put("largestBatch", t.largestBatch());
       n.put("minModelVersion", t.minModelVersion());
+      n.put("modelSwaps", t.modelSwaps());
       n.put("maxModelVersion", t.maxModelVersion());
       n.put("cpuPercent", round(t.cpuPercent()));
       n.put("loadAverage", t.loadAverage());
@@ -891,6 +896,7 @@ public final class PredictionBenchmark {
       long strayBefore = strayPredictions.get();
       long cpuBefore = processCpuNanos();
       long versionBefore = minServedVersion();
+      long swapsBefore = modelSwaps();
       AtomicLong sendErrors = new AtomicLong();
       String topic = pipeline.names().imagesInfer();
       byte[] prefix = ("t" + number + "-").getBytes(StandardCharsets.US_ASCII);
@@ -965,6 +971,7 @@ public final class PredictionBenchmark {
                 largestBatch(),
                 versionBefore,
                 maxServedVersion(),
+                modelSwaps() - swapsBefore,
                 cpu,
                 loadAverage(),
                 sustained);
@@ -1016,6 +1023,10 @@ public final class PredictionBenchmark {
 
     private long minServedVersion() {
       return runs.stream().mapToLong(r -> r.stats().servedVersion()).min().orElse(-1);
+    }
+
+    private long modelSwaps() {
+      return runs.stream().mapToLong(PredictionRun::modelSwaps).sum();
     }
 
     private long maxServedVersion() {

@@ -1,7 +1,7 @@
 package io.streamtrain.topology;
 
-import io.streamtrain.kafka.Partitions;
 import ai.djl.Device;
+import io.streamtrain.kafka.Partitions;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
@@ -77,8 +77,7 @@ public final class SnapshotFollower implements AutoCloseable {
 
   private void run() {
     try {
-      List<TopicPartition> partitions =
-Partitions.of(consumer, topic);
+      List<TopicPartition> partitions = Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       var end = consumer.endOffsets(partitions);
