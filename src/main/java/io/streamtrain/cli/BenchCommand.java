@@ -137,6 +137,7 @@ final class BenchCommand implements Callable<Integer> {
       long steps,
       double seconds,
       List<Long> rssAfterEpochBytes,
+      List<Double> epochSeconds,
       long snapshotBytes,
       double snapshotPublishMillis,
       double startupSeconds) {
@@ -146,6 +147,11 @@ final class BenchCommand implements Callable<Integer> {
 
     double stepsPerSecond() {
       return steps / seconds;
+    }
+
+    /** Seconds for epochs 2..N: the steady state, after the first epoch's fill and replay burst. */
+    double secondsAfterFirstEpoch() {
+      return epochSeconds.stream().skip(1).mapToDouble(Double::doubleValue).sum();
     }
   }
 
@@ -166,6 +172,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private Side inMemoryLoop(Training training, LabeledDataset train, int count) {
     List<Long> rss = new ArrayList<>();
+    List<Double> epochSeconds = new ArrayList<>();
     long steps = 0;
     int batch = training.batchSize();
     float[] x = new float[batch * train.imageSize()];
@@ -173,6 +180,7 @@ final class BenchCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try (Learner learner = newLearner(training)) {
       for (int epoch = 1; epoch <= epochs; epoch++) {
+        long epochStart = System.nanoTime();
         int[] order =
             MiniBatcher.permutation(count, new SplittableRandom(training.seed() * 31 + epoch));
         Progress progress = new Progress(System.err, "in-memory epoch " + epoch, count);
@@ -183,11 +191,13 @@ final class BenchCommand implements Callable<Integer> {
           steps++;
           progress.update(from + n);
         }
+        epochSeconds.add((System.nanoTime() - epochStart) / 1e9);
         rss.add(residentBytes());
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Side("in-memory DJL loop", (long) count * epochs, steps, seconds, rss, 0, 0, 0);
+    return new Side(
+        "in-memory DJL loop", (long) count * epochs, steps, seconds, rss, epochSeconds, 0, 0, 0);
   }
 
   private Side pipelineRun(Settings settings, LabeledDataset train, int count) throws Exception {
@@ -204,7 +214,9 @@ final class BenchCommand implements Callable<Integer> {
     List<Long> rss = new ArrayList<>();
     QuickstartPrinter printer = new QuickstartPrinter(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
     Map<Integer, Long> versionAfterEpoch = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<Integer, Long> epochEndNanos = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    long launched = System.nanoTime();
     TrainingListener listener =
         new TrainingListener() {
           @Override
@@ -218,15 +230,20 @@ final class BenchCommand implements Callable<Integer> {
               rss.add(residentBytes());
             }
             versionAfterEpoch.put(epoch, snapshot.getVersion());
+            epochEndNanos.put(epoch, System.nanoTime());
             printer.onEpochEnd(epoch, evaluation, snapshot);
-            System.err.printf(Locale.ROOT, "pipeline: epoch %d done (version %d)%n", epoch, snapshot.getVersion());
+            System.err.printf(
+                Locale.ROOT,
+                "pipeline: epoch %d done (version %d) at %.2f s%n",
+                epoch,
+                snapshot.getVersion(),
+                (System.nanoTime() - launched) / 1e9);
           }
         };
     long start;
     long stepsBefore;
     double startupSeconds;
     ModelSnapshot last;
-    long launched = System.nanoTime();
     try (TrainingRun run = new TrainingRun(pipeline, true, listener).start()) {
       // A trainer is a long-running service: its one-off start-up (group join, task and store
       // set-up, model creation) is reported apart, and the clock starts when it can take records.
@@ -253,6 +270,13 @@ final class BenchCommand implements Callable<Integer> {
       DemoCommand.await(printer, run, WARM_UP_EPOCHS + epochs);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    List<Double> epochSeconds = new ArrayList<>();
+    long previous = start;
+    for (int epoch = WARM_UP_EPOCHS + 1; epoch <= WARM_UP_EPOCHS + epochs; epoch++) {
+      long end = epochEndNanos.get(epoch);
+      epochSeconds.add((end - previous) / 1e9);
+      previous = end;
+    }
     last = pipeline.latestSnapshot().orElseThrow();
     byte[] bytes = pipeline.serde(ModelSnapshot.class).serializer().serialize(pipeline.names().modelSnapshots(), last);
     double publishMillis = publishMillis(settings, pipeline.names().modelSnapshots(), bytes);
@@ -262,6 +286,7 @@ final class BenchCommand implements Callable<Integer> {
         last.getVersion() - stepsBefore,
         seconds,
         rss,
+        epochSeconds,
         bytes.length,
         publishMillis,
         startupSeconds);
@@ -294,6 +319,18 @@ final class BenchCommand implements Callable<Integer> {
           s.seconds());
     }
     System.out.printf(Locale.ROOT, "pipeline / in-memory images/s: %.3f%n", ratio);
+    System.out.println(
+        "seconds per epoch: in-memory "
+            + seconds(memory.epochSeconds())
+            + ", pipeline "
+            + seconds(pipeline.epochSeconds()));
+    if (epochs > 1) {
+      System.out.printf(
+          Locale.ROOT,
+          "after the first epoch (epochs 2-%d): pipeline / in-memory images/s: %.3f%n",
+          epochs,
+          memory.secondsAfterFirstEpoch() / pipeline.secondsAfterFirstEpoch());
+    }
     System.out.printf(
         Locale.ROOT,
         "pipeline clock: from the replay's start to the last step, after a warm-up epoch;"
@@ -316,7 +353,8 @@ final class BenchCommand implements Callable<Integer> {
           "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
               + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
-              + "\"trainerStartupSeconds\":%.3f}%n",
+              + "\"trainerStartupSeconds\":%.3f,\"inMemoryEpochSeconds\":%s,"
+              + "\"pipelineEpochSeconds\":%s}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
           ratio,
@@ -326,8 +364,14 @@ final class BenchCommand implements Callable<Integer> {
           pipeline.snapshotPublishMillis(),
           pipeline.rssAfterEpochBytes(),
           memory.rssAfterEpochBytes(),
-          pipeline.startupSeconds());
+          pipeline.startupSeconds(),
+          seconds(memory.epochSeconds()),
+          seconds(pipeline.epochSeconds()));
     }
+  }
+
+  private static String seconds(List<Double> values) {
+    return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).toList().toString();
   }
 
   private static String mb(List<Long> bytes) {
