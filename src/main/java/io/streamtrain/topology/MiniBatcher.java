@@ -21,7 +21,7 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Buffers {@code train.feed} records into shuffle windows of W examples in a persistent store,
+ * Buffers {@code train.feed} records into shuffle windows of W examples, described in a store,
  * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
  * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
  * epoch marker seals the partial window.
@@ -489,7 +489,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     final long index;
     final int epoch;
     final int windowInEpoch;
-    /** In arrival order; null while paged out to the store (windows queued behind the next two). */
+    /** In arrival order; null while paged out (read back from the feed when its turn comes). */
     List<byte[]> examples = new ArrayList<>();
     int count;
     boolean sealed;
