@@ -17,16 +17,18 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A trainer in its own JVM is killed with SIGKILL twice during a run and restarted each time, once
- * on its old state directory and once on a fresh one (the batcher's windows then come back from the
- * changelog), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume from
+ * on its old state directory and once on a fresh one (the batcher's window descriptions then come
+ * back from the changelog and their examples from the feed), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume from
  * exactly there). It must end with the parameters of an uninterrupted run with the same seed, and
  * the versions of its snapshots must never go down.
  */
 class TrainerCrashIT {
   private static final int IMAGES = 4000;
-  private static final int EPOCHS = 4;
-  // 4000 images in windows of 1024: 16 + 16 + 16 + 15 = 63 steps per epoch, 252 in all.
-  private static final long TOTAL_STEPS = 252;
+  // Sixteen short epochs: the training thread steps fast enough to finish a short run between a
+  // snapshot the test sees and the kill that follows it.
+  private static final int EPOCHS = 16;
+  // 4000 images in windows of 1024: 16 + 16 + 16 + 15 = 63 steps per epoch.
+  private static final long TOTAL_STEPS = 63 * EPOCHS;
   private static final Map<String, String> FLAGS =
       Map.of("shuffle-window", "1024", "snapshot-every", "10");
   private static final Pattern RESUMED =
@@ -63,7 +65,7 @@ class TrainerCrashIT {
         assertMidRun(log, "second kill");
         System.err.printf("second kill after %.1f s%n", seconds(start));
 
-        // A fresh state directory: the batcher's windows must come back from the changelog.
+        // A fresh state directory: the batcher's windows must come back from changelog and feed.
         long finalVersion;
         try (Scenario.Child third = s.launch("crashy-3", train(s, "crashy", s.newDir("fresh")))) {
           log.await(v -> v.getVersion() >= 180, Duration.ofMinutes(3));
