@@ -104,14 +104,7 @@ final class PredictCommand implements Callable<Integer> {
     if (maxBatch < 1 || maxWaitMs < 0) {
       throw new IllegalArgumentException("--max-batch must be >= 1 and --max-wait-ms >= 0");
     }
-    boolean exactlyOnce =
-        switch (guarantee) {
-          case "at_least_once" -> false;
-          case "exactly_once" -> true;
-          default ->
-              throw new IllegalArgumentException(
-                  "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
-        };
+    boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     PredictionRun.preferOneTorchThread();
     Settings settings = common.settings(java.util.Collections.singletonMap("device", device));
     if (image != null) {

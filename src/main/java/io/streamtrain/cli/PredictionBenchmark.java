@@ -242,14 +242,7 @@ public final class PredictionBenchmark {
 
     /** The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it. */
     public Options toOptions(Path dataDir) {
-      boolean exactlyOnce =
-          switch (guarantee) {
-            case "at_least_once" -> false;
-            case "exactly_once" -> true;
-            default ->
-                throw new IllegalArgumentException(
-                    "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
-          };
+      boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
       return new Options(
           rate != null ? rate : findMax ? 2000 : 500,
           Duration.ofSeconds(durationSeconds != null ? durationSeconds : findMax ? 10 : 30),

@@ -62,6 +62,17 @@ public final class PredictionRun implements AutoCloseable {
       this(maxBatch, maxWait, exactlyOnce, instanceName, Map.of());
     }
 
+    /** {@code --guarantee}: at_least_once (false) or exactly_once (true). */
+    public static boolean exactlyOnce(String guarantee) {
+      return switch (guarantee) {
+        case "at_least_once" -> false;
+        case "exactly_once" -> true;
+        default ->
+            throw new IllegalArgumentException(
+                "--guarantee must be at_least_once or exactly_once (got " + guarantee + ")");
+      };
+    }
+
     public static Options defaults() {
       return new Options(64, Duration.ofMillis(5), false, "");
     }

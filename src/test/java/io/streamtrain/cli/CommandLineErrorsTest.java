@@ -38,6 +38,13 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void shouldRejectAnUnknownGuaranteeInPredictAndItsBenchmark() {
+    String expected = "--guarantee must be at_least_once or exactly_once (got twice)";
+    assertOneLineError(CommandLine.run("predict", "--guarantee", "twice"), expected);
+    assertOneLineError(CommandLine.run("bench", "--predict", "--guarantee", "twice"), expected);
+  }
+
+  @Test
   void shouldRejectAnUnknownOption() {
     CommandLine.Result r = CommandLine.run("train", "--epochz", "3");
     assertEquals(2, r.exitCode());
