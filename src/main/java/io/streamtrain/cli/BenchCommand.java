@@ -76,7 +76,10 @@ final class BenchCommand implements Callable<Integer> {
 
   @Mixin PredictionBenchmark.Flags predictFlags;
 
-  @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training images.")
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "Use only the first N training images.")
   Integer limit;
 
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
@@ -88,7 +91,8 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (predict) {
-      PredictionBenchmark.Result result = PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
+      PredictionBenchmark.Result result =
+          PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }
@@ -212,7 +216,9 @@ final class BenchCommand implements Callable<Integer> {
         IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(train, i)).iterator(),
         done -> {});
     List<Long> rss = new ArrayList<>();
-    QuickstartPrinter printer = new QuickstartPrinter(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
+    QuickstartPrinter printer =
+        new QuickstartPrinter(
+            new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
     Map<Integer, Long> versionAfterEpoch = new java.util.concurrent.ConcurrentHashMap<>();
     Map<Integer, Long> epochEndNanos = new java.util.concurrent.ConcurrentHashMap<>();
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
@@ -278,7 +284,11 @@ final class BenchCommand implements Callable<Integer> {
       previous = end;
     }
     last = pipeline.latestSnapshot().orElseThrow();
-    byte[] bytes = pipeline.serde(ModelSnapshot.class).serializer().serialize(pipeline.names().modelSnapshots(), last);
+    byte[] bytes =
+        pipeline
+            .serde(ModelSnapshot.class)
+            .serializer()
+            .serialize(pipeline.names().modelSnapshots(), last);
     double publishMillis = publishMillis(settings, pipeline.names().modelSnapshots(), bytes);
     return new Side(
         "pipeline (replay -> Kafka -> MiniBatcher -> Trainer)",
@@ -293,7 +303,8 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** Median time of five acknowledged sends of a snapshot-sized record. */
-  private static double publishMillis(Settings settings, String topic, byte[] value) throws Exception {
+  private static double publishMillis(Settings settings, String topic, byte[] value)
+      throws Exception {
     List<Double> times = new ArrayList<>();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
       byte[] key = "bench-snapshot".getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -308,7 +319,8 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void print(Side memory, Side pipeline, double ratio) {
-    System.out.printf(Locale.ROOT, "%-55s %12s %10s %10s%n", "side", "images/s", "steps/s", "seconds");
+    System.out.printf(
+        Locale.ROOT, "%-55s %12s %10s %10s%n", "side", "images/s", "steps/s", "seconds");
     for (Side s : List.of(memory, pipeline)) {
       System.out.printf(
           Locale.ROOT,
@@ -341,11 +353,17 @@ final class BenchCommand implements Callable<Integer> {
         "snapshot: %,d bytes, publish (acks=all) %.1f ms%n",
         pipeline.snapshotBytes(),
         pipeline.snapshotPublishMillis());
-    System.out.println("resident memory after each epoch (MB): in-memory " + mb(memory.rssAfterEpochBytes())
-        + ", pipeline " + mb(pipeline.rssAfterEpochBytes()));
+    System.out.println(
+        "resident memory after each epoch (MB): in-memory "
+            + mb(memory.rssAfterEpochBytes())
+            + ", pipeline "
+            + mb(pipeline.rssAfterEpochBytes()));
     List<Long> r = pipeline.rssAfterEpochBytes();
     if (r.size() > 1) {
-      System.out.printf(Locale.ROOT, "pipeline RSS last/first epoch: %.3f%n", (double) r.get(r.size() - 1) / r.get(0));
+      System.out.printf(
+          Locale.ROOT,
+          "pipeline RSS last/first epoch: %.3f%n",
+          (double) r.get(r.size() - 1) / r.get(0));
     }
     if (json) {
       System.out.printf(
@@ -386,13 +404,13 @@ final class BenchCommand implements Callable<Integer> {
         Devices.select(t.device()));
   }
 
-
   /** Decodes examples [from, from+n) of the (optionally permuted) dataset into x and y. */
   private static void fill(LabeledDataset data, int from, int n, float[] x, int[] y, int[] order) {
     int size = data.imageSize();
     for (int i = 0; i < n; i++) {
       int index = order == null ? (from + i) % data.count() : order[from + i];
-      ImageTensors.toTensor(data.pixels(), data.imageOffset(index), data.rows(), data.cols(), 1, x, i * size);
+      ImageTensors.toTensor(
+          data.pixels(), data.imageOffset(index), data.rows(), data.cols(), 1, x, i * size);
       y[i] = data.label(index);
     }
   }

@@ -64,7 +64,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
   Path data;
 
-  @Option(names = "--limit", paramLabel = "N", description = "Use only the first N training images.")
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      description = "Use only the first N training images.")
   Integer limit;
 
   @Option(
@@ -117,7 +120,8 @@ final class DemoCommand implements Callable<Integer> {
                 pipeline.names().imagesTrain(),
                 pipeline.names().trainFeed());
         Progress progress = new Progress(System.err, "replay", (long) trainCount * epochs);
-        Replayer.Summary replayed = replayer.replay(1, epochs, (done, total) -> progress.update(done));
+        Replayer.Summary replayed =
+            replayer.replay(1, epochs, (done, total) -> progress.update(done));
         System.err.printf(
             Locale.ROOT,
             "Replayed %d epochs (%,d records) in %.2f s, %,.0f records/s%n",
@@ -131,12 +135,14 @@ final class DemoCommand implements Callable<Integer> {
       if (report != null) {
         ReportFiles.Written written =
             ReportFiles.write(
-                LearningCurves.from(settings.modelName(), MetricsTopicReader.read(pipeline).metrics()),
+                LearningCurves.from(
+                    settings.modelName(), MetricsTopicReader.read(pipeline).metrics()),
                 report);
         System.err.println("Learning curves: " + written.png() + " and " + written.html());
       }
       ModelSnapshot finalSnapshot =
-          pipeline.latestSnapshot()
+          pipeline
+              .latestSnapshot()
               .orElseThrow(() -> new IllegalStateException("no snapshot on model.snapshots"));
       StateDicts.save(finalSnapshot, save);
       System.out.println("Saved PyTorch Model State to " + save);
@@ -159,7 +165,9 @@ final class DemoCommand implements Callable<Integer> {
             settings,
             topic,
             pipeline.serde(LabeledImage.class).serializer(),
-            IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(dataset, i)).iterator(),
+            IntStream.range(0, count)
+                .mapToObj(i -> LabeledImages.fromDataset(dataset, i))
+                .iterator(),
             progress::update);
     System.err.printf(
         Locale.ROOT,
@@ -177,7 +185,8 @@ final class DemoCommand implements Callable<Integer> {
         printer.epoch(epoch).get(1, TimeUnit.SECONDS);
         return;
       } catch (TimeoutException e) {
-        if (!run.state().isRunningOrRebalancing() && run.state() != org.apache.kafka.streams.KafkaStreams.State.CREATED) {
+        if (!run.state().isRunningOrRebalancing()
+            && run.state() != org.apache.kafka.streams.KafkaStreams.State.CREATED) {
           run.throwIfFailed();
           throw new IllegalStateException("Trainer stopped in state " + run.state());
         }
@@ -216,7 +225,13 @@ final class DemoCommand implements Callable<Integer> {
     for (int i = 0; i < results.size(); i++) {
       double[] r = results.get(i);
       sb.append(i == 0 ? "" : ",")
-          .append(String.format(Locale.ROOT, "{\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f}", (int) r[0], r[1], r[2]));
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "{\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f}",
+                  (int) r[0],
+                  r[1],
+                  r[2]));
     }
     System.out.println(sb.append("]}"));
   }

@@ -1,7 +1,7 @@
 package io.streamtrain.cli;
 
-import io.streamtrain.kafka.Partitions;
 import io.streamtrain.config.Settings;
+import io.streamtrain.kafka.Partitions;
 import java.util.List;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -10,11 +10,13 @@ import org.apache.kafka.common.TopicPartition;
 final class Offsets {
   private Offsets() {}
 
-  /** Records between the beginning and the end of every partition of {@code topic} (0 if absent). */
+  /**
+   * Records between the beginning and the end of every partition of {@code topic} (0 if absent).
+   */
   static long total(Settings settings, String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerProps(null))) {
-      List<TopicPartition> partitions =
-Partitions.of(consumer, topic);
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumerProps(null))) {
+      List<TopicPartition> partitions = Partitions.of(consumer, topic);
       long end = consumer.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
       long begin =
           consumer.beginningOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();

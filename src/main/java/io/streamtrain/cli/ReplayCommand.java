@@ -17,7 +17,12 @@ import picocli.CommandLine.Option;
     description =
         "Copy the dataset topic (up to its end offsets at start) into the training feed N times,"
             + " each record tagged with its epoch, with an end-of-epoch marker after each pass.",
-    footer = {"", "Examples:", "  streamtrain replay --epochs 5", "  streamtrain replay --epochs 1 --first-epoch 6"})
+    footer = {
+      "",
+      "Examples:",
+      "  streamtrain replay --epochs 5",
+      "  streamtrain replay --epochs 1 --first-epoch 6"
+    })
 final class ReplayCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 

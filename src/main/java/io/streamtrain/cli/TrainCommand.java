@@ -2,6 +2,7 @@ package io.streamtrain.cli;
 
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.metrics.Monitoring;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
@@ -13,7 +14,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import io.streamtrain.metrics.Monitoring;
 import picocli.CommandLine.Option;
 
 @Command(

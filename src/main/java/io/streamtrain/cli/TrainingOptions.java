@@ -32,7 +32,9 @@ final class TrainingOptions {
   @Option(names = "--lr", description = "Learning rate.")
   Double lr;
 
-  @Option(names = "--lr-decay", description = "Learning rate factor per epoch: lr x decay^(epoch-1) (default 1: constant).")
+  @Option(
+      names = "--lr-decay",
+      description = "Learning rate factor per epoch: lr x decay^(epoch-1) (default 1: constant).")
   Double lrDecay;
 
   @Option(names = "--momentum", description = "SGD momentum.")
@@ -47,16 +49,28 @@ final class TrainingOptions {
   @Option(names = "--architecture", description = "Model spec (default mlp:784-512-512-10).")
   String architecture;
 
-  @Option(names = "--snapshot-every", paramLabel = "STEPS", description = "Snapshot every N steps (default 500).")
+  @Option(
+      names = "--snapshot-every",
+      paramLabel = "STEPS",
+      description = "Snapshot every N steps (default 500).")
   Integer snapshotEvery;
 
-  @Option(names = "--snapshot-seconds", paramLabel = "S", description = "Snapshot every S seconds (default 30).")
+  @Option(
+      names = "--snapshot-seconds",
+      paramLabel = "S",
+      description = "Snapshot every S seconds (default 30).")
   Integer snapshotSeconds;
 
-  @Option(names = "--metrics-every", paramLabel = "STEPS", description = "Prequential metric every N steps (default 100).")
+  @Option(
+      names = "--metrics-every",
+      paramLabel = "STEPS",
+      description = "Prequential metric every N steps (default 100).")
   Integer metricsEvery;
 
-  @Option(names = "--max-bad-steps", paramLabel = "N", description = "Roll back after N consecutive non-finite steps (default 20).")
+  @Option(
+      names = "--max-bad-steps",
+      paramLabel = "N",
+      description = "Roll back after N consecutive non-finite steps (default 20).")
   Integer maxBadSteps;
 
   Map<String, String> flags() {

@@ -72,7 +72,9 @@ public final class TrainingRun implements AutoCloseable {
     if (isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
       replacements++;
       lastReplacementNanos = now;
-      LOG.warn("Trainer thread failed ({}); replacing it, resuming from committed state", Errors.oneLine(e));
+      LOG.warn(
+          "Trainer thread failed ({}); replacing it, resuming from committed state",
+          Errors.oneLine(e));
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     }
     fatal.compareAndSet(null, e);

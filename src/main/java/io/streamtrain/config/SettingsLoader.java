@@ -44,7 +44,9 @@ public final class SettingsLoader {
     env.forEach(
         (name, value) -> {
           if (name.startsWith(ENV_PREFIX)) {
-            values.put(name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-'), value);
+            values.put(
+                name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-'),
+                value);
           }
         });
     flags.forEach(
@@ -62,19 +64,28 @@ public final class SettingsLoader {
     d.put("registry", "http://localhost:8081");
     d.put("topic-prefix", "");
     d.put("model-name", "fashion-mlp");
-    d.put("state-dir", Path.of(System.getProperty("java.io.tmpdir"), "streamtrain-state").toString());
+    d.put(
+        "state-dir", Path.of(System.getProperty("java.io.tmpdir"), "streamtrain-state").toString());
     d.put("preset", "reference");
     return d;
   }
 
   private static void readFile(
-      Path file, Map<String, String> values, Map<String, String> kafka, Map<String, String> registry) {
+      Path file,
+      Map<String, String> values,
+      Map<String, String> kafka,
+      Map<String, String> registry) {
     Properties props = new Properties();
     try (Reader reader = Files.newBufferedReader(file)) {
       props.load(reader);
     } catch (IOException e) {
       throw new IllegalArgumentException(
-          "Cannot read --config " + file + ": " + e.getMessage() + " (give a readable properties file)", e);
+          "Cannot read --config "
+              + file
+              + ": "
+              + e.getMessage()
+              + " (give a readable properties file)",
+          e);
     }
     for (String key : props.stringPropertyNames()) {
       String value = props.getProperty(key).trim();
@@ -98,8 +109,9 @@ public final class SettingsLoader {
         switch (v.get("preset")) {
           case "reference" -> Training.reference();
           case "good" -> Training.good();
-          default -> throw new IllegalArgumentException(
-              "--preset must be reference or good (got " + v.get("preset") + ")");
+          default ->
+              throw new IllegalArgumentException(
+                  "--preset must be reference or good (got " + v.get("preset") + ")");
         };
     Training training =
         new Training(
@@ -116,7 +128,8 @@ public final class SettingsLoader {
             intOf(v, "snapshot-seconds", base.snapshotEverySeconds()),
             intOf(v, "metrics-every", base.metricsEverySteps()),
             intOf(v, "max-bad-steps", base.maxBadSteps()),
-            Boolean.parseBoolean(v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
+            Boolean.parseBoolean(
+                v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
             doubleOf(v, "lr-decay", base.lrDecay()));
     return new Settings(
         v.get("bootstrap"),

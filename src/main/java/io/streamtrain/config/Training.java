@@ -27,7 +27,11 @@ public record Training(
     require(batchSize >= 1, "--batch-size must be at least 1 (got " + batchSize + ")");
     require(
         shuffleWindow >= batchSize,
-        "--shuffle-window must be at least the batch size " + batchSize + " (got " + shuffleWindow + ")");
+        "--shuffle-window must be at least the batch size "
+            + batchSize
+            + " (got "
+            + shuffleWindow
+            + ")");
     require(
         learningRate > 0 && Double.isFinite(learningRate),
         "--lr must be a positive number (got " + learningRate + ")");
@@ -93,8 +97,8 @@ public record Training(
 
   /**
    * A preset for a good model rather than the reference curve: same MLP and batch, Adam with lr
-   * 1e-3 decayed by 0.6 each epoch (88.6 % test accuracy after 5 epochs in-memory, where plain
-   * Adam oscillates around 87 % and SGD with momentum 0.9 reaches 86 %).
+   * 1e-3 decayed by 0.6 each epoch (88.6 % test accuracy after 5 epochs in-memory, where plain Adam
+   * oscillates around 87 % and SGD with momentum 0.9 reaches 86 %).
    */
   public static Training good() {
     return reference().withOptimizer("adam", 1e-3, 0, 0, 0.6);

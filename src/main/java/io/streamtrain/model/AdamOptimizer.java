@@ -52,8 +52,7 @@ final class AdamOptimizer extends ParameterOptimizer {
   @Override
   void update(
       String name, NDArray weight, NDArray grad, NDManager scratch, NDManager stateManager) {
-    NDArray g =
-        weightDecay != 0 ? grad.add(temporary(weight.mul(weightDecay), scratch)) : grad;
+    NDArray g = weightDecay != 0 ? grad.add(temporary(weight.mul(weightDecay), scratch)) : grad;
     NDArray expAvg = state.get(EXP_AVG + name);
     NDArray expAvgSq = state.get(EXP_AVG_SQ + name);
     if (expAvg == null) {

@@ -12,13 +12,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainable model of one trainer: a DJL model on a device, our optimizer and its state, and
- * the global step count (the model version). Each {@link #step} follows DJL's training loop
+ * The trainable model of one trainer: a DJL model on a device, our optimizer and its state, and the
+ * global step count (the model version). Each {@link #step} follows DJL's training loop
  * (GradientCollector, forward, loss, backward, optimizer update) with every NDArray of the step in
  * a sub-manager closed at its end, so native memory stays flat over any number of steps.
  *
- * <p>Single-threaded: the trainer is the single writer of a model. DJL's PyTorch gradient
- * collector is process-wide, so two Learners must not step at the same moment on two threads.
+ * <p>Single-threaded: the trainer is the single writer of a model. DJL's PyTorch gradient collector
+ * is process-wide, so two Learners must not step at the same moment on two threads.
  */
 public final class Learner implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Learner.class);
@@ -89,7 +89,11 @@ public final class Learner implements AutoCloseable {
         optimizer.beginStep();
         for (int i = 0; i < gradients.size(); i++) {
           optimizer.update(
-              network.names.get(i), network.parameters.get(i), gradients.get(i), scratch, stateManager);
+              network.names.get(i),
+              network.parameters.get(i),
+              gradients.get(i),
+              scratch,
+              stateManager);
         }
         steps++;
       } else {

@@ -37,7 +37,8 @@ abstract class ParameterOptimizer implements AutoCloseable {
     List<NamedTensor> tensors = new ArrayList<>();
     for (Map.Entry<String, NDArray> entry : state.entrySet()) {
       NDArray array = entry.getValue();
-      tensors.add(Tensors.float32(entry.getKey(), array.getShape().getShape(), array.toFloatArray()));
+      tensors.add(
+          Tensors.float32(entry.getKey(), array.getShape().getShape(), array.toFloatArray()));
     }
     return tensors;
   }

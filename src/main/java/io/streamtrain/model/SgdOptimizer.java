@@ -39,7 +39,7 @@ final class SgdOptimizer extends ParameterOptimizer {
       String key = MOMENTUM_PREFIX + name;
       NDArray buffer = state.get(key);
       if (buffer == null) {
-        buffer = direction.duplicate();  // attached to the state manager below
+        buffer = direction.duplicate(); // attached to the state manager below
         putState(key, buffer, stateManager);
       } else {
         buffer.muli(momentum).addi(direction);

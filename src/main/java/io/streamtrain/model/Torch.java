@@ -47,8 +47,8 @@ final class Torch {
   }
 
   /**
-   * Turns autograd recording off on the calling thread. PyTorch's grad mode is thread-local and
-   * on by default, so Kafka Streams threads start with it on: in-place parameter updates would be
+   * Turns autograd recording off on the calling thread. PyTorch's grad mode is thread-local and on
+   * by default, so Kafka Streams threads start with it on: in-place parameter updates would be
    * refused and inference would record graphs. DJL's GradientCollector only restores "off" if it
    * found it off, so we set it before every step and every inference call.
    */

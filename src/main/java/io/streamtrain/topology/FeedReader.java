@@ -3,10 +3,10 @@ package io.streamtrain.topology;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * Reads a range of the training feed back from Kafka. The {@link MiniBatcher} keeps window
- * contents in memory only and records just each window's offsets in its store: a window paged out
- * (training behind the feed) or held across a restart is read again from the feed, the log that
- * already stores it durably, instead of being written a second time to a changelog.
+ * Reads a range of the training feed back from Kafka. The {@link MiniBatcher} keeps window contents
+ * in memory only and records just each window's offsets in its store: a window paged out (training
+ * behind the feed) or held across a restart is read again from the feed, the log that already
+ * stores it durably, instead of being written a second time to a changelog.
  */
 public interface FeedReader extends AutoCloseable {
 

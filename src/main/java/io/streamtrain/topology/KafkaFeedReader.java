@@ -16,7 +16,9 @@ public final class KafkaFeedReader implements FeedReader {
   private final Properties props;
   private KafkaConsumer<byte[], byte[]> consumer;
 
-  /** @param consumerProps a byte-array consumer's properties; group and commits are removed */
+  /**
+   * @param consumerProps a byte-array consumer's properties; group and commits are removed
+   */
   public KafkaFeedReader(Properties consumerProps) {
     this.props = new Properties();
     props.putAll(consumerProps);
@@ -53,7 +55,13 @@ public final class KafkaFeedReader implements FeedReader {
     while (consumer.position(tp) <= toInclusive) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException(
-            "Reading " + tp + " offsets " + from + ".." + toInclusive + " stalled at "
+            "Reading "
+                + tp
+                + " offsets "
+                + from
+                + ".."
+                + toInclusive
+                + " stalled at "
                 + consumer.position(tp));
       }
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200)).records(tp)) {

@@ -38,8 +38,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * The description of the filling window is updated with every record (the store's cache turns that
  * into one write per commit), and Kafka Streams commits it with the consumed offsets, so the two
  * always agree. After a restore the batcher forwards the stored windows from their first batch; the
- * trainer skips what its snapshot already reflects. The batches are identical because window membership is a function of feed offsets (the
- * feed has one partition) and the shuffle of (seed, epoch, window-in-epoch).
+ * trainer skips what its snapshot already reflects. The batches are identical because window
+ * membership is a function of feed offsets (the feed has one partition) and the shuffle of (seed,
+ * epoch, window-in-epoch).
  *
  * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
  * per-kind counts are kept in the store too, so they count each dead letter once across crashes.
@@ -62,6 +63,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    * feed when their turn comes, so memory stays bounded however far ahead the feed is.
    */
   static final long MEMORY_BUDGET_BYTES = 256L << 20;
+
   private static final long MAX_WINDOW = META - 1;
 
   private final ExampleDecoder decoder;
@@ -240,7 +242,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     return null;
   }
 
-  /** Deletes the leading windows that are forwarded and whose end snapshot the trainer published. */
+  /**
+   * Deletes the leading windows that are forwarded and whose end snapshot the trainer published.
+   */
   private void releaseDone() {
     while (!windows.isEmpty()
         && windows.peekFirst().forwarded(batchSize)
@@ -303,7 +307,6 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     return order;
   }
 
-
   static long mix(long seed, int epoch, int windowInEpoch) {
     long h = seed * 0x9E3779B97F4A7C15L;
     h ^= (long) epoch * 0xC2B2AE3D27D4EB4FL;
@@ -337,7 +340,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       windowInEpoch = lastWindowInEpoch + 1;
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
-    if (windows.size() >= IN_MEMORY_WINDOWS && bytesInMemory() + windowBytes() > memoryBudgetBytes) {
+    if (windows.size() >= IN_MEMORY_WINDOWS
+        && bytesInMemory() + windowBytes() > memoryBudgetBytes) {
       window.examples = null; // read back from the feed when its turn comes
     }
     windows.addLast(window);
@@ -489,8 +493,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     final long index;
     final int epoch;
     final int windowInEpoch;
+
     /** In arrival order; null while paged out (read back from the feed when its turn comes). */
     List<byte[]> examples = new ArrayList<>();
+
     int count;
     boolean sealed;
     boolean epochEnd;

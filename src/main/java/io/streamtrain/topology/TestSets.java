@@ -1,7 +1,7 @@
 package io.streamtrain.topology;
 
-import io.streamtrain.kafka.Partitions;
 import io.streamtrain.data.ImageShape;
+import io.streamtrain.kafka.Partitions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +24,7 @@ public final class TestSets {
     ImageShape shape = decoder.inputShape();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      List<TopicPartition> partitions =
-Partitions.of(consumer, topic);
+      List<TopicPartition> partitions = Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -43,7 +42,13 @@ Partitions.of(consumer, topic);
             byte[] example = decoder.decode(r.value()).bytes();
             labels[n] = example[0];
             io.streamtrain.data.ImageTensors.toTensor(
-                example, 1, shape.height(), shape.width(), shape.channels(), pixels, n * shape.size());
+                example,
+                1,
+                shape.height(),
+                shape.width(),
+                shape.channels(),
+                pixels,
+                n * shape.size());
             n++;
           } catch (InvalidRecordException e) {
             skipped++;

@@ -111,7 +111,13 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   /** A trainer that steps inline on the stream thread, for tests of one task. */
   public Trainer(
       String modelName, Training training, TrainerDependencies deps, DeadLetters deadLetters) {
-    this(modelName, training, deps, deadLetters, new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY), false);
+    this(
+        modelName,
+        training,
+        deps,
+        deadLetters,
+        new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY),
+        false);
   }
 
   Trainer(
@@ -581,7 +587,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
             .build();
     onStreamThread(
         () -> {
-          context.forward(new Record<>(modelName, metric, metric.getTime().toEpochMilli()), METRICS);
+          context.forward(
+              new Record<>(modelName, metric, metric.getTime().toEpochMilli()), METRICS);
           deps.listener().onMetric(metric);
         });
   }

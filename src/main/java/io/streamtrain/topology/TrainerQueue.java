@@ -10,7 +10,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * store only then, so the deletion never commits before the snapshot that makes it safe).
  */
 final class TrainerQueue {
-  /** Batches in flight: ~0.3 s of training on a CPU, more than one poll loop of the stream thread. */
+  /**
+   * Batches in flight: ~0.3 s of training on a CPU, more than one poll loop of the stream thread.
+   */
   static final int DEFAULT_CAPACITY = 128;
 
   private final int capacity;

@@ -44,8 +44,8 @@ public final class TrainingTopology {
   }
 
   /**
-   * @param trainInBackground step the model on a training thread of its own, overlapping the
-   *     stream thread's polling and buffering (what the pipeline runs)
+   * @param trainInBackground step the model on a training thread of its own, overlapping the stream
+   *     thread's polling and buffering (what the pipeline runs)
    * @param feedReaders the batcher's way back into the feed, for windows paged out or restored
    */
   public static Topology build(
@@ -82,7 +82,9 @@ public final class TrainingTopology {
         MINI_BATCHER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
+                Stores.persistentKeyValueStore(MiniBatcher.STORE),
+                Serdes.Long(),
+                Serdes.ByteArray())
             // The filling window's description changes with every record: write it once per commit.
             .withCachingEnabled(),
         MINI_BATCHER);
