@@ -50,40 +50,6 @@ public record Training(
     require(lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1] (got " + lrDecay + ")");
   }
 
-  /** Without a learning-rate schedule. */
-  public Training(
-      String architecture,
-      long seed,
-      int batchSize,
-      int shuffleWindow,
-      String optimizer,
-      double learningRate,
-      double momentum,
-      double weightDecay,
-      String device,
-      int snapshotEverySteps,
-      int snapshotEverySeconds,
-      int metricsEverySteps,
-      int maxBadSteps,
-      boolean evaluateEachEpoch) {
-    this(
-        architecture,
-        seed,
-        batchSize,
-        shuffleWindow,
-        optimizer,
-        learningRate,
-        momentum,
-        weightDecay,
-        device,
-        snapshotEverySteps,
-        snapshotEverySeconds,
-        metricsEverySteps,
-        maxBadSteps,
-        evaluateEachEpoch,
-        1.0);
-  }
-
   /** The learning rate of {@code epoch} (1-based): decayed by {@code lrDecay} each epoch. */
   public double learningRateAt(int epoch) {
     return learningRate * Math.pow(lrDecay, Math.max(0, epoch - 1));
@@ -92,7 +58,7 @@ public record Training(
   /** The quickstart's reference run. */
   public static Training reference() {
     return new Training(
-        QUICKSTART_MLP, 42, 64, 60_000, "sgd", 1e-3, 0, 0, "auto", 500, 30, 100, 20, true);
+        QUICKSTART_MLP, 42, 64, 60_000, "sgd", 1e-3, 0, 0, "auto", 500, 30, 100, 20, true, 1.0);
   }
 
   /**
