@@ -29,8 +29,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
  * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
  * window's examples are read back from it ({@link FeedReader}) when the window was paged out
- * (windows queued behind the next two, when the feed runs ahead of training) or after a restart,
- * rather than written a second time, to a changelog, on the way in.
+ * (beyond the memory budget, when the feed runs ahead of training) or after a restart, rather than
+ * written a second time, to a changelog, on the way in.
  *
  * <p>Crash safety: a window's description stays in the store until all its batches were forwarded
  * and the trainer has published the snapshot of the window's end (see {@link TrainerQueue}), so
@@ -90,28 +90,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
 
-  /** A batcher with no trainer reporting back: windows are released once forwarded. */
-  public MiniBatcher(
-      ExampleDecoder decoder,
-      long seed,
-      int windowSize,
-      int batchSize,
-      Duration drainBudget,
-      DeadLetters deadLetters,
-      StopSignal stop,
-      FeedReader feed) {
-    this(
-        decoder,
-        seed,
-        windowSize,
-        batchSize,
-        drainBudget,
-        deadLetters,
-        stop,
-        TrainerQueue.withoutFeedback(),
-        feed);
-  }
-
+  /**
+   * @param trainer what the trainer reports back; {@link TrainerQueue#withoutFeedback()} for a
+   *     batcher tested alone, whose windows are released once forwarded
+   */
   MiniBatcher(
       ExampleDecoder decoder,
       long seed,
@@ -376,7 +358,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void release(Window window) {
-    store.delete(key(window.index, (int) META));
+    store.delete(metaKey(window.index));
     lastWindowEpoch = window.epoch;
     lastWindowInEpoch = window.windowInEpoch;
     lastWindowEndedEpoch = window.epochEnd;
@@ -385,7 +367,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void writeMeta(Window window) {
-    store.put(key(window.index, (int) META), Window.encodeMeta(window));
+    store.put(metaKey(window.index), Window.encodeMeta(window));
   }
 
   /** Window descriptions come back from the store; their examples are read from the feed later. */
@@ -474,8 +456,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     feed.close();
   }
 
-  private static long key(long window, int position) {
-    return (window << 24) | position;
+  /** Descriptions sort by window index, after the negative keys of the batcher's own state. */
+  private static long metaKey(long window) {
+    return (window << 24) | META;
   }
 
   /** For tests: a smaller budget, to page out small windows. */

@@ -58,7 +58,7 @@ class MiniBatcherRestartTest {
   private final FeedLog log = new FeedLog();
 
   private MiniBatcher batcher(DeadLetters deadLetters) {
-    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal(), log);
+    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal(), TrainerQueue.withoutFeedback(), log);
   }
 
   private void send(

@@ -68,7 +68,7 @@ class MiniBatcherTest {
     }
     context.addStateStore(store);
     MiniBatcher batcher =
-        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop, log);
+        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop, TrainerQueue.withoutFeedback(), log);
     batcher.init(context);
     return new Setup(context, batcher, store, log, stop);
   }
