@@ -29,10 +29,17 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * header names our own dead letters use.
  */
 public final class TrainingRun implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
+  private static final int MAX_REPLACEMENTS = 5;
+  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+
   private final Pipeline pipeline;
   private final KafkaStreams streams;
   private final StopSignal stop = new StopSignal();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+  // Stream-thread replacements in the current window (see onStreamThreadError).
+  private int replacements;
+  private long lastReplacementNanos;
 
   public TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
     this(
@@ -94,12 +101,6 @@ public final class TrainingRun implements AutoCloseable {
     }
     return false;
   }
-
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
-  private static final int MAX_REPLACEMENTS = 5;
-  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
-  private int replacements;
-  private long lastReplacementNanos;
 
   /** Checks the feed (it must exist and have one partition), then starts the app. */
   public TrainingRun start() {

@@ -109,7 +109,6 @@ public final class Learner implements AutoCloseable {
     }
   }
 
-  /** Global number of applied steps: the model version. */
   /**
    * Sets the learning rate of the following steps, for schedules such as a per-epoch decay. The
    * rate is a function of the epoch, not state, so a resumed run sets the same one.
@@ -118,6 +117,7 @@ public final class Learner implements AutoCloseable {
     optimizer.setLearningRate(learningRate);
   }
 
+  /** Global number of applied steps: the model version. */
   public long steps() {
     return steps;
   }
