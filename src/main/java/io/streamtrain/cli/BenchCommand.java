@@ -15,12 +15,11 @@ import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
-import io.streamtrain.model.ModelSpec;
-import io.streamtrain.model.OptimizerConfig;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.topology.MiniBatcher;
 import io.streamtrain.topology.Pipeline;
+import io.streamtrain.topology.Trainer;
 import io.streamtrain.topology.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -164,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** JIT and native warm-up so neither side pays for it. */
   private static void warmUp(Training training, LabeledDataset train) {
-    try (Learner learner = newLearner(training)) {
+    try (Learner learner = Trainer.newLearner(training)) {
       float[] x = new float[training.batchSize() * train.imageSize()];
       int[] y = new int[training.batchSize()];
       for (int step = 0; step < 50; step++) {
@@ -182,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
     float[] x = new float[batch * train.imageSize()];
     int[] y = new int[batch];
     long start = System.nanoTime();
-    try (Learner learner = newLearner(training)) {
+    try (Learner learner = Trainer.newLearner(training)) {
       for (int epoch = 1; epoch <= epochs; epoch++) {
         long epochStart = System.nanoTime();
         int[] order =
@@ -394,14 +393,6 @@ final class BenchCommand implements Callable<Integer> {
 
   private static String mb(List<Long> bytes) {
     return bytes.stream().map(b -> String.valueOf(b / 1_000_000)).toList().toString();
-  }
-
-  private static Learner newLearner(Training t) {
-    return Learner.create(
-        ModelSpec.parse(t.architecture()),
-        OptimizerConfig.of(t.optimizer(), t.learningRate(), t.momentum(), t.weightDecay()),
-        t.seed(),
-        Devices.select(t.device()));
   }
 
   /** Decodes examples [from, from+n) of the (optionally permuted) dataset into x and y. */

@@ -502,8 +502,11 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     return Map.of(batch.feedPartition(), offset);
   }
 
-  /** A fresh model initialised from the run's seed, on the configured device. */
-  static Learner newLearner(Training training) {
+  /**
+   * A fresh model initialised from the run's seed, on the configured device: what a trainer starts
+   * from, and what {@code bench} trains in memory beside it.
+   */
+  public static Learner newLearner(Training training) {
     return Learner.create(
         ModelSpec.parse(training.architecture()),
         OptimizerConfig.of(
