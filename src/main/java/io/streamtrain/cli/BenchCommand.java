@@ -67,6 +67,14 @@ final class BenchCommand implements Callable<Integer> {
   int epochs = 1;
 
   @Option(
+      names = "--warmup-epochs",
+      paramLabel = "N",
+      description =
+          "Epochs the pipeline trains before its clock starts (default ${DEFAULT-VALUE}), as the"
+              + " in-memory side has its warm-up steps.")
+  int warmUpEpochs = 3;
+
+  @Option(
       names = "--predict",
       description =
           "Prediction serving instead: an open-loop load on images.infer, produce-to-prediction"
@@ -97,6 +105,10 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (epochs < 1) {
       throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
+    }
+    if (warmUpEpochs < 0) {
+      throw new IllegalArgumentException(
+          "--warmup-epochs must be 0 or more (got " + warmUpEpochs + ")");
     }
     Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
@@ -157,9 +169,6 @@ final class BenchCommand implements Callable<Integer> {
       return epochSeconds.stream().skip(1).mapToDouble(Double::doubleValue).sum();
     }
   }
-
-  /** Epochs the pipeline runs before its clock starts. */
-  static final int WARM_UP_EPOCHS = 1;
 
   /** JIT and native warm-up so neither side pays for it. */
   private static void warmUp(Training training, LabeledDataset train) {
@@ -262,22 +271,26 @@ final class BenchCommand implements Callable<Integer> {
               settings.consumerProps(null),
               pipeline.names().imagesTrain(),
               pipeline.names().trainFeed());
-      // Warm-up, as the in-memory side has its warm-up steps: one epoch through the same running
-      // pipeline compiles the broker's, the clients' and Kafka Streams' hot paths before timing.
-      replayer.replay(1, WARM_UP_EPOCHS, Replayer.Progress.NONE);
-      DemoCommand.await(printer, run, WARM_UP_EPOCHS);
-      stepsBefore = versionAfterEpoch.get(WARM_UP_EPOCHS);
+      // Warm-up, as the in-memory side has its warm-up steps: epochs through the same running
+      // pipeline compile the broker's, the clients' and Kafka Streams' hot paths before timing.
+      // With one, the C2 compiler still used 4.0-4.4 s of CPU during 5 measured epochs; with
+      // three 2.1-2.7 s, and six did no better.
+      if (warmUpEpochs > 0) {
+        replayer.replay(1, warmUpEpochs, Replayer.Progress.NONE);
+        DemoCommand.await(printer, run, warmUpEpochs);
+      }
+      stepsBefore = warmUpEpochs > 0 ? versionAfterEpoch.get(warmUpEpochs) : 0;
       synchronized (rss) {
         rss.clear();
       }
       start = System.nanoTime();
-      replayer.replay(WARM_UP_EPOCHS + 1, epochs, Replayer.Progress.NONE);
-      DemoCommand.await(printer, run, WARM_UP_EPOCHS + epochs);
+      replayer.replay(warmUpEpochs + 1, epochs, Replayer.Progress.NONE);
+      DemoCommand.await(printer, run, warmUpEpochs + epochs);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     List<Double> epochSeconds = new ArrayList<>();
     long previous = start;
-    for (int epoch = WARM_UP_EPOCHS + 1; epoch <= WARM_UP_EPOCHS + epochs; epoch++) {
+    for (int epoch = warmUpEpochs + 1; epoch <= warmUpEpochs + epochs; epoch++) {
       long end = epochEndNanos.get(epoch);
       epochSeconds.add((end - previous) / 1e9);
       previous = end;
@@ -344,8 +357,9 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf(
         Locale.ROOT,
-        "pipeline clock: from the replay's start to the last step, after a warm-up epoch;"
+        "pipeline clock: from the replay's start to the last step, after %d warm-up epoch(s);"
             + " trainer start-up %.2f s, not counted%n",
+        warmUpEpochs,
         pipeline.startupSeconds());
     System.out.printf(
         Locale.ROOT,
@@ -370,7 +384,7 @@ final class BenchCommand implements Callable<Integer> {
           "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
               + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
-              + "\"trainerStartupSeconds\":%.3f,\"inMemoryEpochSeconds\":%s,"
+              + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"inMemoryEpochSeconds\":%s,"
               + "\"pipelineEpochSeconds\":%s}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
@@ -382,6 +396,7 @@ final class BenchCommand implements Callable<Integer> {
           pipeline.rssAfterEpochBytes(),
           memory.rssAfterEpochBytes(),
           pipeline.startupSeconds(),
+          warmUpEpochs,
           seconds(memory.epochSeconds()),
           seconds(pipeline.epochSeconds()));
     }

@@ -127,6 +127,7 @@ public final class Replayer {
       long copyStart = System.nanoTime();
       Copier copier =
           new Copier(consumer, producer, feedPartitions, perEpochUpperBound * epochs, progress);
+      progress.update(0, perEpochUpperBound * epochs); // rates shown count from here
       long recordsPerEpoch = 0;
       for (int epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++) {
         long[] perFeedPartition = new long[feedPartitions];

@@ -24,7 +24,16 @@ class BenchIT {
         "needs Debian's dataset-fashion-mnist (installed by .ci/run)");
     CommandLine.Result r =
         CommandLine.run(
-            "bench", "--epochs", "2", "--limit", "3000", "--json", "--data", DATA.toString());
+            "bench",
+            "--epochs",
+            "2",
+            "--warmup-epochs",
+            "1",
+            "--limit",
+            "3000",
+            "--json",
+            "--data",
+            DATA.toString());
     assertEquals(0, r.exitCode(), r.err());
 
     String json = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
@@ -33,6 +42,7 @@ class BenchIT {
     double seconds = 2 * 3000 / report.get("pipelineImagesPerSecond").asDouble();
     assertEquals(94, Math.round(report.get("pipelineStepsPerSecond").asDouble() * seconds));
     assertEquals(2, report.get("pipelineEpochSeconds").size());
+    assertEquals(1, report.get("warmupEpochs").asInt());
     assertEquals(2, report.get("inMemoryEpochSeconds").size());
     assertEquals(2, report.get("pipelineRssBytes").size(), "resident memory after each epoch");
     assertTrue(report.get("ratio").asDouble() > 0);

@@ -34,7 +34,8 @@ class CommandLineErrorsTest {
 
   @Test
   void shouldRejectAnUnknownSplit() {
-    assertOneLineError(CommandLine.run("produce", "--split", "validation"), "--split must be train or test");
+    assertOneLineError(
+        CommandLine.run("produce", "--split", "validation"), "--split must be train or test");
   }
 
   @Test
@@ -42,6 +43,13 @@ class CommandLineErrorsTest {
     String expected = "--guarantee must be at_least_once or exactly_once (got twice)";
     assertOneLineError(CommandLine.run("predict", "--guarantee", "twice"), expected);
     assertOneLineError(CommandLine.run("bench", "--predict", "--guarantee", "twice"), expected);
+  }
+
+  @Test
+  void shouldRejectANegativeNumberOfBenchWarmUpEpochs() {
+    assertOneLineError(
+        CommandLine.run("bench", "--warmup-epochs", "-1"),
+        "--warmup-epochs must be 0 or more (got -1)");
   }
 
   @Test
@@ -72,13 +80,15 @@ class CommandLineErrorsTest {
     writeIdx(dir, 2051, 10, 10);
     writeLabels(dir, 9);
     assertOneLineError(
-        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "image and label counts differ");
+        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"),
+        "image and label counts differ");
   }
 
   @Test
   void shouldRejectABadHyperparameter() {
     assertOneLineError(
-        CommandLine.run("train", "--lr", "-1", "--bootstrap", "localhost:1"), "--lr must be a positive number");
+        CommandLine.run("train", "--lr", "-1", "--bootstrap", "localhost:1"),
+        "--lr must be a positive number");
   }
 
   @Test
@@ -95,14 +105,22 @@ class CommandLineErrorsTest {
   }
 
   private static void writeIdx(Path dir, int magic, int announced, int actual) throws IOException {
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
-      out.write(java.nio.ByteBuffer.allocate(16).putInt(magic).putInt(announced).putInt(28).putInt(28).array());
+    try (OutputStream out =
+        new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-images-idx3-ubyte.gz")))) {
+      out.write(
+          java.nio.ByteBuffer.allocate(16)
+              .putInt(magic)
+              .putInt(announced)
+              .putInt(28)
+              .putInt(28)
+              .array());
       out.write(new byte[actual * 784]);
     }
   }
 
   private static void writeLabels(Path dir, int count) throws IOException {
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-labels-idx1-ubyte.gz")))) {
+    try (OutputStream out =
+        new GZIPOutputStream(Files.newOutputStream(dir.resolve("train-labels-idx1-ubyte.gz")))) {
       out.write(java.nio.ByteBuffer.allocate(8).putInt(2049).putInt(count).array());
       out.write(new byte[count]);
     }
