@@ -558,6 +558,8 @@ public final class PredictionBenchmark {
     flags.put("shuffle-window", "1024");
     flags.put("snapshot-every", "100");
     flags.put("evaluate", "false");
+    // Serving shares this process with the trainer: predictions must not yield to training steps.
+    flags.put("training-first", "false");
     return SettingsLoader.load(null, Map.of(), flags);
   }
 

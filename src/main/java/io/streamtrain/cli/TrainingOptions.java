@@ -73,6 +73,15 @@ final class TrainingOptions {
       description = "Roll back after N consecutive non-finite steps (default 20).")
   Integer maxBadSteps;
 
+  @Option(
+      names = "--training-first",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "On Linux, run every other thread of the process at a lower priority than the training"
+              + " thread, so that feeding it never takes its core (default true).")
+  Boolean trainingFirst;
+
   Map<String, String> flags() {
     Map<String, String> f = new HashMap<>();
     f.put("preset", preset);
@@ -90,6 +99,7 @@ final class TrainingOptions {
     f.put("snapshot-seconds", str(snapshotSeconds));
     f.put("metrics-every", str(metricsEvery));
     f.put("max-bad-steps", str(maxBadSteps));
+    f.put("training-first", str(trainingFirst));
     return f;
   }
 

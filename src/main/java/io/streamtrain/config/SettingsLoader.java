@@ -130,7 +130,8 @@ public final class SettingsLoader {
             intOf(v, "max-bad-steps", base.maxBadSteps()),
             Boolean.parseBoolean(
                 v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
-            doubleOf(v, "lr-decay", base.lrDecay()));
+            doubleOf(v, "lr-decay", base.lrDecay()),
+            booleanOf(v, "training-first", base.trainingFirst()));
     return new Settings(
         v.get("bootstrap"),
         v.get("registry"),
@@ -149,6 +150,20 @@ public final class SettingsLoader {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("--" + name + " must be an integer (got '" + s + "')", e);
     }
+  }
+
+  private static boolean booleanOf(Map<String, String> v, String name, boolean fallback) {
+    String s = v.get(name);
+    if (s == null) {
+      return fallback;
+    }
+    return switch (s.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default ->
+          throw new IllegalArgumentException(
+              "--" + name + " must be true or false (got '" + s + "')");
+    };
   }
 
   private static long longOf(Map<String, String> v, String name, long fallback) {

@@ -19,7 +19,8 @@ public record Training(
     int metricsEverySteps,
     int maxBadSteps,
     boolean evaluateEachEpoch,
-    double lrDecay) {
+    double lrDecay,
+    boolean trainingFirst) {
 
   public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
 
@@ -58,7 +59,22 @@ public record Training(
   /** The quickstart's reference run. */
   public static Training reference() {
     return new Training(
-        QUICKSTART_MLP, 42, 64, 60_000, "sgd", 1e-3, 0, 0, "auto", 500, 30, 100, 20, true, 1.0);
+        QUICKSTART_MLP,
+        42,
+        64,
+        60_000,
+        "sgd",
+        1e-3,
+        0,
+        0,
+        "auto",
+        500,
+        30,
+        100,
+        20,
+        true,
+        1.0,
+        true);
   }
 
   /**
@@ -86,7 +102,8 @@ public record Training(
         metricsEverySteps,
         maxBadSteps,
         evaluateEachEpoch,
-        decay);
+        decay,
+        trainingFirst);
   }
 
   private static void require(boolean ok, String message) {

@@ -194,9 +194,9 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     if (background) {
       stopWorker = false;
       workerFailure = null;
-      worker = new Thread(this::stepThroughInbox, "streamtrain-steps-" + modelName);
-      worker.setDaemon(true);
-      worker.start();
+      worker =
+          TrainingThreads.start(
+              this::stepThroughInbox, "streamtrain-steps-" + modelName, training.trainingFirst());
     }
     context.schedule(
         java.time.Duration.ofMillis(background ? 1 : 50),

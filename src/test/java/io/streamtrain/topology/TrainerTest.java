@@ -26,7 +26,22 @@ class TrainerTest {
 
   private static Training training() {
     return new Training(
-        "mlp:16-8-2", 7, BATCH, 64, "sgd", 0.5, 0.9, 0, "cpu", 0, 0, 1, MAX_BAD_STEPS, false, 1.0);
+        "mlp:16-8-2",
+        7,
+        BATCH,
+        64,
+        "sgd",
+        0.5,
+        0.9,
+        0,
+        "cpu",
+        0,
+        0,
+        1,
+        MAX_BAD_STEPS,
+        false,
+        1.0,
+        false);
   }
 
   private static Trainer trainer(TrainerDependencies deps) {

@@ -47,7 +47,8 @@ class TrainingTopologyTest {
   }
 
   private Training training() {
-    return new Training("mlp:16-8-2", 7, 8, 64, "sgd", 0.5, 0, 0, "cpu", 0, 0, 2, 5, true, 1.0);
+    return new Training(
+        "mlp:16-8-2", 7, 8, 64, "sgd", 0.5, 0, 0, "cpu", 0, 0, 2, 5, true, 1.0, false);
   }
 
   /** Two classes: bright top half (label 0) or bright bottom half (label 1). */
@@ -108,7 +109,8 @@ class TrainingTopologyTest {
       RecordHeaders headers = new RecordHeaders();
       headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
       byte[] value = images.serializer().serialize("train.feed", image(i, random));
-      feed.pipeInput(new TestRecord<>(("img-" + i).getBytes(StandardCharsets.UTF_8), value, headers));
+      feed.pipeInput(
+          new TestRecord<>(("img-" + i).getBytes(StandardCharsets.UTF_8), value, headers));
       log.append(headers, value);
     }
     RecordHeaders marker = new RecordHeaders();
@@ -128,14 +130,16 @@ class TrainingTopologyTest {
             () -> test,
             new TrainingListener() {
               @Override
-              public void onEpochEnd(int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
+              public void onEpochEnd(
+                  int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
                 evaluatedEpoch.set(epoch);
               }
             },
             new StopSignal());
     try (TopologyTestDriver driver = driver(deps)) {
       TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic("train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
       feedEpoch(feed, 1, 160);
       punctuateUntil(driver, () -> evaluatedEpoch.get() != null);
       TestOutputTopic<String, ModelSnapshot> snapshots =
@@ -171,7 +175,8 @@ class TrainingTopologyTest {
     ModelSnapshot midWindow;
     try (TopologyTestDriver driver = driver(TrainerDependencies.fromScratch())) {
       TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic("train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
       feedEpoch(feed, 1, 64);
       AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
       TestOutputTopic<String, ModelSnapshot> out =
@@ -192,9 +197,15 @@ class TrainingTopologyTest {
     // A new trainer resuming from that snapshot, fed the same window again, applies nothing.
     ModelSnapshot resumed = midWindow;
     try (TopologyTestDriver driver =
-        driver(new TrainerDependencies(() -> Optional.of(resumed), () -> TestSet.EMPTY, TrainingListener.NONE, new StopSignal()))) {
+        driver(
+            new TrainerDependencies(
+                () -> Optional.of(resumed),
+                () -> TestSet.EMPTY,
+                TrainingListener.NONE,
+                new StopSignal()))) {
       TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic("train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
       // The same epoch again with the same window numbering: a restart finding the window stored.
       feedEpoch(feed, 1, 64);
       for (int i = 0; i < 20; i++) {
@@ -209,7 +220,8 @@ class TrainingTopologyTest {
               .readValuesToList();
       assertTrue(
           published.stream().allMatch(s -> s.getVersion() == 8),
-          "no step may be applied twice: " + published.stream().map(ModelSnapshot::getVersion).toList());
+          "no step may be applied twice: "
+              + published.stream().map(ModelSnapshot::getVersion).toList());
     }
   }
 
@@ -236,14 +248,16 @@ class TrainingTopologyTest {
             TrainingTopologyTest::testSet,
             new TrainingListener() {
               @Override
-              public void onEpochEnd(int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
+              public void onEpochEnd(
+                  int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
                 evaluatedEpoch.set(epoch);
               }
             },
             new StopSignal());
     try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
       TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic("train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
       feedEpoch(feed, 1, 160);
       // The training thread runs in real time: punctuate until it has handed everything back.
       org.awaitility.Awaitility.await()
@@ -265,7 +279,8 @@ class TrainingTopologyTest {
   }
 
   /** Fires punctuations (each trains for a bounded time) until the condition holds; bounded. */
-  private static void punctuateUntil(TopologyTestDriver driver, java.util.function.BooleanSupplier done) {
+  private static void punctuateUntil(
+      TopologyTestDriver driver, java.util.function.BooleanSupplier done) {
     for (int round = 0; round < 10_000 && !done.getAsBoolean(); round++) {
       driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
     }

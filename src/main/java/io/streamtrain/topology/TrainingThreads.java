@@ -1,0 +1,174 @@
+package io.streamtrain.topology;
+
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts training threads and, on Linux, lets them run first when the cores are oversubscribed.
+ *
+ * <p>Everything else in a trainer's process feeds the training thread: polling and decoding the
+ * feed, the embedded broker of {@code demo}, the JIT compiler and the garbage collector. On 2 cores
+ * the training thread waited 1.2 s for a core during a 4.3 s epoch in which the feed of 5 epochs
+ * came in. A favoured training thread keeps its nice value and every other thread of the process
+ * gets 10 more (as {@code renice} would do): the feeding threads still have every cycle the trainer
+ * does not use, so they fall behind only when training has all it can take.
+ *
+ * <p>Threads inherit their creator's nice value, so training threads are created by one spawner
+ * thread that is never lowered: a trainer restarted in the same process is favoured again.
+ * Elsewhere than Linux, or where the calls are refused, threads start normally.
+ */
+final class TrainingThreads {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingThreads.class);
+
+  /** Added to the training thread's nice value for every other thread; 19 is the lowest. */
+  static final int NICE_STEP = 10;
+
+  private static final int PRIO_PROCESS = 0;
+  private static final Path TASKS = Path.of("/proc/self/task");
+
+  /** Native thread ids never lowered: favoured training threads and the spawner. */
+  private static final Set<Integer> KEPT = ConcurrentHashMap.newKeySet();
+
+  private static final LinkedBlockingQueue<Request> REQUESTS = new LinkedBlockingQueue<>();
+  private static Thread spawner;
+  private static volatile boolean warned;
+
+  private record Request(Runnable body, String name, SynchronousQueue<Thread> started) {}
+
+  /** The subset of libc used here. */
+  interface CLibrary extends Library {
+    int setpriority(int which, int who, int prio);
+  }
+
+  private TrainingThreads() {}
+
+  /**
+   * Starts a daemon thread running {@code body}. When {@code favoured}, the thread first lowers the
+   * priority of every other thread of the process (see the class comment).
+   */
+  static Thread start(Runnable body, String name, boolean favoured) {
+    if (!favoured || !Files.isDirectory(TASKS)) {
+      Thread thread = new Thread(body, name);
+      thread.setDaemon(true);
+      thread.start();
+      return thread;
+    }
+    Runnable favouredBody =
+        () -> {
+          int tid = ownThreadId();
+          if (tid > 0) {
+            KEPT.add(tid);
+            lowerOthers(tid);
+          }
+          try {
+            body.run();
+          } finally {
+            KEPT.remove(tid);
+          }
+        };
+    SynchronousQueue<Thread> started = new SynchronousQueue<>();
+    ensureSpawner();
+    REQUESTS.add(new Request(favouredBody, name, started));
+    try {
+      return started.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while starting " + name, e);
+    }
+  }
+
+  private static synchronized void ensureSpawner() {
+    if (spawner != null) {
+      return;
+    }
+    spawner =
+        new Thread(
+            () -> {
+              int tid = ownThreadId();
+              if (tid > 0) {
+                KEPT.add(tid);
+              }
+              while (true) {
+                try {
+                  Request r = REQUESTS.take();
+                  Thread thread = new Thread(r.body(), r.name());
+                  thread.setDaemon(true);
+                  thread.start();
+                  r.started().put(thread);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "streamtrain-training-spawner");
+    spawner.setDaemon(true);
+    spawner.start();
+  }
+
+  /**
+   * Gives every thread of the process but the kept ones {@link #NICE_STEP} more than {@code tid}.
+   */
+  private static void lowerOthers(int tid) {
+    try {
+      CLibrary libc = Native.load(Platform.C_LIBRARY_NAME, CLibrary.class);
+      int target = Math.min(19, nice(tid) + NICE_STEP);
+      List<Integer> lowered = new ArrayList<>();
+      try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
+        for (Path task : tasks) {
+          int other = Integer.parseInt(task.getFileName().toString());
+          if (KEPT.contains(other) || nice(other) >= target) {
+            continue;
+          }
+          if (libc.setpriority(PRIO_PROCESS, other, target) == 0) {
+            lowered.add(other);
+          }
+        }
+      }
+      LOG.info(
+          "Training thread {} runs first: {} other threads of this process at nice {}",
+          tid,
+          lowered.size(),
+          target);
+    } catch (IOException | RuntimeException | LinkageError e) {
+      if (!warned) {
+        warned = true;
+        LOG.info("Training thread runs at the same priority as the others: {}", e.toString());
+      }
+    }
+  }
+
+  /** The calling thread's native id, from /proc/thread-self; -1 where there is none. */
+  private static int ownThreadId() {
+    try {
+      Path self = Files.readSymbolicLink(Path.of("/proc/thread-self"));
+      return Integer.parseInt(self.getFileName().toString());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** A thread's nice value: field 19 of its stat line, counted after the command name. */
+  private static int nice(int tid) throws IOException {
+    String stat;
+    try {
+      stat = Files.readString(TASKS.resolve(Integer.toString(tid)).resolve("stat"));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return 19; // the thread has ended: nothing to lower
+    }
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Integer.parseInt(fields[16]);
+  }
+}
