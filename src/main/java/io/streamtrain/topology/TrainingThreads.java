@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,12 +18,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Starts training threads and, on Linux, lets them run first when the cores are oversubscribed.
  *
- * <p>Everything else in a trainer's process feeds the training thread: polling and decoding the
- * feed, the embedded broker of {@code demo}, the JIT compiler and the garbage collector. On 2 cores
- * the training thread waited 1.2 s for a core during a 4.3 s epoch in which the feed of 5 epochs
- * came in. A favoured training thread keeps its nice value and every other thread of the process
- * gets 10 more (as {@code renice} would do): the feeding threads still have every cycle the trainer
- * does not use, so they fall behind only when training has all it can take.
+ * <p>Everything else in a trainer's process serves the training thread: the stream thread polling
+ * and decoding the feed, the embedded broker and replay of {@code demo} and {@code bench}, the JIT
+ * compiler. On 2 cores the training thread waited 1.2 s for a core during a 4.3 s epoch in which
+ * the feed of 5 epochs came in. A favoured training thread keeps its nice value; the thread that
+ * starts it, the stream thread feeding it, gets {@link #FEEDER_STEP} more and every other thread
+ * {@link #NICE_STEP} more (as {@code renice} would do), but the garbage collector's, which every
+ * Java thread waits for in a pause. The lowered threads still get every cycle the trainer does not
+ * use. With the feeder lowered as far as the rest, bench's ratio was as good but the feed came in a
+ * whole epoch later, and G1 grew the heap then, after the first epoch instead of during it.
  *
  * <p>Threads inherit their creator's nice value, so training threads are created by one spawner
  * thread that is never lowered: a trainer restarted in the same process is favoured again.
@@ -33,13 +35,20 @@ import org.slf4j.LoggerFactory;
 final class TrainingThreads {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingThreads.class);
 
-  /** Added to the training thread's nice value for every other thread; 19 is the lowest. */
+  /** Added to the training thread's nice value for the other threads; 19 is the lowest. */
   static final int NICE_STEP = 10;
+
+  /** Added to the training thread's nice value for the thread feeding it. */
+  static final int FEEDER_STEP = 4;
 
   private static final int PRIO_PROCESS = 0;
   private static final Path TASKS = Path.of("/proc/self/task");
 
-  /** Native thread ids never lowered: favoured training threads and the spawner. */
+  /** The JVM's garbage collector and safepoint threads: every Java thread waits for them. */
+  private static final List<String> COLLECTOR_THREADS =
+      List.of("GC Thread", "G1 ", "VM Thread", "VM Periodic", "Z", "Shenandoah");
+
+  /** Native thread ids lowered by no more than their own step: trainers, feeders, the spawner. */
   private static final Set<Integer> KEPT = ConcurrentHashMap.newKeySet();
 
   private static final LinkedBlockingQueue<Request> REQUESTS = new LinkedBlockingQueue<>();
@@ -57,7 +66,8 @@ final class TrainingThreads {
 
   /**
    * Starts a daemon thread running {@code body}. When {@code favoured}, the thread first lowers the
-   * priority of every other thread of the process (see the class comment).
+   * priority of the calling thread, its feeder, and of every other thread of the process (see the
+   * class comment).
    */
   static Thread start(Runnable body, String name, boolean favoured) {
     if (!favoured || !Files.isDirectory(TASKS)) {
@@ -66,17 +76,22 @@ final class TrainingThreads {
       thread.start();
       return thread;
     }
+    int feeder = ownThreadId();
     Runnable favouredBody =
         () -> {
           int tid = ownThreadId();
           if (tid > 0) {
             KEPT.add(tid);
-            lowerOthers(tid);
+            if (feeder > 0) {
+              KEPT.add(feeder);
+            }
+            lower(tid, feeder);
           }
           try {
             body.run();
           } finally {
             KEPT.remove(tid);
+            KEPT.remove(feeder);
           }
         };
     SynchronousQueue<Thread> started = new SynchronousQueue<>();
@@ -119,28 +134,35 @@ final class TrainingThreads {
   }
 
   /**
-   * Gives every thread of the process but the kept ones {@link #NICE_STEP} more than {@code tid}.
+   * Gives the feeder {@link #FEEDER_STEP} and every other thread but the kept ones and the
+   * collector's {@link #NICE_STEP} more than the training thread {@code tid}.
    */
-  private static void lowerOthers(int tid) {
+  private static void lower(int tid, int feeder) {
     try {
       CLibrary libc = Native.load(Platform.C_LIBRARY_NAME, CLibrary.class);
-      int target = Math.min(19, nice(tid) + NICE_STEP);
-      List<Integer> lowered = new ArrayList<>();
+      int base = nice(tid);
+      if (feeder > 0 && nice(feeder) < base + FEEDER_STEP) {
+        libc.setpriority(PRIO_PROCESS, feeder, Math.min(19, base + FEEDER_STEP));
+      }
+      int target = Math.min(19, base + NICE_STEP);
+      int lowered = 0;
       try (DirectoryStream<Path> tasks = Files.newDirectoryStream(TASKS)) {
         for (Path task : tasks) {
           int other = Integer.parseInt(task.getFileName().toString());
-          if (KEPT.contains(other) || nice(other) >= target) {
+          if (KEPT.contains(other) || isCollector(other) || nice(other) >= target) {
             continue;
           }
           if (libc.setpriority(PRIO_PROCESS, other, target) == 0) {
-            lowered.add(other);
+            lowered++;
           }
         }
       }
       LOG.info(
-          "Training thread {} runs first: {} other threads of this process at nice {}",
+          "Training thread {} runs first: its feeder {} at nice {}, {} other threads at nice {}",
           tid,
-          lowered.size(),
+          feeder,
+          feeder > 0 ? nice(feeder) : base,
+          lowered,
           target);
     } catch (IOException | RuntimeException | LinkageError e) {
       if (!warned) {
@@ -148,6 +170,16 @@ final class TrainingThreads {
         LOG.info("Training thread runs at the same priority as the others: {}", e.toString());
       }
     }
+  }
+
+  private static boolean isCollector(int tid) throws IOException {
+    String name;
+    try {
+      name = Files.readString(TASKS.resolve(Integer.toString(tid)).resolve("comm"));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return false;
+    }
+    return COLLECTOR_THREADS.stream().anyMatch(name::startsWith);
   }
 
   /** The calling thread's native id, from /proc/thread-self; -1 where there is none. */

@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -17,24 +20,27 @@ import org.junit.jupiter.api.Test;
 class TrainingThreadsTest {
 
   @Test
-  void shouldLowerEveryOtherThreadOnlyForAFavouredTrainingThreadAndFavourLaterOnesAgain()
-      throws Exception {
+  void shouldLowerTheFeederAndEveryOtherThreadOnlyForAFavouredTrainingThread() throws Exception {
     assumeTrue(Files.isDirectory(Path.of("/proc/thread-self")), "Linux only");
     int original = ownNice();
     assumeTrue(original + TrainingThreads.NICE_STEP <= 19, "already at the lowest priority");
+    Bystander bystander = new Bystander();
 
     // Not favoured: nobody's priority changes.
     assertEquals(original, niceOnThread(false));
     assertEquals(original, ownNice());
+    assertEquals(original, bystander.nice());
 
-    // Favoured: it keeps the priority, this (the stream thread's stand-in) gets 10 more.
+    // Favoured: it keeps the priority, this thread (its feeder) gets 4 more, the others 10 more.
     assertEquals(original, niceOnThread(true));
-    assertEquals(original + TrainingThreads.NICE_STEP, ownNice());
+    assertEquals(original + TrainingThreads.FEEDER_STEP, ownNice());
+    assertEquals(original + TrainingThreads.NICE_STEP, bystander.nice());
 
     // A thread created by a lowered thread inherits the lower priority...
-    assertEquals(original + TrainingThreads.NICE_STEP, niceOnThread(false));
+    assertEquals(original + TrainingThreads.FEEDER_STEP, niceOnThread(false));
     // ...but a favoured one started from it is back at the original: the spawner made it.
     assertEquals(original, niceOnThread(true));
+    bystander.stop();
   }
 
   /** Starts a training thread and returns its nice value, read on the thread while it runs. */
@@ -57,6 +63,40 @@ class TrainingThreadsTest {
       return nice.get(10, TimeUnit.SECONDS);
     } finally {
       release.countDown();
+      thread.join(10_000);
+    }
+  }
+
+  /** A thread that is neither training nor feeding, reading its own nice value when asked. */
+  private static final class Bystander {
+    private final BlockingQueue<Boolean> asks = new LinkedBlockingQueue<>();
+    private final SynchronousQueue<Integer> answers = new SynchronousQueue<>();
+    private final Thread thread =
+        new Thread(
+            () -> {
+              try {
+                while (asks.take()) {
+                  answers.put(ownNice());
+                }
+              } catch (Exception e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "test-bystander");
+
+    Bystander() {
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    int nice() throws InterruptedException {
+      asks.put(true);
+      Integer nice = answers.poll(10, TimeUnit.SECONDS);
+      return nice == null ? -100 : nice;
+    }
+
+    void stop() throws InterruptedException {
+      asks.put(false);
       thread.join(10_000);
     }
   }
