@@ -78,8 +78,9 @@ final class TrainingOptions {
       arity = "1",
       paramLabel = "true|false",
       description =
-          "On Linux, run every other thread of the process at a lower priority than the training"
-              + " thread, so that feeding it never takes its core (default true).")
+          "On Linux, let the training thread run first: the stream thread feeding it at nice +4,"
+              + " every other thread of the process but the garbage collector's at +10 (default"
+              + " true).")
   Boolean trainingFirst;
 
   Map<String, String> flags() {
