@@ -9,9 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.SynchronousQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,7 @@ final class TrainingThreads {
   private static Thread spawner;
   private static volatile boolean warned;
 
-  private record Request(Runnable body, String name, SynchronousQueue<Thread> started) {}
+  private record Request(Runnable body, String name, CompletableFuture<Thread> started) {}
 
   /** The subset of libc used here. */
   interface CLibrary extends Library {
@@ -94,14 +95,16 @@ final class TrainingThreads {
             KEPT.remove(feeder);
           }
         };
-    SynchronousQueue<Thread> started = new SynchronousQueue<>();
+    CompletableFuture<Thread> started = new CompletableFuture<>();
     ensureSpawner();
     REQUESTS.add(new Request(favouredBody, name, started));
     try {
-      return started.take();
+      return started.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while starting " + name, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("Could not start " + name, e.getCause());
     }
   }
 
@@ -117,14 +120,20 @@ final class TrainingThreads {
                 KEPT.add(tid);
               }
               while (true) {
+                Request r;
                 try {
-                  Request r = REQUESTS.take();
+                  r = REQUESTS.take();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                // Completed, never handed over: a requester that gave up cannot block the spawner.
+                try {
                   Thread thread = new Thread(r.body(), r.name());
                   thread.setDaemon(true);
                   thread.start();
-                  r.started().put(thread);
-                } catch (InterruptedException e) {
-                  return;
+                  r.started().complete(thread);
+                } catch (RuntimeException | Error e) {
+                  r.started().completeExceptionally(e);
                 }
               }
             },
