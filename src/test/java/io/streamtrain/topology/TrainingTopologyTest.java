@@ -22,6 +22,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -124,18 +125,7 @@ class TrainingTopologyTest {
   void shouldTrainSnapshotAtEveryWindowEndAndEvaluateAtTheEpochEnd() {
     AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
     TestSet test = testSet();
-    TrainerDependencies deps =
-        new TrainerDependencies(
-            Optional::empty,
-            () -> test,
-            new TrainingListener() {
-              @Override
-              public void onEpochEnd(
-                  int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
-                evaluatedEpoch.set(epoch);
-              }
-            },
-            new StopSignal());
+    TrainerDependencies deps = recordingEpochEnds(() -> test, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps)) {
       TestInputTopic<byte[], byte[]> feed =
           driver.createInputTopic(
@@ -242,18 +232,7 @@ class TrainingTopologyTest {
   /** One epoch of 160 examples; the snapshots in the order they were published. */
   private List<ModelSnapshot> trainOneEpoch(boolean trainInBackground) {
     AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
-    TrainerDependencies deps =
-        new TrainerDependencies(
-            Optional::empty,
-            TrainingTopologyTest::testSet,
-            new TrainingListener() {
-              @Override
-              public void onEpochEnd(
-                  int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
-                evaluatedEpoch.set(epoch);
-              }
-            },
-            new StopSignal());
+    TrainerDependencies deps = recordingEpochEnds(TrainingTopologyTest::testSet, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
       TestInputTopic<byte[], byte[]> feed =
           driver.createInputTopic(
@@ -276,6 +255,21 @@ class TrainingTopologyTest {
               AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
           .readValuesToList();
     }
+  }
+
+  /** Dependencies of a fresh trainer that record the last epoch it evaluated. */
+  private static TrainerDependencies recordingEpochEnds(
+      Supplier<TestSet> testSet, AtomicReference<Integer> evaluatedEpoch) {
+    return new TrainerDependencies(
+        Optional::empty,
+        testSet,
+        new TrainingListener() {
+          @Override
+          public void onEpochEnd(int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
+            evaluatedEpoch.set(epoch);
+          }
+        },
+        new StopSignal());
   }
 
   /** Fires punctuations (each trains for a bounded time) until the condition holds; bounded. */
