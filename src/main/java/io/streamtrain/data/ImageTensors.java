@@ -4,7 +4,6 @@ import io.streamtrain.data.InvalidImageException.Kind;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * Image to model input, exactly as torchvision's {@code ToTensor}: uint8 HWC becomes float32 CHW
@@ -87,11 +86,27 @@ public final class ImageTensors {
   public static byte[] pixels(LabeledImage image) {
     ImageShape shape = declaredShape(image);
     if (image.getEncoding() == ImageEncoding.RAW) {
-      ByteBuffer data = rawData(image, shape);
-      int start = data.arrayOffset() + data.position();
-      return Arrays.copyOfRange(data.array(), start, start + shape.size());
+      byte[] pixels = new byte[shape.size()];
+      copyPixels(image, pixels, 0);
+      return pixels;
     }
     return decodeChecked(image, shape);
+  }
+
+  /**
+   * Copies the image's uint8 HWC pixels into {@code dst} from {@code offset}: {@link #pixels}
+   * without a copy of its own for RAW images, which are most of a training feed.
+   */
+  public static void copyPixels(LabeledImage image, byte[] dst, int offset) {
+    ImageShape shape = declaredShape(image);
+    if (image.getEncoding() == ImageEncoding.RAW) {
+      ByteBuffer data = rawData(image, shape);
+      System.arraycopy(
+          data.array(), data.arrayOffset() + data.position(), dst, offset, shape.size());
+    } else {
+      byte[] pixels = decodeChecked(image, shape);
+      System.arraycopy(pixels, 0, dst, offset, pixels.length);
+    }
   }
 
   /**

@@ -44,10 +44,9 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     LabeledImage image = deserialize(value);
     try {
       ImageTensors.validate(image, shape, classes, true);
-      byte[] pixels = ImageTensors.pixels(image);
-      byte[] example = new byte[1 + pixels.length];
+      byte[] example = new byte[1 + shape.size()];
       example[0] = (byte) (int) image.getLabel();
-      System.arraycopy(pixels, 0, example, 1, pixels.length);
+      ImageTensors.copyPixels(image, example, 1);
       return new Example(example, image.getEpoch());
     } catch (InvalidImageException e) {
       throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);

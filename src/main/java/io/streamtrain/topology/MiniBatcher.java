@@ -7,9 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.List;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import org.apache.kafka.common.header.Headers;
@@ -75,6 +73,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final StopSignal stop;
   private final TrainerQueue trainer;
   private final FeedReader feed;
+  private final ExampleChunks.Pool chunks;
   private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
   private ProcessorContext<Object, Object> context;
@@ -116,6 +115,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     this.stop = stop;
     this.trainer = trainer;
     this.feed = feed;
+    // Enough chunks for the windows normally in memory: the one training and the one filling.
+    this.chunks =
+        new ExampleChunks.Pool(
+            Math.toIntExact(exampleBytes()),
+            IN_MEMORY_WINDOWS * (long) windowSize * exampleBytes());
   }
 
   @Override
@@ -207,6 +211,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         forwardBatch(window, b, batchCount, size);
       }
       window.nextBatch++;
+      if (window.forwarded(batchSize)) {
+        freeExamples(window); // the batches are copies: the trainer needs no example any more
+      }
       releaseDone();
     }
   }
@@ -237,16 +244,18 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private void forwardBatch(Window window, int batchIndex, int batchCount, int size) {
     ImageShape shape = decoder.inputShape();
-    // Fresh arrays per batch (~200 KB for 64 Fashion-MNIST images): a forwarded batch stays valid.
-    float[] pixelBuffer = new float[size * shape.size()];
+    // A stepped batch's buffer or a fresh one: a forwarded batch stays valid until stepped.
+    float[] pixelBuffer = trainer.pixelBuffer(size * shape.size());
     int[] labelBuffer = new int[size];
     int from = batchIndex * batchSize;
     for (int i = 0; i < size; i++) {
-      byte[] example = window.examples.get(window.order[from + i]);
-      labelBuffer[i] = example[0];
+      int index = window.order[from + i];
+      byte[] chunk = window.examples.chunkOf(index);
+      int offset = window.examples.offsetOf(index);
+      labelBuffer[i] = chunk[offset];
       ImageTensors.toTensor(
-          example,
-          1,
+          chunk,
+          offset + 1,
           shape.height(),
           shape.width(),
           shape.channels(),
@@ -322,9 +331,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       windowInEpoch = lastWindowInEpoch + 1;
     }
     Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
-    if (windows.size() >= IN_MEMORY_WINDOWS
-        && bytesInMemory() + windowBytes() > memoryBudgetBytes) {
-      window.examples = null; // read back from the feed when its turn comes
+    if (windows.size() < IN_MEMORY_WINDOWS
+        || bytesInMemory() + windowBytes() <= memoryBudgetBytes) {
+      window.examples = chunks.newWindow(); // else read back from the feed when its turn comes
     }
     windows.addLast(window);
     writeMeta(window);
@@ -357,7 +366,15 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     writeMeta(window);
   }
 
+  private void freeExamples(Window window) {
+    if (window.examples != null) {
+      window.examples.release();
+      window.examples = null;
+    }
+  }
+
   private void release(Window window) {
+    freeExamples(window);
     store.delete(metaKey(window.index));
     lastWindowEpoch = window.epoch;
     lastWindowInEpoch = window.windowInEpoch;
@@ -384,7 +401,6 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       while (it.hasNext()) {
         var kv = it.next();
         Window window = Window.decodeMeta(kv.value);
-        window.examples = null;
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
@@ -399,7 +415,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     if (window.examples != null) {
       return;
     }
-    List<byte[]> examples = new ArrayList<>(window.count);
+    ExampleChunks examples = chunks.newWindow();
     if (window.count > 0) {
       if (window.firstOffset < 0) {
         throw new IllegalStateException(
@@ -417,6 +433,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           });
     }
     if (examples.size() != window.count) {
+      examples.release();
       throw new IllegalStateException(
           "Window "
               + window.index
@@ -477,8 +494,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     final int epoch;
     final int windowInEpoch;
 
-    /** In arrival order; null while paged out (read back from the feed when its turn comes). */
-    List<byte[]> examples = new ArrayList<>();
+    /**
+     * In arrival order; null while paged out (read back from the feed when its turn comes) and once
+     * every batch is forwarded.
+     */
+    ExampleChunks examples;
 
     int count;
     boolean sealed;

@@ -245,7 +245,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
           try {
             step(batch);
           } finally {
-            queue.stepped();
+            queue.stepped(batch);
           }
         }
       }
@@ -341,7 +341,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     try {
       step(record.value());
     } finally {
-      queue.stepped();
+      queue.stepped(record.value());
     }
   }
 
