@@ -33,6 +33,14 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -226,13 +234,38 @@ final class BenchCommand implements Callable<Integer> {
         pipeline.serde(LabeledImage.class).serializer(),
         IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(train, i)).iterator(),
         done -> {});
-    List<Long> rss = new ArrayList<>();
     QuickstartPrinter printer =
         new QuickstartPrinter(
             new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
-    Map<Integer, Long> versionAfterEpoch = new java.util.concurrent.ConcurrentHashMap<>();
-    Map<Integer, Long> epochEndNanos = new java.util.concurrent.ConcurrentHashMap<>();
-    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+    Replayer replayer =
+        new Replayer(
+            settings.producerProps(),
+            settings.consumerProps(null),
+            pipeline.names().imagesTrain(),
+            pipeline.names().trainFeed());
+    int measuredLast = warmUpEpochs + epochs;
+    // The feed stays one epoch ahead of training, as for a trainer that is fed continuously: the
+    // replay of epoch k + 2 starts when epoch k ends, up to one epoch past the last measured one.
+    // So each measured epoch has one epoch's replay and one window's fill running beside its
+    // steps, and after warm-up epochs the clock measures that steady state, not a cold start.
+    int replayLast = measuredLast + 1;
+    ExecutorService replays =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "streamtrain-bench-replay"));
+    AtomicReference<RuntimeException> replayFailed = new AtomicReference<>();
+    IntConsumer replay =
+        epoch ->
+            replays.execute(
+                () -> {
+                  try {
+                    replayer.replay(epoch, 1, Replayer.Progress.NONE);
+                  } catch (RuntimeException e) {
+                    replayFailed.compareAndSet(null, e);
+                  }
+                });
+    Map<Integer, Long> rssAfterEpoch = new ConcurrentHashMap<>();
+    Map<Integer, Long> versionAfterEpoch = new ConcurrentHashMap<>();
+    Map<Integer, Long> epochEndNanos = new ConcurrentHashMap<>();
+    CountDownLatch started = new CountDownLatch(1);
     long launched = System.nanoTime();
     TrainingListener listener =
         new TrainingListener() {
@@ -243,11 +276,12 @@ final class BenchCommand implements Callable<Integer> {
 
           @Override
           public void onEpochEnd(int epoch, Evaluation evaluation, ModelSnapshot snapshot) {
-            synchronized (rss) {
-              rss.add(residentBytes());
-            }
+            rssAfterEpoch.put(epoch, residentBytes());
             versionAfterEpoch.put(epoch, snapshot.getVersion());
             epochEndNanos.put(epoch, System.nanoTime());
+            if (epoch + 2 <= replayLast) {
+              replay.accept(epoch + 2);
+            }
             printer.onEpochEnd(epoch, evaluation, snapshot);
             System.err.printf(
                 Locale.ROOT,
@@ -258,48 +292,46 @@ final class BenchCommand implements Callable<Integer> {
           }
         };
     long start;
-    long stepsBefore;
     double startupSeconds;
-    ModelSnapshot last;
     try (TrainingRun run = new TrainingRun(pipeline, true, listener).start()) {
       // A trainer is a long-running service: its one-off start-up (group join, task and store
       // set-up, model creation) is reported apart, and the clock starts when it can take records.
-      while (!started.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+      while (!started.await(1, TimeUnit.SECONDS)) {
         run.throwIfFailed();
       }
       startupSeconds = (System.nanoTime() - launched) / 1e9;
-      Replayer replayer =
-          new Replayer(
-              settings.producerProps(),
-              settings.consumerProps(null),
-              pipeline.names().imagesTrain(),
-              pipeline.names().trainFeed());
       // Warm-up, as the in-memory side has its warm-up steps: epochs through the same running
       // pipeline compile the broker's, the clients' and Kafka Streams' hot paths before timing.
       // With one, the C2 compiler still used 4.0-4.4 s of CPU during 5 measured epochs; with
-      // three 2.1-2.7 s, and six did no better.
-      if (warmUpEpochs > 0) {
-        replayer.replay(1, warmUpEpochs, Replayer.Progress.NONE);
-        DemoCommand.await(printer, run, warmUpEpochs);
+      // three 2.1-2.7 s, and six did no better. Without any, the clock starts at the replay.
+      long replayStart = System.nanoTime();
+      replay.accept(1);
+      replay.accept(2);
+      for (int epoch = 1; epoch <= measuredLast; epoch++) {
+        awaitEpoch(printer, run, replayFailed, epoch);
       }
-      stepsBefore = warmUpEpochs > 0 ? versionAfterEpoch.get(warmUpEpochs) : 0;
-      synchronized (rss) {
-        rss.clear();
+      start = warmUpEpochs > 0 ? epochEndNanos.get(warmUpEpochs) : replayStart;
+    } finally {
+      replays.shutdown(); // the replay past the last measured epoch ends on its own
+      if (!replays.awaitTermination(60, TimeUnit.SECONDS)) {
+        replays.shutdownNow();
       }
-      start = System.nanoTime();
-      replayer.replay(warmUpEpochs + 1, epochs, Replayer.Progress.NONE);
-      DemoCommand.await(printer, run, warmUpEpochs + epochs);
     }
     // To the last step (the last epoch's end), not to the end of shutting the trainer down.
-    double seconds = (epochEndNanos.get(warmUpEpochs + epochs) - start) / 1e9;
+    double seconds = (epochEndNanos.get(measuredLast) - start) / 1e9;
     List<Double> epochSeconds = new ArrayList<>();
+    List<Long> rss = new ArrayList<>();
     long previous = start;
-    for (int epoch = warmUpEpochs + 1; epoch <= warmUpEpochs + epochs; epoch++) {
+    for (int epoch = warmUpEpochs + 1; epoch <= measuredLast; epoch++) {
       long end = epochEndNanos.get(epoch);
       epochSeconds.add((end - previous) / 1e9);
       previous = end;
+      rss.add(rssAfterEpoch.get(epoch));
     }
-    last = pipeline.latestSnapshot().orElseThrow();
+    long steps =
+        versionAfterEpoch.get(measuredLast)
+            - (warmUpEpochs > 0 ? versionAfterEpoch.get(warmUpEpochs) : 0);
+    ModelSnapshot last = pipeline.latestSnapshot().orElseThrow();
     byte[] bytes =
         pipeline
             .serde(ModelSnapshot.class)
@@ -309,13 +341,34 @@ final class BenchCommand implements Callable<Integer> {
     return new Side(
         "pipeline (replay -> Kafka -> MiniBatcher -> Trainer)",
         (long) count * epochs,
-        last.getVersion() - stepsBefore,
+        steps,
         seconds,
         rss,
         epochSeconds,
         bytes.length,
         publishMillis,
         startupSeconds);
+  }
+
+  /** Waits for an epoch's end; fails when the trainer or a replay does. */
+  private static void awaitEpoch(
+      QuickstartPrinter printer,
+      TrainingRun run,
+      AtomicReference<RuntimeException> replayFailed,
+      int epoch)
+      throws Exception {
+    while (true) {
+      if (replayFailed.get() != null) {
+        throw replayFailed.get();
+      }
+      run.throwIfFailed();
+      try {
+        printer.epoch(epoch).get(1, TimeUnit.SECONDS);
+        return;
+      } catch (TimeoutException e) {
+        // check both again
+      }
+    }
   }
 
   /** Median time of five acknowledged sends of a snapshot-sized record. */
@@ -361,8 +414,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     System.out.printf(
         Locale.ROOT,
-        "pipeline clock: from the replay's start to the last step, after %d warm-up epoch(s);"
-            + " trainer start-up %.2f s, not counted%n",
+        warmUpEpochs > 0
+            ? "pipeline clock: from the end of warm-up epoch %d to the last step, the feed one"
+                + " epoch ahead; trainer start-up %.2f s, not counted%n"
+            : "pipeline clock: from the first replay's start (cold, %d warm-up epochs) to the"
+                + " last step; trainer start-up %.2f s, not counted%n",
         warmUpEpochs,
         pipeline.startupSeconds());
     System.out.printf(
