@@ -47,7 +47,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(
     name = "bench",
@@ -81,6 +83,27 @@ final class BenchCommand implements Callable<Integer> {
           "Epochs the pipeline trains before its clock starts (default ${DEFAULT-VALUE}), as the"
               + " in-memory side has its warm-up steps.")
   int warmUpEpochs = 3;
+
+  @Option(
+      names = "--fork",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Run in a child JVM whose heap is fixed and touched up front (--heap), as JMH forks its"
+              + " benchmarks; --no-fork runs in this JVM, with the options it was started with"
+              + " (default: fork).")
+  boolean fork;
+
+  @Option(
+      names = "--heap",
+      paramLabel = "SIZE",
+      description =
+          "Heap of the forked JVM: -Xms and -Xmx, with -XX:+AlwaysPreTouch (default"
+              + " ${DEFAULT-VALUE}).")
+  String heap = "2g";
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--predict",
@@ -117,6 +140,18 @@ final class BenchCommand implements Callable<Integer> {
     if (warmUpEpochs < 0) {
       throw new IllegalArgumentException(
           "--warmup-epochs must be 0 or more (got " + warmUpEpochs + ")");
+    }
+    if (!heap.matches("[1-9][0-9]*[kKmMgG]?")) {
+      throw new IllegalArgumentException(
+          "--heap takes a size such as 2g or 1536m (got " + heap + ")");
+    }
+    if (fork && !ForkedJvm.isChild()) {
+      // The resident memory after each epoch is then the trainer's, not G1's heap sizing: with
+      // the default heap, G1 grew it in some runs during the measured epochs, and the first touch
+      // of the new regions added up to 900 MB (see README, Benchmarks).
+      return ForkedJvm.run(
+          List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"),
+          spec.commandLine().getParseResult().originalArgs());
     }
     Path dir = DatasetLocator.standard().locate(Optional.ofNullable(data)).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
@@ -423,6 +458,13 @@ final class BenchCommand implements Callable<Integer> {
         pipeline.startupSeconds());
     System.out.printf(
         Locale.ROOT,
+        "jvm: heap %,d MB, %s%n",
+        Runtime.getRuntime().maxMemory() >> 20,
+        ForkedJvm.isChild()
+            ? "fixed and touched up front (forked with -Xms" + heap + " -Xmx" + heap + ")"
+            : "this JVM's own options (--no-fork)");
+    System.out.printf(
+        Locale.ROOT,
         "snapshot: %,d bytes, publish (acks=all) %.1f ms%n",
         pipeline.snapshotBytes(),
         pipeline.snapshotPublishMillis());
@@ -444,7 +486,7 @@ final class BenchCommand implements Callable<Integer> {
           "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
               + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
-              + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"inMemoryEpochSeconds\":%s,"
+              + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"forked\":%b,\"heapMaxBytes\":%d,\"inMemoryEpochSeconds\":%s,"
               + "\"pipelineEpochSeconds\":%s}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
@@ -457,6 +499,8 @@ final class BenchCommand implements Callable<Integer> {
           memory.rssAfterEpochBytes(),
           pipeline.startupSeconds(),
           warmUpEpochs,
+          ForkedJvm.isChild(),
+          Runtime.getRuntime().maxMemory(),
           seconds(memory.epochSeconds()),
           seconds(pipeline.epochSeconds()));
     }

@@ -31,6 +31,8 @@ class BenchIT {
             "1",
             "--limit",
             "3000",
+            "--heap",
+            "1g",
             "--json",
             "--data",
             DATA.toString());
@@ -43,6 +45,8 @@ class BenchIT {
     assertEquals(94, Math.round(report.get("pipelineStepsPerSecond").asDouble() * seconds));
     assertEquals(2, report.get("pipelineEpochSeconds").size());
     assertEquals(1, report.get("warmupEpochs").asInt());
+    assertTrue(report.get("forked").asBoolean(), "ran in a child JVM");
+    assertEquals(1L << 30, report.get("heapMaxBytes").asLong(), "with the heap asked for");
     assertEquals(2, report.get("inMemoryEpochSeconds").size());
     assertEquals(2, report.get("pipelineRssBytes").size(), "resident memory after each epoch");
     assertTrue(report.get("ratio").asDouble() > 0);

@@ -53,6 +53,13 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void shouldRejectABenchHeapThatIsNoSize() {
+    assertOneLineError(
+        CommandLine.run("bench", "--heap", "2 GB"),
+        "--heap takes a size such as 2g or 1536m (got 2 GB)");
+  }
+
+  @Test
   void shouldRejectAnUnknownOption() {
     CommandLine.Result r = CommandLine.run("train", "--epochz", "3");
     assertEquals(2, r.exitCode());
