@@ -50,6 +50,8 @@ class BenchIT {
     assertEquals(2, report.get("inMemoryEpochSeconds").size());
     assertEquals(2, report.get("pipelineRssBytes").size(), "resident memory after each epoch");
     assertTrue(report.get("ratio").asDouble() > 0);
+    assertTrue(report.get("inMemoryBeforeImagesPerSecond").asDouble() > 0, "first in-memory run");
+    assertTrue(report.get("inMemoryAfterImagesPerSecond").asDouble() > 0, "second in-memory run");
     assertTrue(report.get("snapshotBytes").asLong() > 2_600_000, "the quickstart MLP's state dict");
     assertTrue(r.out().contains("after the first epoch (epochs 2-2)"), r.out());
   }
