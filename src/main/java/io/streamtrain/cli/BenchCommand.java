@@ -57,7 +57,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Training throughput, side by side in one process with the same model, batch size, thread"
           + " settings and data: (a) a plain in-memory DJL loop over the decoded dataset, (b) the"
-          + " full pipeline (replay -> Kafka -> MiniBatcher -> Trainer) on an embedded broker."
+          + " full pipeline (replay -> Kafka -> MiniBatcher -> Trainer) on an embedded broker,"
+          + " timed between two runs of (a) and compared with both."
           + " Prints images/s of both and their ratio, steps/s, snapshot size and publish time,"
           + " and the trainer's resident memory after each epoch."
     },
@@ -92,7 +93,7 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "Run in a child JVM whose heap is fixed and touched up front (--heap), as JMH forks its"
               + " benchmarks; --no-fork runs in this JVM, with the options it was started with"
-              + " (default: fork).")
+              + " (default: fork; --predict always runs in this JVM).")
   boolean fork;
 
   @Option(
