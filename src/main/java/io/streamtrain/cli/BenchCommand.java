@@ -294,12 +294,7 @@ final class BenchCommand implements Callable<Integer> {
     QuickstartPrinter printer =
         new QuickstartPrinter(
             new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
-    Replayer replayer =
-        new Replayer(
-            settings.producerProps(),
-            settings.consumerProps(null),
-            pipeline.names().imagesTrain(),
-            pipeline.names().trainFeed());
+    Replayer replayer = DemoCommand.replayer(settings, pipeline);
     int measuredLast = warmUpEpochs + epochs;
     // The feed stays one epoch ahead of training, as for a trainer that is fed continuously: the
     // replay of epoch k + 2 starts when epoch k ends, up to one epoch past the last measured one.

@@ -113,12 +113,7 @@ final class DemoCommand implements Callable<Integer> {
 
       QuickstartPrinter printer = new QuickstartPrinter(System.out, trainCount);
       try (TrainingRun run = new TrainingRun(pipeline, true, printer).start()) {
-        Replayer replayer =
-            new Replayer(
-                settings.producerProps(),
-                settings.consumerProps(null),
-                pipeline.names().imagesTrain(),
-                pipeline.names().trainFeed());
+        Replayer replayer = replayer(settings, pipeline);
         Progress progress = new Progress(System.err, "replay", (long) trainCount * epochs);
         Replayer.Summary replayed =
             replayer.replay(1, epochs, (done, total) -> progress.update(done));
@@ -176,6 +171,15 @@ final class DemoCommand implements Callable<Integer> {
         topic,
         summary.seconds(),
         summary.perSecond());
+  }
+
+  /** The replay of a pipeline's training topic into its feed. */
+  static Replayer replayer(Settings settings, Pipeline pipeline) {
+    return new Replayer(
+        settings.producerProps(),
+        settings.consumerProps(null),
+        pipeline.names().imagesTrain(),
+        pipeline.names().trainFeed());
   }
 
   static void await(QuickstartPrinter printer, TrainingRun run, int epoch) throws Exception {

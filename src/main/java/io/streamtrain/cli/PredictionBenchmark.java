@@ -1111,12 +1111,7 @@ public final class PredictionBenchmark {
     private final Thread replay = new Thread(this::replayEpochs, "bench-replay");
 
     private Trainer(Settings settings, Pipeline pipeline) {
-      replayer =
-          new Replayer(
-              settings.producerProps(),
-              settings.consumerProps(null),
-              pipeline.names().imagesTrain(),
-              pipeline.names().trainFeed());
+      replayer = DemoCommand.replayer(settings, pipeline);
       TrainingListener listener =
           new TrainingListener() {
             @Override
