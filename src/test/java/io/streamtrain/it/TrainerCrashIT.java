@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 /**
  * A trainer in its own JVM is killed with SIGKILL twice during a run and restarted each time, once
  * on its old state directory and once on a fresh one (the batcher's window descriptions then come
- * back from the changelog and their examples from the feed), then stopped cleanly with SIGTERM (it must publish a final snapshot and resume from
- * exactly there). It must end with the parameters of an uninterrupted run with the same seed, and
- * the versions of its snapshots must never go down.
+ * back from the changelog and their examples from the feed), then stopped cleanly with SIGTERM (it
+ * must publish a final snapshot and resume from exactly there). It must end with the parameters of
+ * an uninterrupted run with the same seed, and the versions of its snapshots must never go down.
  */
 class TrainerCrashIT {
   private static final int IMAGES = 4000;
@@ -50,7 +50,7 @@ class TrainerCrashIT {
         List<Long> resumedFrom = new ArrayList<>();
 
         try (Scenario.Child first = s.launch("crashy-1", train(s, "crashy", sameStateDir))) {
-          log.await(v -> v.getVersion() >= 40, Duration.ofMinutes(3));
+          awaitOwnSnapshot(log, 40);
           first.kill();
           resumedFrom.add(resumedVersion(first));
         }
@@ -58,7 +58,7 @@ class TrainerCrashIT {
         System.err.printf("first kill after %.1f s%n", seconds(start));
 
         try (Scenario.Child second = s.launch("crashy-2", train(s, "crashy", sameStateDir))) {
-          log.await(v -> v.getVersion() >= 110, Duration.ofMinutes(3));
+          awaitOwnSnapshot(log, 110);
           second.kill();
           resumedFrom.add(resumedVersion(second));
         }
@@ -68,7 +68,7 @@ class TrainerCrashIT {
         // A fresh state directory: the batcher's windows must come back from changelog and feed.
         long finalVersion;
         try (Scenario.Child third = s.launch("crashy-3", train(s, "crashy", s.newDir("fresh")))) {
-          log.await(v -> v.getVersion() >= 180, Duration.ofMinutes(3));
+          awaitOwnSnapshot(log, 180);
           third.stop();
           resumedFrom.add(resumedVersion(third));
           assertTrue(third.stderr().contains("publishing a final snapshot"), third.describe());
@@ -103,6 +103,16 @@ class TrainerCrashIT {
         assertTrue(difference <= 1e-5, "max absolute difference " + difference);
       }
     }
+  }
+
+  /**
+   * Waits for a snapshot of at least {@code version} that the process just launched published: one
+   * newer than any before it. A killed process may have got past {@code version} already, and a
+   * process stopped before it published anything would prove nothing.
+   */
+  private static void awaitOwnSnapshot(Scenario.SnapshotLog log, long version) {
+    long before = log.refresh().stream().mapToLong(ModelSnapshot::getVersion).max().orElse(0);
+    log.await(v -> v.getVersion() >= version && v.getVersion() > before, Duration.ofMinutes(3));
   }
 
   private static List<String> train(Scenario s, String model, Path stateDir) {
