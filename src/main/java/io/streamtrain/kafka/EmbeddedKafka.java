@@ -84,9 +84,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new UncheckedIOException(
           "Cannot create the broker data directory " + dataDir + ": " + e.getMessage(), e);
     }
+    int brokerPort = port == 0 ? freePort() : port;
     EmbeddedKafka kafka =
         new EmbeddedKafka(
-            port == 0 ? freePort() : port, freePort(), dir, temporary, brokerOverrides);
+            brokerPort, freePortOtherThan(brokerPort), dir, temporary, brokerOverrides);
     try {
       kafka.startServer();
     } catch (RuntimeException e) {
@@ -280,6 +281,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (RuntimeException e) {
       primary.addSuppressed(e);
     }
+  }
+
+  /**
+   * A free port other than {@code taken}. The broker's port is closed again before the controller's
+   * is asked for, so the system can hand out the same one twice (it did once in CI, and the broker
+   * refused to start with two listeners on one port).
+   */
+  private static int freePortOtherThan(int taken) {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int port = freePort();
+      if (port != taken) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("No free local port other than " + taken + " in 100 tries");
   }
 
   private static int freePort() {
