@@ -38,7 +38,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
@@ -149,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
     if (fork && !ForkedJvm.isChild()) {
       // The resident memory after each epoch is then the trainer's, not G1's heap sizing: with
       // the default heap, G1 grew it in some runs during the measured epochs, and the first touch
-      // of the new regions added up to 900 MB (see README, Benchmarks).
+      // of the new regions added up to 1.2 GB (see README, Benchmarks).
       return ForkedJvm.run(
           List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"),
           spec.commandLine().getParseResult().originalArgs());
@@ -184,9 +183,7 @@ final class BenchCommand implements Callable<Integer> {
       Side before = inMemoryLoop(training, train, count, "in-memory DJL loop, before");
       Side pipeline = pipelineRun(settings, train, count);
       Side after = inMemoryLoop(training, train, count, "in-memory DJL loop, after");
-      Side memory = Side.together("in-memory DJL loop, both runs", before, after);
-      double ratio = pipeline.imagesPerSecond() / memory.imagesPerSecond();
-      print(before, after, memory, pipeline, ratio);
+      print(before, pipeline, after);
     } finally {
       DemoCommand.deleteQuietly(stateDir);
     }
@@ -359,8 +356,15 @@ final class BenchCommand implements Callable<Integer> {
       long replayStart = System.nanoTime();
       replay.accept(1);
       replay.accept(2);
+      Runnable replaysOk =
+          () -> {
+            RuntimeException failure = replayFailed.get();
+            if (failure != null) {
+              throw failure;
+            }
+          };
       for (int epoch = 1; epoch <= measuredLast; epoch++) {
-        awaitEpoch(printer, run, replayFailed, epoch);
+        DemoCommand.await(printer, run, epoch, replaysOk);
       }
       start = warmUpEpochs > 0 ? epochEndNanos.get(warmUpEpochs) : replayStart;
     } finally {
@@ -402,27 +406,6 @@ final class BenchCommand implements Callable<Integer> {
         startupSeconds);
   }
 
-  /** Waits for an epoch's end; fails when the trainer or a replay does. */
-  private static void awaitEpoch(
-      QuickstartPrinter printer,
-      TrainingRun run,
-      AtomicReference<RuntimeException> replayFailed,
-      int epoch)
-      throws Exception {
-    while (true) {
-      if (replayFailed.get() != null) {
-        throw replayFailed.get();
-      }
-      run.throwIfFailed();
-      try {
-        printer.epoch(epoch).get(1, TimeUnit.SECONDS);
-        return;
-      } catch (TimeoutException e) {
-        // check both again
-      }
-    }
-  }
-
   /** Median time of five acknowledged sends of a snapshot-sized record. */
   private static double publishMillis(Settings settings, String topic, byte[] value)
       throws Exception {
@@ -439,7 +422,9 @@ final class BenchCommand implements Callable<Integer> {
     return times.get(2);
   }
 
-  private void print(Side before, Side after, Side memory, Side pipeline, double ratio) {
+  private void print(Side before, Side pipeline, Side after) {
+    Side memory = Side.together("in-memory DJL loop, both runs", before, after);
+    double ratio = pipeline.imagesPerSecond() / memory.imagesPerSecond();
     System.out.printf(
         Locale.ROOT, "%-55s %12s %10s %10s%n", "side", "images/s", "steps/s", "seconds");
     for (Side s : List.of(before, pipeline, after)) {

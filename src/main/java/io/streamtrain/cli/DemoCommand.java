@@ -183,7 +183,17 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   static void await(QuickstartPrinter printer, TrainingRun run, int epoch) throws Exception {
+    await(printer, run, epoch, () -> {});
+  }
+
+  /**
+   * Waits for the end of {@code epoch}; fails when the trainer fails or stops, or when {@code
+   * alsoCheck} (run about once a second) throws, for what else feeds the run.
+   */
+  static void await(QuickstartPrinter printer, TrainingRun run, int epoch, Runnable alsoCheck)
+      throws Exception {
     while (true) {
+      alsoCheck.run();
       run.throwIfFailed();
       try {
         printer.epoch(epoch).get(1, TimeUnit.SECONDS);
