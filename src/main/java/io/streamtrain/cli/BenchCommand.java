@@ -1,5 +1,12 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.Progress;
+import io.streamtrain.app.QuickstartPrinter;
+import io.streamtrain.app.TrainingRun;
+import io.streamtrain.bench.ForkedJvm;
+import io.streamtrain.bench.PredictionBenchmark;
+import io.streamtrain.config.Directories;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.config.Training;
@@ -10,6 +17,7 @@ import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.LabeledImages;
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
@@ -17,10 +25,9 @@ import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.topology.MiniBatcher;
-import io.streamtrain.topology.Pipeline;
-import io.streamtrain.topology.Trainer;
-import io.streamtrain.topology.TrainingListener;
+import io.streamtrain.training.MiniBatcher;
+import io.streamtrain.training.Trainer;
+import io.streamtrain.training.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -185,7 +192,7 @@ final class BenchCommand implements Callable<Integer> {
       Side after = inMemoryLoop(training, train, count, "in-memory DJL loop, after");
       print(before, pipeline, after);
     } finally {
-      DemoCommand.deleteQuietly(stateDir);
+      Directories.deleteQuietly(stateDir);
     }
     return 0;
   }
@@ -291,7 +298,7 @@ final class BenchCommand implements Callable<Integer> {
     QuickstartPrinter printer =
         new QuickstartPrinter(
             new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), count);
-    Replayer replayer = DemoCommand.replayer(settings, pipeline);
+    Replayer replayer = pipeline.replayer();
     int measuredLast = warmUpEpochs + epochs;
     // The feed stays one epoch ahead of training, as for a trainer that is fed continuously: the
     // replay of epoch k + 2 starts when epoch k ends, up to one epoch past the last measured one.
@@ -364,7 +371,7 @@ final class BenchCommand implements Callable<Integer> {
             }
           };
       for (int epoch = 1; epoch <= measuredLast; epoch++) {
-        DemoCommand.await(printer, run, epoch, replaysOk);
+        run.awaitEpoch(printer, epoch, replaysOk);
       }
       start = warmUpEpochs > 0 ? epochEndNanos.get(warmUpEpochs) : replayStart;
     } finally {

@@ -1,5 +1,10 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.Progress;
+import io.streamtrain.app.QuickstartPrinter;
+import io.streamtrain.app.TrainingRun;
+import io.streamtrain.config.Directories;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
@@ -8,6 +13,7 @@ import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.LabeledImages;
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
@@ -18,8 +24,7 @@ import io.streamtrain.report.MetricsTopicReader;
 import io.streamtrain.report.ReportFiles;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.topology.Pipeline;
-import io.streamtrain.topology.Predictor;
+import io.streamtrain.serving.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -29,8 +34,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
@@ -113,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
 
       QuickstartPrinter printer = new QuickstartPrinter(System.out, trainCount);
       try (TrainingRun run = new TrainingRun(pipeline, true, printer).start()) {
-        Replayer replayer = replayer(settings, pipeline);
+        Replayer replayer = pipeline.replayer();
         Progress progress = new Progress(System.err, "replay", (long) trainCount * epochs);
         Replayer.Summary replayed =
             replayer.replay(1, epochs, (done, total) -> progress.update(done));
@@ -124,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
             replayed.records(),
             replayed.seconds(),
             replayed.recordsPerSecond());
-        await(printer, run, epochs);
+        run.awaitEpoch(printer, epochs);
       }
       System.out.println("Done!");
       if (report != null) {
@@ -147,7 +150,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       printComparison(printer.results());
     } finally {
-      deleteQuietly(stateDir);
+      Directories.deleteQuietly(stateDir);
     }
     return 0;
   }
@@ -171,41 +174,6 @@ final class DemoCommand implements Callable<Integer> {
         topic,
         summary.seconds(),
         summary.perSecond());
-  }
-
-  /** The replay of a pipeline's training topic into its feed. */
-  static Replayer replayer(Settings settings, Pipeline pipeline) {
-    return new Replayer(
-        settings.producerProps(),
-        settings.consumerProps(null),
-        pipeline.names().imagesTrain(),
-        pipeline.names().trainFeed());
-  }
-
-  static void await(QuickstartPrinter printer, TrainingRun run, int epoch) throws Exception {
-    await(printer, run, epoch, () -> {});
-  }
-
-  /**
-   * Waits for the end of {@code epoch}; fails when the trainer fails or stops, or when {@code
-   * alsoCheck} (run about once a second) throws, for what else feeds the run.
-   */
-  static void await(QuickstartPrinter printer, TrainingRun run, int epoch, Runnable alsoCheck)
-      throws Exception {
-    while (true) {
-      alsoCheck.run();
-      run.throwIfFailed();
-      try {
-        printer.epoch(epoch).get(1, TimeUnit.SECONDS);
-        return;
-      } catch (TimeoutException e) {
-        if (!run.state().isRunningOrRebalancing()
-            && run.state() != org.apache.kafka.streams.KafkaStreams.State.CREATED) {
-          run.throwIfFailed();
-          throw new IllegalStateException("Trainer stopped in state " + run.state());
-        }
-      }
-    }
   }
 
   private static void predictFirstTestImage(Path file, LabeledDataset test, Settings settings) {
@@ -250,11 +218,4 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println(sb.append("]}"));
   }
 
-  static void deleteQuietly(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      System.err.println("streamtrain: could not delete " + dir + ": " + e.getMessage());
-    }
-  }
 }

@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.model.Devices;
@@ -7,9 +8,8 @@ import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.topology.Pipeline;
-import io.streamtrain.topology.TestSet;
-import io.streamtrain.topology.TestSets;
+import io.streamtrain.training.TestSet;
+import io.streamtrain.training.TestSets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;

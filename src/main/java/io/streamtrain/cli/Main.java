@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Errors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

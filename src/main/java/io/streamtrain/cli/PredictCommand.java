@@ -1,5 +1,7 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.PredictionRun;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageTensors;
@@ -11,8 +13,7 @@ import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.topology.Pipeline;
-import io.streamtrain.topology.Predictor;
+import io.streamtrain.serving.Predictor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;

@@ -1,5 +1,7 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.Progress;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
@@ -8,8 +10,8 @@ import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.LabeledImages;
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.kafka.Publisher;
 import io.streamtrain.schema.LabeledImage;
-import io.streamtrain.topology.Pipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Progress;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Replayer;

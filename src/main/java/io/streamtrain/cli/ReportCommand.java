@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.report.LearningCurves;
@@ -8,7 +9,6 @@ import io.streamtrain.report.MetricsTopicReader;
 import io.streamtrain.report.ReportFiles;
 import io.streamtrain.report.ReportSummary;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.topology.Pipeline;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

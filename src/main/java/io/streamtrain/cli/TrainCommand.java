@@ -1,13 +1,16 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.QuickstartPrinter;
+import io.streamtrain.app.TrainingRun;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.topology.Pipeline;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -126,7 +129,7 @@ final class TrainCommand implements Callable<Integer> {
       return 0;
     }
     try {
-      DemoCommand.await(printer, run, epochs);
+      run.awaitEpoch(printer, epochs);
     } finally {
       Runtime.getRuntime().removeShutdownHook(hook);
       run.close();

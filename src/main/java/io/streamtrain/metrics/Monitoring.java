@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.streamtrain.topology.TrainingListener;
+import io.streamtrain.training.TrainingListener;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;

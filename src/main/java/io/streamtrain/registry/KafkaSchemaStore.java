@@ -3,7 +3,6 @@ package io.streamtrain.registry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.streamtrain.kafka.BrokerUnreachableException;
 import io.streamtrain.kafka.Brokers;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.streamtrain.report;
 
+import io.streamtrain.app.Pipeline;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.topology.Pipeline;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
-import io.streamtrain.topology.Pipeline;
+import io.streamtrain.app.Pipeline;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -14,7 +14,7 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.topology.TrainingListener;
+import io.streamtrain.training.TrainingListener;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Instant;

@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.streamtrain.app.Pipeline;
 import io.streamtrain.cli.Main;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.topology.Pipeline;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

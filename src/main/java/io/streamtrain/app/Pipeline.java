@@ -1,0 +1,327 @@
+package io.streamtrain.app;
+
+import io.streamtrain.config.Settings;
+import io.streamtrain.data.FashionMnist;
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.kafka.Replayer;
+import io.streamtrain.kafka.TopicNames;
+import io.streamtrain.model.ModelSpec;
+import io.streamtrain.records.LabeledImageDecoder;
+import io.streamtrain.records.Snapshots;
+import io.streamtrain.records.Topic;
+import io.streamtrain.registry.AvroSerde;
+import io.streamtrain.registry.SchemaRegistries;
+import io.streamtrain.registry.SchemaRegistryClient;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.Prediction;
+import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.serving.ModelHolder;
+import io.streamtrain.serving.PredictionTopology;
+import io.streamtrain.serving.Predictor;
+import io.streamtrain.training.KafkaFeedReader;
+import io.streamtrain.training.StopSignal;
+import io.streamtrain.training.TestSet;
+import io.streamtrain.training.TestSets;
+import io.streamtrain.training.TrainerDependencies;
+import io.streamtrain.training.TrainingListener;
+import io.streamtrain.training.TrainingTopology;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+
+/**
+ * The wiring of one deployment: topic names and serdes on one schema registry, and the topologies
+ * built on them. Commands, benchmarks and integration tests share it.
+ */
+public final class Pipeline {
+  private final Settings settings;
+  private final TopicNames names;
+  private final SchemaRegistryClient registry;
+
+  public Pipeline(Settings settings) {
+    this(settings, SchemaRegistries.forUrl(settings.registryUrl(), settings.registryConfig()));
+  }
+
+  public Pipeline(Settings settings, SchemaRegistryClient registry) {
+    this.settings = settings;
+    this.names = TopicNames.withPrefix(settings.topicPrefix());
+    this.registry = registry;
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  public TopicNames names() {
+    return names;
+  }
+
+  public SchemaRegistryClient registry() {
+    return registry;
+  }
+
+  public <T extends org.apache.avro.specific.SpecificRecord> AvroSerde<T> serde(Class<T> type) {
+    return AvroSerde.of(type, registry, false);
+  }
+
+  public Topic<String, LabeledImage> imagesTrain() {
+    return new Topic<>(names.imagesTrain(), Serdes.String(), serde(LabeledImage.class));
+  }
+
+  public Topic<String, LabeledImage> imagesTest() {
+    return new Topic<>(names.imagesTest(), Serdes.String(), serde(LabeledImage.class));
+  }
+
+  public Topic<String, LabeledImage> imagesInfer() {
+    return new Topic<>(names.imagesInfer(), Serdes.String(), serde(LabeledImage.class));
+  }
+
+  public Topic<String, Prediction> predictions() {
+    return new Topic<>(names.predictions(), Serdes.String(), serde(Prediction.class));
+  }
+
+  public Topic<String, ModelSnapshot> snapshots() {
+    return new Topic<>(names.modelSnapshots(), Serdes.String(), serde(ModelSnapshot.class));
+  }
+
+  public Topic<String, TrainingMetric> metrics() {
+    return new Topic<>(names.trainingMetrics(), Serdes.String(), serde(TrainingMetric.class));
+  }
+
+  /** The input shape of the configured model (1x28x28 for the quickstart MLP). */
+  public ImageShape inputShape() {
+    ModelSpec spec = ModelSpec.parse(settings.training().architecture());
+    int features = spec.inputFeatures();
+    int side = (int) Math.round(Math.sqrt(features));
+    if (side * side == features) {
+      return new ImageShape(side, side, 1);
+    }
+    int rgbSide = (int) Math.round(Math.sqrt(features / 3.0));
+    if (rgbSide * rgbSide * 3 == features) {
+      return new ImageShape(rgbSide, rgbSide, 3);
+    }
+    return FashionMnist.IMAGE_SHAPE;
+  }
+
+  public int classes() {
+    return ModelSpec.parse(settings.training().architecture()).numClasses();
+  }
+
+  public LabeledImageDecoder decoder(String topic) {
+    return new LabeledImageDecoder(
+        serde(LabeledImage.class).deserializer(), topic, inputShape(), classes());
+  }
+
+  /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
+  public record Resume(Kind kind, long version) {
+    public enum Kind {
+      LATEST,
+      FROM_SCRATCH,
+      VERSION
+    }
+
+    public static Resume latest() {
+      return new Resume(Kind.LATEST, -1);
+    }
+
+    public static Resume fromScratch() {
+      return new Resume(Kind.FROM_SCRATCH, -1);
+    }
+
+    public static Resume version(long version) {
+      if (version < 0) {
+        throw new IllegalArgumentException(
+            "--snapshot-version must be a version on the topic, >= 0 (got " + version + ")");
+      }
+      return new Resume(Kind.VERSION, version);
+    }
+  }
+
+  /** The training application's topology, resuming from the newest snapshot unless told not to. */
+  public Topology trainingTopology(
+      boolean fromScratch, TrainingListener listener, StopSignal stop) {
+    return trainingTopology(fromScratch ? Resume.fromScratch() : Resume.latest(), listener, stop);
+  }
+
+  /**
+   * The training application's topology starting from {@code resume}. Only the first start of the
+   * trainer honours {@code --from-scratch} or {@code --snapshot-version}: when Kafka Streams starts
+   * its task again in this process (a rebalance, a broker fault), the trainer resumes from its own
+   * newest snapshot, or from the same start point if it has published none yet.
+   */
+  public Topology trainingTopology(Resume resume, TrainingListener listener, StopSignal stop) {
+    StartPoint start = new StartPoint(resume);
+    TrainerDependencies deps =
+        new TrainerDependencies(start, testSet(), listener, stop, start::floor);
+    return TrainingTopology.build(
+        settings.modelName(),
+        settings.training(),
+        new TrainingTopology.Topics(names.trainFeed(), snapshots(), metrics(), names.imagesDlq()),
+        decoder(names.trainFeed()),
+        deps,
+        true,
+        () -> new KafkaFeedReader(settings.consumerProps(null)));
+  }
+
+  /**
+   * The snapshot a trainer starts from, checked before Kafka Streams starts so that a bad one is
+   * refused with one line: present for {@code latest} when the topic has one, the exact version for
+   * {@code version} (refused when it is not on the topic), empty for {@code from scratch}.
+   */
+  public Optional<ModelSnapshot> startSnapshot(Resume resume) {
+    return switch (resume.kind()) {
+      case LATEST -> latestSnapshot();
+      case FROM_SCRATCH -> Optional.empty();
+      case VERSION -> Optional.of(requireVersion(resume.version()));
+    };
+  }
+
+  private ModelSnapshot requireVersion(long version) {
+    Snapshots.Lineage lineage = lineage(version);
+    return lineage
+        .requested()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "--snapshot-version "
+                        + version
+                        + ": model "
+                        + settings.modelName()
+                        + " has no such snapshot on "
+                        + names.modelSnapshots()
+                        + " (versions there: "
+                        + lineage.versions()
+                        + "; compaction keeps only recent ones)"));
+  }
+
+  private Snapshots.Lineage lineage(long version) {
+    return Snapshots.lineage(
+        settings.consumerProps(null),
+        names.modelSnapshots(),
+        settings.modelName(),
+        serde(ModelSnapshot.class).deserializer(),
+        version);
+  }
+
+  /**
+   * Answers the trainer's "what do I start from" at each task start, remembering where the topic
+   * ended when the run began so that it can tell the run's own snapshots from older ones.
+   */
+  private final class StartPoint implements java.util.function.Supplier<Optional<ModelSnapshot>> {
+    private final Resume resume;
+    private java.util.Map<Integer, Long> runStart;
+    private long floor;
+    private ModelSnapshot requested;
+
+    StartPoint(Resume resume) {
+      this.resume = resume;
+    }
+
+    @Override
+    public synchronized Optional<ModelSnapshot> get() {
+      if (resume.kind() == Resume.Kind.LATEST) {
+        return latestSnapshot();
+      }
+      begin();
+      Optional<ModelSnapshot> own =
+          Snapshots.latestFrom(
+              settings.consumerProps(null),
+              names.modelSnapshots(),
+              settings.modelName(),
+              serde(ModelSnapshot.class).deserializer(),
+              runStart);
+      return own.isPresent() ? own : Optional.ofNullable(requested);
+    }
+
+    /** The newest version on the topic when the run began: a run starting over continues there. */
+    synchronized long floor() {
+      if (resume.kind() == Resume.Kind.LATEST) {
+        return 0;
+      }
+      begin();
+      return floor;
+    }
+
+    private void begin() {
+      if (runStart != null) {
+        return;
+      }
+      runStart = Snapshots.endOffsets(settings.consumerProps(null), names.modelSnapshots());
+      Snapshots.Lineage lineage = lineage(resume.version());
+      floor = lineage.maxVersion();
+      if (resume.kind() == Resume.Kind.VERSION) {
+        requested = lineage.requested().orElseGet(() -> requireVersion(resume.version()));
+      }
+    }
+  }
+
+  /** Loaded once, at the first epoch end, and kept: images.test is the fixed held-out set. */
+  private Supplier<TestSet> testSet() {
+    return settings.training().evaluateEachEpoch()
+        ? memoize(() -> TestSets.load(this))
+        : () -> TestSet.EMPTY;
+  }
+
+  private static <T> Supplier<T> memoize(Supplier<T> supplier) {
+    return new Supplier<>() {
+      private T value;
+
+      @Override
+      public synchronized T get() {
+        if (value == null) {
+          value = supplier.get();
+        }
+        return value;
+      }
+    };
+  }
+
+  public Topology predictionTopology(ModelHolder models, int maxBatch, Duration maxWait) {
+    return predictionTopology(models, maxBatch, maxWait, new Predictor.Stats());
+  }
+
+  /** The prediction application's topology; {@code stats} counts its forward passes. */
+  public Topology predictionTopology(
+      ModelHolder models, int maxBatch, Duration maxWait, Predictor.Stats stats) {
+    return PredictionTopology.build(
+        names.imagesInfer(),
+        names.predictions(),
+        serde(Prediction.class).serializer(),
+        names.imagesDlq(),
+        decoder(names.imagesInfer()),
+        models,
+        settings.modelName(),
+        maxBatch,
+        maxWait,
+        stats);
+  }
+
+  public Optional<ModelSnapshot> latestSnapshot() {
+    return Snapshots.latest(
+        settings.consumerProps(null),
+        names.modelSnapshots(),
+        settings.modelName(),
+        serde(ModelSnapshot.class).deserializer());
+  }
+
+  /** The replay of this pipeline's training topic into its feed. */
+  public Replayer replayer() {
+    return new Replayer(
+        settings.producerProps(),
+        settings.consumerProps(null),
+        names.imagesTrain(),
+        names.trainFeed());
+  }
+
+  /** Streams application id of the trainer of this model. */
+  public String trainerApplicationId() {
+    return "streamtrain-trainer-" + settings.topicPrefix() + settings.modelName();
+  }
+
+  public String predictorApplicationId() {
+    return "streamtrain-predictor-" + settings.topicPrefix() + settings.modelName();
+  }
+}

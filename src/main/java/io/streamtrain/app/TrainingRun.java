@@ -1,0 +1,237 @@
+package io.streamtrain.app;
+
+import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.training.StopSignal;
+import io.streamtrain.training.TrainingListener;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+
+/**
+ * The training application running in this process: starts the Streams app, stops it cleanly (final
+ * snapshot first) and turns a fatal error into an exception for the command to report.
+ *
+ * <p>Error handling: records the trainer cannot use are dead-lettered by the MiniBatcher itself (it
+ * reads the feed as bytes, so Streams' deserialization handler never sees them), inside the
+ * exactly-once transaction and counted per kind. Everything else fails the trainer on purpose,
+ * which is why the processing and production handlers are the failing ones: skipping a batch or a
+ * snapshot would break the model's lineage, while a failed task's transaction is aborted and a
+ * restart resumes exactly. Streams' built-in dead-letter topic (KIP-1034) is set to {@code
+ * images.dlq} all the same, so that a handler a user configures to continue writes there, with the
+ * header names our own dead letters use.
+ */
+public final class TrainingRun implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
+  private static final int MAX_REPLACEMENTS = 5;
+  private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+
+  private final Pipeline pipeline;
+  private final KafkaStreams streams;
+  private final StopSignal stop = new StopSignal();
+  private final AtomicReference<Throwable> fatal = new AtomicReference<>();
+  // Stream-thread replacements in the current window (see onStreamThreadError).
+  private int replacements;
+  private long lastReplacementNanos;
+
+  public TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
+    this(
+        pipeline, fromScratch ? Pipeline.Resume.fromScratch() : Pipeline.Resume.latest(), listener);
+  }
+
+  public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
+    this.pipeline = pipeline;
+    Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
+    // The batcher hands batches to the training thread in punctuations, which run between polls:
+    // an idle poll must not block for the default 100 ms while the training thread runs dry.
+    props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    props.putIfAbsent(
+        StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
+    props.putIfAbsent(
+        StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndFailProcessingExceptionHandler.class.getName());
+    props.putIfAbsent(
+        StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        DefaultProductionExceptionHandler.class.getName());
+    streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop), props);
+    streams.setUncaughtExceptionHandler(this::onStreamThreadError);
+  }
+
+  /**
+   * A Kafka-side failure (a transaction the broker aborted during an outage longer than the
+   * transaction timeout, a fenced producer) costs only the open transaction: a replaced thread
+   * restarts the task from the committed state and the newest snapshot, the path a crash takes.
+   * Anything else (a refused snapshot, a bug), or too many replacements in a row, stops the app.
+   */
+  private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadError(
+      Throwable e) {
+    long now = System.nanoTime();
+    if (now - lastReplacementNanos > REPLACEMENT_WINDOW.toNanos()) {
+      replacements = 0;
+    }
+    if (isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
+      replacements++;
+      lastReplacementNanos = now;
+      LOG.warn(
+          "Trainer thread failed ({}); replacing it, resuming from committed state",
+          Errors.oneLine(e));
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+    fatal.compareAndSet(null, e);
+    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+  }
+
+  private static boolean isKafkaFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.errors.RetriableException
+          || t instanceof org.apache.kafka.common.errors.InvalidTxnStateException
+          || t instanceof org.apache.kafka.common.errors.ProducerFencedException
+          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
+          || t instanceof org.apache.kafka.common.errors.TransactionAbortedException
+          || t instanceof org.apache.kafka.common.errors.OutOfOrderSequenceException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Checks the feed (it must exist and have one partition), then starts the app. */
+  public TrainingRun start() {
+    try {
+      requireOneFeedPartition();
+    } catch (RuntimeException e) {
+      streams.close(Duration.ofSeconds(10));
+      throw e;
+    }
+    streams.start();
+    return this;
+  }
+
+  /**
+   * Batch composition must be a function of feed offsets for a restarted trainer to rebuild the
+   * same batches, and one model has one trainer: both need a feed of exactly one partition (with
+   * several, Streams would also run one trainer per partition, each publishing the same model).
+   */
+  private void requireOneFeedPartition() {
+    String feed = pipeline.names().trainFeed();
+    int partitions;
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+      var infos = consumer.partitionsFor(feed, Duration.ofSeconds(30));
+      partitions = infos == null ? 0 : infos.size();
+    }
+    if (partitions == 0) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " does not exist (create the topics with: streamtrain topics create)");
+    }
+    if (partitions != 1) {
+      throw new IllegalStateException(
+          "The training feed "
+              + feed
+              + " has "
+              + partitions
+              + " partitions; the trainer needs exactly 1 so that a restart rebuilds the same"
+              + " batches (delete it and run: streamtrain topics create)");
+    }
+  }
+
+  /** The Streams client, for metrics binders. */
+  public KafkaStreams streams() {
+    return streams;
+  }
+
+  /** The error that stopped the trainer, if any. */
+  public Throwable failure() {
+    return fatal.get();
+  }
+
+  public void throwIfFailed() {
+    Throwable t = fatal.get();
+    if (t == null) {
+      return;
+    }
+    SnapshotRejectedException rejected = rejection(t);
+    if (rejected != null) {
+      throw new IllegalStateException(refusal(rejected), t);
+    }
+    throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(t), t);
+  }
+
+  /** The one line that says a snapshot was refused and how to go on. */
+  public static String refusal(SnapshotRejectedException e) {
+    return "Trainer refused to resume: "
+        + e.getMessage()
+        + " (resume from a good version with --snapshot-version V, or start over with"
+        + " --from-scratch)";
+  }
+
+  private static SnapshotRejectedException rejection(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof SnapshotRejectedException r) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  /** Waits for the end of {@code epoch}, as {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}. */
+  public void awaitEpoch(QuickstartPrinter printer, int epoch) throws Exception {
+    awaitEpoch(printer, epoch, () -> {});
+  }
+
+  /**
+   * Waits for the end of {@code epoch}; fails when the trainer fails or stops, or when {@code
+   * alsoCheck} (run about once a second) throws, for what else feeds the run.
+   */
+  public void awaitEpoch(QuickstartPrinter printer, int epoch, Runnable alsoCheck)
+      throws Exception {
+    while (true) {
+      alsoCheck.run();
+      throwIfFailed();
+      try {
+        printer.epoch(epoch).get(1, TimeUnit.SECONDS);
+        return;
+      } catch (TimeoutException e) {
+        if (!state().isRunningOrRebalancing() && state() != KafkaStreams.State.CREATED) {
+          throwIfFailed();
+          throw new IllegalStateException("Trainer stopped in state " + state());
+        }
+      }
+    }
+  }
+
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /**
+   * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving the
+   * consumer group: the trainer is the model's only member, so the next start need not wait for
+   * this one's session to expire (45 s by default) before it gets the feed.
+   */
+  @Override
+  public void close() {
+    stop.request();
+    try {
+      if (streams.state().isRunningOrRebalancing()) {
+        stop.awaitFinalSnapshot(Duration.ofSeconds(60));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      streams.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(Duration.ofSeconds(60)));
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package io.streamtrain.records;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.InvalidImageException;
+import io.streamtrain.registry.SchemaRegistryException;
+import io.streamtrain.schema.LabeledImage;
+import java.util.Locale;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Decodes Confluent-framed {@link LabeledImage} bytes of a training topic and checks that the model
+ * can learn from them: the input shape it takes, a label in 0..classes-1. Whatever is wrong with
+ * the bytes is an {@link InvalidRecordException} naming its kind; a registry that cannot answer is
+ * not the record's fault and propagates as a {@link SchemaRegistryException}, so that no valid
+ * record is dead-lettered while the registry is down.
+ */
+public final class LabeledImageDecoder implements ExampleDecoder {
+  static final String EMPTY_VALUE = "empty-value";
+  static final String UNDECODABLE_RECORD = "undecodable-record";
+  static final String INVALID_IMAGE = "invalid-image";
+
+  private final Deserializer<LabeledImage> deserializer;
+  private final String topic;
+  private final ImageShape shape;
+  private final int classes;
+
+  public LabeledImageDecoder(
+      Deserializer<LabeledImage> deserializer, String topic, ImageShape shape, int classes) {
+    this.deserializer = deserializer;
+    this.topic = topic;
+    this.shape = shape;
+    this.classes = classes;
+  }
+
+  @Override
+  public ImageShape inputShape() {
+    return shape;
+  }
+
+  @Override
+  public Example decode(byte[] value) throws InvalidRecordException {
+    LabeledImage image = deserialize(value);
+    try {
+      ImageTensors.validate(image, shape, classes, true);
+      byte[] example = new byte[1 + shape.size()];
+      example[0] = (byte) (int) image.getLabel();
+      ImageTensors.copyPixels(image, example, 1);
+      return new Example(example, image.getEpoch());
+    } catch (InvalidImageException e) {
+      throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // A record-level failure the checks above did not foresee: still the record's problem.
+      throw new InvalidRecordException(
+          INVALID_IMAGE, "cannot use image " + image.getId() + ": " + e, e);
+    }
+  }
+
+  /** Decodes the Avro record, telling apart the ways bytes can fail to be one. */
+  public LabeledImage deserialize(byte[] value) throws InvalidRecordException {
+    if (value == null || value.length == 0) {
+      throw new InvalidRecordException(
+          EMPTY_VALUE,
+          "empty value (tombstone) on " + topic + ": a training record needs an image");
+    }
+    try {
+      return deserializer.deserialize(topic, value);
+    } catch (SerializationException e) {
+      throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
+    } catch (SchemaRegistryException e) {
+      throw new SchemaRegistryException(
+          "Cannot decode records of "
+              + topic
+              + ": "
+              + e.getMessage()
+              + " (no record was dead-lettered; start again once the registry answers)",
+          e.httpStatus(),
+          e.errorCode(),
+          e);
+    } catch (RuntimeException e) {
+      throw new InvalidRecordException(UNDECODABLE_RECORD, "cannot decode record: " + e, e);
+    }
+  }
+
+  public static String kindName(InvalidImageException.Kind kind) {
+    return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+}

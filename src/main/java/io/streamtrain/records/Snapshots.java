@@ -1,0 +1,166 @@
+package io.streamtrain.records;
+
+import io.streamtrain.kafka.Partitions;
+import io.streamtrain.schema.ModelSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
+
+/**
+ * Reads snapshots of a model from the compacted {@code model.snapshots} topic: the newest one, the
+ * newest one published after a given point, or one exact version. Only committed records are read
+ * (the consumer properties are read_committed), so a snapshot of an aborted transaction is never
+ * resumed from.
+ */
+public final class Snapshots {
+  /** How long a read of the topic may take before it gives up with a clear message. */
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
+
+  private Snapshots() {}
+
+  /**
+   * Reads the topic to its current end and decodes the last record keyed by {@code modelName};
+   * earlier ones are skipped without decoding.
+   *
+   * @param consumerProps byte-array consumer properties without a group
+   */
+  public static Optional<ModelSnapshot> latest(
+      Properties consumerProps,
+      String topic,
+      String modelName,
+      Deserializer<ModelSnapshot> deserializer) {
+    return latestFrom(consumerProps, topic, modelName, deserializer, Map.of());
+  }
+
+  /**
+   * As {@link #latest}, counting only records at or after {@code from} (partition → offset, e.g.
+   * the {@link #endOffsets} when a run started: then only the run's own snapshots count).
+   */
+  public static Optional<ModelSnapshot> latestFrom(
+      Properties consumerProps,
+      String topic,
+      String modelName,
+      Deserializer<ModelSnapshot> deserializer,
+      Map<Integer, Long> from) {
+    byte[][] newest = new byte[1][];
+    scan(consumerProps, topic, modelName, from, r -> newest[0] = r.value());
+    return Optional.ofNullable(
+        newest[0] == null ? null : deserializer.deserialize(topic, newest[0]));
+  }
+
+  /** The end offset of every partition of {@code topic} now (committed records only). */
+  public static Map<Integer, Long> endOffsets(Properties consumerProps, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
+      Map<Integer, Long> ends = new HashMap<>();
+      consumer
+          .endOffsets(partitions(consumer, topic))
+          .forEach((tp, offset) -> ends.put(tp.partition(), offset));
+      return ends;
+    }
+  }
+
+  /**
+   * What the topic holds of one model.
+   *
+   * @param requested the newest record with the asked version, if any
+   * @param versions the versions of the model's records in publication order
+   */
+  public record Lineage(Optional<ModelSnapshot> requested, List<Long> versions) {
+    /** The highest version on the topic, 0 when there is none. */
+    public long maxVersion() {
+      return versions.stream().mapToLong(Long::longValue).max().orElse(0);
+    }
+  }
+
+  /** Decodes every record of {@code modelName}, keeping the newest one of {@code version}. */
+  public static Lineage lineage(
+      Properties consumerProps,
+      String topic,
+      String modelName,
+      Deserializer<ModelSnapshot> deserializer,
+      long version) {
+    List<Long> versions = new ArrayList<>();
+    ModelSnapshot[] match = new ModelSnapshot[1];
+    scan(
+        consumerProps,
+        topic,
+        modelName,
+        Map.of(),
+        r -> {
+          ModelSnapshot snapshot;
+          try {
+            snapshot = deserializer.deserialize(topic, r.value());
+          } catch (RuntimeException e) {
+            return; // Not readable: neither a version to resume from nor one to count.
+          }
+          versions.add(snapshot.getVersion());
+          if (snapshot.getVersion() == version) {
+            match[0] = snapshot;
+          }
+        });
+    return new Lineage(Optional.ofNullable(match[0]), List.copyOf(versions));
+  }
+
+  /** Hands every non-null record keyed by {@code modelName} from {@code from} on to the visitor. */
+  private static void scan(
+      Properties consumerProps,
+      String topic,
+      String modelName,
+      Map<Integer, Long> from,
+      Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+    byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
+      List<TopicPartition> partitions = partitions(consumer, topic);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      for (TopicPartition tp : partitions) {
+        Long start = from.get(tp.partition());
+        if (start != null) {
+          consumer.seek(tp, start);
+        }
+      }
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "Cannot read the snapshots of model "
+                  + modelName
+                  + " from "
+                  + topic
+                  + " within "
+                  + READ_TIMEOUT.toSeconds()
+                  + " s (is the broker reachable?)");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+            visitor.accept(r);
+          }
+        }
+      }
+    }
+  }
+
+  private static List<TopicPartition> partitions(
+      KafkaConsumer<byte[], byte[]> consumer, String topic) {
+    List<TopicPartition> partitions = Partitions.of(consumer, topic);
+    if (partitions.isEmpty()) {
+      throw new IllegalStateException(
+          "The snapshot topic "
+              + topic
+              + " does not exist (create the topics with: streamtrain topics create)");
+    }
+    return partitions;
+  }
+}

@@ -1,0 +1,84 @@
+package io.streamtrain.serving;
+
+import io.streamtrain.model.InferenceModel;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Hands newer models from a loading thread to the prediction thread. The loader prepares a model
+ * completely off the prediction path and offers it; the prediction thread swaps it in between
+ * batches and closes the old one itself, so no prediction waits for a load and no batch mixes two
+ * versions. One prediction thread per holder: {@link #acquire()} closes the model it replaces,
+ * which another thread could still be using (the prediction app runs one stream thread per instance
+ * and scales by instances, each with its own holder).
+ */
+public final class ModelHolder implements AutoCloseable {
+  private final AtomicReference<InferenceModel> pending = new AtomicReference<>();
+  private volatile InferenceModel current;
+  private final CountDownLatch first = new CountDownLatch(1);
+  private volatile long swaps;
+
+  /** Offers a newer model; a model offered earlier and not yet taken is closed. */
+  public void offer(InferenceModel model) {
+    InferenceModel replaced = pending.getAndSet(model);
+    if (replaced != null) {
+      replaced.close();
+    }
+    first.countDown();
+  }
+
+  /** Waits until a first model was offered; false on timeout. */
+  public boolean awaitModel(Duration timeout) throws InterruptedException {
+    return first.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** The model to use for the next batch: the newest offered one, swapped in now. */
+  public InferenceModel acquire() {
+    if (pending.get() == null) {
+      return current; // the common case: a plain volatile read
+    }
+    InferenceModel next = pending.getAndSet(null);
+    if (next != null) {
+      InferenceModel old = current;
+      current = next;
+      swaps++;
+      if (old != null) {
+        old.close();
+      }
+    }
+    return current;
+  }
+
+  /** Version of the model serving now, or of the pending one if none serves yet; -1 if none. */
+  public long version() {
+    InferenceModel c = current;
+    if (c != null) {
+      return c.version();
+    }
+    InferenceModel p = pending.get();
+    return p == null ? -1 : p.version();
+  }
+
+  /** Models swapped in so far by the prediction thread (the first one counts). */
+  public long swaps() {
+    return swaps;
+  }
+
+  public boolean hasModel() {
+    return current != null || pending.get() != null;
+  }
+
+  @Override
+  public void close() {
+    InferenceModel p = pending.getAndSet(null);
+    if (p != null) {
+      p.close();
+    }
+    if (current != null) {
+      current.close();
+      current = null;
+    }
+  }
+}

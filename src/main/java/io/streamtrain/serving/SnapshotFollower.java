@@ -1,0 +1,137 @@
+package io.streamtrain.serving;
+
+import ai.djl.Device;
+import io.streamtrain.kafka.Partitions;
+import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDicts;
+import io.streamtrain.schema.ModelSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows {@code model.snapshots} on its own thread and offers each newer, verified snapshot of one
+ * model to a {@link ModelHolder}, decoded and loaded off the prediction path. A snapshot that fails
+ * its checks is logged once and skipped: the holder keeps serving its last good model.
+ */
+public final class SnapshotFollower implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
+
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String topic;
+  private final byte[] modelKey;
+  private final Deserializer<ModelSnapshot> deserializer;
+  private final Device device;
+  private final ModelHolder holder;
+  private final Thread thread;
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private volatile long newestVersion = -1;
+  private volatile long rejected;
+
+  public SnapshotFollower(
+      Properties consumerProps,
+      String topic,
+      String modelName,
+      Deserializer<ModelSnapshot> deserializer,
+      Device device,
+      ModelHolder holder) {
+    this.consumer = new KafkaConsumer<>(consumerProps);
+    this.topic = topic;
+    this.modelKey = modelName.getBytes(StandardCharsets.UTF_8);
+    this.deserializer = deserializer;
+    this.device = device;
+    this.holder = holder;
+    this.thread = new Thread(this::run, "snapshot-follower-" + modelName);
+    this.thread.setDaemon(true);
+  }
+
+  public SnapshotFollower start() {
+    thread.start();
+    return this;
+  }
+
+  /** Waits until the topic was read to the end it had at start, or the timeout passes. */
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  public long newestVersion() {
+    return newestVersion;
+  }
+
+  /** Snapshots refused because they failed verification. */
+  public long rejected() {
+    return rejected;
+  }
+
+  private void run() {
+    try {
+      List<TopicPartition> partitions = Partitions.of(consumer, topic);
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      var end = consumer.endOffsets(partitions);
+      byte[] newest = null;
+      while (!Thread.currentThread().isInterrupted()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null) {
+            newest = r.value();
+          }
+        }
+        // Until caught up, only remember the newest: serving starts with the newest snapshot.
+        boolean caught =
+            caughtUp.getCount() == 0
+                || partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+        if (caught && newest != null) {
+          load(newest);
+          newest = null;
+        }
+        if (caught) {
+          caughtUp.countDown();
+        }
+      }
+    } catch (WakeupException e) {
+      // close() asked us to stop
+    } catch (RuntimeException e) {
+      LOG.error("Snapshot follower stopped: {}", e.getMessage());
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void load(byte[] bytes) {
+    try {
+      ModelSnapshot snapshot = deserializer.deserialize(topic, bytes);
+      if (snapshot.getVersion() <= newestVersion) {
+        return;
+      }
+      InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
+      newestVersion = snapshot.getVersion();
+      holder.offer(model);
+    } catch (RuntimeException e) {
+      rejected++;
+      LOG.warn(
+          "Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
+    }
+  }
+
+  @Override
+  public void close() {
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

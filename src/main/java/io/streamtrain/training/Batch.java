@@ -1,0 +1,34 @@
+package io.streamtrain.training;
+
+/**
+ * One mini-batch handed from the {@link MiniBatcher} to the {@link Trainer} inside one task.
+ *
+ * @param windowIndex global index of the shuffle window (monotonic across epochs)
+ * @param batchIndex index of this batch inside its window
+ * @param batchCount batches in the window (0 for an empty window that only ends an epoch)
+ * @param epoch the epoch the window belongs to
+ * @param epochEnd true on the window's last batch when the window was sealed by an epoch marker
+ * @param size examples in this batch (0 for the epoch-end signal of an empty window)
+ * @param pixels size x inputSize floats in [0,1], CHW per example
+ * @param labels size labels
+ * @param feedPartition the feed topic-partition the window came from, e.g. {@code train.feed-0}
+ * @param windowFirstOffset feed offset of the window's first example (-1 when empty)
+ * @param windowEndOffset feed offset after the window's last example
+ */
+public record Batch(
+    long windowIndex,
+    int batchIndex,
+    int batchCount,
+    int epoch,
+    boolean epochEnd,
+    int size,
+    float[] pixels,
+    int[] labels,
+    String feedPartition,
+    long windowFirstOffset,
+    long windowEndOffset) {
+
+  public boolean lastOfWindow() {
+    return batchCount == 0 || batchIndex == batchCount - 1;
+  }
+}

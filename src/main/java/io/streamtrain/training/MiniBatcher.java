@@ -1,0 +1,568 @@
+package io.streamtrain.training;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.kafka.FeedHeaders;
+import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.ExampleDecoder;
+import io.streamtrain.records.InvalidRecordException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.OptionalInt;
+import java.util.SplittableRandom;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Buffers {@code train.feed} records into shuffle windows of W examples, described in a store,
+ * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
+ * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
+ * epoch marker seals the partial window.
+ *
+ * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
+ * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
+ * window's examples are read back from it ({@link FeedReader}) when the window was paged out
+ * (beyond the memory budget, when the feed runs ahead of training) or after a restart, rather than
+ * written a second time, to a changelog, on the way in.
+ *
+ * <p>Crash safety: a window's description stays in the store until all its batches were forwarded
+ * and the trainer has published the snapshot of the window's end (see {@link TrainerQueue}), so
+ * after a crash the store describes every example the newest committed snapshot does not reflect.
+ * The description of the filling window is updated with every record (the store's cache turns that
+ * into one write per commit), and Kafka Streams commits it with the consumed offsets, so the two
+ * always agree. After a restore the batcher forwards the stored windows from their first batch; the
+ * trainer skips what its snapshot already reflects. The batches are identical because window
+ * membership is a function of feed offsets (the feed has one partition) and the shuffle of (seed,
+ * epoch, window-in-epoch).
+ *
+ * <p>Records that cannot be trained on go to the dead-letter sink in the same transaction, and the
+ * per-kind counts are kept in the store too, so they count each dead letter once across crashes.
+ *
+ * <p>Kafka Streams may re-initialise this same instance after closing it (a corrupted task is
+ * revived), so {@link #init} starts from nothing but the store.
+ */
+public final class MiniBatcher implements Processor<byte[], byte[], Object, Object> {
+
+  public static final String STORE = "minibatcher-windows";
+  static final String TRAINER = "Trainer";
+  static final String DEAD_LETTERS = "dead-letters";
+
+  private static final long META = 0xFFFFFFL;
+  private static final int IN_MEMORY_WINDOWS = 2;
+
+  /**
+   * Examples held in memory beyond the next {@value #IN_MEMORY_WINDOWS} windows: when the feed runs
+   * ahead of training (a replay of many epochs), windows past this budget are read back from the
+   * feed when their turn comes, so memory stays bounded however far ahead the feed is.
+   */
+  static final long MEMORY_BUDGET_BYTES = 256L << 20;
+
+  private static final long MAX_WINDOW = META - 1;
+
+  private final ExampleDecoder decoder;
+  private final long seed;
+  private final int windowSize;
+  private final int batchSize;
+  private final long drainBudgetNanos;
+  private final DeadLetters deadLetters;
+  private final StopSignal stop;
+  private final TrainerQueue trainer;
+  private final FeedReader feed;
+  private final ExampleChunks.Pool chunks;
+  private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
+
+  private ProcessorContext<Object, Object> context;
+  private KeyValueStore<Long, byte[]> store;
+  private final Deque<Window> windows = new ArrayDeque<>();
+  private long lastWindowIndex = -1;
+  // The last released window, so that numbering continues after a restart that finds no window.
+  private static final long LAST_RELEASED = -1L;
+  // Dead letters per kind (DeadLetters.encode), changelogged with the dead letters themselves.
+  private static final long DEAD_LETTER_COUNTS = -2L;
+  static final String BAD_EPOCH_HEADER = "bad-epoch-header";
+  private int lastWindowEpoch = -1;
+  private int lastWindowInEpoch = -1;
+  private boolean lastWindowEndedEpoch = true;
+
+  /**
+   * @param trainer what the trainer reports back; {@link TrainerQueue#withoutFeedback()} for a
+   *     batcher tested alone, whose windows are released once forwarded
+   */
+  MiniBatcher(
+      ExampleDecoder decoder,
+      long seed,
+      int windowSize,
+      int batchSize,
+      Duration drainBudget,
+      DeadLetters deadLetters,
+      StopSignal stop,
+      TrainerQueue trainer,
+      FeedReader feed) {
+    if (windowSize > MAX_WINDOW) {
+      throw new IllegalArgumentException("--shuffle-window must be below " + MAX_WINDOW);
+    }
+    this.decoder = decoder;
+    this.seed = seed;
+    this.windowSize = windowSize;
+    this.batchSize = batchSize;
+    this.drainBudgetNanos = drainBudget.toNanos();
+    this.deadLetters = deadLetters;
+    this.stop = stop;
+    this.trainer = trainer;
+    this.feed = feed;
+    // Enough chunks for the windows normally in memory: the one training and the one filling.
+    this.chunks =
+        new ExampleChunks.Pool(
+            Math.toIntExact(exampleBytes()),
+            IN_MEMORY_WINDOWS * (long) windowSize * exampleBytes());
+  }
+
+  @Override
+  public void init(ProcessorContext<Object, Object> context) {
+    this.context = context;
+    this.store = context.getStateStore(STORE);
+    windows.clear();
+    lastWindowIndex = -1;
+    lastWindowEpoch = -1;
+    lastWindowInEpoch = -1;
+    lastWindowEndedEpoch = true;
+    restoreWindows();
+    byte[] counts = store.get(DEAD_LETTER_COUNTS);
+    deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
+    context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME, now -> drain());
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    Headers headers = record.headers();
+    OptionalInt epoch;
+    try {
+      epoch = FeedHeaders.epoch(headers);
+    } catch (IllegalArgumentException e) {
+      deadLetter(record, new InvalidRecordException(BAD_EPOCH_HEADER, e.getMessage(), e));
+      return;
+    }
+    if (FeedHeaders.isEpochEnd(headers)) {
+      sealForEpochEnd(epoch.orElse(currentEpoch()));
+      return;
+    }
+    ExampleDecoder.Example decoded;
+    try {
+      decoded = decoder.decode(record.value());
+    } catch (InvalidRecordException e) {
+      deadLetter(record, e);
+      return;
+    }
+    byte[] example = decoded.bytes();
+    int recordEpoch = epoch.isPresent() ? epoch.getAsInt() : decoded.epochOr(currentEpoch());
+    Window window = fillingWindow();
+    if (window != null && window.epoch != recordEpoch) {
+      seal(window, false);
+      window = null;
+    }
+    Window target = window != null ? window : openWindow(recordEpoch);
+    if (target.examples != null) {
+      target.examples.add(example);
+    }
+    target.count++;
+    context
+        .recordMetadata()
+        .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
+    if (target.count >= windowSize) {
+      seal(target, false);
+    } else {
+      writeMeta(target); // coalesced by the store's cache: one write per commit, not per record
+    }
+  }
+
+  private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
+    deadLetters.send(context, record, e);
+    store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
+  }
+
+  /**
+   * Forwards batches of sealed windows while the trainer has room for them, for at most the drain
+   * budget, and releases the windows the trainer is done with.
+   */
+  void drain() {
+    long deadline = System.nanoTime() + drainBudgetNanos;
+    releaseDone();
+    while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
+      Window window = nextToForward();
+      if (window == null) {
+        break;
+      }
+      pageIn(window);
+      if (window.order == null) {
+        window.order = shuffledOrder(window);
+      }
+      int batchCount = window.batchCount(batchSize);
+      if (batchCount == 0) {
+        forwardBatch(window, 0, 0, 0);
+      } else {
+        int b = window.nextBatch;
+        int from = b * batchSize;
+        int size = Math.min(batchSize, window.count - from);
+        forwardBatch(window, b, batchCount, size);
+      }
+      window.nextBatch++;
+      if (window.forwarded(batchSize)) {
+        freeExamples(window); // the batches are copies: the trainer needs no example any more
+      }
+      releaseDone();
+    }
+  }
+
+  /** The first sealed window with batches not forwarded yet, or null. */
+  private Window nextToForward() {
+    for (Window window : windows) {
+      if (!window.sealed) {
+        return null;
+      }
+      if (!window.forwarded(batchSize)) {
+        return window;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Deletes the leading windows that are forwarded and whose end snapshot the trainer published.
+   */
+  private void releaseDone() {
+    while (!windows.isEmpty()
+        && windows.peekFirst().forwarded(batchSize)
+        && windows.peekFirst().index <= trainer.windowDone()) {
+      release(windows.peekFirst());
+    }
+  }
+
+  private void forwardBatch(Window window, int batchIndex, int batchCount, int size) {
+    ImageShape shape = decoder.inputShape();
+    // A stepped batch's buffer or a fresh one: a forwarded batch stays valid until stepped.
+    float[] pixelBuffer = trainer.pixelBuffer(size * shape.size());
+    int[] labelBuffer = new int[size];
+    int from = batchIndex * batchSize;
+    for (int i = 0; i < size; i++) {
+      int index = window.order[from + i];
+      byte[] chunk = window.examples.chunkOf(index);
+      int offset = window.examples.offsetOf(index);
+      labelBuffer[i] = chunk[offset];
+      ImageTensors.toTensor(
+          chunk,
+          offset + 1,
+          shape.height(),
+          shape.width(),
+          shape.channels(),
+          pixelBuffer,
+          i * shape.size());
+    }
+    Batch batch =
+        new Batch(
+            window.index,
+            batchIndex,
+            batchCount,
+            window.epoch,
+            window.epochEnd,
+            size,
+            pixelBuffer,
+            labelBuffer,
+            window.feedPartition,
+            window.firstOffset,
+            window.lastOffset + 1);
+    context.forward(new Record<>(window.index, batch, context.currentSystemTimeMs()), TRAINER);
+  }
+
+  private int[] shuffledOrder(Window window) {
+    return permutation(
+        window.count, new SplittableRandom(mix(seed, window.epoch, window.windowInEpoch)));
+  }
+
+  /** A Fisher-Yates permutation of 0..n-1 drawn from {@code random}. */
+  public static int[] permutation(int n, SplittableRandom random) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  static long mix(long seed, int epoch, int windowInEpoch) {
+    long h = seed * 0x9E3779B97F4A7C15L;
+    h ^= (long) epoch * 0xC2B2AE3D27D4EB4FL;
+    h ^= (long) windowInEpoch * 0x165667B19E3779F9L;
+    return h;
+  }
+
+  private void sealForEpochEnd(int epoch) {
+    Window window = fillingWindow();
+    if (window == null) {
+      window = openWindow(epoch);
+    }
+    seal(window, true);
+  }
+
+  private int currentEpoch() {
+    return windows.isEmpty() ? 0 : windows.peekLast().epoch;
+  }
+
+  private Window fillingWindow() {
+    Window last = windows.peekLast();
+    return last != null && !last.sealed ? last : null;
+  }
+
+  private Window openWindow(int epoch) {
+    Window previous = windows.peekLast();
+    int windowInEpoch = 0;
+    if (previous != null && previous.epoch == epoch && !previous.epochEnd) {
+      windowInEpoch = previous.windowInEpoch + 1;
+    } else if (previous == null && lastWindowEpoch == epoch && !lastWindowEndedEpoch) {
+      windowInEpoch = lastWindowInEpoch + 1;
+    }
+    Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
+    if (windows.size() < IN_MEMORY_WINDOWS
+        || bytesInMemory() + windowBytes() <= memoryBudgetBytes) {
+      window.examples = chunks.newWindow(); // else read back from the feed when its turn comes
+    }
+    windows.addLast(window);
+    writeMeta(window);
+    return window;
+  }
+
+  /** Memory held by in-memory windows, a filling one counted as full. */
+  private long bytesInMemory() {
+    long bytes = 0;
+    for (Window w : windows) {
+      if (w.examples != null) {
+        bytes += (w.sealed ? w.count : windowSize) * exampleBytes();
+      }
+    }
+    return bytes;
+  }
+
+  private long windowBytes() {
+    return windowSize * exampleBytes();
+  }
+
+  /** Label byte plus pixels. */
+  private long exampleBytes() {
+    return 1L + decoder.inputShape().size();
+  }
+
+  private void seal(Window window, boolean epochEnd) {
+    window.sealed = true;
+    window.epochEnd = epochEnd;
+    writeMeta(window);
+  }
+
+  private void freeExamples(Window window) {
+    if (window.examples != null) {
+      window.examples.release();
+      window.examples = null;
+    }
+  }
+
+  private void release(Window window) {
+    freeExamples(window);
+    store.delete(metaKey(window.index));
+    lastWindowEpoch = window.epoch;
+    lastWindowInEpoch = window.windowInEpoch;
+    lastWindowEndedEpoch = window.epochEnd;
+    store.put(LAST_RELEASED, Window.encodeMeta(window));
+    windows.pollFirst();
+  }
+
+  private void writeMeta(Window window) {
+    store.put(metaKey(window.index), Window.encodeMeta(window));
+  }
+
+  /** Window descriptions come back from the store; their examples are read from the feed later. */
+  private void restoreWindows() {
+    byte[] released = store.get(LAST_RELEASED);
+    if (released != null) {
+      Window last = Window.decodeMeta(released);
+      lastWindowIndex = last.index;
+      lastWindowEpoch = last.epoch;
+      lastWindowInEpoch = last.windowInEpoch;
+      lastWindowEndedEpoch = last.epochEnd;
+    }
+    try (KeyValueIterator<Long, byte[]> it = store.range(0L, Long.MAX_VALUE)) {
+      while (it.hasNext()) {
+        var kv = it.next();
+        Window window = Window.decodeMeta(kv.value);
+        windows.addLast(window);
+        lastWindowIndex = Math.max(lastWindowIndex, window.index);
+      }
+    }
+  }
+
+  /**
+   * Reads a paged-out window's examples back from the feed: the usable records between its first
+   * and last offset, which are exactly the ones it took in.
+   */
+  private void pageIn(Window window) {
+    if (window.examples != null) {
+      return;
+    }
+    ExampleChunks examples = chunks.newWindow();
+    if (window.count > 0) {
+      if (window.firstOffset < 0) {
+        throw new IllegalStateException(
+            "Window " + window.index + " has no feed offsets to be read back from");
+      }
+      feed.read(
+          window.feedPartition,
+          window.firstOffset,
+          window.lastOffset,
+          (offset, headers, value) -> {
+            byte[] example = exampleOf(headers, value);
+            if (example != null) {
+              examples.add(example);
+            }
+          });
+    }
+    if (examples.size() != window.count) {
+      examples.release();
+      throw new IllegalStateException(
+          "Window "
+              + window.index
+              + " held "
+              + window.count
+              + " examples but "
+              + window.feedPartition
+              + " offsets "
+              + window.firstOffset
+              + ".."
+              + window.lastOffset
+              + " give back "
+              + examples.size());
+    }
+    window.examples = examples;
+  }
+
+  /** The example a feed record added to its window, or null for a marker or a dead letter. */
+  private byte[] exampleOf(Headers headers, byte[] value) {
+    try {
+      FeedHeaders.epoch(headers);
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+    if (FeedHeaders.isEpochEnd(headers)) {
+      return null;
+    }
+    try {
+      return decoder.decode(value).bytes();
+    } catch (InvalidRecordException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    feed.close();
+  }
+
+  /** Descriptions sort by window index, after the negative keys of the batcher's own state. */
+  private static long metaKey(long window) {
+    return (window << 24) | META;
+  }
+
+  /** For tests: a smaller budget, to page out small windows. */
+  void memoryBudget(long bytes) {
+    memoryBudgetBytes = bytes;
+  }
+
+  /** Windows still held by the batcher: filling or sealed and not yet fully forwarded. */
+  int windowsHeld() {
+    return windows.size();
+  }
+
+  /** One shuffle window and, while it is in memory, its examples in arrival order. */
+  static final class Window {
+    final long index;
+    final int epoch;
+    final int windowInEpoch;
+
+    /**
+     * In arrival order; null while paged out (read back from the feed when its turn comes) and once
+     * every batch is forwarded.
+     */
+    ExampleChunks examples;
+
+    int count;
+    boolean sealed;
+    boolean epochEnd;
+    int nextBatch;
+    int[] order;
+    String feedPartition = "";
+    long firstOffset = -1;
+    long lastOffset = -1;
+
+    /** Batches of this window; 0 for an empty one, which still forwards one epoch-end signal. */
+    int batchCount(int batchSize) {
+      return (count + batchSize - 1) / batchSize;
+    }
+
+    boolean forwarded(int batchSize) {
+      return sealed && nextBatch >= Math.max(1, batchCount(batchSize));
+    }
+
+    void noteOffset(String partition, long offset) {
+      feedPartition = partition;
+      if (firstOffset < 0) {
+        firstOffset = offset;
+      }
+      lastOffset = offset;
+    }
+
+    Window(long index, int epoch, int windowInEpoch) {
+      this.index = index;
+      this.epoch = epoch;
+      this.windowInEpoch = windowInEpoch;
+    }
+
+    static byte[] encodeMeta(Window w) {
+      byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
+      return ByteBuffer.allocate(42 + partition.length)
+          .putLong(w.index)
+          .putInt(w.epoch)
+          .putInt(w.windowInEpoch)
+          .put((byte) (w.sealed ? 1 : 0))
+          .put((byte) (w.epochEnd ? 1 : 0))
+          .putLong(w.firstOffset)
+          .putLong(w.lastOffset)
+          .putInt(w.count)
+          .putInt(partition.length)
+          .put(partition)
+          .array();
+    }
+
+    static Window decodeMeta(byte[] bytes) {
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      Window w = new Window(buf.getLong(), buf.getInt(), buf.getInt());
+      w.sealed = buf.get() == 1;
+      w.epochEnd = buf.get() == 1;
+      w.firstOffset = buf.getLong();
+      w.lastOffset = buf.getLong();
+      w.count = buf.getInt();
+      byte[] partition = new byte[buf.getInt()];
+      buf.get(partition);
+      w.feedPartition = new String(partition, StandardCharsets.UTF_8);
+      return w;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.streamtrain.training;
+
+import io.streamtrain.schema.ModelSnapshot;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * What the trainer needs from outside its task, injected so that topology tests run without a
+ * broker: the snapshot to resume from (empty to start from scratch; asked at every task start), the
+ * lowest version a model started from scratch may publish (so that versions on the topic never go
+ * down when a run starts over), the held-out set for the per-epoch evaluation, a listener, and the
+ * signal of a clean stop.
+ */
+public record TrainerDependencies(
+    Supplier<Optional<ModelSnapshot>> latestSnapshot,
+    Supplier<TestSet> testSet,
+    TrainingListener listener,
+    StopSignal stop,
+    LongSupplier versionFloor) {
+
+  /** Dependencies whose fresh models start at version 0. */
+  public TrainerDependencies(
+      Supplier<Optional<ModelSnapshot>> latestSnapshot,
+      Supplier<TestSet> testSet,
+      TrainingListener listener,
+      StopSignal stop) {
+    this(latestSnapshot, testSet, listener, stop, () -> 0L);
+  }
+
+  public static TrainerDependencies fromScratch() {
+    return new TrainerDependencies(
+        Optional::empty, () -> TestSet.EMPTY, TrainingListener.NONE, new StopSignal());
+  }
+}

@@ -1,0 +1,114 @@
+package io.streamtrain.training;
+
+import io.streamtrain.config.Training;
+import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.ExampleDecoder;
+import io.streamtrain.records.Topic;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.TrainingMetric;
+import java.time.Duration;
+import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the training application: {@code train.feed} → MiniBatcher → Trainer → {@code
+ * model.snapshots} and {@code training.metrics}, records that cannot be used → {@code images.dlq}.
+ * A pure function of its arguments, called by {@code train}, {@code demo}, {@code bench} and the
+ * topology tests.
+ */
+public final class TrainingTopology {
+  public static final String FEED_SOURCE = "feed";
+  public static final String MINI_BATCHER = "MiniBatcher";
+
+  /** How long one punctuation trains before Streams may poll and commit again. */
+  static final Duration DRAIN_BUDGET = Duration.ofMillis(200);
+
+  private TrainingTopology() {}
+
+  /** The topics the training application reads and writes. */
+  public record Topics(
+      String feed,
+      Topic<String, ModelSnapshot> snapshots,
+      Topic<String, TrainingMetric> metrics,
+      String deadLetters) {}
+
+  /** The topology with training inline on the stream thread, as topology tests drive it. */
+  public static Topology build(
+      String modelName,
+      Training training,
+      Topics topics,
+      ExampleDecoder decoder,
+      TrainerDependencies deps) {
+    return build(modelName, training, topics, decoder, deps, false, () -> FeedReader.NONE);
+  }
+
+  /**
+   * @param trainInBackground step the model on a training thread of its own, overlapping the stream
+   *     thread's polling and buffering (what the pipeline runs)
+   * @param feedReaders the batcher's way back into the feed, for windows paged out or restored
+   */
+  public static Topology build(
+      String modelName,
+      Training training,
+      Topics topics,
+      ExampleDecoder decoder,
+      TrainerDependencies deps,
+      boolean trainInBackground,
+      Supplier<FeedReader> feedReaders) {
+    DeadLetters deadLetters = new DeadLetters(MiniBatcher.DEAD_LETTERS);
+    // One per topology: the feed has one partition, so one task holds both processors.
+    TrainerQueue queue = new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY);
+    Topology topology = new Topology();
+    topology.addSource(
+        FEED_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.feed());
+    topology.addProcessor(
+        MINI_BATCHER,
+        () ->
+            new MiniBatcher(
+                decoder,
+                training.seed(),
+                training.shuffleWindow(),
+                training.batchSize(),
+                DRAIN_BUDGET,
+                deadLetters,
+                deps.stop(),
+                queue,
+                feedReaders.get()),
+        FEED_SOURCE);
+    topology.addProcessor(
+        MiniBatcher.TRAINER,
+        () -> new Trainer(modelName, training, deps, deadLetters, queue, trainInBackground),
+        MINI_BATCHER);
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(MiniBatcher.STORE),
+                Serdes.Long(),
+                Serdes.ByteArray())
+            // The filling window's description changes with every record: write it once per commit.
+            .withCachingEnabled(),
+        MINI_BATCHER);
+    topology.addSink(
+        Trainer.SNAPSHOTS,
+        topics.snapshots().name(),
+        topics.snapshots().keySerde().serializer(),
+        topics.snapshots().valueSerde().serializer(),
+        MiniBatcher.TRAINER);
+    topology.addSink(
+        Trainer.METRICS,
+        topics.metrics().name(),
+        topics.metrics().keySerde().serializer(),
+        topics.metrics().valueSerde().serializer(),
+        MiniBatcher.TRAINER);
+    topology.addSink(
+        MiniBatcher.DEAD_LETTERS,
+        topics.deadLetters(),
+        new ByteArraySerializer(),
+        new ByteArraySerializer(),
+        MINI_BATCHER);
+    return topology;
+  }
+}

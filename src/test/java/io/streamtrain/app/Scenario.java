@@ -1,0 +1,575 @@
+package io.streamtrain.app;
+
+import io.streamtrain.config.Settings;
+import io.streamtrain.config.SettingsLoader;
+import io.streamtrain.data.FashionMnist;
+import io.streamtrain.data.LabeledDataset;
+import io.streamtrain.data.LabeledImages;
+import io.streamtrain.data.Split;
+import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.Replayer;
+import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.registry.InMemorySchemaStore;
+import io.streamtrain.registry.RegistryServer;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.NamedTensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.awaitility.Awaitility;
+
+/**
+ * One integration-test world: a broker (the embedded one, or any bootstrap such as a Testcontainers
+ * broker), a Confluent-compatible registry served over HTTP so that child processes agree on schema
+ * ids, a fresh topic prefix, and the steps the crash-safety tests share: create topics, produce
+ * images, replay epochs, build settings for a trainer, read snapshots back.
+ */
+public final class Scenario implements AutoCloseable {
+  /** Hyperparameters of the crash tests: small windows and frequent snapshots keep them fast. */
+  public static final Map<String, String> FAST_TRAINING =
+      Map.of(
+          "preset", "good",
+          "seed", "7",
+          "batch-size", "64",
+          "shuffle-window", "512",
+          "snapshot-every", "20",
+          "snapshot-seconds", "0",
+          "metrics-every", "10",
+          "device", "cpu");
+
+  /**
+   * Broker settings that make a killed trainer's restart quick: an abandoned transaction is aborted
+   * within about a second of its timeout instead of ten.
+   */
+  public static final Map<String, String> FAST_RECOVERY_BROKER =
+      Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
+
+  private final EmbeddedKafka broker;
+  private final String bootstrap;
+  private final RegistryServer registry;
+  private final String prefix = "t" + UUID.randomUUID().toString().replace("-", "") + ".";
+  private final Path workDir;
+  private Pipeline pipeline;
+
+  private Scenario(EmbeddedKafka broker, String bootstrap) {
+    this.broker = broker;
+    this.bootstrap = bootstrap;
+    this.registry = RegistryServer.start(0, new InMemorySchemaStore());
+    try {
+      this.workDir = Files.createTempDirectory("streamtrain-it-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A fresh embedded broker (deleted on close) tuned for fast crash recovery. */
+  public static Scenario embedded() {
+    return new Scenario(EmbeddedKafka.start(0, null, FAST_RECOVERY_BROKER), null);
+  }
+
+  /**
+   * A scenario on a broker someone else runs (e.g. a Testcontainers Kafka). Without {@link
+   * #FAST_RECOVERY_BROKER} a trainer restarted on a fresh state directory waits up to about 20 s
+   * for the killed one's open transaction to be aborted.
+   */
+  public static Scenario onBootstrap(String bootstrap) {
+    return new Scenario(null, bootstrap);
+  }
+
+  public String bootstrap() {
+    return broker != null ? broker.bootstrap() : bootstrap;
+  }
+
+  /** The embedded broker, to stop and restart it; empty on an external one. */
+  public Optional<EmbeddedKafka> broker() {
+    return Optional.ofNullable(broker);
+  }
+
+  public String registryUrl() {
+    return registry.url();
+  }
+
+  public String topicPrefix() {
+    return prefix;
+  }
+
+  /** A new empty directory under this scenario's work directory. */
+  public Path newDir(String name) {
+    try {
+      return Files.createTempDirectory(workDir, name + "-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Settings as the commands resolve them (no properties file, no environment), for {@code
+   * modelName}, with {@link #FAST_TRAINING} overridden by {@code flags}.
+   */
+  public Settings settings(String modelName, Path stateDir, Map<String, String> flags) {
+    Map<String, String> all = new HashMap<>(FAST_TRAINING);
+    all.putAll(flags);
+    all.put("bootstrap", bootstrap());
+    all.put("registry", registryUrl());
+    all.put("topic-prefix", prefix);
+    all.put("model-name", modelName);
+    all.put("state-dir", stateDir.toString());
+    return SettingsLoader.load(null, Map.of(), all);
+  }
+
+  /** The command-line flags that give a child {@code train} process the same settings. */
+  public List<String> commandLine(String modelName, Path stateDir, Map<String, String> flags) {
+    Map<String, String> all = new HashMap<>(FAST_TRAINING);
+    all.putAll(flags);
+    List<String> args = new ArrayList<>();
+    args.addAll(List.of("--bootstrap", bootstrap(), "--registry", registryUrl()));
+    args.addAll(List.of("--topic-prefix", prefix, "--model-name", modelName));
+    args.addAll(List.of("--state-dir", stateDir.toString()));
+    all.forEach((name, value) -> args.addAll(List.of("--" + name, value)));
+    return args;
+  }
+
+  /**
+   * Writes a properties file for {@code --config}: client properties that let a restarted trainer
+   * take over from a killed one within seconds (the dead member's session must expire first).
+   */
+  public Path fastRecoveryConfig() {
+    Path file = workDir.resolve("fast-recovery.properties");
+    try {
+      // 6 s is the least a broker accepts by default (group.min.session.timeout.ms).
+      Files.writeString(file, "session.timeout.ms=6000\nheartbeat.interval.ms=1500\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return file;
+  }
+
+  /**
+   * Starts {@code streamtrain <args>} in a separate JVM on this JVM's class path, output captured
+   * in files under the work directory. PyTorch gets one intra-op thread: runs compared for equal
+   * parameters must use the same count, and on a shared 2-core box one thread is many times faster
+   * than PyTorch's default.
+   */
+  public Child launch(String name, List<String> args) {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> command = new ArrayList<>();
+    command.addAll(
+        List.of(
+            java.toString(),
+            "-Xmx768m",
+            "-Dai.djl.offline=true",
+            "-Dai.djl.pytorch.num_threads=1",
+            "-Dai.djl.pytorch.num_interop_threads=1",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "io.streamtrain.cli.Main"));
+    command.addAll(args);
+    Path out = workDir.resolve(name + ".stdout");
+    Path err = workDir.resolve(name + ".stderr");
+    try {
+      Process process =
+          new ProcessBuilder(command)
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
+      return new Child(name, process, out, err);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start " + command, e);
+    }
+  }
+
+  /** A {@code streamtrain} command running in its own JVM. Closing it kills it if still alive. */
+  public static final class Child implements AutoCloseable {
+    private final String name;
+    private final Process process;
+    private final Path out;
+    private final Path err;
+
+    Child(String name, Process process, Path out, Path err) {
+      this.name = name;
+      this.process = process;
+      this.out = out;
+      this.err = err;
+    }
+
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    /** SIGKILL on Linux: no shutdown hook, no final snapshot, no clean close. */
+    public void kill() {
+      process.destroyForcibly();
+      try {
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new IllegalStateException(name + " did not die within 30 s of SIGKILL");
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** SIGTERM, as Ctrl-C or a container stop: the command's shutdown hook runs; waits for exit. */
+    public void stop() {
+      process.destroy();
+      try {
+        if (!process.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+          throw new AssertionError(name + " did not stop within 90 s of SIGTERM: " + describe());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Waits for the process to exit and returns its exit code. */
+    public int awaitExit(Duration timeout) {
+      try {
+        if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+          throw new AssertionError(
+              name + " still runs after " + timeout + "; stderr tail:\n" + tail(stderr(), 40));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      return process.exitValue();
+    }
+
+    public String stdout() {
+      return read(out);
+    }
+
+    public String stderr() {
+      return read(err);
+    }
+
+    /** The last lines of stdout and stderr, for assertion messages. */
+    public String describe() {
+      return name
+          + " stdout:\n"
+          + tail(stdout(), 20)
+          + "\n"
+          + name
+          + " stderr:\n"
+          + tail(stderr(), 40);
+    }
+
+    private static String read(Path file) {
+      try {
+        return Files.exists(file) ? Files.readString(file) : "";
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    static String tail(String text, int lines) {
+      List<String> all = text.lines().toList();
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    }
+
+    @Override
+    public void close() {
+      if (process.isAlive()) {
+        kill();
+      }
+      keepLogs();
+    }
+
+    /** Copies the output to target/it-logs, which outlives the scenario's work directory. */
+    private void keepLogs() {
+      Path dir = Path.of("target", "it-logs");
+      try {
+        Files.createDirectories(dir);
+        String prefix = out.getParent().getFileName() + "-" + name;
+        Files.copy(out, dir.resolve(prefix + ".stdout"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(err, dir.resolve(prefix + ".stderr"), StandardCopyOption.REPLACE_EXISTING);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot keep the logs of " + name, e);
+      }
+    }
+  }
+
+  /** A pipeline on settings of a throw-away model name: for topics, serdes and reading back. */
+  public synchronized Pipeline pipeline() {
+    if (pipeline == null) {
+      pipeline = new Pipeline(settings("scenario", workDir, Map.of()));
+    }
+    return pipeline;
+  }
+
+  public void createTopics() {
+    try (Admin admin = Admin.create(pipeline().settings().adminProps())) {
+      TopicCatalog.create(admin, pipeline().names());
+    }
+  }
+
+  /** The first {@code count} images of a Fashion-MNIST split from the Debian package location. */
+  public static List<LabeledImage> fashionMnist(Split split, int count) {
+    Path dir = Path.of("/usr/share/datasets/fashion-mnist");
+    LabeledDataset dataset = FashionMnist.load(dir, split);
+    List<LabeledImage> images = new ArrayList<>(count);
+    for (int i = 0; i < Math.min(count, dataset.count()); i++) {
+      images.add(LabeledImages.fromDataset(dataset, i));
+    }
+    return images;
+  }
+
+  /** Publishes images keyed by id, in order, to one partition of {@code topic}. */
+  public void produce(String topic, List<LabeledImage> images) {
+    var serializer = pipeline().serde(LabeledImage.class).serializer();
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(images.size());
+    for (LabeledImage image : images) {
+      records.add(
+          new ProducerRecord<>(
+              topic,
+              image.getId().getBytes(StandardCharsets.UTF_8),
+              serializer.serialize(topic, image)));
+    }
+    produceRaw(records);
+  }
+
+  /** Sends records as they are and waits for every acknowledgement. */
+  public void produceRaw(List<ProducerRecord<byte[], byte[]>> records) {
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(pipeline().settings().producerProps())) {
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      for (ProducerRecord<byte[], byte[]> r : records) {
+        sent.add(producer.send(r));
+      }
+      for (Future<RecordMetadata> f : sent) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("produce failed: " + e.getCause(), e.getCause());
+    }
+  }
+
+  /** Replays images.train into train.feed for epochs 1..{@code epochs}. */
+  public Replayer.Summary replay(int epochs) {
+    return replay(1, epochs);
+  }
+
+  /** Replays images.train into train.feed for epochs {@code first}..{@code first+epochs-1}. */
+  public Replayer.Summary replay(int first, int epochs) {
+    Settings settings = pipeline().settings();
+    return new Replayer(
+            settings.producerProps(),
+            settings.consumerProps(null),
+            pipeline().names().imagesTrain(),
+            pipeline().names().trainFeed())
+        .replay(first, epochs, Replayer.Progress.NONE);
+  }
+
+  /** Publishes {@code snapshot} to model.snapshots keyed by its model name, as a trainer would. */
+  public void publish(ModelSnapshot snapshot) {
+    String topic = pipeline().names().modelSnapshots();
+    byte[] value = pipeline().serde(ModelSnapshot.class).serializer().serialize(topic, snapshot);
+    produceRaw(
+        List.of(
+            new ProducerRecord<>(
+                topic, snapshot.getModelName().getBytes(StandardCharsets.UTF_8), value)));
+  }
+
+  /** Every committed record of {@code topic} up to its current end, in offset order. */
+  public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
+    List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline().settings().consumerProps(null))) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .sorted(Comparator.comparingInt(TopicPartition::partition))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + topic + " to its end in 60 s");
+        }
+        consumer.poll(Duration.ofMillis(200)).forEach(all::add);
+      }
+    }
+    return all;
+  }
+
+  /** The committed snapshots of {@code modelName}, decoded, in the order they were published. */
+  public List<ModelSnapshot> snapshots(String modelName) {
+    var deserializer = pipeline().serde(ModelSnapshot.class).deserializer();
+    byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
+    String topic = pipeline().names().modelSnapshots();
+    return readAll(topic).stream()
+        .filter(r -> r.key() != null && Arrays.equals(r.key(), key) && r.value() != null)
+        .map(r -> deserializer.deserialize(topic, r.value()))
+        .toList();
+  }
+
+  /** Waits until a committed snapshot of {@code modelName} matches, and returns the first such. */
+  public ModelSnapshot awaitSnapshot(
+      String modelName, Predicate<ModelSnapshot> condition, Duration timeout) {
+    try (SnapshotLog log = snapshotLog(modelName)) {
+      return log.await(condition, timeout);
+    }
+  }
+
+  /** Follows the committed snapshots of {@code modelName} from the beginning of the topic. */
+  public SnapshotLog snapshotLog(String modelName) {
+    return new SnapshotLog(
+        pipeline().settings().consumerProps(null),
+        pipeline().names().modelSnapshots(),
+        modelName,
+        pipeline().serde(ModelSnapshot.class).deserializer());
+  }
+
+  /**
+   * The committed snapshots of one model in publication order, read incrementally (each decoded
+   * once) by whoever calls {@link #refresh}. Not thread-safe.
+   */
+  public static final class SnapshotLog implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final byte[] key;
+    private final org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer;
+    private final List<ModelSnapshot> seen = new ArrayList<>();
+
+    SnapshotLog(
+        java.util.Properties consumerProps,
+        String topic,
+        String modelName,
+        org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer) {
+      this.consumer = new KafkaConsumer<>(consumerProps);
+      this.topic = topic;
+      this.key = modelName.getBytes(StandardCharsets.UTF_8);
+      this.deserializer = deserializer;
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+    }
+
+    /** Reads what was committed since the last call; returns every snapshot seen so far. */
+    public List<ModelSnapshot> refresh() {
+      var partitions = consumer.assignment();
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + topic + " to its end in 60 s");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+            seen.add(deserializer.deserialize(topic, r.value()));
+          }
+        }
+      }
+      return List.copyOf(seen);
+    }
+
+    /** Waits until a snapshot matches and returns the first that does. */
+    public ModelSnapshot await(Predicate<ModelSnapshot> condition, Duration timeout) {
+      return Awaitility.await()
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> refresh().stream().filter(condition).findFirst().orElse(null),
+              java.util.Objects::nonNull);
+    }
+
+    @Override
+    public void close() {
+      consumer.close();
+    }
+  }
+
+  /** The model at the end of epoch {@code epoch}: what an {@code --epochs epoch} run ends with. */
+  public static Predicate<ModelSnapshot> endOfEpoch(int epoch) {
+    return s -> s.getEpoch() == epoch && s.getEpochComplete();
+  }
+
+  /** The largest absolute difference between two state dicts' parameters (same architecture). */
+  public static double maxAbsDifference(ModelSnapshot a, ModelSnapshot b) {
+    List<NamedTensor> ta = a.getTensors();
+    List<NamedTensor> tb = b.getTensors();
+    if (ta.size() != tb.size()) {
+      throw new IllegalArgumentException(
+          "different tensor counts " + ta.size() + " vs " + tb.size());
+    }
+    double max = 0;
+    for (int i = 0; i < ta.size(); i++) {
+      float[] x = floats(ta.get(i));
+      float[] y = floats(tb.get(i));
+      if (x.length != y.length || !ta.get(i).getName().equals(tb.get(i).getName())) {
+        throw new IllegalArgumentException("tensor " + i + " differs in name or size");
+      }
+      for (int j = 0; j < x.length; j++) {
+        max = Math.max(max, Math.abs((double) x[j] - y[j]));
+      }
+    }
+    return max;
+  }
+
+  /** The float32 values of a state-dict entry (little-endian). */
+  public static float[] floats(NamedTensor tensor) {
+    var data = tensor.getData().duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    float[] values = new float[data.remaining()];
+    data.get(values);
+    return values;
+  }
+
+  @Override
+  public void close() {
+    try {
+      registry.close();
+    } finally {
+      try {
+        if (broker != null) {
+          broker.close();
+        }
+      } finally {
+        deleteRecursively(workDir);
+      }
+    }
+  }
+
+  static void deleteRecursively(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

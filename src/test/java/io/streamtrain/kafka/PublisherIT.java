@@ -1,0 +1,70 @@
+package io.streamtrain.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.TestPipelines;
+import io.streamtrain.schema.LabeledImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PublisherIT {
+  private static EmbeddedKafka broker;
+  @TempDir Path stateDir;
+
+  @BeforeAll
+  static void startBroker() {
+    broker = EmbeddedKafka.start(0, null);
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    broker.close();
+  }
+
+  @Test
+  void shouldPublishImagesThatDecodeEqualKeyedById() {
+    Pipeline pipeline = TestPipelines.create(broker, stateDir, Map.of());
+    List<LabeledImage> images = TestPipelines.images("img", 1000, 1);
+    String topic = pipeline.names().imagesTrain();
+    Publisher.Summary summary =
+        Publisher.publish(
+            pipeline.settings(),
+            topic,
+            pipeline.serde(LabeledImage.class).serializer(),
+            images.iterator(),
+            done -> {});
+    assertEquals(1000, summary.count());
+
+    Map<String, LabeledImage> read = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      while (consumer.position(tp) < end) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          LabeledImage image = pipeline.serde(LabeledImage.class).deserializer().deserialize(topic, r.value());
+          assertEquals(image.getId(), new String(r.key(), StandardCharsets.UTF_8));
+          read.put(image.getId(), image);
+        }
+      }
+    }
+    assertEquals(1000, read.size());
+    for (LabeledImage sent : images) {
+      assertEquals(sent, read.get(sent.getId()));
+    }
+  }
+}

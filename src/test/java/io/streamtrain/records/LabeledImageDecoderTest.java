@@ -1,0 +1,146 @@
+package io.streamtrain.records;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.registry.AvroDeserializer;
+import io.streamtrain.registry.AvroSerde;
+import io.streamtrain.registry.MockSchemaRegistry;
+import io.streamtrain.registry.RegisteredSchema;
+import io.streamtrain.registry.SchemaRegistryClient;
+import io.streamtrain.registry.SchemaRegistryException;
+import io.streamtrain.registry.WireFormat;
+import io.streamtrain.schema.ImageEncoding;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.Prediction;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import org.apache.avro.Schema;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Each way a training record's bytes can be unusable has its own dead-letter kind. */
+class LabeledImageDecoderTest {
+  private static final ImageShape SHAPE = new ImageShape(2, 2, 1);
+  private final String scope = "decoder-test-" + UUID.randomUUID();
+  private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
+  private final AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+  private final LabeledImageDecoder decoder =
+      new LabeledImageDecoder(images.deserializer(), "feed", SHAPE, 10);
+
+  @AfterEach
+  void dropScope() {
+    MockSchemaRegistry.dropScope(scope);
+  }
+
+  private static LabeledImage image(int h, int w, int bytes, Integer label) {
+    return LabeledImage.newBuilder()
+        .setId("i")
+        .setHeight(h)
+        .setWidth(w)
+        .setChannels(1)
+        .setEncoding(ImageEncoding.RAW)
+        .setData(ByteBuffer.wrap(new byte[bytes]))
+        .setLabel(label)
+        .build();
+  }
+
+  private byte[] bytes(LabeledImage image) {
+    return images.serializer().serialize("feed", image);
+  }
+
+  private String kindOf(byte[] value) {
+    return assertThrows(InvalidRecordException.class, () -> decoder.decode(value)).kind();
+  }
+
+  @Test
+  void shouldNameEveryKindOfBadRecord() throws InvalidRecordException {
+    byte[] good = bytes(image(2, 2, 4, 3));
+    assertEquals(3, decoder.decode(good).bytes()[0]);
+    int id = ByteBuffer.wrap(good, 1, 4).getInt();
+    Prediction prediction =
+        Prediction.newBuilder()
+            .setId("p")
+            .setLabel(1)
+            .setClassName("x")
+            .setProbabilities(List.of(1f))
+            .setModelVersion(1)
+            .build();
+    byte[] otherType =
+        AvroSerde.of(Prediction.class, registry, false).serializer().serialize("p", prediction);
+
+    assertEquals("empty-value", kindOf(null));
+    assertEquals("empty-value", kindOf(new byte[0]));
+    assertEquals("truncated-framing", kindOf(new byte[] {0, 0, 1}));
+    assertEquals("wrong-magic-byte", kindOf("{\"id\":1}".getBytes(StandardCharsets.UTF_8)));
+    assertEquals("unknown-schema-id", kindOf(WireFormat.frame(id + 99, WireFormat.body(good))));
+    assertEquals("wrong-record-type", kindOf(otherType));
+    assertEquals("truncated-avro", kindOf(Arrays.copyOf(good, good.length - 3)));
+    assertEquals("data-length-mismatch", kindOf(bytes(image(2, 2, 3, 3))));
+    assertEquals("shape-not-accepted", kindOf(bytes(image(3, 3, 9, 3))));
+    assertEquals("label-out-of-range", kindOf(bytes(image(2, 2, 4, 10))));
+    assertEquals("label-missing", kindOf(bytes(image(2, 2, 4, null))));
+  }
+
+  @Test
+  void shouldNotDeadLetterAValidRecordWhileTheRegistryCannotBeReached() {
+    byte[] good = bytes(image(2, 2, 4, 3));
+    SchemaRegistryClient down =
+        new SchemaRegistryClient() {
+          @Override
+          public int register(String subject, Schema schema) {
+            throw unreachable();
+          }
+
+          @Override
+          public RegisteredSchema lookup(String subject, Schema schema) {
+            throw unreachable();
+          }
+
+          @Override
+          public Schema getById(int id) {
+            throw unreachable();
+          }
+
+          @Override
+          public RegisteredSchema getLatest(String subject) {
+            throw unreachable();
+          }
+
+          @Override
+          public RegisteredSchema getVersion(String subject, int version) {
+            throw unreachable();
+          }
+
+          @Override
+          public List<String> subjects() {
+            throw unreachable();
+          }
+
+          @Override
+          public List<Integer> versions(String subject) {
+            throw unreachable();
+          }
+
+          @Override
+          public String url() {
+            return "http://registry:8081";
+          }
+
+          private SchemaRegistryException unreachable() {
+            return new SchemaRegistryException(
+                "Schema Registry at http://registry:8081 is unreachable", 0, -1);
+          }
+        };
+    LabeledImageDecoder cut =
+        new LabeledImageDecoder(
+            new AvroDeserializer<>(LabeledImage.class, down), "feed", SHAPE, 10);
+
+    SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> cut.decode(good));
+    assertEquals(0, e.httpStatus());
+  }
+}

@@ -1,0 +1,244 @@
+package io.streamtrain.serving;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.model.InferenceModel;
+import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.LabeledImageDecoder;
+import io.streamtrain.registry.AvroSerde;
+import io.streamtrain.registry.MockSchemaRegistry;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.Prediction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.MockProcessorContext.CapturedForward;
+import org.apache.kafka.streams.processor.api.MockProcessorContext.CapturedPunctuator;
+import org.apache.kafka.streams.processor.api.Record;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The Predictor's micro-batching under MockProcessorContext, with tiny version-encoding models. */
+class PredictorTest {
+  static final String TOPIC = "images.infer";
+  private final Fixtures fixtures = new Fixtures();
+  private final ModelHolder models = new ModelHolder();
+  private final AtomicLong nanos = new AtomicLong();
+  private final Predictor.Stats stats = new Predictor.Stats();
+  private final MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+
+  @AfterEach
+  void close() {
+    models.close();
+    fixtures.close();
+  }
+
+  private Predictor predictor(int maxBatch, Duration maxWait) {
+    Predictor predictor =
+        new Predictor(
+            fixtures.decoder(),
+            models,
+            "m",
+            maxBatch,
+            maxWait,
+            new DeadLetters(Predictor.DEAD_LETTERS),
+            stats,
+            nanos::get);
+    context.setCurrentSystemTimeMs(5_000L);
+    predictor.init(context);
+    return predictor;
+  }
+
+  private void punctuate() {
+    for (CapturedPunctuator p : context.scheduledPunctuators()) {
+      p.getPunctuator().punctuate(context.currentSystemTimeMs());
+    }
+  }
+
+  private List<Record<byte[], Prediction>> predictions() {
+    List<Record<byte[], Prediction>> out = new ArrayList<>();
+    for (CapturedForward<?, ?> f : context.forwarded()) {
+      if (Predictor.PREDICTIONS.equals(f.childName().orElse(null))) {
+        @SuppressWarnings("unchecked")
+        Record<byte[], Prediction> r = (Record<byte[], Prediction>) f.record();
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void shouldAnswerALoneRequestAtTheEndOfTheRoundNotAfterMaxWait() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(64, Duration.ofSeconds(10));
+
+    predictor.process(fixtures.request("req-1", 1_000L));
+    punctuate(); // Streams punctuates after processing what one poll delivered
+
+    List<Record<byte[], Prediction>> out = predictions();
+    assertEquals(1, out.size(), "answered in the same round although max-wait is 10 s");
+    assertEquals(0, nanos.get(), "no time passed: the request did not wait for max-wait");
+    CapturedPunctuator flush = context.scheduledPunctuators().get(0);
+    assertEquals(PunctuationType.WALL_CLOCK_TIME, flush.getType());
+    assertEquals(Duration.ofMillis(1), flush.getInterval());
+  }
+
+  @Test
+  void shouldBatchABurstUpToMaxBatch() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(8, Duration.ofSeconds(10));
+
+    for (int i = 0; i < 20; i++) {
+      predictor.process(fixtures.request("req-" + i, 1_000L + i));
+    }
+    assertEquals(16, predictions().size(), "two full batches went out while the burst arrived");
+    assertEquals(4, predictor.pending());
+    punctuate();
+
+    List<Record<byte[], Prediction>> out = predictions();
+    assertEquals(20, out.size());
+    for (int i = 0; i < 20; i++) {
+      assertEquals("req-" + i, new String(out.get(i).key(), StandardCharsets.UTF_8));
+    }
+    assertEquals(3, stats.batches(), "8 + 8 + the 4 left at the end of the round");
+    assertEquals(8, stats.largestBatch());
+    assertEquals(20, stats.requests());
+  }
+
+  @Test
+  void shouldRunTheBatchOnceItsOldestRequestWaitedMaxWait() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+
+    predictor.process(fixtures.request("a", 1L));
+    nanos.addAndGet(Duration.ofMillis(4).toNanos());
+    predictor.process(fixtures.request("b", 2L));
+    assertEquals(0, predictions().size(), "4 ms < max-wait: keep gathering");
+    nanos.addAndGet(Duration.ofMillis(1).toNanos());
+    predictor.process(fixtures.request("c", 3L));
+
+    assertEquals(3, predictions().size(), "the oldest waited 5 ms: a, b and c share one pass");
+    assertEquals(1, stats.batches());
+  }
+
+  @Test
+  void shouldAnswerEveryRequestWithinItsOwnProcessCallWhenMaxWaitIsZero() {
+    models.offer(fixtures.model(3));
+    Predictor predictor = predictor(64, Duration.ZERO); // how the exactly-once app runs
+
+    for (int i = 0; i < 5; i++) {
+      predictor.process(fixtures.request("req-" + i, i));
+      assertEquals(i + 1, predictions().size(), "nothing left waiting for a later commit");
+      assertEquals(0, predictor.pending());
+    }
+  }
+
+  @Test
+  void shouldKeyPredictionsAsRequestsWithTheServingVersionAndRequestTime() {
+    models.offer(fixtures.model(7));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+
+    predictor.process(fixtures.request("req-42", 123_456L));
+    punctuate();
+
+    Record<byte[], Prediction> out = predictions().get(0);
+    Prediction p = out.value();
+    assertEquals("req-42", new String(out.key(), StandardCharsets.UTF_8));
+    assertEquals(123_456L, out.timestamp(), "the prediction keeps the request's timestamp");
+    assertEquals("req-42", p.getId());
+    assertEquals(7L, p.getModelVersion());
+    assertEquals(7, p.getLabel(), "the version-7 model answers class 7");
+    assertEquals("Sneaker", p.getClassName());
+    assertEquals(10, p.getProbabilities().size());
+    assertEquals(Instant.ofEpochMilli(123_456L), p.getRequestTime());
+    assertEquals(Instant.ofEpochMilli(5_000L), p.getPredictTime());
+    assertNull(p.getTrueLabel(), "requests carry no label");
+    assertEquals("m", p.getModelName());
+  }
+
+  @Test
+  void shouldDeadLetterABadRequestAndStillAnswerTheOthersOfItsBatch() {
+    models.offer(fixtures.model(1));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    context.setRecordMetadata(TOPIC, 0, 17L);
+
+    predictor.process(fixtures.request("good-1", 1L));
+    byte[] garbage = {0, 0, 0, 0, 1, 2, 3};
+    predictor.process(new Record<>("bad".getBytes(StandardCharsets.UTF_8), garbage, 2L));
+    predictor.process(fixtures.request("good-2", 3L));
+    punctuate();
+
+    assertEquals(2, predictions().size());
+    List<CapturedForward<?, ?>> dead =
+        context.forwarded().stream()
+            .filter(f -> Predictor.DEAD_LETTERS.equals(f.childName().orElse(null)))
+            .toList();
+    assertEquals(1, dead.size());
+    assertArrayEquals(garbage, (byte[]) dead.get(0).record().value(), "original bytes kept");
+    assertEquals(1, stats.batches(), "the good requests around it still shared one pass");
+  }
+
+  @Test
+  void shouldAnswerBufferedRequestsWhenClosed() {
+    models.offer(fixtures.model(2));
+    Predictor predictor = predictor(64, Duration.ofSeconds(10));
+
+    predictor.process(fixtures.request("a", 1L));
+    predictor.process(fixtures.request("b", 2L));
+    predictor.close();
+
+    assertEquals(2, predictions().size(), "a task suspended mid-round still answers its requests");
+  }
+
+  /** A mock:// registry scope, the request serde, and {@link VersionedModels}. */
+  static final class Fixtures implements AutoCloseable {
+    static final ImageShape SHAPE = new ImageShape(2, 2, 1);
+    private final String scope = "predictor-test-" + UUID.randomUUID();
+    private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
+    private final AvroSerde<LabeledImage> images =
+        AvroSerde.of(LabeledImage.class, registry, false);
+
+    LabeledImageDecoder decoder() {
+      return new LabeledImageDecoder(images.deserializer(), TOPIC, SHAPE, 10);
+    }
+
+    Record<byte[], byte[]> request(String id, long timestamp) {
+      return new Record<>(
+          id.getBytes(StandardCharsets.UTF_8),
+          images.serializer().serialize(TOPIC, VersionedModels.request(id)),
+          timestamp);
+    }
+
+    InferenceModel model(long version) {
+      return VersionedModels.model(version);
+    }
+
+    @Override
+    public void close() {
+      MockSchemaRegistry.dropScope(scope);
+    }
+  }
+
+  @Test
+  void fixtureModelsShouldAnswerTheirVersionModuloTen() {
+    try (InferenceModel model = fixtures.model(13)) {
+      float[] p = model.probabilities(new float[4], 1)[0];
+      int best = 0;
+      for (int i = 1; i < p.length; i++) {
+        best = p[i] > p[best] ? i : best;
+      }
+      assertEquals(3, best);
+      assertTrue(p[3] > 0.9f);
+    }
+  }
+}

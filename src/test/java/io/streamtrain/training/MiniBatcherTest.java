@@ -1,0 +1,290 @@
+package io.streamtrain.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.kafka.FeedHeaders;
+import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.ExampleDecoder;
+import io.streamtrain.records.InvalidRecordException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+
+class MiniBatcherTest {
+  private static final ImageShape SHAPE = new ImageShape(2, 2, 1);
+
+  /** Example i: label i % 10, every pixel (i % 256). The value bytes are just the index. */
+  private static final ExampleDecoder DECODER =
+      new ExampleDecoder() {
+        @Override
+        public ImageShape inputShape() {
+          return SHAPE;
+        }
+
+        @Override
+        public Example decode(byte[] value) throws InvalidRecordException {
+          int i = Integer.parseInt(new String(value, StandardCharsets.UTF_8));
+          if (i < 0) {
+            throw new InvalidRecordException("label-out-of-range", "label " + i);
+          }
+          byte p = (byte) (i % 256);
+          return new Example(new byte[] {(byte) (i % 10), p, p, p, p}, null);
+        }
+      };
+
+  private record Setup(
+      MockProcessorContext<Object, Object> context,
+      MiniBatcher batcher,
+      KeyValueStore<Long, byte[]> store,
+      FeedLog log,
+      StopSignal stop) {}
+
+  /** A batcher on a fresh store and feed, or on those of {@code previous} (a restart). */
+  private static Setup setup(long seed, int window, int batch, Setup previous) {
+    MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
+    context.setCurrentSystemTimeMs(1_000L);
+    KeyValueStore<Long, byte[]> store = previous == null ? null : previous.store();
+    FeedLog log = previous == null ? new FeedLog() : previous.log();
+    StopSignal stop = new StopSignal();
+    if (store == null) {
+      store =
+          Stores.keyValueStoreBuilder(
+                  Stores.inMemoryKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
+              .withLoggingDisabled()
+              .build();
+      store.init(context.getStateStoreContext(), store);
+    }
+    context.addStateStore(store);
+    MiniBatcher batcher =
+        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop, TrainerQueue.withoutFeedback(), log);
+    batcher.init(context);
+    return new Setup(context, batcher, store, log, stop);
+  }
+
+  private static void feed(Setup s, int epoch, int from, int to) {
+    for (int i = from; i < to; i++) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
+      s.log().send(s.batcher(), s.context(), new Record<>(null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 0L, headers));
+    }
+  }
+
+  private static void marker(Setup s, int epoch) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(FeedHeaders.MARKER, FeedHeaders.EPOCH_END.getBytes(StandardCharsets.UTF_8));
+    headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
+    s.log().send(s.batcher(), s.context(), new Record<>(null, null, 0L, headers));
+  }
+
+  /** The batches forwarded so far, as (label list) per batch, plus their metadata. */
+  private static List<Batch> batches(MockProcessorContext<Object, Object> context) {
+    List<Batch> out = new ArrayList<>();
+    for (var forwarded : context.forwarded()) {
+      if (forwarded.record().value() instanceof Batch b) {
+        // Copy: the batcher reuses its buffers.
+        out.add(new Batch(b.windowIndex(), b.batchIndex(), b.batchCount(), b.epoch(), b.epochEnd(), b.size(),
+            java.util.Arrays.copyOf(b.pixels(), b.size() * SHAPE.size()), java.util.Arrays.copyOf(b.labels(), b.size()),
+            b.feedPartition(), b.windowFirstOffset(), b.windowEndOffset()));
+      }
+    }
+    return out;
+  }
+
+  private static int[] exampleIds(Batch b) {
+    int[] ids = new int[b.size()];
+    for (int i = 0; i < b.size(); i++) {
+      ids[i] = Math.round(b.pixels()[i * SHAPE.size()] * 255f);
+    }
+    return ids;
+  }
+
+  @Test
+  void shouldEmitNothingUntilTheWindowIsFull() {
+    Setup s = setup(1, 100, 8, null);
+    feed(s, 1, 0, 99);
+    s.batcher().drain();
+    assertTrue(batches(s.context()).isEmpty());
+    feed(s, 1, 99, 100);
+    s.batcher().drain();
+    List<Batch> out = batches(s.context());
+    assertEquals(13, out.size(), "100 examples in batches of 8: 12 full and one of 4");
+    assertEquals(4, out.get(12).size());
+    assertTrue(out.stream().limit(12).allMatch(b -> b.size() == 8));
+  }
+
+  @Test
+  void shouldShuffleEveryExampleOfTheWindowExactlyOnce() {
+    Setup s = setup(7, 200, 16, null);
+    feed(s, 1, 0, 200);
+    s.batcher().drain();
+    Set<Integer> seen = new HashSet<>();
+    List<Integer> order = new ArrayList<>();
+    for (Batch b : batches(s.context())) {
+      for (int id : exampleIds(b)) {
+        assertTrue(seen.add(id), "example " + id + " twice");
+        order.add(id);
+      }
+    }
+    assertEquals(200, seen.size());
+    List<Integer> sorted = new ArrayList<>(order);
+    sorted.sort(null);
+    assertNotEquals(sorted, order, "the window must be shuffled");
+  }
+
+  @Test
+  void shouldProduceIdenticalBatchesForTheSameSeedAndDifferentOnesForAnotherSeedOrEpoch() {
+    int[][] a = run(42, 1);
+    int[][] b = run(42, 1);
+    int[][] otherSeed = run(43, 1);
+    int[][] otherEpoch = run(42, 2);
+    for (int i = 0; i < a.length; i++) {
+      assertArrayEquals(a[i], b[i]);
+    }
+    assertFalse(java.util.Arrays.deepEquals(a, otherSeed));
+    assertFalse(java.util.Arrays.deepEquals(a, otherEpoch));
+  }
+
+  private static int[][] run(long seed, int epoch) {
+    Setup s = setup(seed, 64, 8, null);
+    feed(s, epoch, 0, 64);
+    s.batcher().drain();
+    return batches(s.context()).stream().map(MiniBatcherTest::exampleIds).toArray(int[][]::new);
+  }
+
+  @Test
+  void shouldFlushThePartialWindowAndLastPartialBatchAtTheEpochMarker() {
+    Setup s = setup(3, 1000, 64, null);
+    feed(s, 1, 0, 150);
+    marker(s, 1);
+    s.batcher().drain();
+    List<Batch> out = batches(s.context());
+    assertEquals(3, out.size());
+    assertEquals(List.of(64, 64, 22), out.stream().map(Batch::size).toList());
+    assertTrue(out.get(2).epochEnd() && out.get(2).lastOfWindow());
+    assertEquals(0, s.batcher().windowsHeld(), "a forwarded window is released");
+  }
+
+  @Test
+  void shouldSignalTheEpochEndWithAnEmptyBatchWhenTheMarkerFollowsAFullWindow() {
+    Setup s = setup(3, 50, 10, null);
+    feed(s, 1, 0, 50);
+    marker(s, 1);
+    s.batcher().drain();
+    List<Batch> out = batches(s.context());
+    assertEquals(6, out.size());
+    Batch last = out.get(5);
+    assertEquals(0, last.size());
+    assertTrue(last.epochEnd());
+    assertEquals(out.get(0).windowIndex() + 1, last.windowIndex());
+  }
+
+  @Test
+  void shouldResendAStoredWindowFromItsFirstBatchAfterARestart() {
+    Setup first = setup(5, 40, 8, null);
+    feed(first, 1, 0, 40);
+    // Crash before the punctuation: the sealed window is only in the store.
+    Setup restarted = setup(5, 40, 8, first);
+    restarted.batcher().drain();
+    Setup uninterrupted = setup(5, 40, 8, null);
+    feed(uninterrupted, 1, 0, 40);
+    uninterrupted.batcher().drain();
+    List<Batch> a = batches(restarted.context());
+    List<Batch> b = batches(uninterrupted.context());
+    assertEquals(1, first.log().reads(), "the restarted batcher read its window back from the feed");
+    assertEquals(5, a.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)));
+      assertEquals(b.get(i).windowIndex(), a.get(i).windowIndex());
+    }
+  }
+
+  @Test
+  void shouldRebuildAFillingWindowWithoutItsDeadLettersAfterARestart() {
+    Setup first = setup(5, 10, 5, null);
+    feed(first, 1, 0, 3);
+    feed(first, 1, -1, 0); // dead-lettered, between two examples of the window
+    feed(first, 1, 3, 6);
+    Setup restarted = setup(5, 10, 5, first); // crash with 6 of 10 examples in the filling window
+    feed(restarted, 1, 6, 10);
+    restarted.batcher().drain();
+    Setup uninterrupted = setup(5, 10, 5, null);
+    feed(uninterrupted, 1, 0, 10);
+    uninterrupted.batcher().drain();
+    List<Batch> a = batches(restarted.context());
+    List<Batch> b = batches(uninterrupted.context());
+    assertEquals(2, a.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)));
+    }
+  }
+
+  @Test
+  void shouldDeadLetterAnUndecodableRecordAndKeepGoing() {
+    Setup s = setup(5, 4, 2, null);
+    feed(s, 1, 0, 2);
+    feed(s, 1, -1, 0); // decodes to -1: rejected
+    feed(s, 1, 2, 4);
+    s.batcher().drain();
+    long deadLetters =
+        s.context().forwarded().stream()
+            .filter(f -> MiniBatcher.DEAD_LETTERS.equals(f.childName().orElse(null)))
+            .count();
+    assertEquals(1, deadLetters);
+    assertEquals(2, batches(s.context()).size());
+  }
+
+  @Test
+  void shouldKeepWindowsWithinTheMemoryBudgetInMemory() {
+    Setup s = setup(9, 32, 8, null);
+    feed(s, 1, 0, 32 * 5);
+    s.batcher().drain();
+    assertEquals(20, batches(s.context()).size());
+    assertEquals(0, s.log().reads(), "five small windows fit the budget: nothing read back");
+  }
+
+  @Test
+  void shouldReadWindowsBeyondTheBudgetBackFromTheFeed() {
+    Setup paged = setup(9, 32, 8, null);
+    paged.batcher().memoryBudget(0); // only the next two windows in memory
+    feed(paged, 1, 0, 32 * 5); // five sealed windows before any batch
+    paged.batcher().drain();
+    Setup reference = setup(9, 32, 8, null);
+    for (int w = 0; w < 5; w++) {
+      feed(reference, 1, w * 32, (w + 1) * 32);
+      reference.batcher().drain();
+    }
+    List<Batch> a = batches(paged.context());
+    List<Batch> b = batches(reference.context());
+    assertEquals(3, paged.log().reads(), "the three windows behind the next two came from the feed");
+    assertEquals(0, reference.log().reads());
+    assertEquals(20, a.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)), "batch " + i);
+    }
+  }
+
+  @Test
+  void shouldStopHandingOutBatchesOnceAStopIsRequested() {
+    Setup s = setup(1, 16, 4, null);
+    feed(s, 1, 0, 16);
+    s.stop().request();
+    s.batcher().drain();
+    assertTrue(batches(s.context()).isEmpty());
+    assertEquals(1, s.batcher().windowsHeld(), "the window stays stored for the next run");
+  }
+}

@@ -1,0 +1,301 @@
+package io.streamtrain.training;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamtrain.config.Training;
+import io.streamtrain.data.ImageShape;
+import io.streamtrain.kafka.FeedHeaders;
+import io.streamtrain.records.LabeledImageDecoder;
+import io.streamtrain.records.Topic;
+import io.streamtrain.registry.AvroSerde;
+import io.streamtrain.registry.MockSchemaRegistry;
+import io.streamtrain.schema.ImageEncoding;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.MetricKind;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.TrainingMetric;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The training topology under TopologyTestDriver with real DJL training on a small model. */
+class TrainingTopologyTest {
+  private static final ImageShape SHAPE = new ImageShape(4, 4, 1);
+  private final String scope = "topology-test-" + UUID.randomUUID();
+  private final MockSchemaRegistry registry = MockSchemaRegistry.forScope(scope);
+  @TempDir Path stateDir;
+
+  @AfterEach
+  void dropScope() {
+    MockSchemaRegistry.dropScope(scope);
+  }
+
+  private Training training() {
+    return new Training(
+        "mlp:16-8-2", 7, 8, 64, "sgd", 0.5, 0, 0, "cpu", 0, 0, 2, 5, true, 1.0, false);
+  }
+
+  /** Two classes: bright top half (label 0) or bright bottom half (label 1). */
+  private static LabeledImage image(int i, Random random) {
+    int label = i % 2;
+    byte[] pixels = new byte[16];
+    for (int p = 0; p < 16; p++) {
+      boolean top = p < 8;
+      int base = (top == (label == 0)) ? 200 : 20;
+      pixels[p] = (byte) (base + random.nextInt(30));
+    }
+    return LabeledImage.newBuilder()
+        .setId("img-" + i)
+        .setHeight(4)
+        .setWidth(4)
+        .setChannels(1)
+        .setEncoding(ImageEncoding.RAW)
+        .setData(ByteBuffer.wrap(pixels))
+        .setLabel(label)
+        .build();
+  }
+
+  /** What was piped into the feed, for the batcher to read windows back from. */
+  private final FeedLog log = new FeedLog();
+
+  private TopologyTestDriver driver(TrainerDependencies deps) {
+    return driver(deps, false);
+  }
+
+  private TopologyTestDriver driver(TrainerDependencies deps, boolean trainInBackground) {
+    AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class, registry, false);
+    AvroSerde<TrainingMetric> metrics = AvroSerde.of(TrainingMetric.class, registry, false);
+    AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+    var topology =
+        TrainingTopology.build(
+            "m",
+            training(),
+            new TrainingTopology.Topics(
+                "train.feed",
+                new Topic<>("model.snapshots", Serdes.String(), snapshots),
+                new Topic<>("training.metrics", Serdes.String(), metrics),
+                "images.dlq"),
+            new LabeledImageDecoder(images.deserializer(), "train.feed", SHAPE, 2),
+            deps,
+            trainInBackground,
+            () -> log);
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "t");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+    return new TopologyTestDriver(topology, props);
+  }
+
+  private void feedEpoch(TestInputTopic<byte[], byte[]> feed, int epoch, int count) {
+    AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+    Random random = new Random(epoch);
+    for (int i = 0; i < count; i++) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
+      byte[] value = images.serializer().serialize("train.feed", image(i, random));
+      feed.pipeInput(
+          new TestRecord<>(("img-" + i).getBytes(StandardCharsets.UTF_8), value, headers));
+      log.append(headers, value);
+    }
+    RecordHeaders marker = new RecordHeaders();
+    marker.add(FeedHeaders.MARKER, FeedHeaders.EPOCH_END.getBytes(StandardCharsets.UTF_8));
+    marker.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
+    feed.pipeInput(new TestRecord<>(null, null, marker));
+    log.append(marker, null);
+  }
+
+  @Test
+  void shouldTrainSnapshotAtEveryWindowEndAndEvaluateAtTheEpochEnd() {
+    AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
+    TestSet test = testSet();
+    TrainerDependencies deps = recordingEpochEnds(() -> test, evaluatedEpoch);
+    try (TopologyTestDriver driver = driver(deps)) {
+      TestInputTopic<byte[], byte[]> feed =
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      feedEpoch(feed, 1, 160);
+      punctuateUntil(driver, () -> evaluatedEpoch.get() != null);
+      TestOutputTopic<String, ModelSnapshot> snapshots =
+          driver.createOutputTopic(
+              "model.snapshots",
+              Serdes.String().deserializer(),
+              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+      List<ModelSnapshot> published = snapshots.readValuesToList();
+      // 160 examples, windows of 64: 64 + 64 + 32 -> 8 + 8 + 4 = 20 steps, a snapshot per window.
+      assertEquals(3, published.size());
+      ModelSnapshot last = published.get(2);
+      assertEquals(20, last.getVersion());
+      assertTrue(last.getEpochComplete());
+      assertEquals(1, evaluatedEpoch.get());
+      TestOutputTopic<String, TrainingMetric> metrics =
+          driver.createOutputTopic(
+              "training.metrics",
+              Serdes.String().deserializer(),
+              AvroSerde.of(TrainingMetric.class, registry, false).deserializer());
+      List<TrainingMetric> all = metrics.readValuesToList();
+      TrainingMetric testEpoch =
+          all.stream().filter(m -> m.getKind() == MetricKind.TEST_EPOCH).findFirst().orElseThrow();
+      assertTrue(testEpoch.getAccuracy() > 0.9, "separable data: " + testEpoch.getAccuracy());
+      List<TrainingMetric> prequential =
+          all.stream().filter(m -> m.getKind() == MetricKind.PREQUENTIAL).toList();
+      assertEquals(10, prequential.size(), "one every 2 steps");
+      assertTrue(prequential.get(9).getLoss() < prequential.get(0).getLoss(), "the loss falls");
+    }
+  }
+
+  @Test
+  void shouldSkipBatchesTheRestoredSnapshotReflects() {
+    ModelSnapshot midWindow;
+    try (TopologyTestDriver driver = driver(TrainerDependencies.fromScratch())) {
+      TestInputTopic<byte[], byte[]> feed =
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      feedEpoch(feed, 1, 64);
+      AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
+      TestOutputTopic<String, ModelSnapshot> out =
+          driver.createOutputTopic(
+              "model.snapshots",
+              Serdes.String().deserializer(),
+              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+      List<ModelSnapshot> published = new java.util.ArrayList<>();
+      punctuateUntil(
+          driver,
+          () -> {
+            published.addAll(out.readValuesToList());
+            return published.stream().anyMatch(ModelSnapshot::getEpochComplete);
+          });
+      midWindow = published.get(published.size() - 1);
+    }
+    assertEquals(8, midWindow.getVersion());
+    // A new trainer resuming from that snapshot, fed the same window again, applies nothing.
+    ModelSnapshot resumed = midWindow;
+    try (TopologyTestDriver driver =
+        driver(
+            new TrainerDependencies(
+                () -> Optional.of(resumed),
+                () -> TestSet.EMPTY,
+                TrainingListener.NONE,
+                new StopSignal()))) {
+      TestInputTopic<byte[], byte[]> feed =
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      // The same epoch again with the same window numbering: a restart finding the window stored.
+      feedEpoch(feed, 1, 64);
+      for (int i = 0; i < 20; i++) {
+        driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
+      }
+      List<ModelSnapshot> published =
+          driver
+              .createOutputTopic(
+                  "model.snapshots",
+                  Serdes.String().deserializer(),
+                  AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
+              .readValuesToList();
+      assertTrue(
+          published.stream().allMatch(s -> s.getVersion() == 8),
+          "no step may be applied twice: "
+              + published.stream().map(ModelSnapshot::getVersion).toList());
+    }
+  }
+
+  @Test
+  void shouldTrainOnTheTrainingThreadToTheSameParametersAsInline() {
+    List<ModelSnapshot> inline = trainOneEpoch(false);
+    List<ModelSnapshot> background = trainOneEpoch(true);
+    assertEquals(3, background.size(), "a snapshot per window, forwarded by the stream thread");
+    assertEquals(
+        inline.stream().map(ModelSnapshot::getVersion).toList(),
+        background.stream().map(ModelSnapshot::getVersion).toList());
+    ModelSnapshot a = inline.get(2);
+    ModelSnapshot b = background.get(2);
+    assertTrue(b.getEpochComplete());
+    assertEquals(a.getSha256(), b.getSha256(), "bit-equal parameters");
+  }
+
+  /** One epoch of 160 examples; the snapshots in the order they were published. */
+  private List<ModelSnapshot> trainOneEpoch(boolean trainInBackground) {
+    AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
+    TrainerDependencies deps = recordingEpochEnds(TrainingTopologyTest::testSet, evaluatedEpoch);
+    try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
+      TestInputTopic<byte[], byte[]> feed =
+          driver.createInputTopic(
+              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      feedEpoch(feed, 1, 160);
+      // The training thread runs in real time: punctuate until it has handed everything back.
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .pollInSameThread()
+          .pollInterval(java.time.Duration.ofMillis(1))
+          .until(
+              () -> {
+                driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
+                return evaluatedEpoch.get() != null;
+              });
+      return driver
+          .createOutputTopic(
+              "model.snapshots",
+              Serdes.String().deserializer(),
+              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
+          .readValuesToList();
+    }
+  }
+
+  /** Dependencies of a fresh trainer that record the last epoch it evaluated. */
+  private static TrainerDependencies recordingEpochEnds(
+      Supplier<TestSet> testSet, AtomicReference<Integer> evaluatedEpoch) {
+    return new TrainerDependencies(
+        Optional::empty,
+        testSet,
+        new TrainingListener() {
+          @Override
+          public void onEpochEnd(int epoch, io.streamtrain.model.Evaluation e, ModelSnapshot s) {
+            evaluatedEpoch.set(epoch);
+          }
+        },
+        new StopSignal());
+  }
+
+  /** Fires punctuations (each trains for a bounded time) until the condition holds; bounded. */
+  private static void punctuateUntil(
+      TopologyTestDriver driver, java.util.function.BooleanSupplier done) {
+    for (int round = 0; round < 10_000 && !done.getAsBoolean(); round++) {
+      driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
+    }
+    assertTrue(done.getAsBoolean(), "training did not finish within 10,000 punctuations");
+  }
+
+  private static TestSet testSet() {
+    Random random = new Random(99);
+    int n = 40;
+    float[] pixels = new float[n * 16];
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      LabeledImage img = image(i, random);
+      byte[] data = img.getData().array();
+      for (int p = 0; p < 16; p++) {
+        pixels[i * 16 + p] = (data[p] & 0xff) / 255f;
+      }
+      labels[i] = img.getLabel();
+    }
+    return new TestSet(pixels, labels, n);
+  }
+}
