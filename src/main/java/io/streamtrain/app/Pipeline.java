@@ -153,13 +153,27 @@ public final class Pipeline {
    * newest snapshot, or from the same start point if it has published none yet.
    */
   public Topology trainingTopology(Resume resume, TrainingListener listener, StopSignal stop) {
+    return trainingTopology(resume, listener, stop, false);
+  }
+
+  /**
+   * As {@link #trainingTopology(Resume, TrainingListener, StopSignal)}; with {@code liveTail}, the
+   * application also appends every new record of the dataset topic to the feed as a live record.
+   */
+  public Topology trainingTopology(
+      Resume resume, TrainingListener listener, StopSignal stop, boolean liveTail) {
     StartPoint start = new StartPoint(resume);
     TrainerDependencies deps =
         new TrainerDependencies(start, testSet(), listener, stop, start::floor);
     return TrainingTopology.build(
         settings.modelName(),
         settings.training(),
-        new TrainingTopology.Topics(names.trainFeed(), snapshots(), metrics(), names.imagesDlq()),
+        new TrainingTopology.Topics(
+            names.trainFeed(),
+            snapshots(),
+            metrics(),
+            names.imagesDlq(),
+            liveTail ? names.imagesTrain() : null),
         decoder(names.trainFeed()),
         deps,
         true,

@@ -1,5 +1,6 @@
 package io.streamtrain.app;
 
+import io.streamtrain.kafka.TailStart;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TrainingListener;
@@ -35,6 +36,7 @@ public final class TrainingRun implements AutoCloseable {
   private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
 
   private final Pipeline pipeline;
+  private final boolean liveTail;
   private final KafkaStreams streams;
   private final StopSignal stop = new StopSignal();
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
@@ -48,7 +50,17 @@ public final class TrainingRun implements AutoCloseable {
   }
 
   public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
+    this(pipeline, resume, listener, false);
+  }
+
+  /**
+   * @param liveTail also learn, once each, the records that arrive on the dataset topic from now on
+   *     (from where the tail stopped, on a restart), without replay
+   */
+  public TrainingRun(
+      Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener, boolean liveTail) {
     this.pipeline = pipeline;
+    this.liveTail = liveTail;
     Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
@@ -61,7 +73,8 @@ public final class TrainingRun implements AutoCloseable {
     props.putIfAbsent(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class.getName());
-    streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop), props);
+    streams =
+        new KafkaStreams(pipeline.trainingTopology(resume, listener, stop, liveTail), props);
     streams.setUncaughtExceptionHandler(this::onStreamThreadError);
   }
 
@@ -107,6 +120,19 @@ public final class TrainingRun implements AutoCloseable {
   public TrainingRun start() {
     try {
       requireOneFeedPartition();
+      if (liveTail) {
+        var started =
+            TailStart.atEndUnlessCommitted(
+                pipeline.settings().adminProps(),
+                pipeline.trainerApplicationId(),
+                pipeline.names().imagesTrain());
+        LOG.info(
+            started.isEmpty()
+                ? "Live tail of {} resumes where it stopped"
+                : "Live tail of {} starts at its end: {}",
+            pipeline.names().imagesTrain(),
+            started);
+      }
     } catch (RuntimeException e) {
       streams.close(Duration.ofSeconds(10));
       throw e;

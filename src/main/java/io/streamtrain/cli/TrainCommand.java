@@ -104,7 +104,10 @@ final class TrainCommand implements Callable<Integer> {
         metricsPort == null ? null : Monitoring.start(metricsPort, "trainer", settings.modelName());
     TrainingRun run =
         new TrainingRun(
-            pipeline, resume, monitoring == null ? printer : monitoring.trainingListener(printer));
+            pipeline,
+            resume,
+            monitoring == null ? printer : monitoring.trainingListener(printer),
+            follow);
     CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(

@@ -83,6 +83,27 @@ final class TrainingOptions {
               + " true).")
   Boolean trainingFirst;
 
+  @Option(
+      names = "--live-window",
+      paramLabel = "N",
+      description =
+          "Live records (new on the dataset topic, learned without replay) form windows of up to N"
+              + " records (default 256).")
+  Integer liveWindow;
+
+  @Option(
+      names = "--live-wait-ms",
+      paramLabel = "MS",
+      description = "A live window seals MS milliseconds after its first record at the latest (default 200).")
+  Integer liveWaitMs;
+
+  @Option(
+      names = "--live-snapshot-ms",
+      paramLabel = "MS",
+      description =
+          "At most one snapshot per MS milliseconds after live windows are trained (default 250).")
+  Integer liveSnapshotMs;
+
   Map<String, String> flags() {
     Map<String, String> f = new HashMap<>();
     f.put("preset", preset);
@@ -101,6 +122,9 @@ final class TrainingOptions {
     f.put("metrics-every", str(metricsEvery));
     f.put("max-bad-steps", str(maxBadSteps));
     f.put("training-first", str(trainingFirst));
+    f.put("live-window", str(liveWindow));
+    f.put("live-wait-ms", str(liveWaitMs));
+    f.put("live-snapshot-ms", str(liveSnapshotMs));
     return f;
   }
 

@@ -131,7 +131,11 @@ public final class SettingsLoader {
             Boolean.parseBoolean(
                 v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
             doubleOf(v, "lr-decay", base.lrDecay()),
-            booleanOf(v, "training-first", base.trainingFirst()));
+            booleanOf(v, "training-first", base.trainingFirst()),
+            new LiveWindows(
+                intOf(v, "live-window", base.live().size()),
+                intOf(v, "live-wait-ms", base.live().maxWaitMs()),
+                intOf(v, "live-snapshot-ms", base.live().minSnapshotIntervalMs())));
     return new Settings(
         v.get("bootstrap"),
         v.get("registry"),

@@ -20,9 +20,48 @@ public record Training(
     int maxBadSteps,
     boolean evaluateEachEpoch,
     double lrDecay,
-    boolean trainingFirst) {
+    boolean trainingFirst,
+    LiveWindows live) {
 
   public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
+
+  /** Training with the default live windows. */
+  public Training(
+      String architecture,
+      long seed,
+      int batchSize,
+      int shuffleWindow,
+      String optimizer,
+      double learningRate,
+      double momentum,
+      double weightDecay,
+      String device,
+      int snapshotEverySteps,
+      int snapshotEverySeconds,
+      int metricsEverySteps,
+      int maxBadSteps,
+      boolean evaluateEachEpoch,
+      double lrDecay,
+      boolean trainingFirst) {
+    this(
+        architecture,
+        seed,
+        batchSize,
+        shuffleWindow,
+        optimizer,
+        learningRate,
+        momentum,
+        weightDecay,
+        device,
+        snapshotEverySteps,
+        snapshotEverySeconds,
+        metricsEverySteps,
+        maxBadSteps,
+        evaluateEachEpoch,
+        lrDecay,
+        trainingFirst,
+        LiveWindows.defaults());
+  }
 
   public Training {
     require(batchSize >= 1, "--batch-size must be at least 1 (got " + batchSize + ")");
@@ -103,7 +142,8 @@ public record Training(
         maxBadSteps,
         evaluateEachEpoch,
         decay,
-        trainingFirst);
+        trainingFirst,
+        live);
   }
 
   private static void require(boolean ok, String message) {

@@ -13,12 +13,16 @@ import org.apache.kafka.common.header.Headers;
  * <p>Data records carry {@link #EPOCH}. After each epoch, every feed partition gets one marker
  * record (null key, null value) with {@link #MARKER} = {@link #EPOCH_END}, {@link #EPOCH} and
  * {@link #COUNT}, the number of data records of that epoch written to that feed partition.
+ *
+ * <p>Live records, which the training application's live tail appends as they arrive on the dataset
+ * topic, carry no epoch but {@link #LIVE}: where they came from ({@code topic-partition@offset}).
  */
 public final class FeedHeaders {
   public static final String EPOCH = "streamtrain.epoch";
   public static final String MARKER = "streamtrain.marker";
   public static final String COUNT = "streamtrain.count";
   public static final String EPOCH_END = "epoch-end";
+  public static final String LIVE = "streamtrain.live";
 
   private FeedHeaders() {}
 
@@ -34,6 +38,16 @@ public final class FeedHeaders {
     return marker != null
         && marker.value() != null
         && EPOCH_END.equals(new String(marker.value(), StandardCharsets.UTF_8));
+  }
+
+  /** Whether this feed record is a live one, appended by the live tail. */
+  public static boolean isLive(Headers headers) {
+    return headers.lastHeader(LIVE) != null;
+  }
+
+  /** The value of {@link #LIVE} for a record of {@code topicPartition} at {@code offset}. */
+  public static byte[] liveSource(String topicPartition, long offset) {
+    return utf8Text(topicPartition + "@" + offset);
   }
 
   /** The record count of an end-of-epoch marker, empty on data records. */

@@ -14,6 +14,8 @@ package io.streamtrain.training;
  * @param feedPartition the feed topic-partition the window came from, e.g. {@code train.feed-0}
  * @param windowFirstOffset feed offset of the window's first example (-1 when empty)
  * @param windowEndOffset feed offset after the window's last example
+ * @param live for a live window's batches (records the live tail appended, no epoch): the record
+ *     timestamps of its events; null for an epoch window's
  */
 public record Batch(
     long windowIndex,
@@ -26,7 +28,43 @@ public record Batch(
     int[] labels,
     String feedPartition,
     long windowFirstOffset,
-    long windowEndOffset) {
+    long windowEndOffset,
+    LiveSpan live) {
+
+  /** The production times (record timestamps) of a live window's oldest and newest events. */
+  public record LiveSpan(long oldestEventTime, long newestEventTime) {}
+
+  /** A batch of an epoch window. */
+  public Batch(
+      long windowIndex,
+      int batchIndex,
+      int batchCount,
+      int epoch,
+      boolean epochEnd,
+      int size,
+      float[] pixels,
+      int[] labels,
+      String feedPartition,
+      long windowFirstOffset,
+      long windowEndOffset) {
+    this(
+        windowIndex,
+        batchIndex,
+        batchCount,
+        epoch,
+        epochEnd,
+        size,
+        pixels,
+        labels,
+        feedPartition,
+        windowFirstOffset,
+        windowEndOffset,
+        null);
+  }
+
+  public boolean isLive() {
+    return live != null;
+  }
 
   public boolean lastOfWindow() {
     return batchCount == 0 || batchIndex == batchCount - 1;

@@ -1,5 +1,6 @@
 package io.streamtrain.training;
 
+import io.streamtrain.config.LiveWindows;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.kafka.FeedHeaders;
@@ -10,7 +11,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.Iterator;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import org.apache.kafka.common.header.Headers;
@@ -26,6 +30,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * shuffles each sealed window with a seed derived from (seed, epoch, window-in-epoch) and hands it
  * to the {@link Trainer} in mini-batches of B, the last one partial (PyTorch's drop_last=False). An
  * epoch marker seals the partial window.
+ *
+ * <p>Live records (appended by the live tail, no epoch) fill live windows of their own, which seal
+ * at {@link LiveWindows#size()} records or {@link LiveWindows#maxWaitMs()} after their first
+ * record, whichever comes first. A sealed live window goes ahead of the epoch windows none of whose
+ * batches was forwarded yet (their indices are swapped in the store, in the same commit), so that a
+ * replay running far ahead of training does not hold back what was just learned live. Epoch windows
+ * keep their composition and shuffle, so replays stay reproducible.
  *
  * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
  * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
@@ -76,6 +87,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final StopSignal stop;
   private final TrainerQueue trainer;
   private final FeedReader feed;
+  private final LiveWindows live;
+  private final long liveWaitNanos;
   private final ExampleChunks.Pool chunks;
   private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
@@ -87,6 +100,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private static final long LAST_RELEASED = -1L;
   // Dead letters per kind (DeadLetters.encode), changelogged with the dead letters themselves.
   private static final long DEAD_LETTER_COUNTS = -2L;
+  // The last released epoch window, from which epoch windows continue their numbering in the epoch.
+  private static final long LAST_EPOCH_WINDOW = -3L;
   static final String BAD_EPOCH_HEADER = "bad-epoch-header";
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
@@ -106,6 +121,30 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       StopSignal stop,
       TrainerQueue trainer,
       FeedReader feed) {
+    this(
+        decoder,
+        seed,
+        windowSize,
+        batchSize,
+        drainBudget,
+        deadLetters,
+        stop,
+        trainer,
+        feed,
+        LiveWindows.defaults());
+  }
+
+  MiniBatcher(
+      ExampleDecoder decoder,
+      long seed,
+      int windowSize,
+      int batchSize,
+      Duration drainBudget,
+      DeadLetters deadLetters,
+      StopSignal stop,
+      TrainerQueue trainer,
+      FeedReader feed,
+      LiveWindows live) {
     if (windowSize > MAX_WINDOW) {
       throw new IllegalArgumentException("--shuffle-window must be below " + MAX_WINDOW);
     }
@@ -118,6 +157,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     this.stop = stop;
     this.trainer = trainer;
     this.feed = feed;
+    this.live = live;
+    this.liveWaitNanos = live.maxWaitMs() * 1_000_000L;
     // Enough chunks for the windows normally in memory: the one training and the one filling.
     this.chunks =
         new ExampleChunks.Pool(
@@ -162,8 +203,12 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       return;
     }
     byte[] example = decoded.bytes();
+    if (epoch.isEmpty() && FeedHeaders.isLive(headers)) {
+      addLive(record, example);
+      return;
+    }
     int recordEpoch = epoch.isPresent() ? epoch.getAsInt() : decoded.epochOr(currentEpoch());
-    Window window = fillingWindow();
+    Window window = fillingWindow(false);
     if (window != null && window.epoch != recordEpoch) {
       seal(window, false);
       window = null;
@@ -183,6 +228,77 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
   }
 
+  private void addLive(Record<byte[], byte[]> record, byte[] example) {
+    Window window = fillingWindow(true);
+    Window target = window != null ? window : openLiveWindow();
+    if (target.examples != null) {
+      target.examples.add(example);
+    }
+    target.count++;
+    target.noteEventTime(record.timestamp());
+    context
+        .recordMetadata()
+        .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
+    if (target.count >= live.size()) {
+      sealLive(target);
+    } else {
+      writeMeta(target);
+    }
+  }
+
+  private Window openLiveWindow() {
+    Window window = new Window(++lastWindowIndex, currentEpoch(), 0);
+    window.live = true;
+    window.openedNanos = System.nanoTime();
+    window.examples = chunks.newWindow(); // small: always in memory
+    windows.addLast(window);
+    writeMeta(window);
+    return window;
+  }
+
+  /** Seals a live window once its wait is over, even if no record comes after it. */
+  private void sealExpiredLiveWindow() {
+    Window window = fillingWindow(true);
+    if (window != null
+        && window.count > 0
+        && System.nanoTime() - window.openedNanos >= liveWaitNanos) {
+      sealLive(window);
+    }
+  }
+
+  /**
+   * Seals a live window and moves it ahead of the epoch windows none of whose batches was forwarded
+   * yet, swapping indices so that the deque stays in index order (the trainer's position and the
+   * release of windows rely on it). Live windows keep their order among themselves.
+   */
+  private void sealLive(Window window) {
+    window.sealed = true;
+    List<Window> list = new ArrayList<>(windows);
+    int at = list.indexOf(window);
+    int to = at;
+    while (to > 0 && !list.get(to - 1).live && list.get(to - 1).nextBatch == 0) {
+      to--;
+    }
+    if (to == at) {
+      writeMeta(window);
+      return;
+    }
+    List<Window> moved = new ArrayList<>(list.subList(to, at + 1));
+    long[] indices = moved.stream().mapToLong(w -> w.index).sorted().toArray();
+    for (Window w : moved) {
+      store.delete(metaKey(w.index));
+    }
+    moved.remove(window);
+    moved.add(0, window);
+    for (int i = 0; i < moved.size(); i++) {
+      moved.get(i).index = indices[i];
+      writeMeta(moved.get(i));
+      list.set(to + i, moved.get(i));
+    }
+    windows.clear();
+    windows.addAll(list);
+  }
+
   private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
     deadLetters.send(context, record, e);
     store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
@@ -194,6 +310,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    */
   void drain() {
     long deadline = System.nanoTime() + drainBudgetNanos;
+    sealExpiredLiveWindow();
     releaseDone();
     while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
       Window window = nextToForward();
@@ -277,14 +394,23 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
             labelBuffer,
             window.feedPartition,
             window.firstOffset,
-            window.lastOffset + 1);
+            window.lastOffset + 1,
+            window.live
+                ? new Batch.LiveSpan(window.oldestEventTime, window.newestEventTime)
+                : null);
     context.forward(new Record<>(window.index, batch, context.currentSystemTimeMs()), TRAINER);
   }
 
   private int[] shuffledOrder(Window window) {
-    return permutation(
-        window.count, new SplittableRandom(mix(seed, window.epoch, window.windowInEpoch)));
+    long salt =
+        window.live
+            ? mix(seed, LIVE_SALT, (int) window.firstOffset) ^ (window.firstOffset >>> 32)
+            : mix(seed, window.epoch, window.windowInEpoch);
+    return permutation(window.count, new SplittableRandom(salt));
   }
+
+  // Live windows shuffle by their first feed offset, a function of the feed like epoch windows'.
+  private static final int LIVE_SALT = -1;
 
   /** A Fisher-Yates permutation of 0..n-1 drawn from {@code random}. */
   public static int[] permutation(int n, SplittableRandom random) {
@@ -309,7 +435,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void sealForEpochEnd(int epoch) {
-    Window window = fillingWindow();
+    Window window = fillingWindow(false);
     if (window == null) {
       window = openWindow(epoch);
     }
@@ -317,16 +443,35 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private int currentEpoch() {
-    return windows.isEmpty() ? 0 : windows.peekLast().epoch;
+    Window last = lastEpochWindow();
+    return last != null ? last.epoch : Math.max(lastWindowEpoch, 0);
   }
 
-  private Window fillingWindow() {
-    Window last = windows.peekLast();
-    return last != null && !last.sealed ? last : null;
+  private Window lastEpochWindow() {
+    Iterator<Window> it = windows.descendingIterator();
+    while (it.hasNext()) {
+      Window w = it.next();
+      if (!w.live) {
+        return w;
+      }
+    }
+    return null;
+  }
+
+  /** The unsealed live or epoch window: at most one of each kind fills at a time. */
+  private Window fillingWindow(boolean live) {
+    Iterator<Window> it = windows.descendingIterator();
+    while (it.hasNext()) {
+      Window w = it.next();
+      if (w.live == live) {
+        return w.sealed ? null : w;
+      }
+    }
+    return null;
   }
 
   private Window openWindow(int epoch) {
-    Window previous = windows.peekLast();
+    Window previous = lastEpochWindow();
     int windowInEpoch = 0;
     if (previous != null && previous.epoch == epoch && !previous.epochEnd) {
       windowInEpoch = previous.windowInEpoch + 1;
@@ -348,7 +493,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     long bytes = 0;
     for (Window w : windows) {
       if (w.examples != null) {
-        bytes += (w.sealed ? w.count : windowSize) * exampleBytes();
+        bytes += (w.sealed ? w.count : w.live ? live.size() : windowSize) * exampleBytes();
       }
     }
     return bytes;
@@ -379,9 +524,12 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private void release(Window window) {
     freeExamples(window);
     store.delete(metaKey(window.index));
-    lastWindowEpoch = window.epoch;
-    lastWindowInEpoch = window.windowInEpoch;
-    lastWindowEndedEpoch = window.epochEnd;
+    if (!window.live) {
+      lastWindowEpoch = window.epoch;
+      lastWindowInEpoch = window.windowInEpoch;
+      lastWindowEndedEpoch = window.epochEnd;
+      store.put(LAST_EPOCH_WINDOW, Window.encodeMeta(window));
+    }
     store.put(LAST_RELEASED, Window.encodeMeta(window));
     windows.pollFirst();
   }
@@ -394,8 +542,14 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private void restoreWindows() {
     byte[] released = store.get(LAST_RELEASED);
     if (released != null) {
-      Window last = Window.decodeMeta(released);
-      lastWindowIndex = last.index;
+      lastWindowIndex = Window.decodeMeta(released).index;
+    }
+    byte[] epochWindow = store.get(LAST_EPOCH_WINDOW);
+    if (epochWindow == null && released != null && !Window.decodeMeta(released).live) {
+      epochWindow = released; // written before live windows existed
+    }
+    if (epochWindow != null) {
+      Window last = Window.decodeMeta(epochWindow);
       lastWindowEpoch = last.epoch;
       lastWindowInEpoch = last.windowInEpoch;
       lastWindowEndedEpoch = last.epochEnd;
@@ -404,6 +558,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       while (it.hasNext()) {
         var kv = it.next();
         Window window = Window.decodeMeta(kv.value);
+        window.openedNanos = System.nanoTime(); // an unsealed live window waits afresh
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
@@ -493,7 +648,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   /** One shuffle window and, while it is in memory, its examples in arrival order. */
   static final class Window {
-    final long index;
+    long index; // changes only while none of its batches was forwarded (see sealLive)
     final int epoch;
     final int windowInEpoch;
 
@@ -511,6 +666,16 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     String feedPartition = "";
     long firstOffset = -1;
     long lastOffset = -1;
+    boolean live;
+    long oldestEventTime = Long.MAX_VALUE;
+    long newestEventTime = Long.MIN_VALUE;
+    // When a live window opened (this process's clock; not stored).
+    long openedNanos;
+
+    void noteEventTime(long timestamp) {
+      oldestEventTime = Math.min(oldestEventTime, timestamp);
+      newestEventTime = Math.max(newestEventTime, timestamp);
+    }
 
     /** Batches of this window; 0 for an empty one, which still forwards one epoch-end signal. */
     int batchCount(int batchSize) {
@@ -537,7 +702,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
     static byte[] encodeMeta(Window w) {
       byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
-      return ByteBuffer.allocate(42 + partition.length)
+      return ByteBuffer.allocate(42 + partition.length + 17)
           .putLong(w.index)
           .putInt(w.epoch)
           .putInt(w.windowInEpoch)
@@ -548,6 +713,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           .putInt(w.count)
           .putInt(partition.length)
           .put(partition)
+          .put((byte) (w.live ? 1 : 0))
+          .putLong(w.oldestEventTime)
+          .putLong(w.newestEventTime)
           .array();
     }
 
@@ -562,6 +730,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       byte[] partition = new byte[buf.getInt()];
       buf.get(partition);
       w.feedPartition = new String(partition, StandardCharsets.UTF_8);
+      if (buf.remaining() >= 17) { // absent in descriptions written before live windows
+        w.live = buf.get() == 1;
+        w.oldestEventTime = buf.getLong();
+        w.newestEventTime = buf.getLong();
+      }
       return w;
     }
   }

@@ -69,6 +69,17 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   /** Examples in applied steps since the model's first step: every valid record, once per epoch. */
   public static final String EXAMPLES_TRAINED = "examplesTrained";
 
+  /** Live examples in applied steps since the model's first step. */
+  public static final String LIVE_EXAMPLES_TRAINED = "live.examplesTrained";
+
+  /** The feed offset after the newest live example the parameters reflect (live windows in order). */
+  public static final String LIVE_FEED_END = "live.feedEnd";
+
+  /** Record timestamps of the oldest and newest live events first reflected by this snapshot. */
+  public static final String LIVE_OLDEST_NEW_EVENT = "live.oldestNewEventTime";
+
+  public static final String LIVE_NEWEST_NEW_EVENT = "live.newestNewEventTime";
+
   /** Prefix of the per-kind dead-letter counts, e.g. {@code deadLetters.label-out-of-range}. */
   public static final String DEAD_LETTERS_PREFIX = "deadLetters.";
 
@@ -101,6 +112,12 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private long badSteps;
   private long rollbacks;
   private long examplesTrained;
+  private long liveExamplesTrained;
+  private long liveFeedEnd = -1;
+  // Live events trained since the last snapshot, and the live window awaiting its snapshot.
+  private long liveOldestNew = Long.MAX_VALUE;
+  private long liveNewestNew = Long.MIN_VALUE;
+  private long pendingLiveWindow = -1;
   private final Map<String, Long> reportedDeadLetters = new HashMap<>();
   // Prequential window since the last metric.
   private double lossSum;
@@ -162,6 +179,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       badSteps = m.getOrDefault(BAD_STEPS, 0.0).longValue();
       rollbacks = m.getOrDefault(ROLLBACKS, 0.0).longValue();
       examplesTrained = m.getOrDefault(EXAMPLES_TRAINED, 0.0).longValue();
+      liveExamplesTrained = m.getOrDefault(LIVE_EXAMPLES_TRAINED, 0.0).longValue();
+      liveFeedEnd = m.getOrDefault(LIVE_FEED_END, -1.0).longValue();
       m.forEach(
           (name, value) -> {
             if (name.startsWith(DEAD_LETTERS_PREFIX)) {
@@ -207,6 +226,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
 
   private void onPunctuation() {
     if (!background) {
+      liveSnapshotIfDue();
       finalSnapshotIfStopping();
       return;
     }
@@ -249,6 +269,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
             queue.stepped(batch);
           }
         }
+        liveSnapshotIfDue();
       }
       if (deps.stop().isRequested()) {
         finalSnapshotIfStopping();
@@ -293,6 +314,11 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     badSteps = 0;
     rollbacks = 0;
     examplesTrained = 0;
+    liveExamplesTrained = 0;
+    liveFeedEnd = -1;
+    liveOldestNew = Long.MAX_VALUE;
+    liveNewestNew = Long.MIN_VALUE;
+    pendingLiveWindow = -1;
     reportedDeadLetters.clear();
     lossSum = 0;
     correct = 0;
@@ -357,6 +383,10 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       }
       return;
     }
+    if (batch.isLive()) {
+      stepLive(batch);
+      return;
+    }
     if (batch.epoch() != epoch) {
       epoch = batch.epoch();
       learner.setLearningRate(training.learningRateAt(epoch));
@@ -378,6 +408,54 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     if (batch.lastOfWindow()) {
       onStreamThread(() -> queue.windowDone(batch.windowIndex()));
     }
+  }
+
+  /**
+   * A live batch: trained like any other, outside the epoch's counters; after its window, a
+   * snapshot as soon as the minimum interval since the last one allows (see liveSnapshotIfDue).
+   */
+  private void stepLive(Batch batch) {
+    if (batch.size() > 0) {
+      StepResult result = learner.step(batch.pixels(), batch.labels(), batch.size());
+      if (result.finite()) {
+        consecutiveBadSteps = 0;
+        examplesTrained += batch.size();
+        liveExamplesTrained += batch.size();
+        notePrequential(result, batch.size());
+      } else {
+        badSteps++;
+        consecutiveBadSteps++;
+        if (consecutiveBadSteps >= training.maxBadSteps()) {
+          rollBack(consecutiveBadSteps + " consecutive steps with non-finite loss or gradients");
+        }
+      }
+    }
+    windowIndex = batch.windowIndex();
+    batchesApplied = batch.batchIndex() + 1;
+    if (batch.lastOfWindow()) {
+      liveFeedEnd = batch.windowEndOffset();
+      liveOldestNew = Math.min(liveOldestNew, batch.live().oldestEventTime());
+      liveNewestNew = Math.max(liveNewestNew, batch.live().newestEventTime());
+      pendingLiveWindow = batch.windowIndex();
+      liveSnapshotIfDue();
+    } else if (snapshotDue() || snapshotAfterRollback) {
+      snapshot(batch, false);
+    }
+  }
+
+  /** Publishes the snapshot a trained live window waits for, once the minimum interval allows. */
+  private void liveSnapshotIfDue() {
+    if (pendingLiveWindow < 0 || stopped) {
+      return;
+    }
+    long interval = training.live().minSnapshotIntervalMs() * 1_000_000L;
+    if (System.nanoTime() - lastSnapshotNanos < interval) {
+      return;
+    }
+    long done = pendingLiveWindow;
+    pendingLiveWindow = -1;
+    snapshot(null, false);
+    onStreamThread(() -> queue.windowDone(done));
   }
 
   private boolean applies(Batch batch) {
@@ -405,9 +483,14 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     examplesInEpoch += batch.size();
     batchesInEpoch++;
+    notePrequential(result, batch.size());
+  }
+
+  /** Prequential (test-then-train) accuracy and loss: the batch's forward pass before its update. */
+  private void notePrequential(StepResult result, int size) {
     lossSum += result.loss();
     correct += result.correct();
-    seen += batch.size();
+    seen += size;
     if (++stepsSinceMetric >= training.metricsEverySteps()) {
       double seconds = (System.nanoTime() - metricStartNanos) / 1e9;
       emitMetric(
@@ -451,6 +534,16 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     metrics.put(BAD_STEPS, (double) badSteps);
     metrics.put(ROLLBACKS, (double) rollbacks);
     metrics.put(EXAMPLES_TRAINED, (double) examplesTrained);
+    if (liveExamplesTrained > 0) {
+      metrics.put(LIVE_EXAMPLES_TRAINED, (double) liveExamplesTrained);
+      metrics.put(LIVE_FEED_END, (double) liveFeedEnd);
+      if (liveOldestNew <= liveNewestNew) {
+        metrics.put(LIVE_OLDEST_NEW_EVENT, (double) liveOldestNew);
+        metrics.put(LIVE_NEWEST_NEW_EVENT, (double) liveNewestNew);
+      }
+    }
+    liveOldestNew = Long.MAX_VALUE;
+    liveNewestNew = Long.MIN_VALUE;
     Map<String, Long> deadLetterCounts = deadLetters.counts();
     deadLetterCounts.forEach((kind, n) -> metrics.put(DEAD_LETTERS_PREFIX + kind, (double) n));
     ModelSnapshot snapshot =

@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.AutoOffsetReset;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
@@ -23,18 +24,34 @@ import org.apache.kafka.streams.state.Stores;
 public final class TrainingTopology {
   public static final String FEED_SOURCE = "feed";
   public static final String MINI_BATCHER = "MiniBatcher";
+  public static final String LIVE_SOURCE = "live-source";
+  public static final String LIVE_TAIL = "LiveTail";
+  public static final String LIVE_SINK = "live-sink";
 
   /** How long one punctuation trains before Streams may poll and commit again. */
   static final Duration DRAIN_BUDGET = Duration.ofMillis(200);
 
   private TrainingTopology() {}
 
-  /** The topics the training application reads and writes. */
+  /**
+   * The topics the training application reads and writes.
+   *
+   * @param dataset the dataset topic the live tail follows; null for no live tail
+   */
   public record Topics(
       String feed,
       Topic<String, ModelSnapshot> snapshots,
       Topic<String, TrainingMetric> metrics,
-      String deadLetters) {}
+      String deadLetters,
+      String dataset) {
+    public Topics(
+        String feed,
+        Topic<String, ModelSnapshot> snapshots,
+        Topic<String, TrainingMetric> metrics,
+        String deadLetters) {
+      this(feed, snapshots, metrics, deadLetters, null);
+    }
+  }
 
   /** The topology with training inline on the stream thread, as topology tests drive it. */
   public static Topology build(
@@ -77,7 +94,8 @@ public final class TrainingTopology {
                 deadLetters,
                 deps.stop(),
                 queue,
-                feedReaders.get()),
+                feedReaders.get(),
+                training.live()),
         FEED_SOURCE);
     topology.addProcessor(
         MiniBatcher.TRAINER,
@@ -109,6 +127,26 @@ public final class TrainingTopology {
         new ByteArraySerializer(),
         new ByteArraySerializer(),
         MINI_BATCHER);
+    if (topics.dataset() != null) {
+      addLiveTail(topology, topics.dataset(), topics.feed());
+    }
     return topology;
+  }
+
+  /**
+   * The live tail, a sub-topology of its own: dataset topic → train.feed. Where it starts on a first
+   * run is decided before the application starts (the dataset's end then; see TrainingRun), so the
+   * reset policy only applies to partitions added later, whose records are all new.
+   */
+  private static void addLiveTail(Topology topology, String dataset, String feed) {
+    topology.addSource(
+        AutoOffsetReset.earliest(),
+        LIVE_SOURCE,
+        new ByteArrayDeserializer(),
+        new ByteArrayDeserializer(),
+        dataset);
+    topology.addProcessor(LIVE_TAIL, LiveTail::new, LIVE_SOURCE);
+    topology.addSink(
+        LIVE_SINK, feed, new ByteArraySerializer(), new ByteArraySerializer(), LIVE_TAIL);
   }
 }
