@@ -88,7 +88,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final TrainerQueue trainer;
   private final FeedReader feed;
   private final LiveWindows live;
-  private final long liveWaitNanos;
+  private final long liveWaitMs;
   private final ExampleChunks.Pool chunks;
   private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
@@ -158,7 +158,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     this.trainer = trainer;
     this.feed = feed;
     this.live = live;
-    this.liveWaitNanos = live.maxWaitMs() * 1_000_000L;
+    this.liveWaitMs = live.maxWaitMs();
     // Enough chunks for the windows normally in memory: the one training and the one filling.
     this.chunks =
         new ExampleChunks.Pool(
@@ -249,7 +249,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private Window openLiveWindow() {
     Window window = new Window(++lastWindowIndex, currentEpoch(), 0);
     window.live = true;
-    window.openedNanos = System.nanoTime();
+    window.openedMs = context.currentSystemTimeMs();
     window.examples = chunks.newWindow(); // small: always in memory
     windows.addLast(window);
     writeMeta(window);
@@ -261,7 +261,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     Window window = fillingWindow(true);
     if (window != null
         && window.count > 0
-        && System.nanoTime() - window.openedNanos >= liveWaitNanos) {
+        && context.currentSystemTimeMs() - window.openedMs >= liveWaitMs) {
       sealLive(window);
     }
   }
@@ -558,7 +558,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       while (it.hasNext()) {
         var kv = it.next();
         Window window = Window.decodeMeta(kv.value);
-        window.openedNanos = System.nanoTime(); // an unsealed live window waits afresh
+        window.openedMs = context.currentSystemTimeMs(); // an unsealed live window waits afresh
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
       }
@@ -669,8 +669,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     boolean live;
     long oldestEventTime = Long.MAX_VALUE;
     long newestEventTime = Long.MIN_VALUE;
-    // When a live window opened (this process's clock; not stored).
-    long openedNanos;
+    // When a live window opened, on the task's wall clock (not stored).
+    long openedMs;
 
     void noteEventTime(long timestamp) {
       oldestEventTime = Math.min(oldestEventTime, timestamp);

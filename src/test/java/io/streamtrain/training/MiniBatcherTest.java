@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.config.LiveWindows;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.DeadLetters;
@@ -56,6 +57,16 @@ class MiniBatcherTest {
 
   /** A batcher on a fresh store and feed, or on those of {@code previous} (a restart). */
   private static Setup setup(long seed, int window, int batch, Setup previous) {
+    return setup(seed, window, batch, previous, LiveWindows.defaults());
+  }
+
+  private static Setup setup(long seed, int window, int batch, Setup previous, LiveWindows live) {
+    return setup(seed, window, batch, previous, live, TrainerQueue.withoutFeedback());
+  }
+
+  /** With {@code queue}: a queue with feedback keeps windows until the trainer says done. */
+  private static Setup setup(
+      long seed, int window, int batch, Setup previous, LiveWindows live, TrainerQueue queue) {
     MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
     context.setCurrentSystemTimeMs(1_000L);
     KeyValueStore<Long, byte[]> store = previous == null ? null : previous.store();
@@ -64,14 +75,26 @@ class MiniBatcherTest {
     if (store == null) {
       store =
           Stores.keyValueStoreBuilder(
-                  Stores.inMemoryKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
+                  Stores.inMemoryKeyValueStore(MiniBatcher.STORE),
+                  Serdes.Long(),
+                  Serdes.ByteArray())
               .withLoggingDisabled()
               .build();
       store.init(context.getStateStoreContext(), store);
     }
     context.addStateStore(store);
     MiniBatcher batcher =
-        new MiniBatcher(DECODER, seed, window, batch, Duration.ofSeconds(10), new DeadLetters(MiniBatcher.DEAD_LETTERS), stop, TrainerQueue.withoutFeedback(), log);
+        new MiniBatcher(
+            DECODER,
+            seed,
+            window,
+            batch,
+            Duration.ofSeconds(10),
+            new DeadLetters(MiniBatcher.DEAD_LETTERS),
+            stop,
+            queue,
+            log,
+            live);
     batcher.init(context);
     return new Setup(context, batcher, store, log, stop);
   }
@@ -80,8 +103,85 @@ class MiniBatcherTest {
     for (int i = from; i < to; i++) {
       RecordHeaders headers = new RecordHeaders();
       headers.add(FeedHeaders.EPOCH, String.valueOf(epoch).getBytes(StandardCharsets.UTF_8));
-      s.log().send(s.batcher(), s.context(), new Record<>(null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 0L, headers));
+      s.log()
+          .send(
+              s.batcher(),
+              s.context(),
+              new Record<>(null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 0L, headers));
     }
+  }
+
+  /** Live records (no epoch), as the live tail appends them. */
+  private static void feedLive(Setup s, int from, int to) {
+    for (int i = from; i < to; i++) {
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(FeedHeaders.LIVE, FeedHeaders.liveSource("images.train-0", i));
+      s.log()
+          .send(
+              s.batcher(),
+              s.context(),
+              new Record<>(
+                  null, String.valueOf(i).getBytes(StandardCharsets.UTF_8), 5_000L + i, headers));
+    }
+  }
+
+  @Test
+  void shouldPutASealedLiveWindowAheadOfTheFillingEpochWindowAndLeaveEpochBatchesUnchanged() {
+    Setup alone = setup(3, 100, 8, null);
+    feed(alone, 1, 0, 100);
+    alone.batcher().drain();
+    List<Batch> epochOnly = batches(alone.context());
+
+    Setup mixed = setup(3, 100, 8, null, new LiveWindows(8, 60_000, 0));
+    feed(mixed, 1, 0, 50);
+    feedLive(mixed, 200, 208); // a full live window while the epoch window fills
+    feed(mixed, 1, 50, 100);
+    mixed.batcher().drain();
+    List<Batch> out = batches(mixed.context());
+    assertEquals(epochOnly.size() + 1, out.size());
+    Batch live = out.get(0);
+    assertTrue(live.isLive(), "the live window goes first");
+    assertEquals(0, live.windowIndex(), "it took the epoch window's index");
+    assertEquals(Set.of(200, 201, 202, 203, 204, 205, 206, 207), idSet(live));
+    assertEquals(5_200L, live.live().oldestEventTime());
+    assertEquals(5_207L, live.live().newestEventTime());
+    for (int i = 0; i < epochOnly.size(); i++) {
+      Batch a = epochOnly.get(i);
+      Batch b = out.get(i + 1);
+      assertFalse(b.isLive());
+      assertEquals(1, b.windowIndex());
+      assertArrayEquals(exampleIds(a), exampleIds(b), "epoch batch " + i + " unchanged");
+    }
+  }
+
+  @Test
+  void shouldSealALiveWindowOnItsWaitAndRestoreItsSealAfterARestart() {
+    LiveWindows live = new LiveWindows(100, 200, 0);
+    Setup s = setup(3, 100, 8, null, live, new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY));
+    feedLive(s, 0, 5);
+    s.context().setCurrentSystemTimeMs(1_150L);
+    s.batcher().drain();
+    assertTrue(batches(s.context()).isEmpty(), "still waiting");
+    s.context().setCurrentSystemTimeMs(1_200L);
+    s.batcher().drain();
+    List<Batch> out = batches(s.context());
+    assertEquals(1, out.size());
+    assertEquals(5, out.get(0).size());
+    // A restart before the trainer reported the window done finds it sealed, with the same batch.
+    Setup restarted = setup(3, 100, 8, s, live, new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY));
+    restarted.batcher().drain();
+    List<Batch> again = batches(restarted.context());
+    assertEquals(1, again.size());
+    assertArrayEquals(exampleIds(out.get(0)), exampleIds(again.get(0)));
+    assertTrue(again.get(0).isLive());
+  }
+
+  private static Set<Integer> idSet(Batch b) {
+    Set<Integer> ids = new HashSet<>();
+    for (int id : exampleIds(b)) {
+      ids.add(id);
+    }
+    return ids;
   }
 
   private static void marker(Setup s, int epoch) {
@@ -97,9 +197,20 @@ class MiniBatcherTest {
     for (var forwarded : context.forwarded()) {
       if (forwarded.record().value() instanceof Batch b) {
         // Copy: the batcher reuses its buffers.
-        out.add(new Batch(b.windowIndex(), b.batchIndex(), b.batchCount(), b.epoch(), b.epochEnd(), b.size(),
-            java.util.Arrays.copyOf(b.pixels(), b.size() * SHAPE.size()), java.util.Arrays.copyOf(b.labels(), b.size()),
-            b.feedPartition(), b.windowFirstOffset(), b.windowEndOffset()));
+        out.add(
+            new Batch(
+                b.windowIndex(),
+                b.batchIndex(),
+                b.batchCount(),
+                b.epoch(),
+                b.epochEnd(),
+                b.size(),
+                java.util.Arrays.copyOf(b.pixels(), b.size() * SHAPE.size()),
+                java.util.Arrays.copyOf(b.labels(), b.size()),
+                b.feedPartition(),
+                b.windowFirstOffset(),
+                b.windowEndOffset(),
+                b.live()));
       }
     }
     return out;
@@ -205,7 +316,8 @@ class MiniBatcherTest {
     uninterrupted.batcher().drain();
     List<Batch> a = batches(restarted.context());
     List<Batch> b = batches(uninterrupted.context());
-    assertEquals(1, first.log().reads(), "the restarted batcher read its window back from the feed");
+    assertEquals(
+        1, first.log().reads(), "the restarted batcher read its window back from the feed");
     assertEquals(5, a.size());
     for (int i = 0; i < a.size(); i++) {
       assertArrayEquals(exampleIds(b.get(i)), exampleIds(a.get(i)));
@@ -270,7 +382,8 @@ class MiniBatcherTest {
     }
     List<Batch> a = batches(paged.context());
     List<Batch> b = batches(reference.context());
-    assertEquals(3, paged.log().reads(), "the three windows behind the next two came from the feed");
+    assertEquals(
+        3, paged.log().reads(), "the three windows behind the next two came from the feed");
     assertEquals(0, reference.log().reads());
     assertEquals(20, a.size());
     for (int i = 0; i < a.size(); i++) {

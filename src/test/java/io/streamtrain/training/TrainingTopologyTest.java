@@ -3,6 +3,7 @@ package io.streamtrain.training;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.config.LiveWindows;
 import io.streamtrain.config.Training;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.kafka.FeedHeaders;
@@ -82,18 +83,48 @@ class TrainingTopologyTest {
   }
 
   private TopologyTestDriver driver(TrainerDependencies deps, boolean trainInBackground) {
+    return driver(deps, trainInBackground, training(), null);
+  }
+
+  /** Live windows of {@code size} records or {@code waitMs}, a snapshot after each. */
+  private Training liveTraining(int size, int waitMs) {
+    Training t = training();
+    return new Training(
+        t.architecture(),
+        t.seed(),
+        t.batchSize(),
+        t.shuffleWindow(),
+        t.optimizer(),
+        t.learningRate(),
+        t.momentum(),
+        t.weightDecay(),
+        t.device(),
+        t.snapshotEverySteps(),
+        t.snapshotEverySeconds(),
+        t.metricsEverySteps(),
+        t.maxBadSteps(),
+        t.evaluateEachEpoch(),
+        t.lrDecay(),
+        t.trainingFirst(),
+        new LiveWindows(size, waitMs, 0));
+  }
+
+  /** With a live tail from {@code dataset} when it is not null. */
+  private TopologyTestDriver driver(
+      TrainerDependencies deps, boolean trainInBackground, Training training, String dataset) {
     AvroSerde<ModelSnapshot> snapshots = AvroSerde.of(ModelSnapshot.class, registry, false);
     AvroSerde<TrainingMetric> metrics = AvroSerde.of(TrainingMetric.class, registry, false);
     AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
     var topology =
         TrainingTopology.build(
             "m",
-            training(),
+            training,
             new TrainingTopology.Topics(
                 "train.feed",
                 new Topic<>("model.snapshots", Serdes.String(), snapshots),
                 new Topic<>("training.metrics", Serdes.String(), metrics),
-                "images.dlq"),
+                "images.dlq",
+                dataset),
             new LabeledImageDecoder(images.deserializer(), "train.feed", SHAPE, 2),
             deps,
             trainInBackground,
@@ -229,6 +260,109 @@ class TrainingTopologyTest {
     ModelSnapshot b = background.get(2);
     assertTrue(b.getEpochComplete());
     assertEquals(a.getSha256(), b.getSha256(), "bit-equal parameters");
+  }
+
+  @Test
+  void shouldLearnLiveRecordsOfTheDatasetTopicInWindowsSealedOnCount() {
+    try (TopologyTestDriver driver =
+        driver(TrainerDependencies.fromScratch(), false, liveTraining(8, 60_000), "images.train")) {
+      TestInputTopic<byte[], byte[]> dataset =
+          driver.createInputTopic(
+              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      produceLive(dataset, 0, 20);
+      List<ModelSnapshot> published = new java.util.ArrayList<>();
+      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
+      punctuateUntil(
+          driver,
+          () -> {
+            published.addAll(out.readValuesToList());
+            return published.size() >= 2;
+          });
+      // 20 live records, windows of 8: two sealed on count, the last 4 wait for more (or time).
+      ModelSnapshot last = published.get(published.size() - 1);
+      assertEquals(16.0, last.getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
+      assertEquals(2, last.getVersion(), "one step of 8 per window");
+      assertEquals(0, last.getEpoch(), "live records belong to no epoch");
+      assertEquals(16.0, last.getMetrics().get(Trainer.LIVE_FEED_END), "feed offsets 0..15");
+      assertEquals(
+          1_000L + 15,
+          last.getMetrics().get(Trainer.LIVE_NEWEST_NEW_EVENT).longValue(),
+          "the newest event's own timestamp travels with the snapshot");
+    }
+  }
+
+  @Test
+  void shouldSealALiveWindowAfterItsWaitWithoutAnotherRecord() {
+    try (TopologyTestDriver driver =
+        driver(
+            TrainerDependencies.fromScratch(), false, liveTraining(1_000, 200), "images.train")) {
+      TestInputTopic<byte[], byte[]> dataset =
+          driver.createInputTopic(
+              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
+      produceLive(dataset, 0, 5);
+      driver.advanceWallClockTime(java.time.Duration.ofMillis(150));
+      assertTrue(out.readValuesToList().isEmpty(), "the window waits up to 200 ms");
+      driver.advanceWallClockTime(java.time.Duration.ofMillis(60));
+      for (int i = 0; i < 10; i++) {
+        driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
+      }
+      List<ModelSnapshot> published = out.readValuesToList();
+      assertEquals(1, published.size(), "sealed by its wait, trained, snapshotted");
+      assertEquals(5.0, published.get(0).getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
+    }
+  }
+
+  @Test
+  void shouldDeadLetterBadLiveRecordsAsReplayedOnes() {
+    try (TopologyTestDriver driver =
+        driver(TrainerDependencies.fromScratch(), false, liveTraining(4, 60_000), "images.train")) {
+      TestInputTopic<byte[], byte[]> dataset =
+          driver.createInputTopic(
+              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      dataset.pipeInput("bad".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
+      produceLive(dataset, 0, 4);
+      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
+      List<ModelSnapshot> published = new java.util.ArrayList<>();
+      punctuateUntil(
+          driver,
+          () -> {
+            published.addAll(out.readValuesToList());
+            return !published.isEmpty();
+          });
+      assertEquals(4.0, published.get(0).getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
+      var dlq =
+          driver.createOutputTopic(
+              "images.dlq",
+              new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+              new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+      assertEquals(1, dlq.readRecordsToList().size());
+    }
+  }
+
+  /** Labeled images on the dataset topic, timestamps 1000 + i as their producer set them. */
+  private void produceLive(TestInputTopic<byte[], byte[]> dataset, int from, int to) {
+    AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
+    Random random = new Random(from);
+    for (int i = from; i < to; i++) {
+      byte[] value = images.serializer().serialize("images.train", image(i, random));
+      RecordHeaders headers = new RecordHeaders();
+      headers.add(FeedHeaders.LIVE, FeedHeaders.liveSource("images.train-0", i));
+      dataset.pipeInput(
+          new TestRecord<>(
+              ("live-" + i).getBytes(StandardCharsets.UTF_8),
+              value,
+              new RecordHeaders(),
+              java.time.Instant.ofEpochMilli(1_000L + i)));
+      log.append(headers, value);
+    }
+  }
+
+  private TestOutputTopic<String, ModelSnapshot> snapshotTopic(TopologyTestDriver driver) {
+    return driver.createOutputTopic(
+        "model.snapshots",
+        Serdes.String().deserializer(),
+        AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
   }
 
   /** One epoch of 160 examples; the snapshots in the order they were published. */
