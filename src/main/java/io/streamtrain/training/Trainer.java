@@ -72,7 +72,9 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   /** Live examples in applied steps since the model's first step. */
   public static final String LIVE_EXAMPLES_TRAINED = "live.examplesTrained";
 
-  /** The feed offset after the newest live example the parameters reflect (live windows in order). */
+  /**
+   * The feed offset after the newest live example the parameters reflect (live windows in order).
+   */
   public static final String LIVE_FEED_END = "live.feedEnd";
 
   /** Record timestamps of the oldest and newest live events first reflected by this snapshot. */
@@ -118,6 +120,8 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   private long liveOldestNew = Long.MAX_VALUE;
   private long liveNewestNew = Long.MIN_VALUE;
   private long pendingLiveWindow = -1;
+  // Whether the parameters are those of an epoch's end plus live steps only: live snapshots say so.
+  private boolean epochComplete;
   private final Map<String, Long> reportedDeadLetters = new HashMap<>();
   // Prequential window since the last metric.
   private double lossSum;
@@ -188,6 +192,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
                   name.substring(DEAD_LETTERS_PREFIX.length()), value.longValue());
             }
           });
+      epochComplete = snapshot.getEpochComplete();
       if (snapshot.getEpochComplete()) {
         examplesInEpoch = 0;
         batchesInEpoch = 0;
@@ -319,6 +324,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     liveOldestNew = Long.MAX_VALUE;
     liveNewestNew = Long.MIN_VALUE;
     pendingLiveWindow = -1;
+    epochComplete = false;
     reportedDeadLetters.clear();
     lossSum = 0;
     correct = 0;
@@ -349,7 +355,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
         || lastSnapshot.getVersion() != learner.steps()
         || lastSnapshot.getWindowIndex() != windowIndex
         || lastSnapshot.getBatchesApplied() != batchesApplied) {
-      snapshot(null, false);
+      snapshot(null, epochComplete);
     }
     onStreamThread(
         () -> {
@@ -396,6 +402,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     if (batch.size() > 0) {
       train(batch);
     }
+    epochComplete = batch.epochEnd() && batch.lastOfWindow();
     windowIndex = batch.windowIndex();
     batchesApplied = batch.batchIndex() + 1;
     boolean epochEnd = batch.epochEnd() && batch.lastOfWindow();
@@ -439,7 +446,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
       pendingLiveWindow = batch.windowIndex();
       liveSnapshotIfDue();
     } else if (snapshotDue() || snapshotAfterRollback) {
-      snapshot(batch, false);
+      snapshot(null, epochComplete);
     }
   }
 
@@ -454,7 +461,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     }
     long done = pendingLiveWindow;
     pendingLiveWindow = -1;
-    snapshot(null, false);
+    snapshot(null, epochComplete);
     onStreamThread(() -> queue.windowDone(done));
   }
 
@@ -486,7 +493,9 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     notePrequential(result, batch.size());
   }
 
-  /** Prequential (test-then-train) accuracy and loss: the batch's forward pass before its update. */
+  /**
+   * Prequential (test-then-train) accuracy and loss: the batch's forward pass before its update.
+   */
   private void notePrequential(StepResult result, int size) {
     lossSum += result.loss();
     correct += result.correct();
