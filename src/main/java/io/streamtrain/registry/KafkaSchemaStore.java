@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.kafka.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -287,26 +288,17 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   /** Reads the topic up to its current end, applying every record to the index. */
   private void catchUp() {
-    long deadline = System.nanoTime() + timeout.toNanos();
     try {
-      Long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
-      while (consumer.position(partition, timeout) < end) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          apply(record);
-        }
-        if (System.nanoTime() > deadline) {
-          throw new SchemaStoreException(
-              "Cannot read schema topic "
-                  + topic
-                  + " at "
-                  + bootstrap
-                  + " to its end (offset "
-                  + end
-                  + ") within "
-                  + timeout.toSeconds()
-                  + " s (is the broker up?)");
-        }
-      }
+      TopicReader.catchUp(consumer, List.of(partition), timeout, this::apply);
+    } catch (TopicReader.StalledException e) {
+      throw new SchemaStoreException(
+          "Cannot read schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " to its end: "
+              + e.getMessage(),
+          e);
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new SchemaStoreException(
           "Cannot read schema topic "
