@@ -19,6 +19,9 @@ import org.apache.kafka.common.TopicPartition;
  * fails with {@link StalledException} naming the partitions that stopped short of their end.
  */
 public final class TopicReader {
+  /** How long a read may go without progress before it gives up: a broker that is away. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(120);
+
   private static final Duration POLL = Duration.ofMillis(200);
 
   private TopicReader() {}
@@ -28,6 +31,20 @@ public final class TopicReader {
     StalledException(String message) {
       super(message);
     }
+  }
+
+  /**
+   * Reads every partition of {@code topic} from its beginning to its end offset now.
+   *
+   * @param consumerProps byte-array consumer properties without a group
+   * @return false when the topic does not exist (nothing was read)
+   * @throws StalledException when no partition advanced within {@link #DEFAULT_TIMEOUT}
+   */
+  public static boolean read(
+      Properties consumerProps,
+      String topic,
+      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+    return read(consumerProps, topic, Map.of(), DEFAULT_TIMEOUT, visitor);
   }
 
   /**

@@ -4,7 +4,6 @@ import io.streamtrain.kafka.Offsets;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,11 +21,6 @@ import org.apache.kafka.common.serialization.Deserializer;
  * resumed from.
  */
 public final class Snapshots {
-  /**
-   * How long a read of the topic may go without progress before it gives up with a clear message.
-   */
-  static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
-
   private Snapshots() {}
 
   /**
@@ -125,7 +119,7 @@ public final class Snapshots {
               consumerProps,
               topic,
               from,
-              READ_TIMEOUT,
+              TopicReader.DEFAULT_TIMEOUT,
               r -> {
                 if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
                   visitor.accept(r);

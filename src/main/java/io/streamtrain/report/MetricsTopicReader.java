@@ -4,10 +4,8 @@ import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.records.Topic;
 import io.streamtrain.schema.TrainingMetric;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -18,9 +16,6 @@ import org.apache.kafka.common.serialization.Deserializer;
  * the time of the call, without a consumer group.
  */
 public final class MetricsTopicReader {
-  /** How long the read may go without progress before it gives up with a clear message. */
-  private static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
-
   private MetricsTopicReader() {}
 
   /**
@@ -59,8 +54,6 @@ public final class MetricsTopicReader {
         TopicReader.read(
             consumerProps,
             topic,
-            Map.of(),
-            READ_TIMEOUT,
             r -> {
               String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
               if (!key.equals(modelName)) {

@@ -28,7 +28,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SnapshotFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
-  private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(120);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String topic;
@@ -118,7 +117,7 @@ public final class SnapshotFollower implements AutoCloseable {
         TopicReader.catchUp(
             consumer,
             partitions,
-            CATCH_UP_TIMEOUT,
+            TopicReader.DEFAULT_TIMEOUT,
             r -> {
               if (isOfModel(r)) {
                 visitor.accept(r);

@@ -6,9 +6,7 @@ import io.streamtrain.kafka.Offsets;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.records.InvalidRecordException;
 import io.streamtrain.records.LabeledImageDecoder;
-import java.time.Duration;
 import java.util.Arrays;
-import java.util.Map;
 import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +14,6 @@ import org.slf4j.LoggerFactory;
 /** Loads the held-out set from {@code images.test} into memory for per-epoch evaluation. */
 public final class TestSets {
   private static final Logger LOG = LoggerFactory.getLogger(TestSets.class);
-
-  /** How long the read may go without progress before it gives up with a clear message. */
-  private static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
 
   private TestSets() {}
 
@@ -39,8 +34,6 @@ public final class TestSets {
     TopicReader.read(
         consumerProps,
         topic,
-        Map.of(),
-        READ_TIMEOUT,
         r -> {
           if (n[0] >= total) {
             return; // Arrived after the read began: the arrays hold what was there at the start.

@@ -15,6 +15,7 @@ import io.streamtrain.schema.Prediction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
@@ -92,6 +93,16 @@ class PredictionTopologyTest {
     in.pipeInput(id, images.serializer().serialize(INFER, VersionedModels.request(id)));
   }
 
+  /** Requests {@code prefix}0 .. {@code prefix}{@code count - 1}; their ids in order. */
+  private List<String> send(TestInputTopic<String, byte[]> in, String prefix, int count) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      ids.add(prefix + i);
+      request(in, prefix + i);
+    }
+    return ids;
+  }
+
   /** One wall-clock punctuation: what Streams does after each round of processing. */
   private static void endOfRound(TopologyTestDriver driver) {
     driver.advanceWallClockTime(Predictor.FLUSH_INTERVAL);
@@ -159,19 +170,14 @@ class PredictionTopologyTest {
     try (TopologyTestDriver driver = driver(8)) {
       TestInputTopic<String, byte[]> in = requests(driver);
       TestOutputTopic<String, Prediction> out = answers(driver);
-      for (int i = 0; i < 20; i++) {
-        request(in, "req-" + i);
-      }
+      List<String> ids = send(in, "req-", 20);
       assertEquals(16, out.getQueueSize(), "two full batches went out while the burst arrived");
       assertEquals(2, stats.batches());
 
       endOfRound(driver);
 
       List<String> keys = out.readRecordsToList().stream().map(TestRecord::key).toList();
-      assertEquals(20, keys.size(), "the punctuator answered the 4 left");
-      for (int i = 0; i < 20; i++) {
-        assertEquals("req-" + i, keys.get(i), "answers keep the request order");
-      }
+      assertEquals(ids, keys, "the punctuator answered the 4 left; answers keep the order");
       assertEquals(3, stats.batches(), "8 + 8 + the 4 left at the end of the round");
       assertEquals(8, stats.largestBatch());
       assertEquals(20, stats.requests());
@@ -184,9 +190,7 @@ class PredictionTopologyTest {
     try (TopologyTestDriver driver = driver(4)) {
       TestInputTopic<String, byte[]> in = requests(driver);
       TestOutputTopic<String, Prediction> out = answers(driver);
-      for (int i = 0; i < 4; i++) {
-        request(in, "a-" + i); // a full batch: answered by version 3 at once
-      }
+      send(in, "a-", 4); // a full batch: answered by version 3 at once
       request(in, "b-0");
       request(in, "b-1");
       models.offer(VersionedModels.model(4)); // arrives while b-0 and b-1 wait for their pass
