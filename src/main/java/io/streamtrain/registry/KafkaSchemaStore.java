@@ -84,7 +84,8 @@ public final class KafkaSchemaStore implements SchemaStore {
    *
    * @param clientProperties bootstrap servers and security settings shared by the store's admin,
    *     producer and consumer
-   * @param timeout how long to wait for the broker on start and for each write or read-to-end
+   * @param timeout how long to wait for the broker on start, for each write, and for a read to the
+   *     end to advance
    * @throws BrokerUnreachableException when no broker answers within {@code timeout}
    * @throws SchemaStoreException when the topic cannot be created, read or has several partitions
    */
