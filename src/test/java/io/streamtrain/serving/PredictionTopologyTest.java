@@ -60,64 +60,74 @@ class PredictionTopologyTest {
     MockSchemaRegistry.dropScope(scope);
   }
 
-  private TopologyTestDriver driver(int maxBatch) {
-    var topology =
-        PredictionTopology.build(
-            INFER,
-            PREDICTIONS,
-            predictions.serializer(),
-            DLQ,
-            new LabeledImageDecoder(images.deserializer(), INFER, new ImageShape(2, 2, 1), 10),
-            models,
-            "m",
-            maxBatch,
-            NEVER,
-            stats);
-    Properties props = new Properties();
-    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "p");
-    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-    return new TopologyTestDriver(topology, props);
-  }
+  /** The topology under a driver, with its request and prediction topics. */
+  private final class Run implements AutoCloseable {
+    final TopologyTestDriver driver;
+    final TestInputTopic<String, byte[]> in;
+    final TestOutputTopic<String, Prediction> out;
 
-  private TestInputTopic<String, byte[]> requests(TopologyTestDriver driver) {
-    return driver.createInputTopic(INFER, new StringSerializer(), Serdes.ByteArray().serializer());
-  }
-
-  private TestOutputTopic<String, Prediction> answers(TopologyTestDriver driver) {
-    return driver.createOutputTopic(
-        PREDICTIONS, Serdes.String().deserializer(), predictions.deserializer());
-  }
-
-  private void request(TestInputTopic<String, byte[]> in, String id) {
-    in.pipeInput(id, images.serializer().serialize(INFER, VersionedModels.request(id)));
-  }
-
-  /** Requests {@code prefix}0 .. {@code prefix}{@code count - 1}; their ids in order. */
-  private List<String> send(TestInputTopic<String, byte[]> in, String prefix, int count) {
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      ids.add(prefix + i);
-      request(in, prefix + i);
+    Run(int maxBatch) {
+      var topology =
+          PredictionTopology.build(
+              INFER,
+              PREDICTIONS,
+              predictions.serializer(),
+              DLQ,
+              new LabeledImageDecoder(images.deserializer(), INFER, new ImageShape(2, 2, 1), 10),
+              models,
+              "m",
+              maxBatch,
+              NEVER,
+              stats);
+      Properties props = new Properties();
+      props.put(StreamsConfig.APPLICATION_ID_CONFIG, "p");
+      props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+      props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+      driver = new TopologyTestDriver(topology, props);
+      in = driver.createInputTopic(INFER, new StringSerializer(), Serdes.ByteArray().serializer());
+      out =
+          driver.createOutputTopic(
+              PREDICTIONS, Serdes.String().deserializer(), predictions.deserializer());
     }
-    return ids;
-  }
 
-  /** One wall-clock punctuation: what Streams does after each round of processing. */
-  private static void endOfRound(TopologyTestDriver driver) {
-    driver.advanceWallClockTime(Predictor.FLUSH_INTERVAL);
+    void request(String id) {
+      in.pipeInput(id, images.serializer().serialize(INFER, VersionedModels.request(id)));
+    }
+
+    /** Requests {@code prefix}0 .. {@code prefix}{@code count - 1}; their ids in order. */
+    List<String> send(String prefix, int count) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        ids.add(prefix + i);
+        request(prefix + i);
+      }
+      return ids;
+    }
+
+    /** One wall-clock punctuation: what Streams does after each round of processing. */
+    void endOfRound() {
+      driver.advanceWallClockTime(Predictor.FLUSH_INTERVAL);
+    }
+
+    List<String> answeredKeys() {
+      return out.readRecordsToList().stream().map(TestRecord::key).toList();
+    }
+
+    @Override
+    public void close() {
+      driver.close();
+    }
   }
 
   @Test
   void shouldAnswerEachRequestKeyedAsTheRequestWithTheServingVersion() {
     models.offer(VersionedModels.model(7));
-    try (TopologyTestDriver driver = driver(64)) {
-      TestInputTopic<String, byte[]> in = requests(driver);
-      request(in, "req-1");
-      request(in, "req-2");
-      endOfRound(driver);
+    try (Run run = new Run(64)) {
+      run.request("req-1");
+      run.request("req-2");
+      run.endOfRound();
 
-      List<TestRecord<String, Prediction>> out = answers(driver).readRecordsToList();
+      List<TestRecord<String, Prediction>> out = run.out.readRecordsToList();
       assertEquals(2, out.size());
       for (int i = 0; i < 2; i++) {
         Prediction p = out.get(i).value();
@@ -134,20 +144,18 @@ class PredictionTopologyTest {
   @Test
   void shouldDeadLetterABadRequestWithItsKindAndAnswerTheOthers() {
     models.offer(VersionedModels.model(1));
-    try (TopologyTestDriver driver = driver(64)) {
-      TestInputTopic<String, byte[]> in = requests(driver);
+    try (Run run = new Run(64)) {
       TestOutputTopic<byte[], byte[]> dlq =
-          driver.createOutputTopic(DLQ, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      request(in, "good-1");
+          run.driver.createOutputTopic(
+              DLQ, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      run.request("good-1");
       byte[] garbage = {0, 0, 0, 0, 1, 2, 3};
-      in.pipeInput("bad", garbage);
-      in.pipeInput("empty", new byte[0]);
-      request(in, "good-2");
-      endOfRound(driver);
+      run.in.pipeInput("bad", garbage);
+      run.in.pipeInput("empty", new byte[0]);
+      run.request("good-2");
+      run.endOfRound();
 
-      List<String> answered =
-          answers(driver).readRecordsToList().stream().map(TestRecord::key).toList();
-      assertEquals(List.of("good-1", "good-2"), answered);
+      assertEquals(List.of("good-1", "good-2"), run.answeredKeys());
       assertEquals(1, stats.batches(), "the good requests around the bad ones shared one pass");
       List<TestRecord<byte[], byte[]>> letters = dlq.readRecordsToList();
       assertEquals(2, letters.size());
@@ -167,37 +175,33 @@ class PredictionTopologyTest {
   @Test
   void shouldBatchUpToMaxBatchAndAnswerTheRestAtThePunctuation() {
     models.offer(VersionedModels.model(3));
-    try (TopologyTestDriver driver = driver(8)) {
-      TestInputTopic<String, byte[]> in = requests(driver);
-      TestOutputTopic<String, Prediction> out = answers(driver);
-      List<String> ids = send(in, "req-", 20);
-      assertEquals(16, out.getQueueSize(), "two full batches went out while the burst arrived");
+    try (Run run = new Run(8)) {
+      List<String> ids = run.send("req-", 20);
+      assertEquals(16, run.out.getQueueSize(), "two full batches went out while the burst came");
       assertEquals(2, stats.batches());
 
-      endOfRound(driver);
+      run.endOfRound();
 
-      List<String> keys = out.readRecordsToList().stream().map(TestRecord::key).toList();
-      assertEquals(ids, keys, "the punctuator answered the 4 left; answers keep the order");
-      assertEquals(3, stats.batches(), "8 + 8 + the 4 left at the end of the round");
-      assertEquals(8, stats.largestBatch());
-      assertEquals(20, stats.requests());
+      assertEquals(ids, run.answeredKeys(), "the punctuator answered the 4 left, in order");
+      assertEquals(
+          List.of(3L, 8L, 20L),
+          List.of(stats.batches(), stats.largestBatch(), stats.requests()),
+          "batches, largest batch, requests: 8 + 8 + the 4 left at the end of the round");
     }
   }
 
   @Test
   void shouldHotSwapBetweenBatchesWithoutMixingVersionsInOne() {
     models.offer(VersionedModels.model(3));
-    try (TopologyTestDriver driver = driver(4)) {
-      TestInputTopic<String, byte[]> in = requests(driver);
-      TestOutputTopic<String, Prediction> out = answers(driver);
-      send(in, "a-", 4); // a full batch: answered by version 3 at once
-      request(in, "b-0");
-      request(in, "b-1");
+    try (Run run = new Run(4)) {
+      run.send("a-", 4); // a full batch: answered by version 3 at once
+      run.request("b-0");
+      run.request("b-1");
       models.offer(VersionedModels.model(4)); // arrives while b-0 and b-1 wait for their pass
-      request(in, "b-2");
-      endOfRound(driver);
+      run.request("b-2");
+      run.endOfRound();
 
-      List<Prediction> answered = out.readValuesToList();
+      List<Prediction> answered = run.out.readValuesToList();
       assertEquals(7, answered.size());
       for (int i = 0; i < 7; i++) {
         Prediction p = answered.get(i);
