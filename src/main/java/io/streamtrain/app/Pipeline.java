@@ -275,7 +275,10 @@ public final class Pipeline {
   /** Loaded once, at the first epoch end, and kept: images.test is the fixed held-out set. */
   private Supplier<TestSet> testSet() {
     return settings.training().evaluateEachEpoch()
-        ? memoize(() -> TestSets.load(this))
+        ? memoize(
+            () ->
+                TestSets.load(
+                    settings.consumerProps(null), names.imagesTest(), decoder(names.imagesTest())))
         : () -> TestSet.EMPTY;
   }
 

@@ -134,7 +134,10 @@ final class DemoCommand implements Callable<Integer> {
         ReportFiles.Written written =
             ReportFiles.write(
                 LearningCurves.from(
-                    settings.modelName(), MetricsTopicReader.read(pipeline).metrics()),
+                    settings.modelName(),
+                    MetricsTopicReader.read(
+                            settings.consumerProps(null), pipeline.metrics(), settings.modelName())
+                        .metrics()),
                 report);
         System.err.println("Learning curves: " + written.png() + " and " + written.html());
       }

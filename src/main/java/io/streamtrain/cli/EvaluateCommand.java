@@ -44,7 +44,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 .latestSnapshot()
                 .orElseThrow(
                     () -> new IllegalStateException("No snapshot of " + settings.modelName() + " on " + pipeline.names().modelSnapshots()));
-    TestSet test = TestSets.load(pipeline);
+    TestSet test = TestSets.load(settings.consumerProps(null), pipeline.names().imagesTest(), pipeline.decoder(pipeline.names().imagesTest()));
     if (test.isEmpty()) {
       throw new IllegalStateException(
           "No test images on " + pipeline.names().imagesTest() + ": run `streamtrain produce --split test` first");

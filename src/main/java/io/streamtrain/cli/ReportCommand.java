@@ -79,7 +79,8 @@ final class ReportCommand implements Callable<Integer> {
     } else {
       Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
       Pipeline pipeline = new Pipeline(settings);
-      MetricsTopicReader.Read read = MetricsTopicReader.read(pipeline);
+      MetricsTopicReader.Read read =
+          MetricsTopicReader.read(settings.consumerProps(null), pipeline.metrics(), model);
       metrics = read.metrics();
       otherModels.addAll(read.otherModels());
       if (read.undecodable() > 0) {

@@ -1,7 +1,10 @@
 package io.streamtrain.kafka;
 
 import io.streamtrain.config.Settings;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
@@ -20,6 +23,22 @@ public final class Offsets {
       long begin =
           consumer.beginningOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
       return end - begin;
+    }
+  }
+
+  /**
+   * The end offset of every partition of {@code topic} now, by partition number (empty if absent).
+   *
+   * @param consumerProps byte-array consumer properties without a group; under read_committed the
+   *     ends are those of committed records
+   */
+  public static Map<Integer, Long> ends(Properties consumerProps, String topic) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
+      Map<Integer, Long> ends = new HashMap<>();
+      consumer
+          .endOffsets(Partitions.of(consumer, topic))
+          .forEach((tp, offset) -> ends.put(tp.partition(), offset));
+      return ends;
     }
   }
 }

@@ -1,20 +1,17 @@
 package io.streamtrain.records;
 
-import io.streamtrain.kafka.Partitions;
+import io.streamtrain.kafka.Offsets;
+import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
@@ -24,9 +21,6 @@ import org.apache.kafka.common.serialization.Deserializer;
  * resumed from.
  */
 public final class Snapshots {
-  /** How long a read of the topic may take before it gives up with a clear message. */
-  static final Duration READ_TIMEOUT = Duration.ofSeconds(120);
-
   private Snapshots() {}
 
   /**
@@ -61,13 +55,11 @@ public final class Snapshots {
 
   /** The end offset of every partition of {@code topic} now (committed records only). */
   public static Map<Integer, Long> endOffsets(Properties consumerProps, String topic) {
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
-      Map<Integer, Long> ends = new HashMap<>();
-      consumer
-          .endOffsets(partitions(consumer, topic))
-          .forEach((tp, offset) -> ends.put(tp.partition(), offset));
-      return ends;
+    Map<Integer, Long> ends = Offsets.ends(consumerProps, topic);
+    if (ends.isEmpty()) {
+      throw missing(topic);
     }
+    return ends;
   }
 
   /**
@@ -120,47 +112,38 @@ public final class Snapshots {
       Map<Integer, Long> from,
       Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
     byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
-      List<TopicPartition> partitions = partitions(consumer, topic);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      for (TopicPartition tp : partitions) {
-        Long start = from.get(tp.partition());
-        if (start != null) {
-          consumer.seek(tp, start);
-        }
-      }
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "Cannot read the snapshots of model "
-                  + modelName
-                  + " from "
-                  + topic
-                  + " within "
-                  + READ_TIMEOUT.toSeconds()
-                  + " s (is the broker reachable?)");
-        }
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
-            visitor.accept(r);
-          }
-        }
-      }
+    boolean exists;
+    try {
+      exists =
+          TopicReader.read(
+              consumerProps,
+              topic,
+              from,
+              TopicReader.DEFAULT_TIMEOUT,
+              r -> {
+                if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+                  visitor.accept(r);
+                }
+              });
+    } catch (TopicReader.StalledException e) {
+      throw new IllegalStateException(
+          "Cannot read the snapshots of model "
+              + modelName
+              + " from "
+              + topic
+              + ": "
+              + e.getMessage(),
+          e);
+    }
+    if (!exists) {
+      throw missing(topic);
     }
   }
 
-  private static List<TopicPartition> partitions(
-      KafkaConsumer<byte[], byte[]> consumer, String topic) {
-    List<TopicPartition> partitions = Partitions.of(consumer, topic);
-    if (partitions.isEmpty()) {
-      throw new IllegalStateException(
-          "The snapshot topic "
-              + topic
-              + " does not exist (create the topics with: streamtrain topics create)");
-    }
-    return partitions;
+  private static IllegalStateException missing(String topic) {
+    return new IllegalStateException(
+        "The snapshot topic "
+            + topic
+            + " does not exist (create the topics with: streamtrain topics create)");
   }
 }

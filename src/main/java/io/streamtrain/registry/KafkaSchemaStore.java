@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.kafka.TopicReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -83,7 +84,8 @@ public final class KafkaSchemaStore implements SchemaStore {
    *
    * @param clientProperties bootstrap servers and security settings shared by the store's admin,
    *     producer and consumer
-   * @param timeout how long to wait for the broker on start and for each write or read-to-end
+   * @param timeout how long to wait for the broker on start, for each write, and for a read to the
+   *     end to advance
    * @throws BrokerUnreachableException when no broker answers within {@code timeout}
    * @throws SchemaStoreException when the topic cannot be created, read or has several partitions
    */
@@ -287,26 +289,17 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   /** Reads the topic up to its current end, applying every record to the index. */
   private void catchUp() {
-    long deadline = System.nanoTime() + timeout.toNanos();
     try {
-      Long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
-      while (consumer.position(partition, timeout) < end) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          apply(record);
-        }
-        if (System.nanoTime() > deadline) {
-          throw new SchemaStoreException(
-              "Cannot read schema topic "
-                  + topic
-                  + " at "
-                  + bootstrap
-                  + " to its end (offset "
-                  + end
-                  + ") within "
-                  + timeout.toSeconds()
-                  + " s (is the broker up?)");
-        }
-      }
+      TopicReader.catchUp(consumer, List.of(partition), timeout, this::apply);
+    } catch (TopicReader.StalledException e) {
+      throw new SchemaStoreException(
+          "Cannot read schema topic "
+              + topic
+              + " at "
+              + bootstrap
+              + " to its end: "
+              + e.getMessage(),
+          e);
     } catch (org.apache.kafka.common.errors.TimeoutException e) {
       throw new SchemaStoreException(
           "Cannot read schema topic "

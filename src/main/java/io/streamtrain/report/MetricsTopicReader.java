@@ -1,19 +1,14 @@
 package io.streamtrain.report;
 
-import io.streamtrain.app.Pipeline;
+import io.streamtrain.kafka.TopicReader;
+import io.streamtrain.records.Topic;
 import io.streamtrain.schema.TrainingMetric;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
@@ -33,13 +28,14 @@ public final class MetricsTopicReader {
    */
   public record Read(List<TrainingMetric> metrics, Set<String> otherModels, long undecodable) {}
 
-  /** The configured model's records on the deployment's {@code training.metrics} topic. */
-  public static Read read(Pipeline pipeline) {
-    return read(
-        pipeline.settings().consumerProps(null),
-        pipeline.names().trainingMetrics(),
-        pipeline.settings().modelName(),
-        pipeline.serde(TrainingMetric.class).deserializer());
+  /**
+   * The model's records on the deployment's {@code training.metrics} topic.
+   *
+   * @param consumerProps byte-array consumer properties without a group
+   */
+  public static Read read(
+      Properties consumerProps, Topic<?, TrainingMetric> topic, String modelName) {
+    return read(consumerProps, topic.name(), modelName, topic.valueSerde().deserializer());
   }
 
   /**
@@ -52,51 +48,45 @@ public final class MetricsTopicReader {
       Deserializer<TrainingMetric> deserializer) {
     List<TrainingMetric> metrics = new ArrayList<>();
     Set<String> others = new TreeSet<>();
-    long undecodable = 0;
-    RuntimeException firstFailure = null;
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps)) {
-      List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-      if (infos == null || infos.isEmpty()) {
-        throw new IllegalStateException(
-            "Topic "
-                + topic
-                + " does not exist: run a trainer first (streamtrain train or demo),"
-                + " or check --topic-prefix");
-      }
-      List<TopicPartition> partitions =
-          infos.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
-          if (!key.equals(modelName)) {
-            others.add(key);
-            continue;
-          }
-          try {
-            metrics.add(deserializer.deserialize(topic, r.value()));
-          } catch (RuntimeException e) {
-            undecodable++;
-            firstFailure = firstFailure == null ? e : firstFailure;
-          }
-        }
-      }
+    long[] undecodable = new long[1];
+    RuntimeException[] firstFailure = new RuntimeException[1];
+    boolean exists =
+        TopicReader.read(
+            consumerProps,
+            topic,
+            r -> {
+              String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+              if (!key.equals(modelName)) {
+                others.add(key);
+                return;
+              }
+              try {
+                metrics.add(deserializer.deserialize(topic, r.value()));
+              } catch (RuntimeException e) {
+                undecodable[0]++;
+                firstFailure[0] = firstFailure[0] == null ? e : firstFailure[0];
+              }
+            });
+    if (!exists) {
+      throw new IllegalStateException(
+          "Topic "
+              + topic
+              + " does not exist: run a trainer first (streamtrain train or demo),"
+              + " or check --topic-prefix");
     }
-    if (metrics.isEmpty() && firstFailure != null) {
+    if (metrics.isEmpty() && firstFailure[0] != null) {
       throw new IllegalStateException(
           "None of the "
-              + undecodable
+              + undecodable[0]
               + " metric records of "
               + modelName
               + " on "
               + topic
               + " decodes ("
-              + firstFailure.getMessage()
+              + firstFailure[0].getMessage()
               + "): check --registry",
-          firstFailure);
+          firstFailure[0]);
     }
-    return new Read(metrics, others, undecodable);
+    return new Read(metrics, others, undecodable[0]);
   }
 }

@@ -2,6 +2,7 @@ package io.streamtrain.serving;
 
 import ai.djl.Device;
 import io.streamtrain.kafka.Partitions;
+import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
@@ -80,24 +81,22 @@ public final class SnapshotFollower implements AutoCloseable {
       List<TopicPartition> partitions = Partitions.of(consumer, topic);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      var end = consumer.endOffsets(partitions);
-      byte[] newest = null;
+      // Until caught up, only remember the newest: serving starts with the newest snapshot.
+      byte[][] newest = new byte[1][];
+      catchUp(partitions, r -> newest[0] = r.value());
+      if (newest[0] != null) {
+        load(newest[0]);
+      }
+      caughtUp.countDown();
       while (!Thread.currentThread().isInterrupted()) {
+        newest[0] = null;
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null) {
-            newest = r.value();
+          if (isOfModel(r)) {
+            newest[0] = r.value();
           }
         }
-        // Until caught up, only remember the newest: serving starts with the newest snapshot.
-        boolean caught =
-            caughtUp.getCount() == 0
-                || partitions.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
-        if (caught && newest != null) {
-          load(newest);
-          newest = null;
-        }
-        if (caught) {
-          caughtUp.countDown();
+        if (newest[0] != null) {
+          load(newest[0]);
         }
       }
     } catch (WakeupException e) {
@@ -107,6 +106,32 @@ public final class SnapshotFollower implements AutoCloseable {
     } finally {
       consumer.close();
     }
+  }
+
+  /** Reads to the end, trying again while the broker does not answer: serving waits for it. */
+  private void catchUp(
+      List<TopicPartition> partitions,
+      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+    while (true) {
+      try {
+        TopicReader.catchUp(
+            consumer,
+            partitions,
+            TopicReader.DEFAULT_TIMEOUT,
+            r -> {
+              if (isOfModel(r)) {
+                visitor.accept(r);
+              }
+            });
+        return;
+      } catch (TopicReader.StalledException e) {
+        LOG.warn("Still reading {}: {}", topic, e.getMessage());
+      }
+    }
+  }
+
+  private boolean isOfModel(ConsumerRecord<byte[], byte[]> r) {
+    return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
   }
 
   private void load(byte[] bytes) {

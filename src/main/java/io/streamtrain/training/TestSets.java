@@ -1,16 +1,13 @@
 package io.streamtrain.training;
 
-import io.streamtrain.app.Pipeline;
 import io.streamtrain.data.ImageShape;
-import io.streamtrain.kafka.Partitions;
+import io.streamtrain.data.ImageTensors;
+import io.streamtrain.kafka.Offsets;
+import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.records.InvalidRecordException;
 import io.streamtrain.records.LabeledImageDecoder;
-import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
+import java.util.Arrays;
+import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,53 +17,51 @@ public final class TestSets {
 
   private TestSets() {}
 
-  /** Every valid record of the test topic up to its current end; invalid ones are skipped. */
-  public static TestSet load(Pipeline pipeline) {
-    String topic = pipeline.names().imagesTest();
-    LabeledImageDecoder decoder = pipeline.decoder(topic);
+  /**
+   * Every valid record of {@code topic} up to its current end; invalid ones are skipped.
+   *
+   * @param consumerProps byte-array consumer properties without a group
+   * @param decoder the decoder of {@code topic}'s records for the model's input shape
+   */
+  public static TestSet load(Properties consumerProps, String topic, LabeledImageDecoder decoder) {
     ImageShape shape = decoder.inputShape();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      List<TopicPartition> partitions = Partitions.of(consumer, topic);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      long total = end.values().stream().mapToLong(Long::longValue).sum();
-      float[] pixels = new float[(int) total * shape.size()];
-      int[] labels = new int[(int) total];
-      int n = 0;
-      int skipped = 0;
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (n >= total) {
-            break;
+    long total =
+        Offsets.ends(consumerProps, topic).values().stream().mapToLong(Long::longValue).sum();
+    float[] pixels = new float[(int) total * shape.size()];
+    int[] labels = new int[(int) total];
+    int[] n = new int[1];
+    int[] skipped = new int[1];
+    TopicReader.read(
+        consumerProps,
+        topic,
+        r -> {
+          if (n[0] >= total) {
+            return; // Arrived after the read began: the arrays hold what was there at the start.
           }
           try {
             byte[] example = decoder.decode(r.value()).bytes();
-            labels[n] = example[0];
-            io.streamtrain.data.ImageTensors.toTensor(
+            labels[n[0]] = example[0];
+            ImageTensors.toTensor(
                 example,
                 1,
                 shape.height(),
                 shape.width(),
                 shape.channels(),
                 pixels,
-                n * shape.size());
-            n++;
+                n[0] * shape.size());
+            n[0]++;
           } catch (InvalidRecordException e) {
-            skipped++;
+            skipped[0]++;
           }
-        }
-      }
-      if (skipped > 0) {
-        LOG.warn("Skipped {} invalid records of {}", skipped, topic);
-      }
-      if (n == 0) {
-        LOG.info("No test images on {}: epochs end without evaluation", topic);
-        return TestSet.EMPTY;
-      }
-      return new TestSet(
-          java.util.Arrays.copyOf(pixels, n * shape.size()), java.util.Arrays.copyOf(labels, n), n);
+        });
+    if (skipped[0] > 0) {
+      LOG.warn("Skipped {} invalid records of {}", skipped[0], topic);
     }
+    if (n[0] == 0) {
+      LOG.info("No test images on {}: epochs end without evaluation", topic);
+      return TestSet.EMPTY;
+    }
+    return new TestSet(
+        Arrays.copyOf(pixels, n[0] * shape.size()), Arrays.copyOf(labels, n[0]), n[0]);
   }
 }
