@@ -178,6 +178,11 @@ public final class PredictionRun implements AutoCloseable {
     return stats;
   }
 
+  /** Tells {@code observer} whenever a model version starts serving (on the prediction thread). */
+  public void observeSwaps(ModelHolder.SwapObserver observer) {
+    models.observeSwaps(observer);
+  }
+
   public long modelSwaps() {
     return models.swaps();
   }

@@ -127,7 +127,9 @@ final class PredictCommand implements Callable<Integer> {
             ? null
             : Monitoring.start(metricsPort, "predictor", settings.modelName());
     if (monitoring != null) {
-      run.stats().observeWith(monitoring.predictionMetrics(run::modelVersion)::record);
+      var meters = monitoring.predictionMetrics(run::modelVersion);
+      run.stats().observeWith(meters::record);
+      run.observeSwaps((version, atMillis, live) -> meters.swapped(atMillis, live));
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -16,12 +17,18 @@ import java.util.function.LongSupplier;
  * <p>As Prometheus shows them: {@code streamtrain_prediction_latency_seconds} (a histogram with
  * {@code _bucket} series, so {@code histogram_quantile} works across replicas), {@code
  * streamtrain_predictions_total}, {@code streamtrain_prediction_batch_size} and {@code
- * streamtrain_prediction_model_version}.
+ * streamtrain_prediction_model_version}; for a model learning live, {@code
+ * streamtrain_model_freshness_seconds} (per served version: from the production of the oldest
+ * labeled event it learned first to the moment it started serving) and {@code
+ * streamtrain_model_served_age_seconds} (now minus the production time of the newest event the
+ * serving model learned).
  */
 public final class PredictionMetrics {
   private final Timer latency;
   private final Counter predictions;
   private final DistributionSummary batchSizes;
+  private final Timer freshness;
+  private volatile long newestLiveEvent = -1;
 
   /**
    * @param servedModelVersion the version of the model answering now (e.g. PredictionRun's
@@ -49,6 +56,35 @@ public final class PredictionMetrics {
         .description("Version (optimizer step) of the model serving predictions")
         .strongReference(true)
         .register(registry);
+    freshness =
+        Timer.builder("streamtrain.model.freshness")
+            .description(
+                "Per served version: production of the oldest labeled event it learned first to"
+                    + " the moment it started serving")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(10))
+            .maximumExpectedValue(Duration.ofMinutes(10))
+            .register(registry);
+    io.micrometer.core.instrument.Clock clock = registry.config().clock();
+    Gauge.builder(
+            "streamtrain.model.served.age",
+            this,
+            m ->
+                m.newestLiveEvent < 0
+                    ? Double.NaN
+                    : (clock.wallTime() - m.newestLiveEvent) / 1000.0)
+        .description("Now minus the production time of the newest event the serving model learned")
+        .baseUnit("seconds")
+        .register(registry);
+  }
+
+  /** A model version started serving at {@code atMillis}, having learned {@code live} first. */
+  public void swapped(long atMillis, NewLiveEvents live) {
+    if (live == null) {
+      return;
+    }
+    freshness.record(Math.max(0, atMillis - live.oldestEventTime()), TimeUnit.MILLISECONDS);
+    newestLiveEvent = Math.max(newestLiveEvent, live.newestEventTime());
   }
 
   /** One forward-pass batch of {@code batchSize} predictions that took {@code latencyNanos}. */

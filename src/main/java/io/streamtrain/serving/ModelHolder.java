@@ -1,6 +1,7 @@
 package io.streamtrain.serving;
 
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,30 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class ModelHolder implements AutoCloseable {
   private final AtomicReference<InferenceModel> pending = new AtomicReference<>();
+  // Live events the pending model learned first (merged over offers it replaced); see observeSwaps.
+  private final AtomicReference<NewLiveEvents> pendingLive = new AtomicReference<>();
+  private volatile SwapObserver observer = (version, atMillis, live) -> {};
+
+  /** Told on the prediction thread whenever a model starts serving. */
+  public interface SwapObserver {
+    /**
+     * @param live the live events this version serves for the first time, or null for none
+     */
+    void swapped(long version, long atMillis, NewLiveEvents live);
+  }
+
+  public void observeSwaps(SwapObserver observer) {
+    this.observer = observer;
+  }
+
+  /** Offers a newer model that learned {@code live} first (null: no new live events). */
+  public void offer(InferenceModel model, NewLiveEvents live) {
+    if (live != null) {
+      pendingLive.accumulateAndGet(live, (a, b) -> a == null ? b : a.merge(b));
+    }
+    offer(model);
+  }
+
   private volatile InferenceModel current;
   private final CountDownLatch first = new CountDownLatch(1);
   private volatile long swaps;
@@ -47,6 +72,7 @@ public final class ModelHolder implements AutoCloseable {
       if (old != null) {
         old.close();
       }
+      observer.swapped(next.version(), System.currentTimeMillis(), pendingLive.getAndSet(null));
     }
     return current;
   }

@@ -1,5 +1,6 @@
 package io.streamtrain.serving;
 
+import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import ai.djl.Device;
 import io.streamtrain.kafka.Partitions;
 import io.streamtrain.kafka.TopicReader;
@@ -142,7 +143,7 @@ public final class SnapshotFollower implements AutoCloseable {
       }
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
-      holder.offer(model);
+      holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));
     } catch (RuntimeException e) {
       rejected++;
       LOG.warn(

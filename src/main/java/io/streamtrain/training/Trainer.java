@@ -9,6 +9,7 @@ import io.streamtrain.model.OptimizerConfig;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
@@ -69,18 +70,12 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   /** Examples in applied steps since the model's first step: every valid record, once per epoch. */
   public static final String EXAMPLES_TRAINED = "examplesTrained";
 
-  /** Live examples in applied steps since the model's first step. */
-  public static final String LIVE_EXAMPLES_TRAINED = "live.examplesTrained";
+  /** See {@link SnapshotMetrics}. */
+  public static final String LIVE_EXAMPLES_TRAINED = SnapshotMetrics.LIVE_EXAMPLES_TRAINED;
 
-  /**
-   * The feed offset after the newest live example the parameters reflect (live windows in order).
-   */
-  public static final String LIVE_FEED_END = "live.feedEnd";
-
-  /** Record timestamps of the oldest and newest live events first reflected by this snapshot. */
-  public static final String LIVE_OLDEST_NEW_EVENT = "live.oldestNewEventTime";
-
-  public static final String LIVE_NEWEST_NEW_EVENT = "live.newestNewEventTime";
+  public static final String LIVE_FEED_END = SnapshotMetrics.LIVE_FEED_END;
+  public static final String LIVE_OLDEST_NEW_EVENT = SnapshotMetrics.LIVE_OLDEST_NEW_EVENT;
+  public static final String LIVE_NEWEST_NEW_EVENT = SnapshotMetrics.LIVE_NEWEST_NEW_EVENT;
 
   /** Prefix of the per-kind dead-letter counts, e.g. {@code deadLetters.label-out-of-range}. */
   public static final String DEAD_LETTERS_PREFIX = "deadLetters.";

@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.streamtrain.model.Evaluation;
+import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
@@ -114,6 +115,23 @@ class MetricsServerTest {
     assertEquals(2, value(s, "streamtrain_prediction_latency_seconds_bucket", "le=\"+Inf\""), 0);
     assertEquals(
         1, value(s, "streamtrain_prediction_latency_seconds_bucket", "le=\"0.002446676\""), 0);
+  }
+
+  @Test
+  void shouldServeTheFreshnessOfLiveLearningAndTheServedModelsAge() {
+    PredictionMetrics metrics = new PredictionMetrics(registry, () -> 7);
+    Map<String, Double> before = Scrapes.samples(Scrapes.get(server.uri(), null).body());
+    assertTrue(Double.isNaN(value(before, "streamtrain_model_served_age_seconds")), "no live yet");
+
+    metrics.swapped(10_000, new SnapshotMetrics.NewLiveEvents(9_200, 9_900));
+    metrics.swapped(11_000, null); // a version that learned nothing live is not counted
+    metrics.swapped(12_000, new SnapshotMetrics.NewLiveEvents(10_500, 11_700));
+    clock.add(12_500 - clock.wallTime(), TimeUnit.MILLISECONDS);
+    Map<String, Double> s = Scrapes.samples(Scrapes.get(server.uri(), null).body());
+
+    assertEquals(2, value(s, "streamtrain_model_freshness_seconds_count"), 0);
+    assertEquals(0.8 + 1.5, value(s, "streamtrain_model_freshness_seconds_sum"), 1e-9);
+    assertEquals(0.8, value(s, "streamtrain_model_served_age_seconds"), 1e-9);
   }
 
   @Test
