@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * topic, a rolled-back one keeps its counter.
  */
 final class LearnerRestore {
-  private static final Logger LOG = LoggerFactory.getLogger(LearnerRestore.class);
+  // Logged under the trainer's name: what operators filter on.
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
   private final String modelName;
   private final Training training;

@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * resumes from exactly what this run continues with. Versions never go down.
  */
 final class ModelStepper implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ModelStepper.class);
+  // Logged under the trainer's name: what operators filter on.
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final int PROGRESS_EVERY_BATCHES = 100;
 
   private final String modelName;

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * action (the final snapshot) before it ends.
  */
 final class SteppingWorker {
-  private static final Logger LOG = LoggerFactory.getLogger(SteppingWorker.class);
+  // Logged under the trainer's name: what operators filter on.
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final long JOIN_MILLIS = 60_000;
 
   private final String modelName;
