@@ -23,10 +23,10 @@ import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
+import io.streamtrain.model.Learners;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.MiniBatcher;
-import io.streamtrain.training.Trainer;
 import io.streamtrain.training.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -242,7 +242,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** JIT and native warm-up so neither side pays for it. */
   private static void warmUp(Training training, LabeledDataset train) {
-    try (Learner learner = Trainer.newLearner(training)) {
+    try (Learner learner = Learners.create(training)) {
       float[] x = new float[training.batchSize() * train.imageSize()];
       int[] y = new int[training.batchSize()];
       for (int step = 0; step < 50; step++) {
@@ -261,7 +261,7 @@ final class BenchCommand implements Callable<Integer> {
     int[] y = new int[batch];
     long start;
     long end;
-    try (Learner learner = Trainer.newLearner(training)) {
+    try (Learner learner = Learners.create(training)) {
       start = System.nanoTime(); // the pipeline's model is created before its clock too
       for (int epoch = 1; epoch <= epochs; epoch++) {
         long epochStart = System.nanoTime();

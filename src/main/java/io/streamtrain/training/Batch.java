@@ -1,5 +1,7 @@
 package io.streamtrain.training;
 
+import java.util.Map;
+
 /**
  * One mini-batch handed from the {@link MiniBatcher} to the {@link Trainer} inside one task.
  *
@@ -68,5 +70,16 @@ public record Batch(
 
   public boolean lastOfWindow() {
     return batchCount == 0 || batchIndex == batchCount - 1;
+  }
+
+  /**
+   * Once this batch is applied, the feed offset before which every example is reflected in the
+   * parameters: the window's end after its last batch, its first offset before.
+   */
+  Map<String, Long> reflectedOffsets() {
+    if (feedPartition.isEmpty()) {
+      return Map.of();
+    }
+    return Map.of(feedPartition, lastOfWindow() ? windowEndOffset : windowFirstOffset);
   }
 }

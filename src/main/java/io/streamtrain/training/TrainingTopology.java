@@ -134,9 +134,9 @@ public final class TrainingTopology {
   }
 
   /**
-   * The live tail, a sub-topology of its own: dataset topic → train.feed. Where it starts on a first
-   * run is decided before the application starts (the dataset's end then; see TrainingRun), so the
-   * reset policy only applies to partitions added later, whose records are all new.
+   * The live tail, a sub-topology of its own: dataset topic → train.feed. Where it starts on a
+   * first run is decided before the application starts (the dataset's end then; see TrainingRun),
+   * so the reset policy only applies to partitions added later, whose records are all new.
    */
   private static void addLiveTail(Topology topology, String dataset, String feed) {
     topology.addSource(

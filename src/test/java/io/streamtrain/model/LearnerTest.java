@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.config.Training;
 import io.streamtrain.schema.NamedTensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,10 +43,28 @@ class LearnerTest {
         assertTrue(max > 0.95 * bound, state.get(i).getName() + " does not fill the range");
         assertEquals(0, mean, 5 * bound / Math.sqrt(3 * values.length), "mean of " + i);
         // U(-b, b) has variance b^2/3; allow a few percent on large tensors, more on biases.
-        assertEquals(bound * bound / 3, variance, (values.length > 1000 ? 0.03 : 0.3) * bound * bound / 3);
+        assertEquals(
+            bound * bound / 3, variance, (values.length > 1000 ? 0.03 : 0.3) * bound * bound / 3);
       }
       assertArrayEquals(TestData.bytes(state), TestData.bytes(b.stateDict()));
       assertFalse(java.util.Arrays.equals(TestData.bytes(state), TestData.bytes(c.stateDict())));
+    }
+  }
+
+  @Test
+  void shouldBuildTheRunsModelFromItsTrainingSettings() {
+    Training training = Training.reference();
+    try (Learner fromSettings = Learners.create(training);
+        Learner same =
+            Learner.create(
+                ModelSpec.QUICKSTART, OptimizerConfig.QUICKSTART, 42, Devices.select("auto"))) {
+      assertEquals(ModelSpec.QUICKSTART.parameterNames().size(), fromSettings.stateDict().size());
+      assertEquals(OptimizerConfig.QUICKSTART, fromSettings.optimizerConfig());
+      assertEquals(0, fromSettings.steps());
+      assertArrayEquals(
+          TestData.bytes(same.stateDict()),
+          TestData.bytes(fromSettings.stateDict()),
+          "initialised from the run's seed");
     }
   }
 
@@ -75,7 +94,8 @@ class LearnerTest {
         assertTrue(result.finite());
         assertEquals(expectedLoss, result.loss(), 1e-5);
         if (config.kind() == OptimizerConfig.Kind.SGD) {
-          reference.sgdStep(x, labels, 4, config.learningRate(), config.momentum(), config.weightDecay());
+          reference.sgdStep(
+              x, labels, 4, config.learningRate(), config.momentum(), config.weightDecay());
         } else {
           reference.adamStep(x, labels, 4, config.learningRate(), config.weightDecay());
         }
@@ -84,7 +104,8 @@ class LearnerTest {
       for (int p = 0; p < actual.size(); p++) {
         float[] values = Tensors.floats(actual.get(p));
         for (int i = 0; i < values.length; i++) {
-          assertEquals(reference.params.get(p)[i], values[i], 2e-6, actual.get(p).getName() + "[" + i + "]");
+          assertEquals(
+              reference.params.get(p)[i], values[i], 2e-6, actual.get(p).getName() + "[" + i + "]");
         }
       }
       assertEquals(steps, learner.steps());
@@ -233,7 +254,9 @@ class LearnerTest {
       thread.join(30_000);
       assertEquals(null, failure.get());
       assertEquals(1, learner.steps());
-      assertNotEquals(java.util.Arrays.hashCode(before), java.util.Arrays.hashCode(TestData.bytes(learner.stateDict())));
+      assertNotEquals(
+          java.util.Arrays.hashCode(before),
+          java.util.Arrays.hashCode(TestData.bytes(learner.stateDict())));
     }
   }
 

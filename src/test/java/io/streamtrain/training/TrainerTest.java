@@ -113,7 +113,7 @@ class TrainerTest {
       assertEquals(1, trainer.badSteps());
       ModelSnapshot after = snapshots(context).get(1);
       assertEquals(3, after.getVersion(), "the NaN step is not applied, the next one is");
-      assertEquals(1.0, after.getMetrics().get(Trainer.BAD_STEPS));
+      assertEquals(1.0, after.getMetrics().get(RollbackGuard.BAD_STEPS));
       assertEquals(2.0 * BATCH + BATCH, after.getMetrics().get(Trainer.EXAMPLES_TRAINED));
       assertTrue(metrics(context, MetricKind.ROLLBACK).isEmpty(), "one bad step is no rollback");
     } finally {
@@ -144,7 +144,7 @@ class TrainerTest {
       assertEquals(3, rolledBack.getVersion(), "the version counter does not go back");
       assertEquals(1, rolledBack.getWindowIndex());
       assertEquals(1 + MAX_BAD_STEPS, rolledBack.getBatchesApplied(), "at the current position");
-      assertEquals(1.0, rolledBack.getMetrics().get(Trainer.ROLLBACKS));
+      assertEquals(1.0, rolledBack.getMetrics().get(RollbackGuard.ROLLBACKS));
       for (int t = 0; t < good.getTensors().size(); t++) {
         assertArrayEquals(
             floats(good.getTensors().get(t)), floats(rolledBack.getTensors().get(t)), 0f);

@@ -1,0 +1,106 @@
+package io.streamtrain.training;
+
+import io.streamtrain.model.Evaluation;
+import io.streamtrain.schema.MetricKind;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.TrainingMetric;
+import java.time.Instant;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+
+/**
+ * What a trainer sends out, from whichever thread steps the model: snapshots and metrics to the
+ * task's sinks and the matching listener calls, all on the stream thread through the outbox, in the
+ * order they were sent.
+ */
+final class TrainerOutput {
+  static final String SNAPSHOTS = "snapshot-sink";
+  static final String METRICS = "metric-sink";
+
+  private final String modelName;
+  private final ProcessorContext<Object, Object> context;
+  private final StreamThreadOutbox outbox;
+  private final TrainingListener listener;
+  private final boolean systemClock;
+
+  /**
+   * {@code systemClock}: stamp records with the system's wall clock (off the stream thread, where
+   * the task's clock must not be read) instead of the task's.
+   */
+  TrainerOutput(
+      String modelName,
+      ProcessorContext<Object, Object> context,
+      StreamThreadOutbox outbox,
+      TrainingListener listener,
+      boolean systemClock) {
+    this.modelName = modelName;
+    this.context = context;
+    this.outbox = outbox;
+    this.listener = listener;
+    this.systemClock = systemClock;
+  }
+
+  /** Wall-clock time in milliseconds. */
+  long now() {
+    return systemClock ? System.currentTimeMillis() : context.currentSystemTimeMs();
+  }
+
+  /** Runs {@code action} on the stream thread, after what was sent before. */
+  void onStreamThread(Runnable action) {
+    outbox.post(action);
+  }
+
+  /** Commits the task's progress; on the stream thread only. */
+  void commit() {
+    context.commit();
+  }
+
+  void snapshot(ModelSnapshot snapshot, long encodeNanos) {
+    long time = now();
+    outbox.post(
+        () -> {
+          context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+          listener.onSnapshot(snapshot, encodeNanos);
+        });
+  }
+
+  /** A training.metrics record of the model at {@code version}; null fields are left out. */
+  void metric(
+      MetricKind kind,
+      long version,
+      int epoch,
+      Double loss,
+      Double accuracy,
+      Double imagesPerSecond,
+      Long count,
+      String detail) {
+    TrainingMetric metric =
+        TrainingMetric.newBuilder()
+            .setModelName(modelName)
+            .setVersion(version)
+            .setEpoch(epoch)
+            .setStep(version)
+            .setKind(kind)
+            .setLoss(loss)
+            .setAccuracy(accuracy)
+            .setImagesPerSecond(imagesPerSecond)
+            .setCount(count)
+            .setTime(Instant.ofEpochMilli(now()))
+            .setDetail(detail)
+            .build();
+    outbox.post(
+        () -> {
+          context.forward(
+              new Record<>(modelName, metric, metric.getTime().toEpochMilli()), METRICS);
+          listener.onMetric(metric);
+        });
+  }
+
+  void batchProgress(int epoch, long examplesInEpoch, double loss) {
+    outbox.post(() -> listener.onBatchProgress(epoch, examplesInEpoch, loss));
+  }
+
+  void epochEnd(int epoch, Evaluation evaluation, ModelSnapshot snapshot) {
+    outbox.post(() -> listener.onEpochEnd(epoch, evaluation, snapshot));
+  }
+}

@@ -1,0 +1,96 @@
+package io.streamtrain.training;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** When a snapshot is due, on a clock the test moves. */
+class SnapshotPolicyTest {
+  private static final long SECOND = 1_000_000_000L;
+  private final AtomicLong clock = new AtomicLong(5 * SECOND);
+
+  /** Batch {@code index} of a window of {@code count}. */
+  private static Batch batch(int index, int count) {
+    return new Batch(0, index, count, 1, false, 1, new float[1], new int[1], "feed-0", 0, 10);
+  }
+
+  /** The last batch of live window {@code window}. */
+  private static Batch liveWindowEnd(long window) {
+    return new Batch(
+        window,
+        0,
+        1,
+        0,
+        false,
+        1,
+        new float[1],
+        new int[1],
+        "feed-0",
+        0,
+        10,
+        new Batch.LiveSpan(1, 2));
+  }
+
+  @Test
+  void shouldHoldALiveWindowsSnapshotUntilTheMinimumIntervalHasPassed() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 0, 250, clock::get);
+    policy.startAt(0);
+    policy.published(0);
+    clock.addAndGet(100_000_000L);
+    assertFalse(policy.dueAfter(liveWindowEnd(3), 1), "100 ms after the last snapshot");
+    assertTrue(policy.liveWindowDue() < 0);
+    clock.addAndGet(100_000_000L);
+    assertFalse(policy.dueAfter(liveWindowEnd(4), 2));
+    clock.addAndGet(50_000_000L);
+    assertTrue(policy.liveWindowDue() == 4, "the newest pending window, once 250 ms passed");
+    policy.published(2);
+    assertTrue(policy.liveWindowDue() < 0, "published: nothing pending");
+    clock.addAndGet(300_000_000L);
+    assertTrue(policy.dueAfter(liveWindowEnd(5), 3), "the interval passed: right away");
+  }
+
+  @Test
+  void shouldSnapshotAtEveryWindowEndEvenWithStepsAndTimeDisabled() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 0, clock::get);
+    policy.startAt(0);
+    assertFalse(policy.dueAfter(batch(0, 3), 1_000));
+    assertTrue(policy.dueAfter(batch(2, 3), 1));
+    assertTrue(policy.dueAfter(batch(0, 0), 1), "an empty window ends at once");
+  }
+
+  @Test
+  void shouldSnapshotEveryKStepsCountedFromTheLastSnapshot() {
+    SnapshotPolicy policy = new SnapshotPolicy(10, 0, clock::get);
+    policy.startAt(100);
+    assertFalse(policy.dueAfter(batch(0, 50), 109));
+    assertTrue(policy.dueAfter(batch(0, 50), 110));
+    policy.published(110);
+    assertFalse(policy.dueAfter(batch(0, 50), 119));
+    assertTrue(policy.dueAfter(batch(0, 50), 120));
+  }
+
+  @Test
+  void shouldSnapshotEveryTSecondsSinceTheLastSnapshot() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 30, clock::get);
+    policy.startAt(0);
+    clock.addAndGet(29 * SECOND);
+    assertFalse(policy.dueAfter(batch(0, 50), 1));
+    clock.addAndGet(SECOND);
+    assertTrue(policy.dueAfter(batch(0, 50), 1));
+    policy.published(1);
+    clock.addAndGet(29 * SECOND);
+    assertFalse(policy.dueAfter(batch(0, 50), 2));
+  }
+
+  @Test
+  void shouldSnapshotRightAfterARequestOnceOnly() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 0, clock::get);
+    policy.startAt(0);
+    policy.requestNext();
+    assertTrue(policy.dueAfter(batch(0, 50), 1));
+    policy.published(1);
+    assertFalse(policy.dueAfter(batch(1, 50), 2), "the request was served");
+  }
+}
