@@ -170,6 +170,18 @@ public final class PredictionBenchmark {
    * {@code --json} and {@code --data} are left to the command, which shares them with other modes.
    */
   public static final class Flags {
+    /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
+    public LiveBenchmark.Options toLiveOptions(
+        java.nio.file.Path data, Map<String, String> training, boolean boundGiven) {
+      return new LiveBenchmark.Options(
+          rate == null ? 1000 : rate,
+          java.time.Duration.ofSeconds(durationSeconds == null ? 30 : durationSeconds),
+          findMax,
+          boundGiven ? p99TargetMs : 5000,
+          training,
+          java.util.Optional.ofNullable(data));
+    }
+
     @Option(
         names = "--rate",
         description = "Requests per second (default 500; the first rate of --find-max: 2000).")

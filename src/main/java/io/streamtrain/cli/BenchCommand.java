@@ -5,6 +5,7 @@ import io.streamtrain.app.Progress;
 import io.streamtrain.app.QuickstartPrinter;
 import io.streamtrain.app.TrainingRun;
 import io.streamtrain.bench.ForkedJvm;
+import io.streamtrain.bench.LiveBenchmark;
 import io.streamtrain.bench.PredictionBenchmark;
 import io.streamtrain.config.Directories;
 import io.streamtrain.config.Settings;
@@ -122,6 +123,16 @@ final class BenchCommand implements Callable<Integer> {
   @Mixin PredictionBenchmark.Flags predictFlags;
 
   @Option(
+      names = "--live",
+      description =
+          "Online learning instead: an open-loop producer of labeled events at --rate (default"
+              + " 1000/s) for --duration s into images.train, the trainer following, a predictor"
+              + " swapping versions; freshness (event produced to a version that learned it served)"
+              + " percentiles, lost events, prequential accuracy. With --find-max: the highest rate"
+              + " whose p99 stays under --p99-target-ms (default 5000 here).")
+  boolean live;
+
+  @Option(
       names = "--limit",
       paramLabel = "N",
       description = "Use only the first N training images.")
@@ -135,6 +146,19 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (live) {
+      var results =
+          LiveBenchmark.run(
+              predictFlags.toLiveOptions(
+                  data,
+                  trainingOptions.flags(),
+                  spec.commandLine().getParseResult().hasMatchedOption("--p99-target-ms")),
+              System.err);
+      for (var r : results) {
+        System.out.println(json ? LiveBenchmark.json(r) : LiveBenchmark.line(r));
+      }
+      return 0;
+    }
     if (predict) {
       PredictionBenchmark.Result result =
           PredictionBenchmark.run(predictFlags.toOptions(data), System.err);

@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.LiveDemo;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.Progress;
 import io.streamtrain.app.QuickstartPrinter;
@@ -27,6 +28,7 @@ import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.serving.Predictor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -88,8 +90,42 @@ final class DemoCommand implements Callable<Integer> {
       description = "Also write the learning curves (PNG + HTML) of the run to DIR.")
   Path report;
 
+  @Option(
+      names = "--live",
+      description =
+          "Online learning instead of epochs: the training images stream as labeled events into a"
+              + " fresh model at --rate for --duration; halfway every class's label moves to"
+              + " another (concept drift). A progress line every 2 s: events, served version,"
+              + " freshness p50/p99, prequential accuracy.")
+  boolean live;
+
+  @Option(
+      names = "--rate",
+      paramLabel = "N",
+      description = "With --live: labeled events per second (default 1000).")
+  double rate = 1000;
+
+  @Option(
+      names = "--duration",
+      paramLabel = "S",
+      description = "With --live: seconds of streaming, the drift at half time (default 120).")
+  int durationSeconds = 120;
+
   @Override
   public Integer call() throws Exception {
+    if (live) {
+      LiveDemo.run(
+          new LiveDemo.Options(
+              rate,
+              Duration.ofSeconds(durationSeconds),
+              Duration.ofSeconds(2),
+              Optional.ofNullable(data),
+              report,
+              trainingOptions.flags()),
+          System.out,
+          System.err);
+      return 0;
+    }
     if (epochs < 1) {
       throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
     }
@@ -220,5 +256,4 @@ final class DemoCommand implements Callable<Integer> {
     }
     System.out.println(sb.append("]}"));
   }
-
 }

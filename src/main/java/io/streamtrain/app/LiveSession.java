@@ -1,0 +1,373 @@
+package io.streamtrain.app;
+
+import io.streamtrain.data.LabeledDataset;
+import io.streamtrain.data.LabeledImages;
+import io.streamtrain.kafka.FeedHeaders;
+import io.streamtrain.kafka.Partitions;
+import io.streamtrain.kafka.TopicReader;
+import io.streamtrain.records.SnapshotMetrics;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.MetricKind;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.training.Trainer;
+import io.streamtrain.training.TrainingListener;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntUnaryOperator;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serializer;
+
+/**
+ * Online learning measured end to end on one pipeline: a trainer following the dataset topic (live
+ * tail), a predictor hot-swapping its versions, and an open-loop producer of labeled events at a
+ * fixed rate. Freshness of an event is exact: the time from its record timestamp to the moment the
+ * predictor started serving the first version whose snapshot reflects the event's feed offset.
+ * {@code bench --live} and {@code demo --live} run on it.
+ */
+public final class LiveSession implements AutoCloseable {
+  /** One line of progress: what happened in the last interval. */
+  public record Progress(
+      double seconds,
+      long produced,
+      long servedVersion,
+      double freshnessP50Ms,
+      double freshnessP99Ms,
+      double prequentialAccuracy) {}
+
+  /** The figures of a finished stream. */
+  public record Result(
+      double rate,
+      double achievedRate,
+      long produced,
+      long lost,
+      long deadLetters,
+      double[] freshnessMs, // p50, p90, p99, max
+      double prequentialAccuracy,
+      long snapshots,
+      long swaps) {}
+
+  private final Pipeline pipeline;
+  private final TrainingRun trainer;
+  private final PredictionRun predictor;
+  private final long startMillis = System.currentTimeMillis();
+  // Swaps of the predictor in time order: (at, version).
+  private final List<long[]> swaps = new CopyOnWriteArrayList<>();
+  // Event id -> production time, and the live window by window prequential accuracy.
+  private final Map<String, Long> produced = new ConcurrentHashMap<>();
+  private final List<TrainingMetric> prequential = new CopyOnWriteArrayList<>();
+  // Version -> (live examples, live feed end, dead letters) of every snapshot the trainer
+  // published.
+  private final Map<Long, long[]> published = new ConcurrentHashMap<>();
+  // Live records read from the feed so far: event id -> feed offset.
+  private final Map<String, Long> feedOffsets = new HashMap<>();
+  private final KafkaConsumer<byte[], byte[]> feed;
+  private final List<TopicPartition> feedPartitions;
+  private final AtomicReference<Exception> producerFailure = new AtomicReference<>();
+  private final AtomicLong acked = new AtomicLong();
+
+  private LiveSession(Pipeline pipeline, TrainingListener also) {
+    this.pipeline = pipeline;
+    this.trainer =
+        new TrainingRun(
+            pipeline,
+            Pipeline.Resume.fromScratch(),
+            new TrainingListener() {
+              @Override
+              public void onMetric(TrainingMetric metric) {
+                if (metric.getKind() == MetricKind.PREQUENTIAL) {
+                  prequential.add(metric);
+                }
+                also.onMetric(metric);
+              }
+
+              @Override
+              public void onSnapshot(ModelSnapshot snapshot, long encodeNanos) {
+                Map<String, Double> m = snapshot.getMetrics();
+                long deadLetters =
+                    m.entrySet().stream()
+                        .filter(e -> e.getKey().startsWith(Trainer.DEAD_LETTERS_PREFIX))
+                        .mapToLong(e -> e.getValue().longValue())
+                        .sum();
+                published.put(
+                    snapshot.getVersion(),
+                    new long[] {
+                      m.getOrDefault(SnapshotMetrics.LIVE_EXAMPLES_TRAINED, 0.0).longValue(),
+                      m.getOrDefault(SnapshotMetrics.LIVE_FEED_END, -1.0).longValue(),
+                      deadLetters
+                    });
+                also.onSnapshot(snapshot, encodeNanos);
+              }
+            },
+            true);
+    this.predictor = new PredictionRun(pipeline, PredictionRun.Options.defaults());
+    this.feed = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
+    this.feedPartitions = Partitions.of(feed, pipeline.names().trainFeed());
+    feed.assign(feedPartitions);
+    feed.seekToBeginning(feedPartitions);
+  }
+
+  /**
+   * Starts the trainer with its live tail, then warms up: produces {@code warmup} events so that a
+   * first version exists, starts the predictor on it and a light request load that makes it swap.
+   */
+  public static LiveSession start(Pipeline pipeline, TrainingListener also) throws Exception {
+    PredictionRun.preferOneTorchThread();
+    LiveSession session = new LiveSession(pipeline, also);
+    session.trainer.start();
+    return session;
+  }
+
+  /** Starts the predictor once the trainer published a first version (bounded). */
+  public void startPredictor(Duration timeout) throws InterruptedException {
+    predictor.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
+    predictor.start(timeout);
+  }
+
+  /**
+   * Produces labeled events open-loop at {@code rate} per second for {@code duration}: event i is
+   * due at start + i / rate and sent then, or at once when the producer is behind. {@code label}
+   * maps each true label (the demo's concept drift); {@code tick} is called about every second.
+   *
+   * @return the ids of the events produced, with their production times
+   */
+  public Map<String, Long> produce(
+      LabeledDataset dataset,
+      String idPrefix,
+      double rate,
+      Duration duration,
+      IntUnaryOperator label,
+      Runnable tick) {
+    Serializer<LabeledImage> serializer = pipeline.serde(LabeledImage.class).serializer();
+    String topic = pipeline.names().imagesTrain();
+    Map<String, Long> sent = new HashMap<>();
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    long nextTick = start + TimeUnit.SECONDS.toNanos(1);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(pipeline.settings().producerProps())) {
+      for (long i = 0; ; i++) {
+        long due = start + (long) (i * 1e9 / rate);
+        if (due >= end || producerFailure.get() != null) {
+          break;
+        }
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        int index = (int) (i % dataset.count());
+        LabeledImage image = LabeledImages.fromDataset(dataset, index);
+        String id = idPrefix + "-" + i;
+        image.setId(id);
+        image.setLabel(label.applyAsInt(image.getLabel()));
+        long now = System.currentTimeMillis();
+        sent.put(id, now);
+        produced.put(id, now);
+        producer.send(
+            new ProducerRecord<>(
+                topic,
+                null,
+                now,
+                id.getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(topic, image)),
+            (metadata, e) -> {
+              if (e != null) {
+                producerFailure.compareAndSet(null, e);
+              } else {
+                acked.incrementAndGet();
+              }
+            });
+        if (System.nanoTime() >= nextTick) {
+          nextTick += TimeUnit.SECONDS.toNanos(1);
+          tick.run();
+          trainer.throwIfFailed();
+          predictor.throwIfFailed();
+        }
+      }
+      producer.flush();
+    }
+    if (producerFailure.get() != null) {
+      throw new IllegalStateException(
+          "Producing live events failed: " + Errors.oneLine(producerFailure.get()),
+          producerFailure.get());
+    }
+    return sent;
+  }
+
+  /**
+   * Waits until the served model reflects every event produced (bounded), so that what is left
+   * unserved at the end is lost, not late.
+   */
+  public void drain(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      trainer.throwIfFailed();
+      long[] served = published.get(predictor.modelVersion());
+      if (served != null && served[0] + served[2] >= acked.get()) {
+        return;
+      }
+      Thread.sleep(100); // a bounded wait on another process's progress, not a synchronisation
+    }
+  }
+
+  /** Freshness of the events of {@code events} so far, in ms, NaN for those not served yet. */
+  public double[] freshness(Map<String, Long> events) {
+    readFeed();
+    // For each swap in time order, the feed end it serves; monotone because versions only grow.
+    List<long[]> served = new ArrayList<>();
+    long best = -1;
+    for (long[] swap : swaps) {
+      long[] snapshot = published.get(swap[1]);
+      if (snapshot != null && snapshot[1] > best) {
+        best = snapshot[1];
+        served.add(new long[] {swap[0], best});
+      }
+    }
+    double[] out = new double[events.size()];
+    int i = 0;
+    for (Map.Entry<String, Long> e : events.entrySet()) {
+      Long offset = feedOffsets.get(e.getKey());
+      out[i++] = offset == null ? Double.NaN : servedAt(served, offset) - e.getValue();
+    }
+    return out;
+  }
+
+  /** The first time a version covering {@code offset} was served, or NaN. */
+  private static double servedAt(List<long[]> served, long offset) {
+    int lo = 0;
+    int hi = served.size();
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (served.get(mid)[1] > offset) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo < served.size() ? served.get(lo)[0] : Double.NaN;
+  }
+
+  /** Reads the live records the feed got since the last call: event id -> feed offset. */
+  private synchronized void readFeed() {
+    TopicReader.catchUp(
+        feed,
+        feedPartitions,
+        TopicReader.DEFAULT_TIMEOUT,
+        r -> {
+          if (r.key() != null && FeedHeaders.isLive(r.headers())) {
+            feedOffsets.put(new String(r.key(), StandardCharsets.UTF_8), r.offset());
+          }
+        });
+  }
+
+  private long deadLetters() {
+    long[] newest =
+        published.entrySet().stream()
+            .max(Map.Entry.comparingByKey())
+            .map(Map.Entry::getValue)
+            .orElse(null);
+    return newest == null ? 0 : newest[2];
+  }
+
+  /** Prequential accuracy over the trainer's last {@code examples} live examples (about). */
+  public double prequentialAccuracy(long examples) {
+    List<TrainingMetric> recent = new ArrayList<>(prequential);
+    Collections.reverse(recent);
+    double correct = 0;
+    long seen = 0;
+    for (TrainingMetric m : recent) {
+      if (seen >= examples || m.getAccuracy() == null || m.getCount() == null) {
+        break;
+      }
+      correct += m.getAccuracy() * m.getCount();
+      seen += m.getCount();
+    }
+    return seen == 0 ? Double.NaN : correct / seen;
+  }
+
+  /**
+   * A progress line: freshness of the events produced in [{@code fromMillis}, {@code toMillis})
+   * that are served by now, the served version, prequential accuracy over the last 3,000 examples.
+   */
+  public Progress progress(long fromMillis, long toMillis) {
+    Map<String, Long> recent = new HashMap<>();
+    produced.forEach(
+        (id, at) -> {
+          if (at >= fromMillis && at < toMillis) {
+            recent.put(id, at);
+          }
+        });
+    long producedSoFar = produced.size();
+    double[] f = freshness(recent);
+    double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
+    return new Progress(
+        (System.currentTimeMillis() - startMillis) / 1000.0,
+        producedSoFar,
+        predictor.modelVersion(),
+        percentile(served, 50),
+        percentile(served, 99),
+        prequentialAccuracy(3_000));
+  }
+
+  /** The figures of a finished stream of {@code events} produced at {@code rate} over {@code s}. */
+  public Result result(Map<String, Long> events, double rate, double seconds) {
+    double[] f = freshness(events);
+    long lost = java.util.Arrays.stream(f).filter(Double::isNaN).count() - deadLetters();
+    double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
+    return new Result(
+        rate,
+        events.size() / seconds,
+        events.size(),
+        Math.max(0, lost),
+        deadLetters(),
+        new double[] {
+          percentile(served, 50),
+          percentile(served, 90),
+          percentile(served, 99),
+          served.length == 0 ? Double.NaN : served[served.length - 1]
+        },
+        prequentialAccuracy(Long.MAX_VALUE),
+        published.size(),
+        swaps.size());
+  }
+
+  /** Nearest-rank percentile of sorted values; NaN when empty. */
+  static double percentile(double[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+  }
+
+  public Pipeline pipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public void close() {
+    try {
+      predictor.close();
+    } finally {
+      try {
+        trainer.close();
+      } finally {
+        feed.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,188 @@
+package io.streamtrain.bench;
+
+import io.streamtrain.app.LiveSession;
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.config.Directories;
+import io.streamtrain.config.Settings;
+import io.streamtrain.config.SettingsLoader;
+import io.streamtrain.data.DatasetLocator;
+import io.streamtrain.data.FashionMnist;
+import io.streamtrain.data.LabeledDataset;
+import io.streamtrain.data.Split;
+import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.training.TrainingListener;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+
+/**
+ * {@code bench --live}: freshness of online learning, measured end to end in one process on an
+ * embedded broker. An open-loop producer sends labeled Fashion-MNIST training images to the dataset
+ * topic at a fixed rate; the trainer follows it (live tail, live windows); a predictor serves and
+ * hot-swaps the versions. For every event produced after a warm-up: the time from its production to
+ * the moment the predictor started serving a version that learned it. {@code --find-max} looks for
+ * the highest rate whose p99 stays under a bound with nothing lost, one fresh model per trial.
+ */
+public final class LiveBenchmark {
+  /**
+   * @param rate events per second (the first trial's with {@code findMax})
+   * @param duration how long each trial produces, after its warm-up
+   * @param findMax search the highest rate whose p99 freshness stays under {@code boundMs}
+   * @param flags training settings by flag name (preset, live windows ...)
+   */
+  public record Options(
+      double rate,
+      Duration duration,
+      boolean findMax,
+      double boundMs,
+      Map<String, String> flags,
+      Optional<Path> data) {
+    public Options {
+      if (!(rate > 0)) {
+        throw new IllegalArgumentException("--rate must be positive (got " + rate + ")");
+      }
+      if (duration.isNegative() || duration.isZero()) {
+        throw new IllegalArgumentException("--duration must be positive (got " + duration + ")");
+      }
+    }
+  }
+
+  private static final Duration WARMUP = Duration.ofSeconds(3);
+  private static final Duration DRAIN = Duration.ofSeconds(30);
+
+  private LiveBenchmark() {}
+
+  /** Runs the trial(s); progress on {@code err}; returns every trial's result in order. */
+  public static List<LiveSession.Result> run(Options options, PrintStream err) throws Exception {
+    Path dir = DatasetLocator.standard().locate(options.data()).dir();
+    LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
+    List<LiveSession.Result> results = new ArrayList<>();
+    try (EmbeddedKafka broker = EmbeddedKafka.start(0, null)) {
+      if (!options.findMax()) {
+        results.add(trial(broker, train, options.rate(), options, err));
+        return results;
+      }
+      double good = 0;
+      double bad = Double.NaN;
+      double rate = options.rate();
+      // Double while the bound holds, then bisect three times between the last good and first bad.
+      for (int i = 0; i < 12 && (Double.isNaN(bad) || bad - good > good * 0.1); i++) {
+        LiveSession.Result r = trial(broker, train, rate, options, err);
+        results.add(r);
+        if (holds(r, options.boundMs())) {
+          good = rate;
+        } else {
+          bad = rate;
+        }
+        rate = Double.isNaN(bad) ? rate * 2 : (good + bad) / 2;
+        if (good == 0 && !Double.isNaN(bad)) {
+          rate = bad / 2;
+          if (rate < 1) {
+            break;
+          }
+        }
+      }
+      return results;
+    }
+  }
+
+  /** The bound holds: nothing lost, the rate achieved, p99 under the bound. */
+  public static boolean holds(LiveSession.Result r, double boundMs) {
+    return r.lost() == 0 && r.achievedRate() >= 0.95 * r.rate() && r.freshnessMs()[2] <= boundMs;
+  }
+
+  private static LiveSession.Result trial(
+      EmbeddedKafka broker, LabeledDataset train, double rate, Options options, PrintStream err)
+      throws Exception {
+    Path stateDir = Files.createTempDirectory("streamtrain-bench-live");
+    try {
+      Map<String, String> flags = new HashMap<>(options.flags());
+      flags.put("bootstrap", broker.bootstrap());
+      flags.put("registry", "mock://bench-live-" + UUID.randomUUID());
+      flags.put("state-dir", stateDir.toString());
+      flags.put("topic-prefix", "live" + UUID.randomUUID().toString().substring(0, 8) + ".");
+      flags.putIfAbsent("metrics-every", "10");
+      Settings settings = SettingsLoader.load(null, Map.of(), flags);
+      Pipeline pipeline = new Pipeline(settings);
+      try (Admin admin = Admin.create(settings.adminProps())) {
+        TopicCatalog.create(admin, pipeline.names());
+      }
+      err.printf(
+          Locale.ROOT,
+          "live trial at %,.0f events/s for %d s%n",
+          rate,
+          options.duration().toSeconds());
+      try (LiveSession session = LiveSession.start(pipeline, TrainingListener.NONE)) {
+        // Warm-up: a first version to serve; its events are not measured.
+        session.produce(train, "warmup", rate, WARMUP, label -> label, () -> {});
+        session.startPredictor(Duration.ofSeconds(60));
+        long start = System.nanoTime();
+        Map<String, Long> events =
+            session.produce(train, "event", rate, options.duration(), label -> label, () -> {});
+        double seconds = (System.nanoTime() - start) / 1e9;
+        session.drain(DRAIN);
+        LiveSession.Result result = session.result(events, rate, seconds);
+        err.println("  " + line(result));
+        return result;
+      }
+    } finally {
+      Directories.deleteQuietly(stateDir);
+    }
+  }
+
+  /** One human line of a trial. */
+  public static String line(LiveSession.Result r) {
+    double[] f = r.freshnessMs();
+    return String.format(
+        Locale.ROOT,
+        "rate %,.0f/s achieved %,.0f/s  freshness p50 %.0f ms p90 %.0f ms p99 %.0f ms max %.0f ms"
+            + "  lost %d  prequential accuracy %.1f %%  %d snapshots, %d swaps",
+        r.rate(),
+        r.achievedRate(),
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        r.lost(),
+        100 * r.prequentialAccuracy(),
+        r.snapshots(),
+        r.swaps());
+  }
+
+  /** The JSON of one trial: rate, achievedRate, events, lost, freshnessMs{p50,p90,p99,max} ... */
+  public static String json(LiveSession.Result r) {
+    double[] f = r.freshnessMs();
+    return String.format(
+        Locale.ROOT,
+        "{\"rate\":%s,\"achievedRate\":%s,\"events\":%d,\"lost\":%d,\"deadLetters\":%d,"
+            + "\"freshnessMs\":{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s},"
+            + "\"prequentialAccuracy\":%s,\"snapshots\":%d,\"swaps\":%d}",
+        number(r.rate()),
+        number(r.achievedRate()),
+        r.produced(),
+        r.lost(),
+        r.deadLetters(),
+        number(f[0]),
+        number(f[1]),
+        number(f[2]),
+        number(f[3]),
+        number(r.prequentialAccuracy()),
+        r.snapshots(),
+        r.swaps());
+  }
+
+  /** A JSON number, or null for NaN (nothing measured). */
+  private static String number(double value) {
+    return Double.isNaN(value) ? "null" : String.format(Locale.ROOT, "%.4f", value);
+  }
+}
