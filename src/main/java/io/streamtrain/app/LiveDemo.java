@@ -103,7 +103,7 @@ public final class LiveDemo {
                   session.produce(
                       train, "after", options.rate(), half, LiveDemo::drifted, () -> {});
                 });
-        session.startPredictor(Duration.ofSeconds(60));
+        session.startPredictor(Duration.ofSeconds(60), train);
         out.println("    time   events  version  fresh p50  fresh p99  prequential accuracy");
         long every = options.every().toMillis();
         long last = start;

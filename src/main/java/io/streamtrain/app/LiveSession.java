@@ -79,6 +79,8 @@ public final class LiveSession implements AutoCloseable {
   private final List<TopicPartition> feedPartitions;
   private final AtomicReference<Exception> producerFailure = new AtomicReference<>();
   private final AtomicLong acked = new AtomicLong();
+  private volatile boolean closed;
+  private Thread requestLoad;
 
   private LiveSession(Pipeline pipeline, TrainingListener also) {
     this.pipeline = pipeline;
@@ -132,10 +134,39 @@ public final class LiveSession implements AutoCloseable {
     return session;
   }
 
-  /** Starts the predictor once the trainer published a first version (bounded). */
-  public void startPredictor(Duration timeout) throws InterruptedException {
+  /**
+   * Starts the predictor once the trainer published a first version (bounded), and a light load of
+   * prediction requests ({@value #REQUESTS_PER_SECOND}/s): a version starts serving when a request
+   * batch first uses it.
+   */
+  public void startPredictor(Duration timeout, LabeledDataset requests)
+      throws InterruptedException {
     predictor.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
     predictor.start(timeout);
+    requestLoad = new Thread(() -> sendRequests(requests), "live-requests");
+    requestLoad.setDaemon(true);
+    requestLoad.start();
+  }
+
+  private static final int REQUESTS_PER_SECOND = 200;
+
+  private void sendRequests(LabeledDataset dataset) {
+    Serializer<LabeledImage> serializer = pipeline.serde(LabeledImage.class).serializer();
+    String topic = pipeline.names().imagesInfer();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(pipeline.settings().producerProps())) {
+      for (long i = 0; !closed; i++) {
+        LabeledImage image = LabeledImages.fromDataset(dataset, (int) (i % dataset.count()));
+        image.setId("request-" + i);
+        image.setLabel(null);
+        producer.send(
+            new ProducerRecord<>(
+                topic,
+                image.getId().getBytes(StandardCharsets.UTF_8),
+                serializer.serialize(topic, image)));
+        LockSupport.parkNanos(1_000_000_000L / REQUESTS_PER_SECOND);
+      }
+    }
   }
 
   /**
@@ -360,6 +391,14 @@ public final class LiveSession implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
+    if (requestLoad != null) {
+      try {
+        requestLoad.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     try {
       predictor.close();
     } finally {

@@ -125,7 +125,7 @@ public final class LiveBenchmark {
       try (LiveSession session = LiveSession.start(pipeline, TrainingListener.NONE)) {
         // Warm-up: a first version to serve; its events are not measured.
         session.produce(train, "warmup", rate, WARMUP, label -> label, () -> {});
-        session.startPredictor(Duration.ofSeconds(60));
+        session.startPredictor(Duration.ofSeconds(60), train);
         long start = System.nanoTime();
         Map<String, Long> events =
             session.produce(train, "event", rate, options.duration(), label -> label, () -> {});
