@@ -2,6 +2,7 @@ package io.streamtrain.cli;
 
 import io.streamtrain.bench.ForkedJvm;
 import io.streamtrain.bench.PredictionBenchmark;
+import io.streamtrain.bench.PredictionResult;
 import io.streamtrain.bench.TrainingBenchmark;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
               + " latency percentiles (HdrHistogram), throughput, lost and duplicated requests.")
   boolean predict;
 
-  @Mixin PredictionBenchmark.Flags predictFlags;
+  @Mixin PredictionBenchFlags predictFlags;
 
   @Option(
       names = "--limit",
@@ -91,8 +92,7 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (predict) {
-      PredictionBenchmark.Result result =
-          PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
+      PredictionResult result = PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }
