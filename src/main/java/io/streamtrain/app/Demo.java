@@ -12,10 +12,6 @@ import io.streamtrain.kafka.Replayer;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.report.LearningCurves;
-import io.streamtrain.report.MetricsTopicReader;
-import io.streamtrain.report.QuickstartReference;
-import io.streamtrain.report.ReportFiles;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.serving.Predictor;
@@ -26,8 +22,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalDouble;
-import java.util.stream.IntStream;
 
 /**
  * The PyTorch quickstart through Kafka on a {@link LocalCluster}: Fashion-MNIST produced and
@@ -41,17 +35,10 @@ public final class Demo {
    * @param data Fashion-MNIST directory, null for the standard locations
    * @param limit the first N training images only, null for all
    * @param save where the final state dict goes
-   * @param report where the learning curves go, null for none
    * @param trainingFlags settings flags of the training, as {@code SettingsLoader} takes them
    */
   public record Options(
-      int epochs,
-      Path data,
-      Integer limit,
-      Path save,
-      boolean json,
-      Path report,
-      Map<String, String> trainingFlags) {
+      int epochs, Path data, Integer limit, Path save, Map<String, String> trainingFlags) {
     public Options {
       if (epochs < 1) {
         throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
@@ -63,7 +50,20 @@ public final class Demo {
 
   private Demo() {}
 
-  public static void run(Options options) throws Exception {
+  /**
+   * What the caller adds to the run, while the cluster still runs (the learning curves, read back
+   * from the metrics topic, and the per-epoch comparison with the quickstart's figures are the
+   * command's: {@code report} reads topics through the application layer).
+   */
+  public interface Output {
+    /** After the last epoch, before the state dict is saved. */
+    void trained(Pipeline pipeline) throws Exception;
+
+    /** At the end: {epoch, test accuracy (a fraction), average test loss} per epoch. */
+    void finished(List<double[]> results);
+  }
+
+  public static void run(Options options, Output output) throws Exception {
     Path dir = DatasetLocator.standard().locate(Optional.ofNullable(options.data())).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     LabeledDataset test = FashionMnist.load(dir, Split.TEST);
@@ -97,14 +97,7 @@ public final class Demo {
         run.awaitEpoch(printer, epochs);
       }
       System.out.println("Done!");
-      if (options.report() != null) {
-        ReportFiles.Written written =
-            ReportFiles.write(
-                LearningCurves.from(
-                    settings.modelName(), MetricsTopicReader.read(pipeline).metrics()),
-                options.report());
-        System.err.println("Learning curves: " + written.png() + " and " + written.html());
-      }
+      output.trained(pipeline);
       ModelSnapshot finalSnapshot =
           pipeline
               .latestSnapshot()
@@ -112,10 +105,7 @@ public final class Demo {
       StateDicts.save(finalSnapshot, options.save());
       System.out.println("Saved PyTorch Model State to " + options.save());
       predictFirstTestImage(options.save(), test, settings);
-      if (options.json()) {
-        printJson(printer.results());
-      }
-      printComparison(printer.results());
+      output.finished(printer.results());
     }
   }
 
@@ -126,14 +116,7 @@ public final class Demo {
       Pipeline pipeline, String topic, LabeledDataset dataset, int count) {
     Progress progress = new Progress(System.err, "produce " + topic, count);
     Publisher.Summary summary =
-        Publisher.publish(
-            pipeline.settings(),
-            topic,
-            pipeline.serde(LabeledImage.class).serializer(),
-            IntStream.range(0, count)
-                .mapToObj(i -> LabeledImages.fromDataset(dataset, i))
-                .iterator(),
-            progress::update);
+        DatasetPublisher.publish(pipeline, topic, dataset, count, progress::update);
     System.err.printf(
         Locale.ROOT,
         "Produced %,d images to %s in %.2f s, %,.0f images/s%n",
@@ -156,34 +139,5 @@ public final class Demo {
           "Predicted: \"%s\", Actual: \"%s\"%n",
           FashionMnist.CLASS_NAMES.get(best), FashionMnist.CLASS_NAMES.get(first.getLabel()));
     }
-  }
-
-  private static void printComparison(List<double[]> results) {
-    System.err.println("epoch  streamtrain  quickstart reference");
-    for (double[] r : results) {
-      int epoch = (int) r[0];
-      OptionalDouble reference = QuickstartReference.accuracy(epoch);
-      String ref =
-          reference.isPresent()
-              ? String.format(Locale.ROOT, "%.1f%%", 100 * reference.getAsDouble())
-              : "-";
-      System.err.printf(Locale.ROOT, "%5d  %10.1f%%  %s%n", epoch, 100 * r[1], ref);
-    }
-  }
-
-  private static void printJson(List<double[]> results) {
-    StringBuilder sb = new StringBuilder("{\"epochs\":[");
-    for (int i = 0; i < results.size(); i++) {
-      double[] r = results.get(i);
-      sb.append(i == 0 ? "" : ",")
-          .append(
-              String.format(
-                  Locale.ROOT,
-                  "{\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f}",
-                  (int) r[0],
-                  r[1],
-                  r[2]));
-    }
-    System.out.println(sb.append("]}"));
   }
 }

@@ -1,5 +1,6 @@
 package io.streamtrain.bench;
 
+import io.streamtrain.app.DatasetPublisher;
 import io.streamtrain.app.Errors;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.TrainingRun;
@@ -7,11 +8,8 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.LabeledDataset;
-import io.streamtrain.data.LabeledImages;
 import io.streamtrain.data.Split;
-import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
-import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.TrainingListener;
 import java.io.PrintStream;
@@ -21,7 +19,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.IntStream;
 
 /** A real trainer in this process: TrainingRun on a replayed Fashion-MNIST training subset. */
 final class BackgroundTrainer implements AutoCloseable {
@@ -51,12 +48,7 @@ final class BackgroundTrainer implements AutoCloseable {
     Path dir = DatasetLocator.standard().locate(Optional.ofNullable(options.dataDir())).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     int count = Math.min(options.trainImages(), train.count());
-    Publisher.publish(
-        settings,
-        pipeline.names().imagesTrain(),
-        pipeline.serde(LabeledImage.class).serializer(),
-        IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(train, i)).iterator(),
-        done -> {});
+    DatasetPublisher.publish(pipeline, pipeline.names().imagesTrain(), train, count, done -> {});
     BackgroundTrainer trainer = new BackgroundTrainer(pipeline);
     trainer.run.start();
     trainer.replay.setDaemon(true);

@@ -1,15 +1,13 @@
 package io.streamtrain.bench;
 
+import io.streamtrain.app.DatasetPublisher;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.QuickstartPrinter;
 import io.streamtrain.app.TrainingRun;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.LabeledDataset;
-import io.streamtrain.data.LabeledImages;
-import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.model.Evaluation;
-import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.TrainingListener;
 import java.io.OutputStream;
@@ -26,7 +24,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -48,12 +45,7 @@ final class PipelineSide {
   /** Publishes the first {@code count} images of {@code train}, then trains and measures. */
   TrainingSide run(LabeledDataset train, int count) throws Exception {
     Settings settings = pipeline.settings();
-    Publisher.publish(
-        settings,
-        pipeline.names().imagesTrain(),
-        pipeline.serde(LabeledImage.class).serializer(),
-        IntStream.range(0, count).mapToObj(i -> LabeledImages.fromDataset(train, i)).iterator(),
-        done -> {});
+    DatasetPublisher.publish(pipeline, pipeline.names().imagesTrain(), train, count, done -> {});
     QuickstartPrinter printer =
         new QuickstartPrinter(new PrintStream(OutputStream.nullOutputStream()), count);
     Replayer replayer = pipeline.replayer();

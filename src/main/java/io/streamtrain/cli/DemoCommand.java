@@ -1,7 +1,15 @@
 package io.streamtrain.cli;
 
 import io.streamtrain.app.Demo;
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.report.LearningCurves;
+import io.streamtrain.report.MetricsTopicReader;
+import io.streamtrain.report.QuickstartReference;
+import io.streamtrain.report.ReportFiles;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,7 +63,59 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Demo.run(new Demo.Options(epochs, data, limit, save, json, report, trainingOptions.flags()));
+    Demo.run(
+        new Demo.Options(epochs, data, limit, save, trainingOptions.flags()),
+        new Demo.Output() {
+          @Override
+          public void trained(Pipeline pipeline) {
+            if (report != null) {
+              ReportFiles.Written written =
+                  ReportFiles.write(
+                      LearningCurves.from(
+                          pipeline.settings().modelName(),
+                          MetricsTopicReader.read(pipeline).metrics()),
+                      report);
+              System.err.println("Learning curves: " + written.png() + " and " + written.html());
+            }
+          }
+
+          @Override
+          public void finished(List<double[]> results) {
+            if (json) {
+              printJson(results);
+            }
+            printComparison(results);
+          }
+        });
     return 0;
+  }
+
+  private static void printComparison(List<double[]> results) {
+    System.err.println("epoch  streamtrain  quickstart reference");
+    for (double[] r : results) {
+      int epoch = (int) r[0];
+      OptionalDouble reference = QuickstartReference.accuracy(epoch);
+      String ref =
+          reference.isPresent()
+              ? String.format(Locale.ROOT, "%.1f%%", 100 * reference.getAsDouble())
+              : "-";
+      System.err.printf(Locale.ROOT, "%5d  %10.1f%%  %s%n", epoch, 100 * r[1], ref);
+    }
+  }
+
+  private static void printJson(List<double[]> results) {
+    StringBuilder sb = new StringBuilder("{\"epochs\":[");
+    for (int i = 0; i < results.size(); i++) {
+      double[] r = results.get(i);
+      sb.append(i == 0 ? "" : ",")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "{\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f}",
+                  (int) r[0],
+                  r[1],
+                  r[2]));
+    }
+    System.out.println(sb.append("]}"));
   }
 }
