@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * What to measure.
+ * What {@code bench --predict} measures; the constructor checks each value with the flag's name.
  *
  * @param rate requests per second (the starting rate with {@code findMax})
  * @param duration measured seconds per trial
