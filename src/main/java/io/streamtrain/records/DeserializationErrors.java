@@ -4,6 +4,7 @@ import io.streamtrain.registry.RecordDecodingException;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.registry.WireFormat;
 import java.io.EOFException;
+import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.common.errors.SerializationException;
 
@@ -19,6 +20,18 @@ final class DeserializationErrors {
   static final String WRONG_RECORD_TYPE = "wrong-record-type";
   static final String TRUNCATED_AVRO = "truncated-avro";
   static final String CORRUPT_AVRO = "corrupt-avro";
+  static final String AVRO_LENGTH_TOO_LARGE = "avro-length-too-large";
+
+  /** Every kind {@link #kind} returns. */
+  static final List<String> KINDS =
+      List.of(
+          WRONG_MAGIC_BYTE,
+          TRUNCATED_FRAMING,
+          UNKNOWN_SCHEMA_ID,
+          WRONG_RECORD_TYPE,
+          TRUNCATED_AVRO,
+          CORRUPT_AVRO,
+          AVRO_LENGTH_TOO_LARGE);
 
   private DeserializationErrors() {}
 
@@ -31,6 +44,7 @@ final class DeserializationErrors {
         case WRONG_RECORD_TYPE, NO_GENERATED_CLASS, INCOMPATIBLE_SCHEMA -> WRONG_RECORD_TYPE;
         case TRUNCATED_BODY -> TRUNCATED_AVRO;
         case CORRUPT_BODY, TRAILING_BYTES -> CORRUPT_AVRO;
+        case LENGTH_EXCEEDS_RECORD -> AVRO_LENGTH_TOO_LARGE;
       };
     }
     if (value.length < WireFormat.HEADER_SIZE) {

@@ -21,7 +21,9 @@ public class RecordDecodingException extends SerializationException {
     NO_GENERATED_CLASS,
     TRUNCATED_BODY,
     CORRUPT_BODY,
-    TRAILING_BYTES;
+    TRAILING_BYTES,
+    /** A length or item count in the body larger than the bytes that remain: never allocated. */
+    LENGTH_EXCEEDS_RECORD;
 
     /** Kebab-case name for headers and metrics, e.g. {@code unknown-schema-id}. */
     public String kind() {
