@@ -20,7 +20,6 @@ final class DeserializationErrors {
   static final String WRONG_RECORD_TYPE = "wrong-record-type";
   static final String TRUNCATED_AVRO = "truncated-avro";
   static final String CORRUPT_AVRO = "corrupt-avro";
-  static final String AVRO_LENGTH_TOO_LARGE = "avro-length-too-large";
 
   /** Every kind {@link #kind} returns. */
   static final List<String> KINDS =
@@ -30,8 +29,7 @@ final class DeserializationErrors {
           UNKNOWN_SCHEMA_ID,
           WRONG_RECORD_TYPE,
           TRUNCATED_AVRO,
-          CORRUPT_AVRO,
-          AVRO_LENGTH_TOO_LARGE);
+          CORRUPT_AVRO);
 
   private DeserializationErrors() {}
 
@@ -44,7 +42,6 @@ final class DeserializationErrors {
         case WRONG_RECORD_TYPE, NO_GENERATED_CLASS, INCOMPATIBLE_SCHEMA -> WRONG_RECORD_TYPE;
         case TRUNCATED_BODY -> TRUNCATED_AVRO;
         case CORRUPT_BODY, TRAILING_BYTES -> CORRUPT_AVRO;
-        case LENGTH_EXCEEDS_RECORD -> AVRO_LENGTH_TOO_LARGE;
       };
     }
     if (value.length < WireFormat.HEADER_SIZE) {

@@ -21,9 +21,7 @@ public class RecordDecodingException extends SerializationException {
     NO_GENERATED_CLASS,
     TRUNCATED_BODY,
     CORRUPT_BODY,
-    TRAILING_BYTES,
-    /** A length or item count in the body larger than the bytes that remain: never allocated. */
-    LENGTH_EXCEEDS_RECORD;
+    TRAILING_BYTES;
 
     /** Kebab-case name for headers and metrics, e.g. {@code unknown-schema-id}. */
     public String kind() {
