@@ -38,6 +38,12 @@ import org.apache.avro.specific.SpecificDatumWriter;
  * names), and carrying architecture and optimizer state that DJL's .params format lacks.
  */
 public final class StateDicts {
+  // Bytes per element of the dtypes a state dict may hold, by PyTorch's names.
+  private static final Map<String, Integer> DTYPE_BYTES =
+      Map.of(
+          "float64", 8, "int64", 8, "float32", 4, "int32", 4, "float16", 2, "bfloat16", 2,
+          "int16", 2, "int8", 1, "uint8", 1, "bool", 1);
+
   private StateDicts() {}
 
   /** Starts a snapshot of {@code learner}'s current state; the trainer adds its lineage fields. */
@@ -147,12 +153,49 @@ public final class StateDicts {
     digest.update(bytes);
   }
 
-  /** Throws SnapshotRejectedException unless the stored SHA-256 matches the content. */
+  /**
+   * Throws SnapshotRejectedException unless every tensor's shape matches its bytes and the stored
+   * SHA-256 matches the content.
+   */
   public static void verify(ModelSnapshot snapshot) {
+    checkShapes(snapshot);
     String actual = sha256(snapshot.getTensors(), snapshot.getOptimizerState());
     if (!actual.equalsIgnoreCase(snapshot.getSha256())) {
       throw new SnapshotRejectedException(
           describe(snapshot) + " fails its SHA-256 check: refusing to load");
+    }
+  }
+
+  /**
+   * Checks that each tensor's shape, times its dtype's size, is exactly the bytes it holds: what a
+   * snapshot declares then never makes a reader allocate more than the snapshot's own size.
+   */
+  private static void checkShapes(ModelSnapshot snapshot) {
+    for (List<NamedTensor> list : List.of(snapshot.getTensors(), snapshot.getOptimizerState())) {
+      for (NamedTensor tensor : list) {
+        int itemBytes = DTYPE_BYTES.getOrDefault(tensor.getDtype(), 0);
+        if (itemBytes == 0) {
+          throw new SnapshotRejectedException(
+              describe(snapshot) + " has tensor " + tensor.getName() + " of unknown dtype '"
+                  + tensor.getDtype() + "': refusing to load");
+        }
+        long bytes = itemBytes;
+        for (long dim : tensor.getShape()) {
+          if (dim < 0 || (dim > 0 && bytes > Long.MAX_VALUE / dim)) {
+            bytes = -1;
+            break;
+          }
+          bytes *= dim;
+        }
+        int held = tensor.getData().remaining();
+        if (bytes != held) {
+          throw new SnapshotRejectedException(
+              describe(snapshot) + " has tensor " + tensor.getName() + " of shape "
+                  + tensor.getShape() + " " + tensor.getDtype() + ", which "
+                  + (bytes < 0 ? "is not a valid size" : "needs " + bytes + " bytes")
+                  + ", but it holds " + held + " bytes: refusing to load");
+        }
+      }
     }
   }
 
