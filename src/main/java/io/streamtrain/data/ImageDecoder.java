@@ -1,5 +1,6 @@
 package io.streamtrain.data;
 
+import io.streamtrain.config.Settings;
 import io.streamtrain.data.InvalidImageException.Kind;
 import io.streamtrain.schema.ImageEncoding;
 import java.awt.image.BufferedImage;
@@ -38,11 +39,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * {@link Kind#UNDECODABLE_IMAGE}.
  */
 public final class ImageDecoder {
-  /**
-   * Pixels an image may declare unless configured otherwise ({@code max-image-pixels}): 4096 x
-   * 4096, far above any training input, and a bounded cost even at 16-bit RGBA.
-   */
-  public static final long DEFAULT_MAX_PIXELS = 4096L * 4096;
+  /** Pixels an image may declare unless configured otherwise ({@code max-image-pixels}). */
+  public static final long DEFAULT_MAX_PIXELS = Settings.DEFAULT_MAX_IMAGE_PIXELS;
 
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
 
