@@ -310,12 +310,11 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     private int length(String what) throws IOException {
       long length = in.readLong();
       if (length < 0) {
-        throw new AvroRuntimeException("Malformed data: " + what + " length " + length);
+        throw new AvroRuntimeException("Malformed data: " + what + " of length " + length);
       }
       if (length > body.available()) {
         throw new DeclaredLengthException(
-            "a "
-                + what
+            what
                 + " declares "
                 + length
                 + " bytes where "
@@ -328,8 +327,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     private long count(long items, String what) throws IOException {
       if (items > body.available()) {
         throw new DeclaredLengthException(
-            "a "
-                + what
+            what
                 + " declares "
                 + items
                 + " items where "
@@ -371,7 +369,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
     @Override
     public Utf8 readString(Utf8 old) throws IOException {
-      int length = length("string");
+      int length = length("a string");
       Utf8 result = old != null ? old : new Utf8();
       result.setByteLength(length);
       in.readFixed(result.getBytes(), 0, length);
@@ -385,12 +383,12 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
     @Override
     public void skipString() throws IOException {
-      in.skipFixed(length("string"));
+      in.skipFixed(length("a string"));
     }
 
     @Override
     public ByteBuffer readBytes(ByteBuffer old) throws IOException {
-      int length = length("bytes field");
+      int length = length("a bytes field");
       ByteBuffer result;
       if (old != null && old.hasArray() && length <= old.capacity()) {
         result = old;
@@ -405,7 +403,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
     @Override
     public void skipBytes() throws IOException {
-      in.skipFixed(length("bytes field"));
+      in.skipFixed(length("a bytes field"));
     }
 
     @Override
@@ -425,32 +423,32 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
 
     @Override
     public long readArrayStart() throws IOException {
-      return count(in.readArrayStart(), "array");
+      return count(in.readArrayStart(), "an array");
     }
 
     @Override
     public long arrayNext() throws IOException {
-      return count(in.arrayNext(), "array");
+      return count(in.arrayNext(), "an array");
     }
 
     @Override
     public long skipArray() throws IOException {
-      return count(in.skipArray(), "array");
+      return count(in.skipArray(), "an array");
     }
 
     @Override
     public long readMapStart() throws IOException {
-      return count(in.readMapStart(), "map");
+      return count(in.readMapStart(), "a map");
     }
 
     @Override
     public long mapNext() throws IOException {
-      return count(in.mapNext(), "map");
+      return count(in.mapNext(), "a map");
     }
 
     @Override
     public long skipMap() throws IOException {
-      return count(in.skipMap(), "map");
+      return count(in.skipMap(), "a map");
     }
 
     @Override
