@@ -25,13 +25,13 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * Reads PNG and JPEG bytes with javax.imageio: the format from the magic bytes, the header (height,
  * width, channels) without decoding pixels, and the pixels as uint8 HWC.
  *
- * <p>Pixels are decoded only after the header was read and checked: its pixel count against a
- * limit ({@link Kind#IMAGE_TOO_LARGE}) and, where the caller knows it, its shape against the
- * record's ({@link Kind#ENCODED_SHAPE_MISMATCH}). So what a file declares never makes decoding
- * allocate more than the limit, whatever the file holds. Any other format is refused before an
- * ImageIO reader sees it; ancillary chunks and metadata (compressed text, ICC profiles) are never
- * inflated. A file the decoder warns about (a truncated or corrupt JPEG, which libjpeg would fill
- * with grey) is refused, as PIL refuses a truncated file.
+ * <p>Pixels are decoded only after the header was read and checked: its pixel count against a limit
+ * ({@link Kind#IMAGE_TOO_LARGE}) and, where the caller knows it, its shape against the record's
+ * ({@link Kind#ENCODED_SHAPE_MISMATCH}). So what a file declares never makes decoding allocate more
+ * than the limit, whatever the file holds. Any other format is refused before an ImageIO reader
+ * sees it; ancillary chunks and metadata (compressed text, ICC profiles) are never inflated. A file
+ * the decoder warns about (a truncated or corrupt JPEG, which libjpeg would fill with grey) is
+ * refused, as PIL refuses a truncated file.
  *
  * <p>Channels follow the file: 1 for grayscale (with or without alpha), 3 for colour; alpha is
  * dropped and palette images become RGB, as PIL's {@code convert("RGB")} does. 16-bit samples are
@@ -196,7 +196,8 @@ public final class ImageDecoder {
     if (e instanceof InvalidImageException invalid) {
       return invalid;
     }
-    return undecodable(imageId, context + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
+    return undecodable(
+        imageId, context + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
   }
 
   private static int channels(ColorModel model) {

@@ -136,8 +136,8 @@ public final class ImageTensors {
    * Checks that a record can be used by a model with input {@code expected} and {@code numClasses}
    * classes: valid dimensions, RAW length, shape accepted, label present (when {@code
    * labelRequired}) and in range, PNG/JPEG decodable to the declared shape. PNG/JPEG are decoded;
-   * use {@link #toValidatedTensor} or {@link #copyValidatedPixels} to validate and convert with
-   * one decode.
+   * use {@link #toValidatedTensor} or {@link #copyValidatedPixels} to validate and convert with one
+   * decode.
    */
   public static void validate(
       LabeledImage image, ImageShape expected, int numClasses, boolean labelRequired) {

@@ -35,8 +35,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * RecordDecodingException.Reason#TRUNCATED_BODY} (the body ends before the data it declares),
  * whether the record was cut short or its length lies. Avro's own limits ({@code
  * org.apache.avro.limits.*} system properties) are global and default to 2 GB; this bound is per
- * record. An array of zero-byte items (nulls) longer than the rest of its record is refused too;
- * no streamtrain schema has one. Thread-safe.
+ * record. An array of zero-byte items (nulls) longer than the rest of its record is refused too; no
+ * streamtrain schema has one. Thread-safe.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private SchemaRegistryClient client;
@@ -314,12 +314,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
       }
       if (length > body.available()) {
         throw new DeclaredLengthException(
-            what
-                + " declares "
-                + length
-                + " bytes where "
-                + body.available()
-                + " remain");
+            what + " declares " + length + " bytes where " + body.available() + " remain");
       }
       return (int) length;
     }
@@ -327,12 +322,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     private long count(long items, String what) throws IOException {
       if (items > body.available()) {
         throw new DeclaredLengthException(
-            what
-                + " declares "
-                + items
-                + " items where "
-                + body.available()
-                + " bytes remain");
+            what + " declares " + items + " items where " + body.available() + " bytes remain");
       }
       return items;
     }
