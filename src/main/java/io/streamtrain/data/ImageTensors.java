@@ -56,16 +56,9 @@ public final class ImageTensors {
     ImageShape shape = declaredShape(image);
     // The pixels are checked (RAW length, PNG/JPEG header) before the floats are allocated.
     if (image.getEncoding() == ImageEncoding.RAW) {
-      ByteBuffer data = rawData(image, shape);
+      rawData(image, shape);
       float[] out = new float[shape.size()];
-      toTensor(
-          data.array(),
-          data.arrayOffset() + data.position(),
-          shape.height(),
-          shape.width(),
-          shape.channels(),
-          out,
-          0);
+      toTensor(image, out, 0);
       return out;
     }
     byte[] hwc = decodeChecked(image, shape, ImageDecoder.DEFAULT_MAX_PIXELS);

@@ -2,13 +2,10 @@ package io.streamtrain.data;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
-import javax.imageio.ImageIO;
 
 /**
  * Hostile image files built byte by byte for tests: headers declaring far more pixels than the file
@@ -105,17 +102,9 @@ public final class HostileImages {
     throw new IllegalArgumentException("no frame header in the JPEG");
   }
 
-  /** A valid 28 x 28 PNG (or JPEG) of {@code image}, a BufferedImage of ImageIO. */
+  /** {@code image} as PNG or JPEG bytes, as ImageIO writes them. */
   public static byte[] encode(BufferedImage image, String format) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      if (!ImageIO.write(image, format, out)) {
-        throw new IllegalStateException("no ImageIO writer for " + format);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return TestImages.encode(image, format);
   }
 
   /** A PNG with a zTXt chunk that inflates to {@code size} zero bytes before its image data. */
