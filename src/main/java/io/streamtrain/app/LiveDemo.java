@@ -1,18 +1,14 @@
 package io.streamtrain.app;
 
-import io.streamtrain.config.Directories;
 import io.streamtrain.config.Settings;
-import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
-import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.report.LiveCurves;
 import io.streamtrain.training.TrainingListener;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,12 +17,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.admin.Admin;
 
 /**
  * {@code demo --live}: online learning seen live, in one process. Fashion-MNIST's training images
@@ -71,19 +65,13 @@ public final class LiveDemo {
       throws Exception {
     Path dir = DatasetLocator.standard().locate(options.data()).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
-    Path stateDir = Files.createTempDirectory("streamtrain-demo-live");
     List<LiveCurves.Point> points = new ArrayList<>();
-    try (EmbeddedKafka broker = EmbeddedKafka.start(0, null)) {
-      Map<String, String> flags = new HashMap<>(options.flags());
-      flags.put("bootstrap", broker.bootstrap());
-      flags.put("registry", "mock://demo-live-" + UUID.randomUUID());
-      flags.put("state-dir", stateDir.toString());
-      flags.putIfAbsent("metrics-every", "5");
-      Settings settings = SettingsLoader.load(null, Map.of(), flags);
-      Pipeline pipeline = new Pipeline(settings);
-      try (Admin admin = Admin.create(settings.adminProps())) {
-        TopicCatalog.create(admin, pipeline.names());
-      }
+    Map<String, String> flags = new HashMap<>(options.flags());
+    flags.putIfAbsent("metrics-every", "5");
+    try (LocalCluster cluster = LocalCluster.start("demo-live", flags)) {
+      Pipeline pipeline = cluster.pipeline();
+      Settings settings = cluster.settings();
+      EmbeddedKafka broker = cluster.broker();
       err.printf(
           Locale.ROOT,
           "Embedded Kafka on %s; streaming %,.0f labeled events/s for %d s, labels permuted at"
@@ -153,8 +141,6 @@ public final class LiveDemo {
                 + " and "
                 + options.report().resolve(LiveCurves.CSV));
       }
-    } finally {
-      Directories.deleteQuietly(stateDir);
     }
     return points;
   }

@@ -1,6 +1,5 @@
 package io.streamtrain.bench;
 
-import io.streamtrain.cli.Main;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -26,10 +25,12 @@ public final class ForkedJvm {
   }
 
   /**
+   * @param mainClass the class whose {@code main} runs the command line in the child
    * @param jvmOptions options of the child, after this JVM's own {@code -D} system properties
-   * @param args the command line, as {@link Main#run} takes it
+   * @param args the command line, as {@code mainClass} takes it
    */
-  public static int run(List<String> jvmOptions, List<String> args) throws InterruptedException {
+  public static int run(String mainClass, List<String> jvmOptions, List<String> args)
+      throws InterruptedException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -41,7 +42,7 @@ public final class ForkedJvm {
     command.add("-D" + CHILD_PROPERTY + "=true");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(Main.class.getName());
+    command.add(mainClass);
     command.addAll(args);
     Process child;
     try {

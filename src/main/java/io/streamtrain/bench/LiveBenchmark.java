@@ -1,19 +1,13 @@
 package io.streamtrain.bench;
 
 import io.streamtrain.app.LiveSession;
-import io.streamtrain.app.Pipeline;
-import io.streamtrain.config.Directories;
-import io.streamtrain.config.Settings;
-import io.streamtrain.config.SettingsLoader;
+import io.streamtrain.app.LocalCluster;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.Split;
-import io.streamtrain.kafka.EmbeddedKafka;
-import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.training.TrainingListener;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,8 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 
 /**
  * {@code bench --live}: freshness of online learning, measured end to end in one process on an
@@ -67,33 +59,31 @@ public final class LiveBenchmark {
     Path dir = DatasetLocator.standard().locate(options.data()).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     List<LiveSession.Result> results = new ArrayList<>();
-    try (EmbeddedKafka broker = EmbeddedKafka.start(0, null)) {
-      if (!options.findMax()) {
-        results.add(trial(broker, train, options.rate(), options, err));
-        return results;
-      }
-      double good = 0;
-      double bad = Double.NaN;
-      double rate = options.rate();
-      // Double while the bound holds, then bisect three times between the last good and first bad.
-      for (int i = 0; i < 12 && (Double.isNaN(bad) || bad - good > good * 0.1); i++) {
-        LiveSession.Result r = trial(broker, train, rate, options, err);
-        results.add(r);
-        if (holds(r, options.boundMs())) {
-          good = rate;
-        } else {
-          bad = rate;
-        }
-        rate = Double.isNaN(bad) ? rate * 2 : (good + bad) / 2;
-        if (good == 0 && !Double.isNaN(bad)) {
-          rate = bad / 2;
-          if (rate < 1) {
-            break;
-          }
-        }
-      }
+    if (!options.findMax()) {
+      results.add(trial(train, options.rate(), options, err));
       return results;
     }
+    double good = 0;
+    double bad = Double.NaN;
+    double rate = options.rate();
+    // Double while the bound holds, then bisect three times between the last good and first bad.
+    for (int i = 0; i < 12 && (Double.isNaN(bad) || bad - good > good * 0.1); i++) {
+      LiveSession.Result r = trial(train, rate, options, err);
+      results.add(r);
+      if (holds(r, options.boundMs())) {
+        good = rate;
+      } else {
+        bad = rate;
+      }
+      rate = Double.isNaN(bad) ? rate * 2 : (good + bad) / 2;
+      if (good == 0 && !Double.isNaN(bad)) {
+        rate = bad / 2;
+        if (rate < 1) {
+          break;
+        }
+      }
+    }
+    return results;
   }
 
   /** The bound holds: nothing lost, the rate achieved, p99 under the bound. */
@@ -102,41 +92,27 @@ public final class LiveBenchmark {
   }
 
   private static LiveSession.Result trial(
-      EmbeddedKafka broker, LabeledDataset train, double rate, Options options, PrintStream err)
-      throws Exception {
-    Path stateDir = Files.createTempDirectory("streamtrain-bench-live");
-    try {
-      Map<String, String> flags = new HashMap<>(options.flags());
-      flags.put("bootstrap", broker.bootstrap());
-      flags.put("registry", "mock://bench-live-" + UUID.randomUUID());
-      flags.put("state-dir", stateDir.toString());
-      flags.put("topic-prefix", "live" + UUID.randomUUID().toString().substring(0, 8) + ".");
-      flags.putIfAbsent("metrics-every", "10");
-      Settings settings = SettingsLoader.load(null, Map.of(), flags);
-      Pipeline pipeline = new Pipeline(settings);
-      try (Admin admin = Admin.create(settings.adminProps())) {
-        TopicCatalog.create(admin, pipeline.names());
-      }
-      err.printf(
-          Locale.ROOT,
-          "live trial at %,.0f events/s for %d s%n",
-          rate,
-          options.duration().toSeconds());
-      try (LiveSession session = LiveSession.start(pipeline, TrainingListener.NONE)) {
-        // Warm-up: a first version to serve; its events are not measured.
-        session.produce(train, "warmup", rate, WARMUP, label -> label, () -> {});
-        session.startPredictor(Duration.ofSeconds(60), train);
-        long start = System.nanoTime();
-        Map<String, Long> events =
-            session.produce(train, "event", rate, options.duration(), label -> label, () -> {});
-        double seconds = (System.nanoTime() - start) / 1e9;
-        session.drain(DRAIN);
-        LiveSession.Result result = session.result(events, rate, seconds);
-        err.println("  " + line(result));
-        return result;
-      }
-    } finally {
-      Directories.deleteQuietly(stateDir);
+      LabeledDataset train, double rate, Options options, PrintStream err) throws Exception {
+    Map<String, String> flags = new HashMap<>(options.flags());
+    flags.putIfAbsent("metrics-every", "10");
+    err.printf(
+        Locale.ROOT,
+        "live trial at %,.0f events/s for %d s%n",
+        rate,
+        options.duration().toSeconds());
+    try (LocalCluster cluster = LocalCluster.start("bench-live", flags);
+        LiveSession session = LiveSession.start(cluster.pipeline(), TrainingListener.NONE)) {
+      // Warm-up: a first version to serve; its events are not measured.
+      session.produce(train, "warmup", rate, WARMUP, label -> label, () -> {});
+      session.startPredictor(Duration.ofSeconds(60), train);
+      long start = System.nanoTime();
+      Map<String, Long> events =
+          session.produce(train, "event", rate, options.duration(), label -> label, () -> {});
+      double seconds = (System.nanoTime() - start) / 1e9;
+      session.drain(DRAIN);
+      LiveSession.Result result = session.result(events, rate, seconds);
+      err.println("  " + line(result));
+      return result;
     }
   }
 

@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Examples:",
-      "  streamtrain broker                                  # localhost:9092 + http://localhost:8081",
+      "  streamtrain broker                                  # localhost:9092 +"
+          + " http://localhost:8081",
       "  streamtrain broker --port 19092 --registry-port 18081 --data-dir /var/lib/streamtrain",
       "  kcat -b localhost:9092 -L                           # check it from another shell"
     })
@@ -38,7 +39,10 @@ final class BrokerCommand implements Callable<Integer> {
   @Option(names = "--registry-port", description = "Schema Registry port (default 8081; -1: none).")
   int registryPort = 8081;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "Log directory kept across restarts (default: a temporary one).")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Log directory kept across restarts (default: a temporary one).")
   Path dataDir;
 
   @Option(names = "--no-topics", description = "Do not create streamtrain's topics.")
@@ -49,16 +53,21 @@ final class BrokerCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     try (EmbeddedKafka broker = EmbeddedKafka.start(port, dataDir)) {
       Settings settings = common.settings().withBootstrap(broker.bootstrap());
-      System.err.println("Kafka broker (KRaft) listening on " + broker.bootstrap()
-          + ", data in " + broker.dataDir());
+      System.err.println(
+          "Kafka broker (KRaft) listening on "
+              + broker.bootstrap()
+              + ", data in "
+              + broker.dataDir());
       if (!noTopics) {
         try (Admin admin = Admin.create(settings.adminProps())) {
           TopicCatalog.create(admin, TopicNames.withPrefix(settings.topicPrefix()))
               .forEach((topic, outcome) -> System.err.println("  topic " + topic + ": " + outcome));
         }
       }
-      try (KafkaSchemaStore store = registryPort < 0 ? null : new KafkaSchemaStore(settings.adminProps());
-          RegistryServer registry = store == null ? null : RegistryServer.start(registryPort, store)) {
+      try (KafkaSchemaStore store =
+              registryPort < 0 ? null : new KafkaSchemaStore(settings.adminProps());
+          RegistryServer registry =
+              store == null ? null : RegistryServer.start(registryPort, store)) {
         if (registry != null) {
           System.err.println("Schema Registry (Confluent REST API) on " + registry.url());
         }

@@ -34,7 +34,10 @@ final class CommonOptions {
   @Option(names = "--topic-prefix", paramLabel = "P", description = "Prefix of every topic name.")
   String topicPrefix;
 
-  @Option(names = "--model-name", paramLabel = "NAME", description = "Model name (default fashion-mlp).")
+  @Option(
+      names = "--model-name",
+      paramLabel = "NAME",
+      description = "Model name (default fashion-mlp).")
   String modelName;
 
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")

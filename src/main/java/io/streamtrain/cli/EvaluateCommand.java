@@ -21,12 +21,22 @@ import picocli.CommandLine.Option;
 @Command(
     name = "evaluate",
     mixinStandardHelpOptions = true,
-    description = "Evaluate the newest snapshot (or a saved state dict) on images.test, in the quickstart's format.",
-    footer = {"", "Examples:", "  streamtrain evaluate", "  streamtrain evaluate --snapshot model.params --json"})
+    description =
+        "Evaluate the newest snapshot (or a saved state dict) on images.test, in the quickstart's"
+            + " format.",
+    footer = {
+      "",
+      "Examples:",
+      "  streamtrain evaluate",
+      "  streamtrain evaluate --snapshot model.params --json"
+    })
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
-  @Option(names = "--snapshot", paramLabel = "FILE", description = "A saved state dict instead of the topic's newest snapshot.")
+  @Option(
+      names = "--snapshot",
+      paramLabel = "FILE",
+      description = "A saved state dict instead of the topic's newest snapshot.")
   Path snapshot;
 
   @Option(names = "--json", description = "Print the result as JSON on stdout.")
@@ -43,20 +53,45 @@ final class EvaluateCommand implements Callable<Integer> {
             : pipeline
                 .latestSnapshot()
                 .orElseThrow(
-                    () -> new IllegalStateException("No snapshot of " + settings.modelName() + " on " + pipeline.names().modelSnapshots()));
-    TestSet test = TestSets.load(settings.consumerProps(null), pipeline.names().imagesTest(), pipeline.decoder(pipeline.names().imagesTest()));
+                    () ->
+                        new IllegalStateException(
+                            "No snapshot of "
+                                + settings.modelName()
+                                + " on "
+                                + pipeline.names().modelSnapshots()));
+    TestSet test =
+        TestSets.load(
+            settings.consumerProps(null),
+            pipeline.names().imagesTest(),
+            pipeline.decoder(pipeline.names().imagesTest()));
     if (test.isEmpty()) {
       throw new IllegalStateException(
-          "No test images on " + pipeline.names().imagesTest() + ": run `streamtrain produce --split test` first");
+          "No test images on "
+              + pipeline.names().imagesTest()
+              + ": run `streamtrain produce --split test` first");
     }
-    try (InferenceModel inference = StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
+    try (InferenceModel inference =
+        StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
       Evaluation e = inference.evaluate(test.pixels(), test.labels(), test.count(), 64);
       if (json) {
-        System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"version\":%d,\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f,\"count\":%d}%n",
-            model.getModelName(), model.getVersion(), model.getEpoch(), e.accuracy(), e.averageLoss(), e.count());
+        System.out.printf(
+            Locale.ROOT,
+            "{\"model\":\"%s\",\"version\":%d,\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f,\"count\":%d}%n",
+            model.getModelName(),
+            model.getVersion(),
+            model.getEpoch(),
+            e.accuracy(),
+            e.averageLoss(),
+            e.count());
       } else {
-        System.out.printf(Locale.ROOT, "Model %s version %d (epoch %d)%nTest Error: %n Accuracy: %.1f%%, Avg loss: %f %n",
-            model.getModelName(), model.getVersion(), model.getEpoch(), 100 * e.accuracy(), e.averageLoss());
+        System.out.printf(
+            Locale.ROOT,
+            "Model %s version %d (epoch %d)%nTest Error: %n Accuracy: %.1f%%, Avg loss: %f %n",
+            model.getModelName(),
+            model.getVersion(),
+            model.getEpoch(),
+            100 * e.accuracy(),
+            e.averageLoss());
       }
     }
     return 0;

@@ -46,8 +46,14 @@ public final class Main implements Runnable {
         });
     cli.setParameterExceptionHandler(
         (e, args1) -> {
-          e.getCommandLine().getErr().println("streamtrain: " + e.getMessage()
-              + " (see: streamtrain " + e.getCommandLine().getCommandName() + " --help)");
+          e.getCommandLine()
+              .getErr()
+              .println(
+                  "streamtrain: "
+                      + e.getMessage()
+                      + " (see: streamtrain "
+                      + e.getCommandLine().getCommandName()
+                      + " --help)");
           return 2;
         });
     return cli.execute(args);

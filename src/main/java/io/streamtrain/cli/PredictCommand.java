@@ -1,24 +1,14 @@
 package io.streamtrain.cli;
 
-import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.ImagePrediction;
 import io.streamtrain.app.PredictionRun;
+import io.streamtrain.app.PredictionService;
 import io.streamtrain.config.Settings;
-import io.streamtrain.data.FashionMnist;
-import io.streamtrain.data.ImageTensors;
-import io.streamtrain.data.LabeledImages;
-import io.streamtrain.kafka.Brokers;
-import io.streamtrain.metrics.Monitoring;
-import io.streamtrain.model.Devices;
-import io.streamtrain.model.InferenceModel;
-import io.streamtrain.model.StateDicts;
-import io.streamtrain.schema.LabeledImage;
-import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.serving.Predictor;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -107,104 +97,39 @@ final class PredictCommand implements Callable<Integer> {
     }
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     PredictionRun.preferOneTorchThread();
-    Settings settings = common.settings(java.util.Collections.singletonMap("device", device));
+    Settings settings = common.settings(Collections.singletonMap("device", device));
     if (image != null) {
-      return predictOne(settings);
+      printPrediction(ImagePrediction.of(image, snapshot, settings));
+      return 0;
     }
-    Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
-    Pipeline pipeline = new Pipeline(settings);
-    PredictionRun run =
-        new PredictionRun(
-            pipeline,
-            new PredictionRun.Options(
-                maxBatch,
-                Duration.ofMillis(maxWaitMs),
-                exactlyOnce,
-                // Instances on one machine must not share a Streams state directory.
-                "pid" + ProcessHandle.current().pid()));
-    Monitoring monitoring =
-        metricsPort == null
-            ? null
-            : Monitoring.start(metricsPort, "predictor", settings.modelName());
-    if (monitoring != null) {
-      var meters = monitoring.predictionMetrics(run::modelVersion);
-      run.stats().observeWith(meters::record);
-      run.observeSwaps((version, atMillis, live) -> meters.swapped(atMillis, live));
-    }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  run.close();
-                  if (monitoring != null) {
-                    monitoring.close();
-                  }
-                  stopped.countDown();
-                }));
-    System.err.println("Waiting for a snapshot of " + settings.modelName() + " ...");
-    run.start(Duration.ofDays(365));
-    if (monitoring != null) {
-      monitoring.bindStreams(run.streams());
-      monitoring.bindConsumerLag(settings.adminProps(), pipeline.predictorApplicationId());
-      System.err.println("Metrics at " + monitoring.uri());
-    }
-    System.err.printf(
-        "Serving %s version %d: %s -> %s%n",
-        settings.modelName(),
-        run.modelVersion(),
-        pipeline.names().imagesInfer(),
-        pipeline.names().predictions());
-    while (stopped.getCount() > 0) {
-      run.throwIfFailed();
-      stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
-    }
+    PredictionService.serve(
+        settings,
+        new PredictionRun.Options(
+            maxBatch,
+            Duration.ofMillis(maxWaitMs),
+            exactlyOnce,
+            // Instances on one machine must not share a Streams state directory.
+            "pid" + ProcessHandle.current().pid()),
+        metricsPort);
     return 0;
   }
 
-  private int predictOne(Settings settings) {
-    LabeledImage request = LabeledImages.fromFile(image);
-    ModelSnapshot model;
-    if (snapshot != null) {
-      model = StateDicts.load(snapshot);
+  private void printPrediction(ImagePrediction p) {
+    if (json) {
+      System.out.printf(
+          Locale.ROOT,
+          "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
+          p.label(),
+          p.className(),
+          p.probability(),
+          p.modelVersion());
     } else {
-      Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
-      model =
-          new Pipeline(settings)
-              .latestSnapshot()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "No snapshot of "
-                              + settings.modelName()
-                              + " on the snapshots topic: train first or pass --snapshot FILE"));
+      System.out.printf(
+          Locale.ROOT,
+          "Predicted: \"%s\" (p=%.3f, model version %d)%n",
+          p.className(),
+          p.probability(),
+          p.modelVersion());
     }
-    try (InferenceModel inference =
-        StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
-      float[] x = ImageTensors.toTensor(request);
-      float[] p = inference.probabilities(x, 1)[0];
-      int best = Predictor.argmax(p);
-      String name =
-          best < FashionMnist.CLASS_NAMES.size()
-              ? FashionMnist.CLASS_NAMES.get(best)
-              : String.valueOf(best);
-      if (json) {
-        System.out.printf(
-            Locale.ROOT,
-            "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
-            best,
-            name,
-            p[best],
-            model.getVersion());
-      } else {
-        System.out.printf(
-            Locale.ROOT,
-            "Predicted: \"%s\" (p=%.3f, model version %d)%n",
-            name,
-            p[best],
-            model.getVersion());
-      }
-    }
-    return 0;
   }
 }

@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "produce",
     mixinStandardHelpOptions = true,
-    description = "Publish labeled images: Fashion-MNIST IDX files, an ImageFolder tree or one PNG/JPEG.",
+    description =
+        "Publish labeled images: Fashion-MNIST IDX files, an ImageFolder tree or one PNG/JPEG.",
     footer = {
       "",
       "Examples:",
@@ -110,7 +111,8 @@ final class ProduceCommand implements Callable<Integer> {
     return switch (text.toLowerCase(Locale.ROOT)) {
       case "train" -> Split.TRAIN;
       case "test" -> Split.TEST;
-      default -> throw new IllegalArgumentException("--split must be train or test (got " + text + ")");
+      default ->
+          throw new IllegalArgumentException("--split must be train or test (got " + text + ")");
     };
   }
 
@@ -136,7 +138,9 @@ final class ProduceCommand implements Callable<Integer> {
       LabeledDataset dataset = FashionMnist.load(dir, split);
       int n = Math.min(dataset.count(), max);
       return new Source(
-          n, IntStream.range(0, n).mapToObj(i -> LabeledImages.fromDataset(dataset, i)).iterator(), 0);
+          n,
+          IntStream.range(0, n).mapToObj(i -> LabeledImages.fromDataset(dataset, i)).iterator(),
+          0);
     }
     ImageFolderReader reader = new ImageFolderReader(data);
     List<LabeledImage> images = new java.util.ArrayList<>();

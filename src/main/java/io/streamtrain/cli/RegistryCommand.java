@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "registry",
     mixinStandardHelpOptions = true,
-    description = "Run the Confluent-compatible Schema Registry endpoint alone against any Kafka cluster.",
+    description =
+        "Run the Confluent-compatible Schema Registry endpoint alone against any Kafka cluster.",
     footer = {"", "Example:", "  streamtrain registry --bootstrap kafka:9092 --port 8081"})
 final class RegistryCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -29,7 +30,11 @@ final class RegistryCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     try (KafkaSchemaStore store = new KafkaSchemaStore(settings.adminProps());
         RegistryServer registry = RegistryServer.start(port, store)) {
-      System.err.println("Schema Registry on " + registry.url() + ", schemas in _schemas on " + settings.bootstrap());
+      System.err.println(
+          "Schema Registry on "
+              + registry.url()
+              + ", schemas in _schemas on "
+              + settings.bootstrap());
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
       stopped.await();
     }

@@ -17,7 +17,12 @@ import picocli.CommandLine.Parameters;
     name = "topics",
     mixinStandardHelpOptions = true,
     description = "Create (idempotently) or list streamtrain's topics with their configs.",
-    footer = {"", "Examples:", "  streamtrain topics create", "  streamtrain topics list --topic-prefix exp1."})
+    footer = {
+      "",
+      "Examples:",
+      "  streamtrain topics create",
+      "  streamtrain topics list --topic-prefix exp1."
+    })
 final class TopicsCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
@@ -43,11 +48,13 @@ final class TopicsCommand implements Callable<Integer> {
       }
       case "list" -> {
         for (TopicCatalog.TopicSpec spec : TopicCatalog.specs(names, inferPartitions)) {
-          System.out.println(spec.name() + " partitions=" + spec.partitions() + " " + spec.configs());
+          System.out.println(
+              spec.name() + " partitions=" + spec.partitions() + " " + spec.configs());
         }
       }
-      default -> throw new IllegalArgumentException(
-          "unknown action '" + action + "': use `topics create` or `topics list`");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown action '" + action + "': use `topics create` or `topics list`");
     }
     return 0;
   }

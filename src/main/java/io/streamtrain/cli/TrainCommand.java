@@ -1,20 +1,9 @@
 package io.streamtrain.cli;
 
 import io.streamtrain.app.Pipeline;
-import io.streamtrain.app.QuickstartPrinter;
-import io.streamtrain.app.TrainingRun;
+import io.streamtrain.app.TrainingService;
 import io.streamtrain.config.Settings;
-import io.streamtrain.kafka.Brokers;
-import io.streamtrain.kafka.Offsets;
-import io.streamtrain.metrics.Monitoring;
-import io.streamtrain.model.ModelSpec;
-import io.streamtrain.model.SnapshotRejectedException;
-import io.streamtrain.model.StateDicts;
-import io.streamtrain.schema.ModelSnapshot;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -86,94 +75,7 @@ final class TrainCommand implements Callable<Integer> {
                 ? Pipeline.Resume.version(snapshotVersion)
                 : Pipeline.Resume.latest();
     Settings settings = common.settings(trainingOptions.flags());
-    Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
-    Pipeline pipeline = new Pipeline(settings);
-    Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
-    if (start.isPresent()) {
-      check(start.get(), settings);
-      if (epochs != null && resume.kind() == Pipeline.Resume.Kind.LATEST && trained(start.get())) {
-        System.err.printf(
-            "Model %s is trained through epoch %d already (snapshot version %d): nothing to do%n",
-            settings.modelName(), epochs, start.get().getVersion());
-        return 0;
-      }
-    }
-    QuickstartPrinter printer =
-        new QuickstartPrinter(System.out, Offsets.total(settings, pipeline.names().imagesTrain()));
-    Monitoring monitoring =
-        metricsPort == null ? null : Monitoring.start(metricsPort, "trainer", settings.modelName());
-    TrainingRun run =
-        new TrainingRun(
-            pipeline,
-            resume,
-            monitoring == null ? printer : monitoring.trainingListener(printer),
-            follow);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook =
-        new Thread(
-            () -> {
-              System.err.println("Stopping: publishing a final snapshot");
-              run.close();
-              closeQuietly(monitoring);
-              stopped.countDown();
-            });
-    run.start();
-    if (monitoring != null) {
-      monitoring.bindStreams(run.streams());
-      monitoring.bindConsumerLag(settings.adminProps(), pipeline.trainerApplicationId());
-      System.err.println("Metrics at " + monitoring.uri());
-    }
-    Runtime.getRuntime().addShutdownHook(hook);
-    if (follow || epochs == null) {
-      while (run.failure() == null && stopped.getCount() > 0) {
-        stopped.await(1, java.util.concurrent.TimeUnit.SECONDS);
-      }
-      run.throwIfFailed();
-      return 0;
-    }
-    try {
-      run.awaitEpoch(printer, epochs);
-    } finally {
-      Runtime.getRuntime().removeShutdownHook(hook);
-      run.close();
-      closeQuietly(monitoring);
-    }
+    TrainingService.run(settings, resume, epochs, follow, metricsPort);
     return 0;
-  }
-
-  private static void closeQuietly(Monitoring monitoring) {
-    if (monitoring != null) {
-      monitoring.close();
-    }
-  }
-
-  /**
-   * Refuses, before anything starts, a snapshot whose checksum or architecture is wrong, with one
-   * line saying how to go on; the trainer checks again (and fully) whenever its task starts.
-   */
-  private static void check(ModelSnapshot snapshot, Settings settings) {
-    try {
-      StateDicts.verify(snapshot);
-      String expected = ModelSpec.parse(settings.training().architecture()).toString();
-      if (!expected.equals(snapshot.getArchitecture())) {
-        throw new SnapshotRejectedException(
-            "snapshot of model "
-                + snapshot.getModelName()
-                + " version "
-                + snapshot.getVersion()
-                + " is a "
-                + snapshot.getArchitecture()
-                + " but --architecture is "
-                + expected);
-      }
-    } catch (SnapshotRejectedException e) {
-      throw new IllegalStateException(TrainingRun.refusal(e), e);
-    }
-  }
-
-  /** Whether {@code snapshot} is at or past the end of the epoch --epochs names. */
-  private boolean trained(ModelSnapshot snapshot) {
-    return snapshot.getEpoch() > epochs
-        || (snapshot.getEpoch() == epochs && snapshot.getEpochComplete());
   }
 }

@@ -94,7 +94,8 @@ final class TrainingOptions {
   @Option(
       names = "--live-wait-ms",
       paramLabel = "MS",
-      description = "A live window seals MS milliseconds after its first record at the latest (default 200).")
+      description =
+          "A live window seals MS milliseconds after its first record at the latest (default 200).")
   Integer liveWaitMs;
 
   @Option(

@@ -20,6 +20,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *     ssl.*, ...), applied to every Kafka client and Streams app
  * @param registryOverrides registry client keys of the properties file, Confluent's names
  *     (basic.auth.user.info, schema.registry.ssl.truststore.location, ...)
+ * @param maxImagePixels most pixels a PNG/JPEG record's header may declare ({@code
+ *     max-image-pixels}); more is dead-lettered before any pixel is decoded
  */
 public record Settings(
     String bootstrap,
@@ -29,11 +31,22 @@ public record Settings(
     Path stateDir,
     Training training,
     Map<String, String> kafkaOverrides,
-    Map<String, String> registryOverrides) {
+    Map<String, String> registryOverrides,
+    long maxImagePixels) {
+
+  /**
+   * Default of {@code max-image-pixels}: 4096 x 4096, far above any training input, and a bounded
+   * cost even at 16-bit RGBA.
+   */
+  public static final long DEFAULT_MAX_IMAGE_PIXELS = 4096L * 4096;
 
   public Settings {
     kafkaOverrides = Map.copyOf(kafkaOverrides);
     registryOverrides = Map.copyOf(registryOverrides);
+    if (maxImagePixels <= 0) {
+      throw new IllegalArgumentException(
+          "--max-image-pixels must be positive (got " + maxImagePixels + ")");
+    }
   }
 
   public Settings withBootstrap(String newBootstrap) {
@@ -45,7 +58,8 @@ public record Settings(
         stateDir,
         training,
         kafkaOverrides,
-        registryOverrides);
+        registryOverrides,
+        maxImagePixels);
   }
 
   public Settings withRegistryUrl(String newRegistryUrl) {
@@ -57,7 +71,8 @@ public record Settings(
         stateDir,
         training,
         kafkaOverrides,
-        registryOverrides);
+        registryOverrides,
+        maxImagePixels);
   }
 
   public Settings withTraining(Training newTraining) {
@@ -69,7 +84,8 @@ public record Settings(
         stateDir,
         newTraining,
         kafkaOverrides,
-        registryOverrides);
+        registryOverrides,
+        maxImagePixels);
   }
 
   /** Bootstrap plus the user's client overrides: the base of every client. */

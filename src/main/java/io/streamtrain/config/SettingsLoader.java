@@ -67,6 +67,7 @@ public final class SettingsLoader {
     d.put(
         "state-dir", Path.of(System.getProperty("java.io.tmpdir"), "streamtrain-state").toString());
     d.put("preset", "reference");
+    d.put("max-image-pixels", String.valueOf(Settings.DEFAULT_MAX_IMAGE_PIXELS));
     return d;
   }
 
@@ -144,7 +145,8 @@ public final class SettingsLoader {
         Path.of(v.get("state-dir")),
         training,
         kafka,
-        registry);
+        registry,
+        longOf(v, "max-image-pixels", Settings.DEFAULT_MAX_IMAGE_PIXELS));
   }
 
   private static int intOf(Map<String, String> v, String name, int fallback) {

@@ -1,5 +1,6 @@
 package io.streamtrain.data;
 
+import io.streamtrain.config.Settings;
 import io.streamtrain.data.InvalidImageException.Kind;
 import io.streamtrain.schema.ImageEncoding;
 import java.awt.image.BufferedImage;
@@ -10,7 +11,9 @@ import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -22,12 +25,23 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * Reads PNG and JPEG bytes with javax.imageio: the format from the magic bytes, the header (height,
  * width, channels) without decoding pixels, and the pixels as uint8 HWC.
  *
+ * <p>Pixels are decoded only after the header was read and checked: its pixel count against a limit
+ * ({@link Kind#IMAGE_TOO_LARGE}) and, where the caller knows it, its shape against the record's
+ * ({@link Kind#ENCODED_SHAPE_MISMATCH}). So what a file declares never makes decoding allocate more
+ * than the limit, whatever the file holds. Any other format is refused before an ImageIO reader
+ * sees it; ancillary chunks and metadata (compressed text, ICC profiles) are never inflated. A file
+ * the decoder warns about (a truncated or corrupt JPEG, which libjpeg would fill with grey) is
+ * refused, as PIL refuses a truncated file.
+ *
  * <p>Channels follow the file: 1 for grayscale (with or without alpha), 3 for colour; alpha is
  * dropped and palette images become RGB, as PIL's {@code convert("RGB")} does. 16-bit samples are
- * reduced to their high 8 bits. Every failure is an {@link InvalidImageException} of kind {@link
- * Kind#UNDECODABLE_IMAGE}.
+ * reduced to their high 8 bits. Every other failure is an {@link InvalidImageException} of kind
+ * {@link Kind#UNDECODABLE_IMAGE}.
  */
 public final class ImageDecoder {
+  /** Pixels an image may declare unless configured otherwise ({@code max-image-pixels}). */
+  public static final long DEFAULT_MAX_PIXELS = Settings.DEFAULT_MAX_IMAGE_PIXELS;
+
   private static final byte[] PNG_MAGIC = {(byte) 0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a};
 
   /** What the header says: format and shape. */
@@ -64,44 +78,126 @@ public final class ImageDecoder {
     ImageReader reader = newReader(encoding, imageId);
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
-      int width = reader.getWidth(0);
-      int height = reader.getHeight(0);
-      ImageTypeSpecifier type = reader.getRawImageType(0);
-      if (type == null) {
-        Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
-        type = types.hasNext() ? types.next() : null;
-      }
-      if (type == null) {
-        throw undecodable(imageId, encoding + " image has a colour type Java cannot read", null);
-      }
-      return new Header(encoding, new ImageShape(height, width, channels(type.getColorModel())));
+      return new Header(encoding, header(reader, encoding, imageId));
     } catch (IOException | RuntimeException e) {
-      if (e instanceof InvalidImageException invalid) {
-        throw invalid;
-      }
-      throw undecodable(imageId, "cannot read the " + encoding + " header: " + e.getMessage(), e);
+      throw asInvalid(e, imageId, "cannot read the " + encoding + " header");
     } finally {
       reader.dispose();
     }
   }
 
-  /** Decodes PNG or JPEG bytes into uint8 HWC pixels. */
+  /** Decodes PNG or JPEG bytes into uint8 HWC pixels, if they declare at most the default limit. */
   public static Decoded decode(byte[] bytes, String imageId) {
+    return decode(bytes, imageId, DEFAULT_MAX_PIXELS);
+  }
+
+  /** Decodes PNG or JPEG bytes into uint8 HWC pixels, if they declare at most {@code maxPixels}. */
+  public static Decoded decode(byte[] bytes, String imageId, long maxPixels) {
+    return read(bytes, imageId, null, null, maxPixels);
+  }
+
+  /**
+   * Decodes a record's image after checking, before any pixel, that the bytes are in the {@code
+   * declaredEncoding} and that the header declares at most {@code maxPixels} and exactly the {@code
+   * declared} shape.
+   */
+  public static byte[] decodeExactly(
+      byte[] bytes,
+      String imageId,
+      ImageEncoding declaredEncoding,
+      ImageShape declared,
+      long maxPixels) {
+    return read(bytes, imageId, declaredEncoding, declared, maxPixels).hwc();
+  }
+
+  private static Decoded read(
+      byte[] bytes,
+      String imageId,
+      ImageEncoding declaredEncoding,
+      ImageShape declared,
+      long maxPixels) {
     ImageEncoding encoding = requireEncoding(bytes, imageId);
+    if (declaredEncoding != null && declaredEncoding != encoding) {
+      throw undecodable(
+          imageId, "data is " + encoding + " but the record says " + declaredEncoding, null);
+    }
     ImageReader reader = newReader(encoding, imageId);
-    BufferedImage image;
+    List<String> warnings = new ArrayList<>();
+    reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
-      image = reader.read(0);
+      ImageShape shape = header(reader, encoding, imageId);
+      long pixels = (long) shape.height() * shape.width();
+      if (pixels > maxPixels) {
+        throw new InvalidImageException(
+            Kind.IMAGE_TOO_LARGE,
+            imageId,
+            encoding
+                + " header declares "
+                + shape
+                + " ("
+                + pixels
+                + " pixels), more than the limit of "
+                + maxPixels
+                + " (max-image-pixels)");
+      }
+      if (declared != null && !shape.equals(declared)) {
+        throw shapeMismatch(imageId, encoding, shape, declared);
+      }
+      BufferedImage image = reader.read(0);
+      if (!warnings.isEmpty()) {
+        throw undecodable(
+            imageId, encoding + " image is truncated or corrupt: " + warnings.get(0), null);
+      }
+      int channels = channels(image.getColorModel());
+      ImageShape decoded = new ImageShape(image.getHeight(), image.getWidth(), channels);
+      if (!decoded.equals(shape)) {
+        throw shapeMismatch(imageId, encoding, decoded, shape);
+      }
+      byte[] hwc = channels == 1 ? grayPixels(image) : rgbPixels(image);
+      return new Decoded(decoded, hwc);
     } catch (IOException | RuntimeException e) {
-      throw undecodable(imageId, "cannot decode the " + encoding + " image: " + e.getMessage(), e);
+      throw asInvalid(e, imageId, "cannot decode the " + encoding + " image");
     } finally {
       reader.dispose();
     }
-    int channels = channels(image.getColorModel());
-    ImageShape shape = new ImageShape(image.getHeight(), image.getWidth(), channels);
-    byte[] hwc = channels == 1 ? grayPixels(image) : rgbPixels(image);
-    return new Decoded(shape, hwc);
+  }
+
+  /** The shape the header declares, read without decoding pixels. */
+  private static ImageShape header(ImageReader reader, ImageEncoding encoding, String imageId)
+      throws IOException {
+    int width = reader.getWidth(0);
+    int height = reader.getHeight(0);
+    if (width <= 0 || height <= 0) {
+      throw undecodable(
+          imageId, encoding + " header declares " + height + "x" + width + " pixels", null);
+    }
+    ImageTypeSpecifier type = reader.getRawImageType(0);
+    if (type == null) {
+      Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+      type = types.hasNext() ? types.next() : null;
+    }
+    if (type == null) {
+      throw undecodable(imageId, encoding + " image has a colour type Java cannot read", null);
+    }
+    return new ImageShape(height, width, channels(type.getColorModel()));
+  }
+
+  private static InvalidImageException shapeMismatch(
+      String imageId, ImageEncoding encoding, ImageShape actual, ImageShape declared) {
+    return new InvalidImageException(
+        Kind.ENCODED_SHAPE_MISMATCH,
+        imageId,
+        encoding + " header says " + actual + " but the record says " + declared);
+  }
+
+  /** Our own exceptions pass; any other failure of one image's bytes is that image's fault. */
+  private static InvalidImageException asInvalid(Exception e, String imageId, String context) {
+    if (e instanceof InvalidImageException invalid) {
+      return invalid;
+    }
+    return undecodable(
+        imageId, context + ": " + e.getClass().getSimpleName() + " " + e.getMessage(), e);
   }
 
   private static int channels(ColorModel model) {

@@ -54,9 +54,15 @@ public final class ImageTensors {
   /** ToTensor of a record into a new CHW float array (checks the record is self-consistent). */
   public static float[] toTensor(LabeledImage image) {
     ImageShape shape = declaredShape(image);
-    float[] out = new float[shape.size()];
-    toTensor(image, out, 0);
-    return out;
+    // The pixels are checked (RAW length, PNG/JPEG header) before the floats are allocated.
+    if (image.getEncoding() == ImageEncoding.RAW) {
+      rawData(image, shape);
+      float[] out = new float[shape.size()];
+      toTensor(image, out, 0);
+      return out;
+    }
+    byte[] hwc = decodeChecked(image, shape, ImageDecoder.DEFAULT_MAX_PIXELS);
+    return toTensor(hwc, shape.height(), shape.width(), shape.channels());
   }
 
   /**
@@ -65,6 +71,10 @@ public final class ImageTensors {
    * not that a model accepts it: see {@link #validate}.
    */
   public static void toTensor(LabeledImage image, float[] dst, int offset) {
+    toTensor(image, ImageDecoder.DEFAULT_MAX_PIXELS, dst, offset);
+  }
+
+  private static void toTensor(LabeledImage image, long maxPixels, float[] dst, int offset) {
     ImageShape shape = declaredShape(image);
     if (image.getEncoding() == ImageEncoding.RAW) {
       ByteBuffer data = rawData(image, shape);
@@ -77,7 +87,7 @@ public final class ImageTensors {
           dst,
           offset);
     } else {
-      byte[] hwc = decodeChecked(image, shape);
+      byte[] hwc = decodeChecked(image, shape, maxPixels);
       toTensor(hwc, 0, shape.height(), shape.width(), shape.channels(), dst, offset);
     }
   }
@@ -86,11 +96,13 @@ public final class ImageTensors {
   public static byte[] pixels(LabeledImage image) {
     ImageShape shape = declaredShape(image);
     if (image.getEncoding() == ImageEncoding.RAW) {
+      ByteBuffer data = rawData(image, shape);
       byte[] pixels = new byte[shape.size()];
-      copyPixels(image, pixels, 0);
+      System.arraycopy(
+          data.array(), data.arrayOffset() + data.position(), pixels, 0, pixels.length);
       return pixels;
     }
-    return decodeChecked(image, shape);
+    return decodeChecked(image, shape, ImageDecoder.DEFAULT_MAX_PIXELS);
   }
 
   /**
@@ -98,13 +110,17 @@ public final class ImageTensors {
    * without a copy of its own for RAW images, which are most of a training feed.
    */
   public static void copyPixels(LabeledImage image, byte[] dst, int offset) {
+    copyPixels(image, ImageDecoder.DEFAULT_MAX_PIXELS, dst, offset);
+  }
+
+  private static void copyPixels(LabeledImage image, long maxPixels, byte[] dst, int offset) {
     ImageShape shape = declaredShape(image);
     if (image.getEncoding() == ImageEncoding.RAW) {
       ByteBuffer data = rawData(image, shape);
       System.arraycopy(
           data.array(), data.arrayOffset() + data.position(), dst, offset, shape.size());
     } else {
-      byte[] pixels = decodeChecked(image, shape);
+      byte[] pixels = decodeChecked(image, shape, maxPixels);
       System.arraycopy(pixels, 0, dst, offset, pixels.length);
     }
   }
@@ -113,13 +129,14 @@ public final class ImageTensors {
    * Checks that a record can be used by a model with input {@code expected} and {@code numClasses}
    * classes: valid dimensions, RAW length, shape accepted, label present (when {@code
    * labelRequired}) and in range, PNG/JPEG decodable to the declared shape. PNG/JPEG are decoded;
-   * use {@link #toValidatedTensor} to validate and convert with one decode.
+   * use {@link #toValidatedTensor} or {@link #copyValidatedPixels} to validate and convert with one
+   * decode.
    */
   public static void validate(
       LabeledImage image, ImageShape expected, int numClasses, boolean labelRequired) {
     checkAccepted(image, expected, numClasses, labelRequired);
     if (image.getEncoding() != ImageEncoding.RAW) {
-      decodeChecked(image, expected);
+      decodeChecked(image, expected, ImageDecoder.DEFAULT_MAX_PIXELS);
     }
   }
 
@@ -131,8 +148,40 @@ public final class ImageTensors {
       boolean labelRequired,
       float[] dst,
       int offset) {
+    toValidatedTensor(
+        image, expected, numClasses, labelRequired, ImageDecoder.DEFAULT_MAX_PIXELS, dst, offset);
+  }
+
+  /**
+   * {@link #toValidatedTensor(LabeledImage, ImageShape, int, boolean, float[], int)} refusing
+   * PNG/JPEG headers that declare more than {@code maxPixels} ({@link Kind#IMAGE_TOO_LARGE}).
+   */
+  public static void toValidatedTensor(
+      LabeledImage image,
+      ImageShape expected,
+      int numClasses,
+      boolean labelRequired,
+      long maxPixels,
+      float[] dst,
+      int offset) {
     checkAccepted(image, expected, numClasses, labelRequired);
-    toTensor(image, dst, offset);
+    toTensor(image, maxPixels, dst, offset);
+  }
+
+  /**
+   * {@link #validate} then {@link #copyPixels}, decoding once and refusing PNG/JPEG headers that
+   * declare more than {@code maxPixels} ({@link Kind#IMAGE_TOO_LARGE}).
+   */
+  public static void copyValidatedPixels(
+      LabeledImage image,
+      ImageShape expected,
+      int numClasses,
+      boolean labelRequired,
+      long maxPixels,
+      byte[] dst,
+      int offset) {
+    checkAccepted(image, expected, numClasses, labelRequired);
+    copyPixels(image, maxPixels, dst, offset);
   }
 
   /** Throws {@link Kind#NON_FINITE_PIXELS} if a value in the range is NaN or infinite. */
@@ -220,30 +269,12 @@ public final class ImageTensors {
     return data;
   }
 
-  private static byte[] decodeChecked(LabeledImage image, ImageShape declared) {
+  /** Decodes a PNG/JPEG record, its header checked against the record before any pixel. */
+  private static byte[] decodeChecked(LabeledImage image, ImageShape declared, long maxPixels) {
     ByteBuffer data = image.getData();
     byte[] bytes = new byte[data.remaining()];
     data.duplicate().get(bytes);
-    ImageDecoder.Decoded decoded = ImageDecoder.decode(bytes, image.getId());
-    if (ImageDecoder.sniff(bytes).orElseThrow() != image.getEncoding()) {
-      throw new InvalidImageException(
-          Kind.UNDECODABLE_IMAGE,
-          image.getId(),
-          "data is "
-              + ImageDecoder.sniff(bytes).orElseThrow()
-              + " but the record says "
-              + image.getEncoding());
-    }
-    if (!decoded.shape().equals(declared)) {
-      throw new InvalidImageException(
-          Kind.ENCODED_SHAPE_MISMATCH,
-          image.getId(),
-          image.getEncoding()
-              + " decodes to "
-              + decoded.shape()
-              + " but the record says "
-              + declared);
-    }
-    return decoded.hwc();
+    return ImageDecoder.decodeExactly(
+        bytes, image.getId(), image.getEncoding(), declared, maxPixels);
   }
 }

@@ -13,10 +13,12 @@ public class InvalidImageException extends RuntimeException {
     DATA_LENGTH_MISMATCH,
     /** The image's shape is not the model's input shape (no silent resize or colour change). */
     SHAPE_NOT_ACCEPTED,
-    /** PNG/JPEG bytes that do not decode. */
+    /** PNG/JPEG bytes that do not decode (truncated, corrupt, another format). */
     UNDECODABLE_IMAGE,
-    /** A decoded PNG/JPEG whose shape differs from the record's height/width/channels. */
+    /** A PNG/JPEG whose header's shape differs from the record's height/width/channels. */
     ENCODED_SHAPE_MISMATCH,
+    /** A PNG/JPEG whose header declares more pixels than the limit (max-image-pixels). */
+    IMAGE_TOO_LARGE,
     /** A pixel tensor holding NaN or infinity. */
     NON_FINITE_PIXELS,
     /** A label outside 0..classes-1. */

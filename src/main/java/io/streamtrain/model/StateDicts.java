@@ -38,6 +38,30 @@ import org.apache.avro.specific.SpecificDatumWriter;
  * names), and carrying architecture and optimizer state that DJL's .params format lacks.
  */
 public final class StateDicts {
+  // Bytes per element of the dtypes a state dict may hold, by PyTorch's names.
+  private static final Map<String, Integer> DTYPE_BYTES =
+      Map.of(
+          "float64",
+          8,
+          "int64",
+          8,
+          "float32",
+          4,
+          "int32",
+          4,
+          "float16",
+          2,
+          "bfloat16",
+          2,
+          "int16",
+          2,
+          "int8",
+          1,
+          "uint8",
+          1,
+          "bool",
+          1);
+
   private StateDicts() {}
 
   /** Starts a snapshot of {@code learner}'s current state; the trainer adds its lineage fields. */
@@ -95,8 +119,13 @@ public final class StateDicts {
         for (float value : Tensors.floats(tensor)) {
           if (!Float.isFinite(value)) {
             throw new SnapshotRejectedException(
-                "model " + modelName + " version " + version + " has NaN/Inf in "
-                    + tensor.getName() + ": refusing to snapshot it");
+                "model "
+                    + modelName
+                    + " version "
+                    + version
+                    + " has NaN/Inf in "
+                    + tensor.getName()
+                    + ": refusing to snapshot it");
           }
         }
       }
@@ -147,12 +176,61 @@ public final class StateDicts {
     digest.update(bytes);
   }
 
-  /** Throws SnapshotRejectedException unless the stored SHA-256 matches the content. */
+  /**
+   * Throws SnapshotRejectedException unless every tensor's shape matches its bytes and the stored
+   * SHA-256 matches the content.
+   */
   public static void verify(ModelSnapshot snapshot) {
+    checkShapes(snapshot);
     String actual = sha256(snapshot.getTensors(), snapshot.getOptimizerState());
     if (!actual.equalsIgnoreCase(snapshot.getSha256())) {
       throw new SnapshotRejectedException(
           describe(snapshot) + " fails its SHA-256 check: refusing to load");
+    }
+  }
+
+  /**
+   * Checks that each tensor's shape, times its dtype's size, is exactly the bytes it holds: what a
+   * snapshot declares then never makes a reader allocate more than the snapshot's own size.
+   */
+  private static void checkShapes(ModelSnapshot snapshot) {
+    for (List<NamedTensor> list : List.of(snapshot.getTensors(), snapshot.getOptimizerState())) {
+      for (NamedTensor tensor : list) {
+        int itemBytes = DTYPE_BYTES.getOrDefault(tensor.getDtype(), 0);
+        if (itemBytes == 0) {
+          throw new SnapshotRejectedException(
+              describe(snapshot)
+                  + " has tensor "
+                  + tensor.getName()
+                  + " of unknown dtype '"
+                  + tensor.getDtype()
+                  + "': refusing to load");
+        }
+        long bytes = itemBytes;
+        for (long dim : tensor.getShape()) {
+          if (dim < 0 || (dim > 0 && bytes > Long.MAX_VALUE / dim)) {
+            bytes = -1;
+            break;
+          }
+          bytes *= dim;
+        }
+        int held = tensor.getData().remaining();
+        if (bytes != held) {
+          throw new SnapshotRejectedException(
+              describe(snapshot)
+                  + " has tensor "
+                  + tensor.getName()
+                  + " of shape "
+                  + tensor.getShape()
+                  + " "
+                  + tensor.getDtype()
+                  + ", which "
+                  + (bytes < 0 ? "is not a valid size" : "needs " + bytes + " bytes")
+                  + ", but it holds "
+                  + held
+                  + " bytes: refusing to load");
+        }
+      }
     }
   }
 
@@ -182,16 +260,26 @@ public final class StateDicts {
     verify(snapshot);
     if (!spec.toString().equals(snapshot.getArchitecture())) {
       throw new SnapshotRejectedException(
-          describe(snapshot) + " is a " + snapshot.getArchitecture() + " but this model is a "
-              + spec + ": refusing to load (use the matching model or start from scratch)");
+          describe(snapshot)
+              + " is a "
+              + snapshot.getArchitecture()
+              + " but this model is a "
+              + spec
+              + ": refusing to load (use the matching model or start from scratch)");
     }
     List<String> names = spec.parameterNames();
     List<long[]> shapes = spec.parameterShapes();
     List<NamedTensor> tensors = snapshot.getTensors();
     if (tensors.size() != names.size()) {
       throw new SnapshotRejectedException(
-          describe(snapshot) + " has " + tensors.size() + " tensors, " + spec + " needs "
-              + names.size() + ": refusing to load");
+          describe(snapshot)
+              + " has "
+              + tensors.size()
+              + " tensors, "
+              + spec
+              + " needs "
+              + names.size()
+              + ": refusing to load");
     }
     List<float[]> values = new ArrayList<>(names.size());
     for (int i = 0; i < names.size(); i++) {
@@ -200,9 +288,20 @@ public final class StateDicts {
           || !java.util.Arrays.equals(shapes.get(i), Tensors.shape(tensor))
           || !Tensors.FLOAT32.equals(tensor.getDtype())) {
         throw new SnapshotRejectedException(
-            describe(snapshot) + " has tensor " + tensor.getName() + " " + tensor.getShape() + " "
-                + tensor.getDtype() + " where " + spec + " expects " + names.get(i) + " "
-                + java.util.Arrays.toString(shapes.get(i)) + " float32: refusing to load");
+            describe(snapshot)
+                + " has tensor "
+                + tensor.getName()
+                + " "
+                + tensor.getShape()
+                + " "
+                + tensor.getDtype()
+                + " where "
+                + spec
+                + " expects "
+                + names.get(i)
+                + " "
+                + java.util.Arrays.toString(shapes.get(i))
+                + " float32: refusing to load");
       }
       float[] floats = Tensors.floats(tensor);
       for (float value : floats) {
@@ -232,7 +331,8 @@ public final class StateDicts {
     }
     try {
       // Readers never see a half-written file.
-      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write model file " + file + ": " + e.getMessage(), e);
     }

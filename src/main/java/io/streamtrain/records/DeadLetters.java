@@ -1,6 +1,8 @@
 package io.streamtrain.records;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +30,15 @@ public final class DeadLetters {
   public static final String TOPIC = "__streams.errors.topic";
   public static final String PARTITION = "__streams.errors.partition";
   public static final String OFFSET = "__streams.errors.offset";
+
+  /** A feed record whose epoch header is not a number (the batcher's own check). */
+  public static final String BAD_EPOCH_HEADER = "bad-epoch-header";
+
+  /**
+   * Every kind a record can be dead-lettered with ({@link #KIND}): the one list README's table of
+   * kinds is checked against.
+   */
+  public static final List<String> KINDS = allKinds();
 
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
@@ -102,6 +113,13 @@ public final class DeadLetters {
     Map<String, Long> snapshot = new TreeMap<>();
     counts.forEach((kind, n) -> snapshot.put(kind, n.sum()));
     return snapshot;
+  }
+
+  private static List<String> allKinds() {
+    List<String> kinds = new ArrayList<>(DeserializationErrors.KINDS);
+    kinds.addAll(LabeledImageDecoder.KINDS);
+    kinds.add(BAD_EPOCH_HEADER);
+    return List.copyOf(kinds);
   }
 
   private static void put(Headers headers, String name, String value) {

@@ -4,6 +4,7 @@ import io.streamtrain.registry.RecordDecodingException;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.registry.WireFormat;
 import java.io.EOFException;
+import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.common.errors.SerializationException;
 
@@ -19,6 +20,16 @@ final class DeserializationErrors {
   static final String WRONG_RECORD_TYPE = "wrong-record-type";
   static final String TRUNCATED_AVRO = "truncated-avro";
   static final String CORRUPT_AVRO = "corrupt-avro";
+
+  /** Every kind {@link #kind} returns. */
+  static final List<String> KINDS =
+      List.of(
+          WRONG_MAGIC_BYTE,
+          TRUNCATED_FRAMING,
+          UNKNOWN_SCHEMA_ID,
+          WRONG_RECORD_TYPE,
+          TRUNCATED_AVRO,
+          CORRUPT_AVRO);
 
   private DeserializationErrors() {}
 

@@ -1,10 +1,13 @@
 package io.streamtrain.records;
 
+import io.streamtrain.data.ImageDecoder;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.InvalidImageException;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.LabeledImage;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -14,24 +17,49 @@ import org.apache.kafka.common.serialization.Deserializer;
  * can learn from them: the input shape it takes, a label in 0..classes-1. Whatever is wrong with
  * the bytes is an {@link InvalidRecordException} naming its kind; a registry that cannot answer is
  * not the record's fault and propagates as a {@link SchemaRegistryException}, so that no valid
- * record is dead-lettered while the registry is down.
+ * record is dead-lettered while the registry is down. What a record declares (Avro lengths, image
+ * header) is checked before anything of that size is allocated, so one record costs at most its
+ * bound.
  */
 public final class LabeledImageDecoder implements ExampleDecoder {
   static final String EMPTY_VALUE = "empty-value";
   static final String UNDECODABLE_RECORD = "undecodable-record";
   static final String INVALID_IMAGE = "invalid-image";
 
+  /** The kinds this decoder emits besides {@link DeserializationErrors#KINDS}. */
+  static final List<String> KINDS = kinds();
+
   private final Deserializer<LabeledImage> deserializer;
   private final String topic;
   private final ImageShape shape;
   private final int classes;
+  private final long maxPixels;
 
+  /** A decoder refusing PNG/JPEG headers above {@link ImageDecoder#DEFAULT_MAX_PIXELS}. */
   public LabeledImageDecoder(
       Deserializer<LabeledImage> deserializer, String topic, ImageShape shape, int classes) {
+    this(deserializer, topic, shape, classes, ImageDecoder.DEFAULT_MAX_PIXELS);
+  }
+
+  /**
+   * @param maxPixels most pixels a PNG/JPEG header may declare ({@code max-image-pixels}); more is
+   *     dead-lettered as {@code image-too-large} before any pixel is decoded
+   */
+  public LabeledImageDecoder(
+      Deserializer<LabeledImage> deserializer,
+      String topic,
+      ImageShape shape,
+      int classes,
+      long maxPixels) {
+    if (maxPixels <= 0) {
+      throw new IllegalArgumentException(
+          "max-image-pixels must be positive (got " + maxPixels + ")");
+    }
     this.deserializer = deserializer;
     this.topic = topic;
     this.shape = shape;
     this.classes = classes;
+    this.maxPixels = maxPixels;
   }
 
   @Override
@@ -43,10 +71,9 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   public Example decode(byte[] value) throws InvalidRecordException {
     LabeledImage image = deserialize(value);
     try {
-      ImageTensors.validate(image, shape, classes, true);
       byte[] example = new byte[1 + shape.size()];
+      ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, example, 1);
       example[0] = (byte) (int) image.getLabel();
-      ImageTensors.copyPixels(image, example, 1);
       return new Example(example, image.getEpoch());
     } catch (InvalidImageException e) {
       throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
@@ -85,5 +112,13 @@ public final class LabeledImageDecoder implements ExampleDecoder {
 
   public static String kindName(InvalidImageException.Kind kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  private static List<String> kinds() {
+    List<String> kinds = new ArrayList<>(List.of(EMPTY_VALUE, UNDECODABLE_RECORD, INVALID_IMAGE));
+    for (InvalidImageException.Kind kind : InvalidImageException.Kind.values()) {
+      kinds.add(kindName(kind));
+    }
+    return List.copyOf(kinds);
   }
 }

@@ -2,16 +2,21 @@ package io.streamtrain.registry;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.Decoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.util.Utf8;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.Deserializer;
 
@@ -23,13 +28,21 @@ import org.apache.kafka.common.serialization.Deserializer;
  * org.apache.kafka.common.errors.SerializationException} carrying a {@link
  * RecordDecodingException.Reason}) whose one-line message says what is wrong; an unreachable
  * registry fails with a {@link SchemaRegistryException} instead, since no record is at fault.
- * Thread-safe.
+ *
+ * <p>Every length the body declares (bytes, strings, array and map item counts) is checked against
+ * the bytes that remain in the record before anything of that size is allocated, so a record can
+ * make decoding allocate little more than its own size: a longer length is a {@link
+ * RecordDecodingException.Reason#TRUNCATED_BODY} (the body ends before the data it declares),
+ * whether the record was cut short or its length lies. Avro's own limits ({@code
+ * org.apache.avro.limits.*} system properties) are global and default to 2 GB; this bound is per
+ * record. An array of zero-byte items (nulls) longer than the rest of its record is refused too; no
+ * streamtrain schema has one. Thread-safe.
  */
 public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
   private SchemaRegistryClient client;
   private Class<T> type;
   private final ConcurrentMap<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
-  private final ThreadLocal<BinaryDecoder> decoders = new ThreadLocal<>();
+  private final ThreadLocal<BoundedDecoder> decoders = ThreadLocal.withInitial(BoundedDecoder::new);
 
   /**
    * For Kafka's reflective construction; {@link #configure} must be called before use. The class
@@ -84,18 +97,12 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
     if (reader == null) {
       reader = newReader(id);
     }
-    BinaryDecoder decoder =
-        DecoderFactory.get()
-            .binaryDecoder(
-                bytes,
-                WireFormat.HEADER_SIZE,
-                bytes.length - WireFormat.HEADER_SIZE,
-                decoders.get());
-    decoders.set(decoder);
+    BoundedDecoder decoder =
+        decoders.get().reset(bytes, WireFormat.HEADER_SIZE, bytes.length - WireFormat.HEADER_SIZE);
     T value;
     try {
       value = reader.read(null, decoder);
-    } catch (EOFException e) {
+    } catch (EOFException | DeclaredLengthException e) {
       throw new RecordDecodingException(
           RecordDecodingException.Reason.TRUNCATED_BODY,
           "Truncated Avro body: "
@@ -104,7 +111,8 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
               + id
               + " ("
               + reader.getSchema().getFullName()
-              + ")",
+              + ")"
+              + (e instanceof DeclaredLengthException ? ": " + e.getMessage() : ""),
           e);
     } catch (IOException | RuntimeException e) {
       // Avro reports corrupt bytes as AvroRuntimeException, negative lengths, bad indexes.
@@ -120,21 +128,14 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
               + e.getMessage(),
           e);
     }
-    try {
-      if (!decoder.isEnd()) {
-        throw new RecordDecodingException(
-            RecordDecodingException.Reason.TRAILING_BYTES,
-            "Avro body for schema id "
-                + id
-                + " ("
-                + reader.getSchema().getFullName()
-                + ") has trailing bytes: the record was not written with the schema its id names");
-      }
-    } catch (IOException e) {
+    if (decoder.remaining() > 0) {
       throw new RecordDecodingException(
           RecordDecodingException.Reason.TRAILING_BYTES,
-          "Cannot check the end of the Avro body: " + e.getMessage(),
-          e);
+          "Avro body for schema id "
+              + id
+              + " ("
+              + reader.getSchema().getFullName()
+              + ") has trailing bytes: the record was not written with the schema its id names");
     }
     return value;
   }
@@ -233,5 +234,216 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
   @Override
   public void close() {
     decoders.remove();
+  }
+
+  /** A length or count in the body that the rest of the record cannot hold. */
+  private static final class DeclaredLengthException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    DeclaredLengthException(String message) {
+      super(message);
+    }
+  }
+
+  /** The body of one record, read without buffering so that what remains is known exactly. */
+  private static final class Body extends InputStream {
+    private byte[] bytes;
+    private int position;
+    private int end;
+
+    void reset(byte[] bytes, int offset, int length) {
+      this.bytes = bytes;
+      this.position = offset;
+      this.end = offset + length;
+    }
+
+    @Override
+    public int read() {
+      return position < end ? bytes[position++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] into, int offset, int length) {
+      if (length == 0) {
+        return 0;
+      }
+      int n = Math.min(length, end - position);
+      if (n <= 0) {
+        return -1;
+      }
+      System.arraycopy(bytes, position, into, offset, n);
+      position += n;
+      return n;
+    }
+
+    @Override
+    public long skip(long n) {
+      long skipped = Math.max(0, Math.min(n, end - position));
+      position += (int) skipped;
+      return skipped;
+    }
+
+    @Override
+    public int available() {
+      return end - position;
+    }
+  }
+
+  /**
+   * Avro's binary decoder with every declared length checked against the bytes that remain before
+   * it is used: strings and bytes are read into arrays of the checked size, item counts are
+   * returned only when the rest of the record could hold that many items of one byte.
+   */
+  private static final class BoundedDecoder extends Decoder {
+    private final Body body = new Body();
+    private final BinaryDecoder in = DecoderFactory.get().directBinaryDecoder(body, null);
+
+    BoundedDecoder reset(byte[] bytes, int offset, int length) {
+      body.reset(bytes, offset, length);
+      return this;
+    }
+
+    int remaining() {
+      return body.available();
+    }
+
+    private int length(String what) throws IOException {
+      long length = in.readLong();
+      if (length < 0) {
+        throw new AvroRuntimeException("Malformed data: " + what + " of length " + length);
+      }
+      if (length > body.available()) {
+        throw new DeclaredLengthException(
+            what + " declares " + length + " bytes where " + body.available() + " remain");
+      }
+      return (int) length;
+    }
+
+    private long count(long items, String what) throws IOException {
+      if (items > body.available()) {
+        throw new DeclaredLengthException(
+            what + " declares " + items + " items where " + body.available() + " bytes remain");
+      }
+      return items;
+    }
+
+    @Override
+    public void readNull() throws IOException {
+      in.readNull();
+    }
+
+    @Override
+    public boolean readBoolean() throws IOException {
+      return in.readBoolean();
+    }
+
+    @Override
+    public int readInt() throws IOException {
+      return in.readInt();
+    }
+
+    @Override
+    public long readLong() throws IOException {
+      return in.readLong();
+    }
+
+    @Override
+    public float readFloat() throws IOException {
+      return in.readFloat();
+    }
+
+    @Override
+    public double readDouble() throws IOException {
+      return in.readDouble();
+    }
+
+    @Override
+    public Utf8 readString(Utf8 old) throws IOException {
+      int length = length("a string");
+      Utf8 result = old != null ? old : new Utf8();
+      result.setByteLength(length);
+      in.readFixed(result.getBytes(), 0, length);
+      return result;
+    }
+
+    @Override
+    public String readString() throws IOException {
+      return readString(null).toString();
+    }
+
+    @Override
+    public void skipString() throws IOException {
+      in.skipFixed(length("a string"));
+    }
+
+    @Override
+    public ByteBuffer readBytes(ByteBuffer old) throws IOException {
+      int length = length("a bytes field");
+      ByteBuffer result;
+      if (old != null && old.hasArray() && length <= old.capacity()) {
+        result = old;
+        result.clear();
+      } else {
+        result = ByteBuffer.allocate(length);
+      }
+      in.readFixed(result.array(), result.arrayOffset() + result.position(), length);
+      result.limit(length);
+      return result;
+    }
+
+    @Override
+    public void skipBytes() throws IOException {
+      in.skipFixed(length("a bytes field"));
+    }
+
+    @Override
+    public void readFixed(byte[] bytes, int start, int length) throws IOException {
+      in.readFixed(bytes, start, length);
+    }
+
+    @Override
+    public void skipFixed(int length) throws IOException {
+      in.skipFixed(length);
+    }
+
+    @Override
+    public int readEnum() throws IOException {
+      return in.readEnum();
+    }
+
+    @Override
+    public long readArrayStart() throws IOException {
+      return count(in.readArrayStart(), "an array");
+    }
+
+    @Override
+    public long arrayNext() throws IOException {
+      return count(in.arrayNext(), "an array");
+    }
+
+    @Override
+    public long skipArray() throws IOException {
+      return count(in.skipArray(), "an array");
+    }
+
+    @Override
+    public long readMapStart() throws IOException {
+      return count(in.readMapStart(), "a map");
+    }
+
+    @Override
+    public long mapNext() throws IOException {
+      return count(in.mapNext(), "a map");
+    }
+
+    @Override
+    public long skipMap() throws IOException {
+      return count(in.skipMap(), "a map");
+    }
+
+    @Override
+    public int readIndex() throws IOException {
+      return in.readIndex();
+    }
   }
 }

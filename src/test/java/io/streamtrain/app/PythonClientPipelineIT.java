@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.cli.Main;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
-import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.registry.KafkaSchemaStore;
@@ -41,6 +41,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -59,7 +60,7 @@ class PythonClientPipelineIT {
   private static final int BATCH = 64;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
   private static KafkaSchemaStore store;
   private static RegistryServer registry;
 
@@ -72,7 +73,6 @@ class PythonClientPipelineIT {
         PYTHON
             + " lacks confluent_kafka, requests or avro"
             + " (apt-get install python3-confluent-kafka python3-requests python3-avro)");
-    kafka = EmbeddedKafka.start(0, null);
     store =
         new KafkaSchemaStore(
             kafka.clientProperties(),
@@ -89,9 +89,6 @@ class PythonClientPipelineIT {
     }
     if (store != null) {
       store.close();
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 
@@ -153,7 +150,8 @@ class PythonClientPipelineIT {
 
     JsonNode answers;
     try (PredictionRun predictor =
-        new PredictionRun(pipeline, new PredictionRun.Options(BATCH, Duration.ofMillis(5), false, "-python"))
+        new PredictionRun(
+                pipeline, new PredictionRun.Options(BATCH, Duration.ofMillis(5), false, "-python"))
             .start(Duration.ofSeconds(60))) {
       python(script, "produce", pipeline.names().imagesInfer(), REQUESTS, 3, "--unlabeled");
       answers = python(script, "consume", pipeline.names().predictions(), REQUESTS, 0);

@@ -1,7 +1,5 @@
 package io.streamtrain.app;
 
-import io.streamtrain.config.Settings;
-import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.schema.ImageEncoding;
@@ -14,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 
 /** Fresh topics, registry scope and state per test on one embedded broker; generated images. */
 public final class TestPipelines {
@@ -32,17 +29,12 @@ public final class TestPipelines {
     flags.put("registry", registryUrl);
     flags.put("topic-prefix", "t" + UUID.randomUUID().toString().substring(0, 8) + ".");
     flags.put("state-dir", stateDir.toString());
-    Settings settings = SettingsLoader.load(null, Map.of(), flags);
-    Pipeline pipeline = new Pipeline(settings);
-    try (Admin admin = Admin.create(settings.adminProps())) {
-      TopicCatalog.create(admin, pipeline.names());
-    }
-    return pipeline;
+    return LocalCluster.pipelineWithTopics(flags, TopicCatalog.DEFAULT_INFER_PARTITIONS);
   }
 
   /**
-   * 28x28 grayscale images of ten learnable classes: class k is a bright 6x6 block at a position
-   * of its own plus noise.
+   * 28x28 grayscale images of ten learnable classes: class k is a bright 6x6 block at a position of
+   * its own plus noise.
    */
   public static List<LabeledImage> images(String prefix, int count, long seed) {
     Random random = new Random(seed);

@@ -3,7 +3,7 @@ package io.streamtrain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.kafka.Publisher;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
@@ -25,9 +25,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,26 +34,17 @@ import org.junit.jupiter.api.io.TempDir;
  * topic, then a fresh predictor picks the snapshot up and answers requests.
  */
 class TrainAndPredictIT {
-  private static EmbeddedKafka broker;
+  @RegisterExtension static final EmbeddedKafkaExtension broker = new EmbeddedKafkaExtension();
   @TempDir Path stateDir;
-
-  @BeforeAll
-  static void startBroker() {
-    broker = EmbeddedKafka.start(0, null);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    broker.close();
-  }
 
   /** Training settings of the scenario: small windows, frequent snapshots. */
   static final Map<String, String> TRAINING =
-      Map.of("preset", "good", "shuffle-window", "512", "snapshot-every", "10", "metrics-every", "8");
+      Map.of(
+          "preset", "good", "shuffle-window", "512", "snapshot-every", "10", "metrics-every", "8");
 
   @Test
   void shouldTrainSnapshotAndServeTheSnapshotToAFreshPredictor() throws Exception {
-    run(TestPipelines.create(broker, stateDir, TRAINING));
+    run(TestPipelines.create(broker.broker(), stateDir, TRAINING));
   }
 
   /**
@@ -78,25 +68,41 @@ class TrainAndPredictIT {
     assertTrue(snapshot.getEpochComplete());
     assertEquals(2, snapshot.getEpoch());
     try (Admin admin = Admin.create(settings.adminProps())) {
-      ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, pipeline.names().modelSnapshots());
+      ConfigResource topic =
+          new ConfigResource(ConfigResource.Type.TOPIC, pipeline.names().modelSnapshots());
       Config config = admin.describeConfigs(List.of(topic)).all().get().get(topic);
       assertEquals("compact", config.get("cleanup.policy").value());
     }
 
     List<TrainingMetric> metrics =
         readAll(pipeline, pipeline.names().trainingMetrics()).stream()
-            .map(v -> pipeline.serde(TrainingMetric.class).deserializer().deserialize(pipeline.names().trainingMetrics(), v))
+            .map(
+                v ->
+                    pipeline
+                        .serde(TrainingMetric.class)
+                        .deserializer()
+                        .deserialize(pipeline.names().trainingMetrics(), v))
             .toList();
-    List<TrainingMetric> prequential = metrics.stream().filter(m -> m.getKind() == MetricKind.PREQUENTIAL).toList();
+    List<TrainingMetric> prequential =
+        metrics.stream().filter(m -> m.getKind() == MetricKind.PREQUENTIAL).toList();
     assertTrue(prequential.size() >= 6, "prequential metrics: " + prequential.size());
     assertTrue(
         prequential.get(prequential.size() - 1).getLoss() < prequential.get(0).getLoss() / 2,
-        "the loss falls: " + prequential.get(0).getLoss() + " -> " + prequential.get(prequential.size() - 1).getLoss());
-    TrainingMetric test = metrics.stream().filter(m -> m.getKind() == MetricKind.TEST_EPOCH && m.getEpoch() == 2).findFirst().orElseThrow();
+        "the loss falls: "
+            + prequential.get(0).getLoss()
+            + " -> "
+            + prequential.get(prequential.size() - 1).getLoss());
+    TrainingMetric test =
+        metrics.stream()
+            .filter(m -> m.getKind() == MetricKind.TEST_EPOCH && m.getEpoch() == 2)
+            .findFirst()
+            .orElseThrow();
     assertTrue(test.getAccuracy() > 0.9, "test accuracy " + test.getAccuracy());
 
     try (PredictionRun predictor =
-        new PredictionRun(pipeline, new PredictionRun.Options(64, Duration.ofMillis(5), false, "-it")).start(Duration.ofSeconds(60))) {
+        new PredictionRun(
+                pipeline, new PredictionRun.Options(64, Duration.ofMillis(5), false, "-it"))
+            .start(Duration.ofSeconds(60))) {
       assertEquals(64, predictor.modelVersion());
       List<LabeledImage> requests = new ArrayList<>();
       for (LabeledImage image : TestPipelines.images("req", 100, 3)) {
@@ -104,7 +110,8 @@ class TrainAndPredictIT {
       }
       publish(pipeline, pipeline.names().imagesInfer(), requests);
       Map<String, Prediction> predictions = new HashMap<>();
-      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings.consumerProps(null))) {
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(settings.consumerProps(null))) {
         List<TopicPartition> partitions =
             consumer.partitionsFor(pipeline.names().predictions()).stream()
                 .map(p -> new TopicPartition(p.topic(), p.partition()))
@@ -115,16 +122,22 @@ class TrainAndPredictIT {
         while (predictions.size() < 100 && System.nanoTime() < deadline) {
           predictor.throwIfFailed();
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            Prediction p = pipeline.serde(Prediction.class).deserializer().deserialize(r.topic(), r.value());
-            assertEquals(p.getId(), new String(r.key(), StandardCharsets.UTF_8), "keyed as the request");
+            Prediction p =
+                pipeline.serde(Prediction.class).deserializer().deserialize(r.topic(), r.value());
+            assertEquals(
+                p.getId(), new String(r.key(), StandardCharsets.UTF_8), "keyed as the request");
             predictions.put(p.getId(), p);
           }
         }
       }
       assertEquals(100, predictions.size());
-      Set<Long> versions = predictions.values().stream().map(Prediction::getModelVersion).collect(Collectors.toSet());
+      Set<Long> versions =
+          predictions.values().stream()
+              .map(Prediction::getModelVersion)
+              .collect(Collectors.toSet());
       assertEquals(Set.of(64L), versions);
-      long right = predictions.values().stream().filter(p -> p.getLabel() == p.getTrueLabel()).count();
+      long right =
+          predictions.values().stream().filter(p -> p.getLabel() == p.getTrueLabel()).count();
       assertTrue(right >= 90, "correct predictions: " + right);
       Prediction any = predictions.values().iterator().next();
       assertEquals(10, any.getProbabilities().size());
@@ -144,7 +157,8 @@ class TrainAndPredictIT {
 
   private static List<byte[]> readAll(Pipeline pipeline, String topic) {
     List<byte[]> values = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
       TopicPartition tp = new TopicPartition(topic, 0);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));

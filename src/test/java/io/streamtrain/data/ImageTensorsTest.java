@@ -185,7 +185,7 @@ class ImageTensorsTest {
                 ImageTensors.validate(encoded(ImageEncoding.PNG, png, 28, 28, 1), MNIST, 10, true));
 
     assertEquals(Kind.ENCODED_SHAPE_MISMATCH, e.kind());
-    assertEquals("PNG decodes to 20x20x1 but the record says 28x28x1", e.getMessage());
+    assertEquals("PNG header says 20x20x1 but the record says 28x28x1", e.getMessage());
   }
 
   @Test

@@ -26,55 +26,39 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedKafkaIT {
-  private static EmbeddedKafka kafka;
-
-  @BeforeAll
-  static void startBroker() {
-    long t0 = System.nanoTime();
-    kafka = EmbeddedKafka.start(0, null);
-    System.out.printf(
-        "EmbeddedKafka.start took %d ms (fresh temp dir)%n",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
   @Test
   void shouldDeliverARecordBetweenPlainClients() throws Exception {
     String topic = "it-" + UUID.randomUUID();
-    createTopic(kafka, topic);
-    produce(kafka, topic, "k1", "hello");
-    assertEquals(List.of("k1=hello"), consumeAll(kafka, topic, 1));
+    createTopic(kafka.broker(), topic);
+    produce(kafka.broker(), topic, "k1", "hello");
+    assertEquals(List.of("k1=hello"), consumeAll(kafka.broker(), topic, 1));
     assertEquals("localhost:" + kafka.port(), kafka.bootstrap());
   }
 
   @Test
   void shouldKeepTopicsAndRecordsWhenRestartedOnTheSamePort() throws Exception {
     String topic = "it-" + UUID.randomUUID();
-    createTopic(kafka, topic);
-    produce(kafka, topic, "k1", "before restart");
+    createTopic(kafka.broker(), topic);
+    produce(kafka.broker(), topic, "k1", "before restart");
     int port = kafka.port();
 
     long t0 = System.nanoTime();
-    kafka.restart();
+    kafka.broker().restart();
     System.out.printf(
         "EmbeddedKafka.restart took %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
 
     assertEquals(port, kafka.port());
-    produce(kafka, topic, "k2", "after restart");
-    assertEquals(List.of("k1=before restart", "k2=after restart"), consumeAll(kafka, topic, 2));
+    produce(kafka.broker(), topic, "k2", "after restart");
+    assertEquals(
+        List.of("k1=before restart", "k2=after restart"), consumeAll(kafka.broker(), topic, 2));
   }
 
   @Test

@@ -14,28 +14,17 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class PublisherIT {
-  private static EmbeddedKafka broker;
+  @RegisterExtension static final EmbeddedKafkaExtension broker = new EmbeddedKafkaExtension();
   @TempDir Path stateDir;
-
-  @BeforeAll
-  static void startBroker() {
-    broker = EmbeddedKafka.start(0, null);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    broker.close();
-  }
 
   @Test
   void shouldPublishImagesThatDecodeEqualKeyedById() {
-    Pipeline pipeline = TestPipelines.create(broker, stateDir, Map.of());
+    Pipeline pipeline = TestPipelines.create(broker.broker(), stateDir, Map.of());
     List<LabeledImage> images = TestPipelines.images("img", 1000, 1);
     String topic = pipeline.names().imagesTrain();
     Publisher.Summary summary =
@@ -56,7 +45,8 @@ class PublisherIT {
       long end = consumer.endOffsets(List.of(tp)).get(tp);
       while (consumer.position(tp) < end) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          LabeledImage image = pipeline.serde(LabeledImage.class).deserializer().deserialize(topic, r.value());
+          LabeledImage image =
+              pipeline.serde(LabeledImage.class).deserializer().deserialize(topic, r.value());
           assertEquals(image.getId(), new String(r.key(), StandardCharsets.UTF_8));
           read.put(image.getId(), image);
         }

@@ -31,27 +31,24 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class ReplayerIT {
   private static final int SOURCE_PARTITIONS = 3;
   private static final long BASE_TIMESTAMP = 1_700_000_000_000L;
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
   private static Admin admin;
 
   @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(0, null);
+  static void createAdmin() {
     admin = Admin.create(kafka.clientProperties());
   }
 
   @AfterAll
-  static void stopBroker() {
+  static void closeAdmin() {
     if (admin != null) {
       admin.close();
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 

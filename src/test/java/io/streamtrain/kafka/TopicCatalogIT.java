@@ -16,24 +16,21 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class TopicCatalogIT {
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
   private static Admin admin;
 
   @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(0, null);
+  static void createAdmin() {
     admin = Admin.create(kafka.clientProperties());
   }
 
   @AfterAll
-  static void stopBroker() {
+  static void closeAdmin() {
     if (admin != null) {
       admin.close();
-    }
-    if (kafka != null) {
-      kafka.close();
     }
   }
 

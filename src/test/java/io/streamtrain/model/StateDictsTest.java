@@ -96,6 +96,44 @@ class StateDictsTest {
   }
 
   @Test
+  void shouldRefuseATensorWhoseShapeDeclaresMoreThanItsBytesWithoutAllocatingIt() {
+    try (Learner learner = trained(OptimizerConfig.adam(1e-3, 0), 2);
+        Learner target = TestData.learner(SPEC, OptimizerConfig.adam(1e-3, 0), 3)) {
+      byte[] before = TestData.bytes(target.stateDict());
+      List<List<Long>> lies =
+          List.of(
+              List.of(40_000L, 40_000L), // 6.4 GB of float32 for 64 bytes
+              List.of(1L << 32, 1L << 32), // a product that overflows to 0
+              List.of(-4L, -4L)); // negative dimensions whose product looks right
+      for (boolean optimizer : List.of(false, true)) {
+        for (List<Long> shape : lies) {
+          ModelSnapshot snapshot = StateDicts.snapshot(learner, "X").build();
+          List<NamedTensor> tensors =
+              optimizer ? snapshot.getOptimizerState() : snapshot.getTensors();
+          NamedTensor lying = tensors.get(1);
+          lying.setShape(shape);
+          lying.setData(ByteBuffer.wrap(new byte[64]));
+          // Rechecksummed: the shape check, not the SHA-256, must refuse it.
+          snapshot.setSha256(
+              StateDicts.sha256(snapshot.getTensors(), snapshot.getOptimizerState()));
+
+          SnapshotRejectedException e =
+              assertThrows(
+                  SnapshotRejectedException.class, () -> StateDicts.restore(target, snapshot));
+          assertTrue(
+              e.getMessage().contains("of shape " + shape + " float32")
+                  && e.getMessage().endsWith("but it holds 64 bytes: refusing to load"),
+              e.getMessage());
+          assertThrows(
+              SnapshotRejectedException.class,
+              () -> StateDicts.toInferenceModel(snapshot, Device.cpu()));
+        }
+      }
+      assertArrayEquals(before, TestData.bytes(target.stateDict()));
+    }
+  }
+
+  @Test
   void shouldRefuseASnapshotOfAnotherArchitecture() {
     try (Learner learner = trained(OptimizerConfig.QUICKSTART, 1);
         Learner other = TestData.learner("mlp:784-32-10", OptimizerConfig.QUICKSTART, 3)) {

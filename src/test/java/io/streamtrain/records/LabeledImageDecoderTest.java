@@ -87,6 +87,45 @@ class LabeledImageDecoderTest {
   }
 
   @Test
+  void shouldCheckAnEncodedImagesHeaderAgainstTheRecordAndTheLimit() throws InvalidRecordException {
+    LabeledImage png2 = png(2, 2, 2, 2);
+    assertEquals(5, decoder.decode(bytes(png2)).bytes()[0]);
+    assertEquals("encoded-shape-mismatch", kindOf(bytes(png(2, 2, 3, 3))));
+    assertEquals("encoded-shape-mismatch", kindOf(bytes(png(2, 2, 2, 3))));
+    LabeledImage claimsJpeg = LabeledImage.newBuilder(png2).setEncoding(ImageEncoding.JPEG).build();
+    assertEquals("undecodable-image", kindOf(bytes(claimsJpeg)));
+    assertEquals("invalid-dimensions", kindOf(bytes(image(0, 2, 0, 3))));
+
+    LabeledImageDecoder limited =
+        new LabeledImageDecoder(images.deserializer(), "feed", SHAPE, 10, 3);
+    InvalidRecordException e =
+        assertThrows(InvalidRecordException.class, () -> limited.decode(bytes(png2)));
+    assertEquals("image-too-large", e.kind());
+    assertEquals(
+        "PNG header declares 2x2x1 (4 pixels), more than the limit of 3 (max-image-pixels)",
+        e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new LabeledImageDecoder(images.deserializer(), "feed", SHAPE, 10, 0));
+  }
+
+  /** A record saying {@code h} x {@code w} x 1 whose PNG is {@code pngH} x {@code pngW}. */
+  private static LabeledImage png(int h, int w, int pngH, int pngW) {
+    java.awt.image.BufferedImage gray =
+        new java.awt.image.BufferedImage(pngW, pngH, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      javax.imageio.ImageIO.write(gray, "png", out);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return LabeledImage.newBuilder(image(h, w, 0, 5))
+        .setEncoding(ImageEncoding.PNG)
+        .setData(ByteBuffer.wrap(out.toByteArray()))
+        .build();
+  }
+
+  @Test
   void shouldNotDeadLetterAValidRecordWhileTheRegistryCannotBeReached() {
     byte[] good = bytes(image(2, 2, 4, 3));
     SchemaRegistryClient down =

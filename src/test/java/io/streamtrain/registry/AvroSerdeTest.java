@@ -158,7 +158,8 @@ class AvroSerdeTest {
             SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
     assertEquals(
         "Truncated Avro body: 35 bytes are too few for schema id 1"
-            + " (io.streamtrain.schema.LabeledImage)",
+            + " (io.streamtrain.schema.LabeledImage): a bytes field declares 784 bytes where 21"
+            + " remain",
         e.getMessage());
   }
 

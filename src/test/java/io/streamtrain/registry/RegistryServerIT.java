@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,9 +26,8 @@ import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The embedded registry endpoint over a Kafka-backed store, on the embedded broker. */
@@ -36,21 +35,9 @@ class RegistryServerIT {
   private static final Schema IMAGE = RegistryChildProcess.schemaOf("LabeledImage");
   private static final Schema PREDICTION = RegistryChildProcess.schemaOf("Prediction");
 
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
   private final String topic = "_schemas-" + UUID.randomUUID();
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(0, null);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldKeepSchemaIdsAcrossRegistryRestart() {

@@ -9,7 +9,7 @@ import io.streamtrain.app.Pipeline;
 import io.streamtrain.cli.Main;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
-import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.schema.TrainingMetric;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -24,26 +24,13 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code streamtrain report} against a real broker: the model's records, in order, only. */
 class ReportFromTopicIT {
-  private static EmbeddedKafka kafka;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(0, null);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
   @Test
   void shouldReportTheNamedModelFromTheMetricsTopicAndDumpItsRecords(@TempDir Path dir)

@@ -8,7 +8,7 @@ import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.PredictionRun;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
-import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.registry.MockSchemaRegistry;
 import io.streamtrain.schema.LabeledImage;
@@ -31,10 +31,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,25 +43,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PredictionIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
-  private static EmbeddedKafka kafka;
+  @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
 
   private final String scope = "prediction-it-" + UUID.randomUUID();
   private final List<PredictionRun> runs = new ArrayList<>();
   @TempDir Path stateDir;
   private Pipeline pipeline;
   private KafkaConsumer<byte[], byte[]> predictions;
-
-  @BeforeAll
-  static void startBroker() {
-    kafka = EmbeddedKafka.start(0, null);
-  }
-
-  @AfterAll
-  static void stopBroker() {
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @AfterEach
   void stopAll() {

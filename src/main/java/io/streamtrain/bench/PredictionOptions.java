@@ -1,0 +1,80 @@
+package io.streamtrain.bench;
+
+import io.streamtrain.kafka.TopicCatalog;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What {@code bench --predict} measures; the constructor checks each value with the flag's name.
+ *
+ * @param rate requests per second (the starting rate with {@code findMax})
+ * @param duration measured seconds per trial
+ * @param warmup seconds at the first rate before measuring (JIT, connections, first batches)
+ * @param instances prediction instances sharing the request partitions
+ * @param partitions partitions of images.infer
+ * @param attempts trials per rate with {@code findMax} before the rate counts as failed
+ * @param p99TargetMs the latency bound a sustained rate must keep
+ * @param trainImages Fashion-MNIST training images the trainer cycles through with {@code train}
+ * @param dataDir Fashion-MNIST directory, null for the standard locations
+ * @param predictorConfig Streams/client properties for the prediction instances, applied last
+ * @param requestConfig producer properties for the load generator, applied last
+ */
+public record PredictionOptions(
+    double rate,
+    Duration duration,
+    Duration warmup,
+    int instances,
+    int partitions,
+    int maxBatch,
+    Duration maxWait,
+    boolean exactlyOnce,
+    boolean findMax,
+    int attempts,
+    double p99TargetMs,
+    boolean train,
+    int trainImages,
+    Path dataDir,
+    Map<String, String> predictorConfig,
+    Map<String, String> requestConfig) {
+  public PredictionOptions {
+    predictorConfig = Map.copyOf(predictorConfig);
+    requestConfig = Map.copyOf(requestConfig);
+    require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
+    require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0 seconds");
+    require(!warmup.isNegative(), "--warmup must be >= 0 seconds");
+    require(instances >= 1 && instances <= 16, "--instances must be 1..16 (got " + instances + ")");
+    require(partitions >= 1, "--partitions must be >= 1 (got " + partitions + ")");
+    require(maxBatch >= 1, "--max-batch must be >= 1 (got " + maxBatch + ")");
+    require(!maxWait.isNegative(), "--max-wait-ms must be >= 0");
+    require(p99TargetMs > 0, "--p99-target-ms must be > 0 (got " + p99TargetMs + ")");
+    require(attempts >= 1, "--attempts must be at least 1 (got " + attempts + ")");
+    require(trainImages >= 64, "--train-images must be at least one batch of 64");
+  }
+
+  public static PredictionOptions defaults() {
+    return new PredictionOptions(
+        500,
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(60),
+        1,
+        TopicCatalog.DEFAULT_INFER_PARTITIONS,
+        64,
+        Duration.ofMillis(5),
+        false,
+        false,
+        2,
+        50,
+        false,
+        60_000,
+        null,
+        Map.of(),
+        Map.of());
+  }
+
+  private static void require(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

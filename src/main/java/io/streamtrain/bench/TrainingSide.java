@@ -1,0 +1,54 @@
+package io.streamtrain.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One side's figures in the training benchmark.
+ *
+ * @param rssAfterEpochBytes the process's resident memory after each measured epoch
+ * @param snapshotBytes the last snapshot's size (pipeline only; 0 for the in-memory loop)
+ * @param snapshotPublishMillis median acknowledged send of a snapshot-sized record (pipeline only)
+ * @param startupSeconds the trainer's start-up, not counted in {@code seconds} (pipeline only)
+ */
+public record TrainingSide(
+    String name,
+    long images,
+    long steps,
+    double seconds,
+    List<Long> rssAfterEpochBytes,
+    List<Double> epochSeconds,
+    long snapshotBytes,
+    double snapshotPublishMillis,
+    double startupSeconds) {
+  public double imagesPerSecond() {
+    return images / seconds;
+  }
+
+  public double stepsPerSecond() {
+    return steps / seconds;
+  }
+
+  /** Two runs of one side as one: their images over their seconds, epoch times averaged. */
+  static TrainingSide together(String name, TrainingSide a, TrainingSide b) {
+    List<Double> epochSeconds = new ArrayList<>();
+    for (int i = 0; i < a.epochSeconds().size(); i++) {
+      epochSeconds.add((a.epochSeconds().get(i) + b.epochSeconds().get(i)) / 2);
+    }
+    return new TrainingSide(
+        name,
+        a.images() + b.images(),
+        a.steps() + b.steps(),
+        a.seconds() + b.seconds(),
+        a.rssAfterEpochBytes(),
+        epochSeconds,
+        0,
+        0,
+        0);
+  }
+
+  /** Seconds for epochs 2..N: the steady state, after the first epoch's fill and replay burst. */
+  double secondsAfterFirstEpoch() {
+    return epochSeconds.stream().skip(1).mapToDouble(Double::doubleValue).sum();
+  }
+}

@@ -1,0 +1,126 @@
+package io.streamtrain.cli;
+
+import io.streamtrain.app.PredictionRun;
+import io.streamtrain.bench.LiveBenchmark;
+import io.streamtrain.bench.PredictionOptions;
+import io.streamtrain.kafka.TopicCatalog;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The picocli flags of {@code bench --predict}, for BenchCommand to mix in ({@code @Mixin}). {@code
+ * --json} and {@code --data} are left to the command, which shares them with other modes.
+ */
+final class PredictionBenchFlags {
+  @Option(
+      names = "--rate",
+      description = "Requests per second (default 500; the first rate of --find-max: 2000).")
+  Double rate;
+
+  @Option(
+      names = "--duration",
+      description = "Measured seconds per run (default 30; 10 per step of --find-max).")
+  Integer durationSeconds;
+
+  @Option(
+      names = "--warmup",
+      description =
+          "Seconds of load before measuring each phase (default 60: the JIT needs about a minute"
+              + " on 2 cores).")
+  int warmupSeconds = 60;
+
+  @Option(
+      names = "--instances",
+      description = "Prediction instances sharing images.infer (default 1).")
+  int instances = 1;
+
+  @Option(names = "--partitions", description = "Partitions of images.infer (default 4).")
+  int partitions = TopicCatalog.DEFAULT_INFER_PARTITIONS;
+
+  @Option(names = "--max-batch", description = "Most requests per forward pass (default 64).")
+  int maxBatch = 64;
+
+  @Option(
+      names = "--max-wait-ms",
+      description = "Longest a request waits for its batch to fill (default 5).")
+  int maxWaitMs = 5;
+
+  @Option(names = "--guarantee", description = "at_least_once (default) or exactly_once.")
+  String guarantee = "at_least_once";
+
+  @Option(
+      names = "--find-max",
+      description = "Search the highest rate with p99 under --p99-target-ms and nothing lost.")
+  boolean findMax;
+
+  @Option(
+      names = "--p99-target-ms",
+      description = "Latency bound of a sustained rate (default 50).")
+  double p99TargetMs = 50;
+
+  @Option(
+      names = "--attempts",
+      description = "With --find-max: tries per rate before it counts as failed (default 2).")
+  int attempts = 2;
+
+  @Option(
+      names = "--train",
+      description = "Measure idle, then again with a trainer running in the process.")
+  boolean train;
+
+  @Option(
+      names = "--train-images",
+      description = "Training images the trainer cycles through (default 60000).")
+  int trainImages = 60_000;
+
+  @Option(
+      names = "--predictor-config",
+      paramLabel = "KEY=VALUE",
+      description =
+          "Streams/client property for the prediction instances (repeatable), e.g."
+              + " producer.linger.ms=1.")
+  Map<String, String> predictorConfig = new HashMap<>();
+
+  @Option(
+      names = "--request-config",
+      paramLabel = "KEY=VALUE",
+      description = "Producer property for the load generator (repeatable), e.g. linger.ms=1.")
+  Map<String, String> requestConfig = new HashMap<>();
+
+  /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
+  LiveBenchmark.Options toLiveOptions(
+      Path dataDir, Map<String, String> training, boolean boundGiven) {
+    return new LiveBenchmark.Options(
+        rate == null ? 1000 : rate,
+        Duration.ofSeconds(durationSeconds == null ? 30 : durationSeconds),
+        findMax,
+        boundGiven ? p99TargetMs : 5000,
+        training,
+        java.util.Optional.ofNullable(dataDir));
+  }
+
+  /** The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it. */
+  PredictionOptions toOptions(Path dataDir) {
+    boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
+    return new PredictionOptions(
+        rate != null ? rate : findMax ? 2000 : 500,
+        Duration.ofSeconds(durationSeconds != null ? durationSeconds : findMax ? 10 : 30),
+        Duration.ofSeconds(warmupSeconds),
+        instances,
+        partitions,
+        maxBatch,
+        Duration.ofMillis(maxWaitMs),
+        exactlyOnce,
+        findMax,
+        attempts,
+        p99TargetMs,
+        train,
+        trainImages,
+        dataDir,
+        predictorConfig,
+        requestConfig);
+  }
+}
