@@ -112,7 +112,11 @@ public final class Pipeline {
 
   public LabeledImageDecoder decoder(String topic) {
     return new LabeledImageDecoder(
-        serde(LabeledImage.class).deserializer(), topic, inputShape(), classes());
+        serde(LabeledImage.class).deserializer(),
+        topic,
+        inputShape(),
+        classes(),
+        settings.maxImagePixels());
   }
 
   /** Where a training run starts: the newest snapshot, nothing, or one exact version. */

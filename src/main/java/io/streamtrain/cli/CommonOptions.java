@@ -40,6 +40,14 @@ final class CommonOptions {
       description = "Model name (default fashion-mlp).")
   String modelName;
 
+  @Option(
+      names = "--max-image-pixels",
+      paramLabel = "N",
+      description =
+          "Most pixels a PNG/JPEG record's header may declare; more is dead-lettered as"
+              + " image-too-large before any pixel is decoded (default 16777216).")
+  Long maxImagePixels;
+
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")
   Path stateDir;
 
@@ -51,6 +59,7 @@ final class CommonOptions {
     flags.put("topic-prefix", topicPrefix);
     flags.put("model-name", modelName);
     flags.put("state-dir", stateDir == null ? null : stateDir.toString());
+    flags.put("max-image-pixels", maxImagePixels == null ? null : maxImagePixels.toString());
     return SettingsLoader.load(config, System.getenv(), flags);
   }
 

@@ -102,7 +102,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private static final long DEAD_LETTER_COUNTS = -2L;
   // The last released epoch window, from which epoch windows continue their numbering in the epoch.
   private static final long LAST_EPOCH_WINDOW = -3L;
-  static final String BAD_EPOCH_HEADER = "bad-epoch-header";
+  static final String BAD_EPOCH_HEADER = DeadLetters.BAD_EPOCH_HEADER;
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
