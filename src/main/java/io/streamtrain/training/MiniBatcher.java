@@ -7,8 +7,6 @@ import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
 import io.streamtrain.records.InvalidRecordException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -94,7 +92,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private ProcessorContext<Object, Object> context;
   private KeyValueStore<Long, byte[]> store;
-  private final Deque<Window> windows = new ArrayDeque<>();
+  private final Deque<ShuffleWindow> windows = new ArrayDeque<>();
   private long lastWindowIndex = -1;
   // The last released window, so that numbering continues after a restart that finds no window.
   private static final long LAST_RELEASED = -1L;
@@ -208,12 +206,12 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       return;
     }
     int recordEpoch = epoch.isPresent() ? epoch.getAsInt() : decoded.epochOr(currentEpoch());
-    Window window = fillingWindow(false);
+    ShuffleWindow window = fillingWindow(false);
     if (window != null && window.epoch != recordEpoch) {
       seal(window, false);
       window = null;
     }
-    Window target = window != null ? window : openWindow(recordEpoch);
+    ShuffleWindow target = window != null ? window : openWindow(recordEpoch);
     if (target.examples != null) {
       target.examples.add(example);
     }
@@ -229,8 +227,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void addLive(Record<byte[], byte[]> record, byte[] example) {
-    Window window = fillingWindow(true);
-    Window target = window != null ? window : openLiveWindow();
+    ShuffleWindow window = fillingWindow(true);
+    ShuffleWindow target = window != null ? window : openLiveWindow();
     if (target.examples != null) {
       target.examples.add(example);
     }
@@ -246,8 +244,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
   }
 
-  private Window openLiveWindow() {
-    Window window = new Window(++lastWindowIndex, currentEpoch(), 0);
+  private ShuffleWindow openLiveWindow() {
+    ShuffleWindow window = new ShuffleWindow(++lastWindowIndex, currentEpoch(), 0);
     window.live = true;
     window.openedMs = context.currentSystemTimeMs();
     window.examples = chunks.newWindow(); // small: always in memory
@@ -258,7 +256,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   /** Seals a live window once its wait is over, even if no record comes after it. */
   private void sealExpiredLiveWindow() {
-    Window window = fillingWindow(true);
+    ShuffleWindow window = fillingWindow(true);
     if (window != null
         && window.count > 0
         && context.currentSystemTimeMs() - window.openedMs >= liveWaitMs) {
@@ -271,9 +269,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    * yet, swapping indices so that the deque stays in index order (the trainer's position and the
    * release of windows rely on it). Live windows keep their order among themselves.
    */
-  private void sealLive(Window window) {
+  private void sealLive(ShuffleWindow window) {
     window.sealed = true;
-    List<Window> list = new ArrayList<>(windows);
+    List<ShuffleWindow> list = new ArrayList<>(windows);
     int at = list.indexOf(window);
     int to = at;
     while (to > 0 && !list.get(to - 1).live && list.get(to - 1).nextBatch == 0) {
@@ -283,9 +281,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       writeMeta(window);
       return;
     }
-    List<Window> moved = new ArrayList<>(list.subList(to, at + 1));
+    List<ShuffleWindow> moved = new ArrayList<>(list.subList(to, at + 1));
     long[] indices = moved.stream().mapToLong(w -> w.index).sorted().toArray();
-    for (Window w : moved) {
+    for (ShuffleWindow w : moved) {
       store.delete(metaKey(w.index));
     }
     moved.remove(window);
@@ -313,7 +311,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     sealExpiredLiveWindow();
     releaseDone();
     while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
-      Window window = nextToForward();
+      ShuffleWindow window = nextToForward();
       if (window == null) {
         break;
       }
@@ -339,8 +337,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   /** The first sealed window with batches not forwarded yet, or null. */
-  private Window nextToForward() {
-    for (Window window : windows) {
+  private ShuffleWindow nextToForward() {
+    for (ShuffleWindow window : windows) {
       if (!window.sealed) {
         return null;
       }
@@ -362,7 +360,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
   }
 
-  private void forwardBatch(Window window, int batchIndex, int batchCount, int size) {
+  private void forwardBatch(ShuffleWindow window, int batchIndex, int batchCount, int size) {
     ImageShape shape = decoder.inputShape();
     // A stepped batch's buffer or a fresh one: a forwarded batch stays valid until stepped.
     float[] pixelBuffer = trainer.pixelBuffer(size * shape.size());
@@ -401,7 +399,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     context.forward(new Record<>(window.index, batch, context.currentSystemTimeMs()), TRAINER);
   }
 
-  private int[] shuffledOrder(Window window) {
+  private int[] shuffledOrder(ShuffleWindow window) {
     long salt =
         window.live
             ? mix(seed, LIVE_SALT, (int) window.firstOffset) ^ (window.firstOffset >>> 32)
@@ -435,7 +433,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void sealForEpochEnd(int epoch) {
-    Window window = fillingWindow(false);
+    ShuffleWindow window = fillingWindow(false);
     if (window == null) {
       window = openWindow(epoch);
     }
@@ -443,14 +441,14 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private int currentEpoch() {
-    Window last = lastEpochWindow();
+    ShuffleWindow last = lastEpochWindow();
     return last != null ? last.epoch : Math.max(lastWindowEpoch, 0);
   }
 
-  private Window lastEpochWindow() {
-    Iterator<Window> it = windows.descendingIterator();
+  private ShuffleWindow lastEpochWindow() {
+    Iterator<ShuffleWindow> it = windows.descendingIterator();
     while (it.hasNext()) {
-      Window w = it.next();
+      ShuffleWindow w = it.next();
       if (!w.live) {
         return w;
       }
@@ -459,10 +457,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   /** The unsealed live or epoch window: at most one of each kind fills at a time. */
-  private Window fillingWindow(boolean live) {
-    Iterator<Window> it = windows.descendingIterator();
+  private ShuffleWindow fillingWindow(boolean live) {
+    Iterator<ShuffleWindow> it = windows.descendingIterator();
     while (it.hasNext()) {
-      Window w = it.next();
+      ShuffleWindow w = it.next();
       if (w.live == live) {
         return w.sealed ? null : w;
       }
@@ -470,15 +468,15 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     return null;
   }
 
-  private Window openWindow(int epoch) {
-    Window previous = lastEpochWindow();
+  private ShuffleWindow openWindow(int epoch) {
+    ShuffleWindow previous = lastEpochWindow();
     int windowInEpoch = 0;
     if (previous != null && previous.epoch == epoch && !previous.epochEnd) {
       windowInEpoch = previous.windowInEpoch + 1;
     } else if (previous == null && lastWindowEpoch == epoch && !lastWindowEndedEpoch) {
       windowInEpoch = lastWindowInEpoch + 1;
     }
-    Window window = new Window(++lastWindowIndex, epoch, windowInEpoch);
+    ShuffleWindow window = new ShuffleWindow(++lastWindowIndex, epoch, windowInEpoch);
     if (windows.size() < IN_MEMORY_WINDOWS
         || bytesInMemory() + windowBytes() <= memoryBudgetBytes) {
       window.examples = chunks.newWindow(); // else read back from the feed when its turn comes
@@ -491,7 +489,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   /** Memory held by in-memory windows, a filling one counted as full. */
   private long bytesInMemory() {
     long bytes = 0;
-    for (Window w : windows) {
+    for (ShuffleWindow w : windows) {
       if (w.examples != null) {
         bytes += (w.sealed ? w.count : w.live ? live.size() : windowSize) * exampleBytes();
       }
@@ -508,48 +506,51 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     return 1L + decoder.inputShape().size();
   }
 
-  private void seal(Window window, boolean epochEnd) {
+  private void seal(ShuffleWindow window, boolean epochEnd) {
     window.sealed = true;
     window.epochEnd = epochEnd;
     writeMeta(window);
   }
 
-  private void freeExamples(Window window) {
+  private void freeExamples(ShuffleWindow window) {
     if (window.examples != null) {
       window.examples.release();
       window.examples = null;
     }
   }
 
-  private void release(Window window) {
+  private void release(ShuffleWindow window) {
     freeExamples(window);
     store.delete(metaKey(window.index));
     if (!window.live) {
       lastWindowEpoch = window.epoch;
       lastWindowInEpoch = window.windowInEpoch;
       lastWindowEndedEpoch = window.epochEnd;
-      store.put(LAST_EPOCH_WINDOW, Window.encodeMeta(window));
+      store.put(LAST_EPOCH_WINDOW, ShuffleWindow.encodeMeta(window));
     }
-    store.put(LAST_RELEASED, Window.encodeMeta(window));
+    store.put(LAST_RELEASED, ShuffleWindow.encodeMeta(window));
     windows.pollFirst();
   }
 
-  private void writeMeta(Window window) {
-    store.put(metaKey(window.index), Window.encodeMeta(window));
+  private void writeMeta(ShuffleWindow window) {
+    store.put(metaKey(window.index), ShuffleWindow.encodeMeta(window));
   }
 
-  /** Window descriptions come back from the store; their examples are read from the feed later. */
+  /**
+   * ShuffleWindow descriptions come back from the store; their examples are read from the feed
+   * later.
+   */
   private void restoreWindows() {
     byte[] released = store.get(LAST_RELEASED);
     if (released != null) {
-      lastWindowIndex = Window.decodeMeta(released).index;
+      lastWindowIndex = ShuffleWindow.decodeMeta(released).index;
     }
     byte[] epochWindow = store.get(LAST_EPOCH_WINDOW);
-    if (epochWindow == null && released != null && !Window.decodeMeta(released).live) {
+    if (epochWindow == null && released != null && !ShuffleWindow.decodeMeta(released).live) {
       epochWindow = released; // written before live windows existed
     }
     if (epochWindow != null) {
-      Window last = Window.decodeMeta(epochWindow);
+      ShuffleWindow last = ShuffleWindow.decodeMeta(epochWindow);
       lastWindowEpoch = last.epoch;
       lastWindowInEpoch = last.windowInEpoch;
       lastWindowEndedEpoch = last.epochEnd;
@@ -557,7 +558,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     try (KeyValueIterator<Long, byte[]> it = store.range(0L, Long.MAX_VALUE)) {
       while (it.hasNext()) {
         var kv = it.next();
-        Window window = Window.decodeMeta(kv.value);
+        ShuffleWindow window = ShuffleWindow.decodeMeta(kv.value);
         window.openedMs = context.currentSystemTimeMs(); // an unsealed live window waits afresh
         windows.addLast(window);
         lastWindowIndex = Math.max(lastWindowIndex, window.index);
@@ -569,7 +570,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    * Reads a paged-out window's examples back from the feed: the usable records between its first
    * and last offset, which are exactly the ones it took in.
    */
-  private void pageIn(Window window) {
+  private void pageIn(ShuffleWindow window) {
     if (window.examples != null) {
       return;
     }
@@ -577,7 +578,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     if (window.count > 0) {
       if (window.firstOffset < 0) {
         throw new IllegalStateException(
-            "Window " + window.index + " has no feed offsets to be read back from");
+            "ShuffleWindow " + window.index + " has no feed offsets to be read back from");
       }
       feed.read(
           window.feedPartition,
@@ -593,7 +594,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     if (examples.size() != window.count) {
       examples.release();
       throw new IllegalStateException(
-          "Window "
+          "ShuffleWindow "
               + window.index
               + " held "
               + window.count
@@ -644,98 +645,5 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   /** Windows still held by the batcher: filling or sealed and not yet fully forwarded. */
   int windowsHeld() {
     return windows.size();
-  }
-
-  /** One shuffle window and, while it is in memory, its examples in arrival order. */
-  static final class Window {
-    long index; // changes only while none of its batches was forwarded (see sealLive)
-    final int epoch;
-    final int windowInEpoch;
-
-    /**
-     * In arrival order; null while paged out (read back from the feed when its turn comes) and once
-     * every batch is forwarded.
-     */
-    ExampleChunks examples;
-
-    int count;
-    boolean sealed;
-    boolean epochEnd;
-    int nextBatch;
-    int[] order;
-    String feedPartition = "";
-    long firstOffset = -1;
-    long lastOffset = -1;
-    boolean live;
-    long oldestEventTime = Long.MAX_VALUE;
-    long newestEventTime = Long.MIN_VALUE;
-    // When a live window opened, on the task's wall clock (not stored).
-    long openedMs;
-
-    void noteEventTime(long timestamp) {
-      oldestEventTime = Math.min(oldestEventTime, timestamp);
-      newestEventTime = Math.max(newestEventTime, timestamp);
-    }
-
-    /** Batches of this window; 0 for an empty one, which still forwards one epoch-end signal. */
-    int batchCount(int batchSize) {
-      return (count + batchSize - 1) / batchSize;
-    }
-
-    boolean forwarded(int batchSize) {
-      return sealed && nextBatch >= Math.max(1, batchCount(batchSize));
-    }
-
-    void noteOffset(String partition, long offset) {
-      feedPartition = partition;
-      if (firstOffset < 0) {
-        firstOffset = offset;
-      }
-      lastOffset = offset;
-    }
-
-    Window(long index, int epoch, int windowInEpoch) {
-      this.index = index;
-      this.epoch = epoch;
-      this.windowInEpoch = windowInEpoch;
-    }
-
-    static byte[] encodeMeta(Window w) {
-      byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
-      return ByteBuffer.allocate(42 + partition.length + 17)
-          .putLong(w.index)
-          .putInt(w.epoch)
-          .putInt(w.windowInEpoch)
-          .put((byte) (w.sealed ? 1 : 0))
-          .put((byte) (w.epochEnd ? 1 : 0))
-          .putLong(w.firstOffset)
-          .putLong(w.lastOffset)
-          .putInt(w.count)
-          .putInt(partition.length)
-          .put(partition)
-          .put((byte) (w.live ? 1 : 0))
-          .putLong(w.oldestEventTime)
-          .putLong(w.newestEventTime)
-          .array();
-    }
-
-    static Window decodeMeta(byte[] bytes) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      Window w = new Window(buf.getLong(), buf.getInt(), buf.getInt());
-      w.sealed = buf.get() == 1;
-      w.epochEnd = buf.get() == 1;
-      w.firstOffset = buf.getLong();
-      w.lastOffset = buf.getLong();
-      w.count = buf.getInt();
-      byte[] partition = new byte[buf.getInt()];
-      buf.get(partition);
-      w.feedPartition = new String(partition, StandardCharsets.UTF_8);
-      if (buf.remaining() >= 17) { // absent in descriptions written before live windows
-        w.live = buf.get() == 1;
-        w.oldestEventTime = buf.getLong();
-        w.newestEventTime = buf.getLong();
-      }
-      return w;
-    }
   }
 }

@@ -1,0 +1,97 @@
+package io.streamtrain.training;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** One shuffle window and, while it is in memory, its examples in arrival order. */
+final class ShuffleWindow {
+  long index; // changes only while none of its batches was forwarded (see sealLive)
+  final int epoch;
+  final int windowInEpoch;
+
+  /**
+   * In arrival order; null while paged out (read back from the feed when its turn comes) and once
+   * every batch is forwarded.
+   */
+  ExampleChunks examples;
+
+  int count;
+  boolean sealed;
+  boolean epochEnd;
+  int nextBatch;
+  int[] order;
+  String feedPartition = "";
+  long firstOffset = -1;
+  long lastOffset = -1;
+  boolean live;
+  long oldestEventTime = Long.MAX_VALUE;
+  long newestEventTime = Long.MIN_VALUE;
+  // When a live window opened, on the task's wall clock (not stored).
+  long openedMs;
+
+  void noteEventTime(long timestamp) {
+    oldestEventTime = Math.min(oldestEventTime, timestamp);
+    newestEventTime = Math.max(newestEventTime, timestamp);
+  }
+
+  /** Batches of this window; 0 for an empty one, which still forwards one epoch-end signal. */
+  int batchCount(int batchSize) {
+    return (count + batchSize - 1) / batchSize;
+  }
+
+  boolean forwarded(int batchSize) {
+    return sealed && nextBatch >= Math.max(1, batchCount(batchSize));
+  }
+
+  void noteOffset(String partition, long offset) {
+    feedPartition = partition;
+    if (firstOffset < 0) {
+      firstOffset = offset;
+    }
+    lastOffset = offset;
+  }
+
+  ShuffleWindow(long index, int epoch, int windowInEpoch) {
+    this.index = index;
+    this.epoch = epoch;
+    this.windowInEpoch = windowInEpoch;
+  }
+
+  static byte[] encodeMeta(ShuffleWindow w) {
+    byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(42 + partition.length + 17)
+        .putLong(w.index)
+        .putInt(w.epoch)
+        .putInt(w.windowInEpoch)
+        .put((byte) (w.sealed ? 1 : 0))
+        .put((byte) (w.epochEnd ? 1 : 0))
+        .putLong(w.firstOffset)
+        .putLong(w.lastOffset)
+        .putInt(w.count)
+        .putInt(partition.length)
+        .put(partition)
+        .put((byte) (w.live ? 1 : 0))
+        .putLong(w.oldestEventTime)
+        .putLong(w.newestEventTime)
+        .array();
+  }
+
+  static ShuffleWindow decodeMeta(byte[] bytes) {
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    ShuffleWindow w = new ShuffleWindow(buf.getLong(), buf.getInt(), buf.getInt());
+    w.sealed = buf.get() == 1;
+    w.epochEnd = buf.get() == 1;
+    w.firstOffset = buf.getLong();
+    w.lastOffset = buf.getLong();
+    w.count = buf.getInt();
+    byte[] partition = new byte[buf.getInt()];
+    buf.get(partition);
+    w.feedPartition = new String(partition, StandardCharsets.UTF_8);
+    if (buf.remaining() >= 17) { // absent in descriptions written before live windows
+      w.live = buf.get() == 1;
+      w.oldestEventTime = buf.getLong();
+      w.newestEventTime = buf.getLong();
+    }
+    return w;
+  }
+}
