@@ -92,7 +92,9 @@ public final class LiveDemo {
                       train, "after", options.rate(), half, LiveDemo::drifted, () -> {});
                 });
         session.startPredictor(Duration.ofSeconds(60), train);
-        out.println("    time   events  version  fresh p50  fresh p99  prequential accuracy");
+        out.println(
+            "    time   events  version  fresh p50  fresh p99  prequential accuracy   (freshness of"
+                + " the events first served in the interval)");
         long every = options.every().toMillis();
         long last = start;
         while (true) {
@@ -104,8 +106,7 @@ public final class LiveDemo {
             done = false;
           }
           long now = System.currentTimeMillis();
-          LiveSession.Progress p = session.progress(last - every, last);
-          last = now;
+          LiveSession.Progress p = session.progress(last, now);
           points.add(
               new LiveCurves.Point(
                   (now - start) / 1000.0,
@@ -123,7 +124,8 @@ public final class LiveDemo {
               p.freshnessP50Ms(),
               p.freshnessP99Ms(),
               100 * p.prequentialAccuracy(),
-              driftAt.get() > last - every && driftAt.get() <= now ? "  <- labels permuted" : "");
+              driftAt.get() > last && driftAt.get() <= now ? "  <- labels permuted" : "");
+          last = now;
           if (done) {
             break;
           }

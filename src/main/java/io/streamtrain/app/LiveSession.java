@@ -331,26 +331,34 @@ public final class LiveSession implements AutoCloseable {
   }
 
   /**
-   * A progress line: freshness of the events produced in [{@code fromMillis}, {@code toMillis})
-   * that are served by now, the served version, prequential accuracy over the last 3,000 examples.
+   * A progress line: freshness of the events first served in [{@code fromMillis}, {@code
+   * toMillis}), the served version, prequential accuracy over the last 3,000 examples.
    */
   public Progress progress(long fromMillis, long toMillis) {
-    Map<String, Long> recent = new HashMap<>();
+    Map<String, Long> candidates = new HashMap<>();
     produced.forEach(
         (id, at) -> {
-          if (at >= fromMillis && at < toMillis) {
-            recent.put(id, at);
+          if (at < toMillis) {
+            candidates.put(id, at);
           }
         });
-    long producedSoFar = produced.size();
-    double[] f = freshness(recent);
-    double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
+    double[] f = freshness(candidates);
+    List<Double> servedInInterval = new ArrayList<>();
+    int i = 0;
+    for (long at : candidates.values()) {
+      double fresh = f[i++];
+      double servedAt = at + fresh;
+      if (!Double.isNaN(fresh) && servedAt >= fromMillis && servedAt < toMillis) {
+        servedInInterval.add(fresh);
+      }
+    }
+    double[] sorted = servedInInterval.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return new Progress(
         (System.currentTimeMillis() - startMillis) / 1000.0,
-        producedSoFar,
+        produced.size(),
         predictor.modelVersion(),
-        percentile(served, 50),
-        percentile(served, 99),
+        percentile(sorted, 50),
+        percentile(sorted, 99),
         prequentialAccuracy(3_000));
   }
 
