@@ -25,44 +25,6 @@ public record Training(
 
   public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
 
-  /** Training with the default live windows. */
-  public Training(
-      String architecture,
-      long seed,
-      int batchSize,
-      int shuffleWindow,
-      String optimizer,
-      double learningRate,
-      double momentum,
-      double weightDecay,
-      String device,
-      int snapshotEverySteps,
-      int snapshotEverySeconds,
-      int metricsEverySteps,
-      int maxBadSteps,
-      boolean evaluateEachEpoch,
-      double lrDecay,
-      boolean trainingFirst) {
-    this(
-        architecture,
-        seed,
-        batchSize,
-        shuffleWindow,
-        optimizer,
-        learningRate,
-        momentum,
-        weightDecay,
-        device,
-        snapshotEverySteps,
-        snapshotEverySeconds,
-        metricsEverySteps,
-        maxBadSteps,
-        evaluateEachEpoch,
-        lrDecay,
-        trainingFirst,
-        LiveWindows.defaults());
-  }
-
   public Training {
     require(batchSize >= 1, "--batch-size must be at least 1 (got " + batchSize + ")");
     require(
@@ -113,7 +75,8 @@ public record Training(
         20,
         true,
         1.0,
-        true);
+        true,
+        LiveWindows.defaults());
   }
 
   /**

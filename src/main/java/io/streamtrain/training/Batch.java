@@ -36,34 +36,6 @@ public record Batch(
   /** The production times (record timestamps) of a live window's oldest and newest events. */
   public record LiveSpan(long oldestEventTime, long newestEventTime) {}
 
-  /** A batch of an epoch window. */
-  public Batch(
-      long windowIndex,
-      int batchIndex,
-      int batchCount,
-      int epoch,
-      boolean epochEnd,
-      int size,
-      float[] pixels,
-      int[] labels,
-      String feedPartition,
-      long windowFirstOffset,
-      long windowEndOffset) {
-    this(
-        windowIndex,
-        batchIndex,
-        batchCount,
-        epoch,
-        epochEnd,
-        size,
-        pixels,
-        labels,
-        feedPartition,
-        windowFirstOffset,
-        windowEndOffset,
-        null);
-  }
-
   public boolean isLive() {
     return live != null;
   }

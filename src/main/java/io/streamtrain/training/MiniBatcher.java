@@ -118,29 +118,6 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       DeadLetters deadLetters,
       StopSignal stop,
       TrainerQueue trainer,
-      FeedReader feed) {
-    this(
-        decoder,
-        seed,
-        windowSize,
-        batchSize,
-        drainBudget,
-        deadLetters,
-        stop,
-        trainer,
-        feed,
-        LiveWindows.defaults());
-  }
-
-  MiniBatcher(
-      ExampleDecoder decoder,
-      long seed,
-      int windowSize,
-      int batchSize,
-      Duration drainBudget,
-      DeadLetters deadLetters,
-      StopSignal stop,
-      TrainerQueue trainer,
       FeedReader feed,
       LiveWindows live) {
     if (windowSize > MAX_WINDOW) {

@@ -15,8 +15,13 @@ final class FeedLog implements FeedReader {
   private final List<Record<byte[], byte[]>> records = new ArrayList<>();
   private int reads;
 
-  /** Appends {@code record} at the next offset and hands it to the batcher as Kafka Streams does. */
-  void send(MiniBatcher batcher, MockProcessorContext<Object, Object> context, Record<byte[], byte[]> record) {
+  /**
+   * Appends {@code record} at the next offset and hands it to the batcher as Kafka Streams does.
+   */
+  void send(
+      MiniBatcher batcher,
+      MockProcessorContext<Object, Object> context,
+      Record<byte[], byte[]> record) {
     context.setRecordMetadata(TOPIC, 0, records.size());
     records.add(record);
     batcher.process(record);

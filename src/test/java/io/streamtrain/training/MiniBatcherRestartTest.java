@@ -61,14 +61,28 @@ class MiniBatcherRestartTest {
   private final FeedLog log = new FeedLog();
 
   private MiniBatcher batcher(DeadLetters deadLetters) {
-    return new MiniBatcher(DECODER, 1, 4, 2, Duration.ofSeconds(10), deadLetters, new StopSignal(), TrainerQueue.withoutFeedback(), log);
+    return new MiniBatcher(
+        DECODER,
+        1,
+        4,
+        2,
+        Duration.ofSeconds(10),
+        deadLetters,
+        new StopSignal(),
+        TrainerQueue.withoutFeedback(),
+        log,
+        io.streamtrain.config.LiveWindows.defaults());
   }
 
   private void send(
-      MiniBatcher batcher, MockProcessorContext<Object, Object> context, String value, String epochHeader) {
+      MiniBatcher batcher,
+      MockProcessorContext<Object, Object> context,
+      String value,
+      String epochHeader) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(FeedHeaders.EPOCH, epochHeader.getBytes(StandardCharsets.UTF_8));
-    log.send(batcher, context, new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
+    log.send(
+        batcher, context, new Record<>(null, value.getBytes(StandardCharsets.UTF_8), 0L, headers));
   }
 
   private static List<Batch> batches(MockProcessorContext<Object, Object> context) {

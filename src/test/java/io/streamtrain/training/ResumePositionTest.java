@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ResumePositionTest {
 
   private static Batch batch(long window, int index, int epoch) {
-    return new Batch(window, index, 4, epoch, false, 2, new float[2], new int[2], "", -1, 0);
+    return new Batch(window, index, 4, epoch, false, 2, new float[2], new int[2], "", -1, 0, null);
   }
 
   private static ModelSnapshot snapshot(boolean epochComplete) {

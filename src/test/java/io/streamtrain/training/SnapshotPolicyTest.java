@@ -13,7 +13,7 @@ class SnapshotPolicyTest {
 
   /** Batch {@code index} of a window of {@code count}. */
   private static Batch batch(int index, int count) {
-    return new Batch(0, index, count, 1, false, 1, new float[1], new int[1], "feed-0", 0, 10);
+    return new Batch(0, index, count, 1, false, 1, new float[1], new int[1], "feed-0", 0, 10, null);
   }
 
   /** The last batch of live window {@code window}. */

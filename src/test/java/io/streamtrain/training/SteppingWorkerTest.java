@@ -16,7 +16,7 @@ class SteppingWorkerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private static Batch batch(int index) {
-    return new Batch(0, index, 10, 1, false, 1, new float[1], new int[1], "", -1, 0);
+    return new Batch(0, index, 10, 1, false, 1, new float[1], new int[1], "", -1, 0, null);
   }
 
   @Test

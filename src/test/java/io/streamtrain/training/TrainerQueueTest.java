@@ -37,6 +37,6 @@ class TrainerQueueTest {
   }
 
   private static Batch batch(float[] pixels) {
-    return new Batch(0, 0, 1, 1, false, 1, pixels, new int[1], "train.feed-0", 0, 1);
+    return new Batch(0, 0, 1, 1, false, 1, pixels, new int[1], "train.feed-0", 0, 1, null);
   }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.config.LiveWindows;
 import io.streamtrain.config.Training;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.schema.MetricKind;
@@ -42,7 +43,8 @@ class TrainerTest {
         MAX_BAD_STEPS,
         false,
         1.0,
-        false);
+        false,
+        LiveWindows.defaults());
   }
 
   private static Trainer trainer(TrainerDependencies deps) {
@@ -68,7 +70,7 @@ class TrainerTest {
             nan ? Float.NaN : (bright ? 0.8f : 0.1f) + random.nextFloat() * 0.1f;
       }
     }
-    return new Batch(window, index, count, 1, false, BATCH, pixels, labels, "feed-0", 0, 100);
+    return new Batch(window, index, count, 1, false, BATCH, pixels, labels, "feed-0", 0, 100, null);
   }
 
   private static void feed(Trainer trainer, Batch batch) {

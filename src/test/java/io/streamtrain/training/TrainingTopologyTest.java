@@ -52,7 +52,23 @@ class TrainingTopologyTest {
 
   private Training training() {
     return new Training(
-        "mlp:16-8-2", 7, 8, 64, "sgd", 0.5, 0, 0, "cpu", 0, 0, 2, 5, true, 1.0, false);
+        "mlp:16-8-2",
+        7,
+        8,
+        64,
+        "sgd",
+        0.5,
+        0,
+        0,
+        "cpu",
+        0,
+        0,
+        2,
+        5,
+        true,
+        1.0,
+        false,
+        LiveWindows.defaults());
   }
 
   /** Two classes: bright top half (label 0) or bright bottom half (label 1). */
