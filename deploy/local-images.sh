@@ -73,8 +73,9 @@ build_base() {
   local tmp
   tmp="$(mktemp -d)"
   log "building $BASE_IMAGE with mmdebstrap (Debian bookworm, openjdk-17-jre-headless)"
-  # passwd for the Dockerfile's groupadd/useradd; ca-certificates for the JRE's trust store.
-  mmdebstrap --quiet --variant=apt --include=openjdk-17-jre-headless,passwd,ca-certificates \
+  # passwd for the Dockerfile's groupadd/useradd, ca-certificates for the JRE's trust store,
+  # socat for deploy/local/registry.sh.
+  mmdebstrap --quiet --variant=apt --include=openjdk-17-jre-headless,passwd,ca-certificates,socat \
     bookworm "$tmp/rootfs.tar" >&2
   podman import --quiet --change 'CMD ["/bin/bash"]' "$tmp/rootfs.tar" "$BASE_IMAGE" > /dev/null
   rm -rf "$tmp"

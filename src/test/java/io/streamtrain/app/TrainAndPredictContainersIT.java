@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.junit.jupiter.Testcontainers;
 
 /**
- * The train-and-predict scenario with every streamtrain process in a container of the project's
- * own image: the broker (`streamtrain broker`: a real Apache Kafka KRaft node plus the registry
+ * The train-and-predict scenario with every streamtrain process in a container of the project's own
+ * image: the broker (`streamtrain broker`: a real Apache Kafka KRaft node plus the registry
  * endpoint), the trainer and the predictor. The host produces, replays and reads the predictions.
  * The containers share the host's network and listen on 127.0.0.1, each on a free port. Skipped,
  * with the reason, where no container engine answers (deploy/local-images.sh sets one up).
@@ -98,7 +98,11 @@ class TrainAndPredictContainersIT {
                     trainer.assertRunning();
                     return pipeline.latestSnapshot().orElse(null);
                   },
-                  s -> s != null && s.getVersion() >= 64 && s.getEpochComplete() && s.getEpoch() == 2);
+                  s ->
+                      s != null
+                          && s.getVersion() >= 64
+                          && s.getEpochComplete()
+                          && s.getEpoch() == 2);
       assertEquals(64, snapshot.getVersion());
     }
 

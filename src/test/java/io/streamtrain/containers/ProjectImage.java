@@ -22,7 +22,9 @@ public final class ProjectImage {
 
   private ProjectImage() {}
 
-  /** Builds the image (the engine's layer cache makes an unchanged jar cheap) and returns its tag. */
+  /**
+   * Builds the image (the engine's layer cache makes an unchanged jar cheap) and returns its tag.
+   */
   public static synchronized String build() {
     if (built != null) {
       return built;

@@ -11,8 +11,8 @@ import org.testcontainers.utility.DockerImageName;
 
 /**
  * A container of the project's image on the host's network: it reaches and serves 127.0.0.1 like a
- * process on the host, so no byte leaves the loopback and nothing is addressed by a bridge IP.
- * Its output goes to the test's stderr, prefixed with its role.
+ * process on the host, so no byte leaves the loopback and nothing is addressed by a bridge IP. Its
+ * output goes to the test's stderr, prefixed with its role.
  */
 public final class StreamtrainContainer extends GenericContainer<StreamtrainContainer> {
   private final String role;

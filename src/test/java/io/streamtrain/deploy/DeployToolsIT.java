@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class DeployToolsIT {
 
-  private static boolean onPath(String tool) {
+  static boolean onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
       if (Files.isExecutable(Path.of(dir, tool))) {
         return true;
@@ -26,7 +26,8 @@ class DeployToolsIT {
     return false;
   }
 
-  private static void assertExitsZero(List<String> command) throws IOException, InterruptedException {
+  private static void assertExitsZero(List<String> command)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(120, TimeUnit.SECONDS);
@@ -38,7 +39,14 @@ class DeployToolsIT {
     assumeTrue(onPath("docker-compose"), "apt-get install docker-compose");
     assertExitsZero(List.of("docker-compose", "-f", "docker-compose.yml", "config", "-q"));
     assertExitsZero(
-        List.of("docker-compose", "-f", "docker-compose.yml", "-f", "deploy/docker-compose.gpu.yml", "config", "-q"));
+        List.of(
+            "docker-compose",
+            "-f",
+            "docker-compose.yml",
+            "-f",
+            "deploy/docker-compose.gpu.yml",
+            "config",
+            "-q"));
   }
 
   @Test
