@@ -110,9 +110,11 @@ class ComposeStackIT {
     assertEquals(first.getVersion(), prediction.getModelVersion());
     assertEquals(10, prediction.getProbabilities().size());
 
-    // A long second epoch, stopped once it has made progress past the first epoch's snapshot:
-    // the trainer then holds steps no snapshot has, and must publish them before it exits.
-    publish(pipeline, names.imagesTrain(), TestPipelines.images("more", 30_000, 4));
+    // A second epoch of ~900 steps, stopped once it has made progress past the first epoch's
+    // snapshot: the trainer then holds steps no snapshot has, and must publish them before it
+    // exits. The epoch stays below the default shuffle window (60,000), so it trains in one go
+    // after its end marker, and long enough to be stopped half-way.
+    publish(pipeline, names.imagesTrain(), TestPipelines.images("more", 56_000, 4));
     pipeline.replayer().replay(2, 1, Replayer.Progress.NONE);
     long progressed = awaitTrainingPast(pipeline, first.getVersion());
     compose(Duration.ofSeconds(90), "stop", "trainer");
@@ -259,7 +261,7 @@ class ComposeStackIT {
           .pollInterval(Duration.ZERO)
           .until(
               () -> {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
                   TrainingMetric m =
                       pipeline
                           .serde(TrainingMetric.class)
