@@ -3,9 +3,11 @@
 #   docker build -t streamtrain:0.1.0-cpu .                            # CPU natives (default)
 #   docker build --build-arg VARIANT=cuda -t streamtrain:0.1.0-cuda .  # mvn -Pcuda, CUDA 12.4 base
 #
-# Without a container registry (deploy/local-images.sh does this with Podman): the jar built on
-# the host by `mvn package` instead of the Maven stage, on a locally built base with Java 17:
-#   docker build --build-arg JAR_FROM=host --build-arg RUNTIME_BASE=localhost/streamtrain-base:bookworm-jre17 .
+# Without a container registry (deploy/local-images.sh does this with Podman): the jar that
+# `mvn package` built on the host instead of the Maven stage, on a local base with Java 17.
+# Podman 4.3 resolves the stages named through VARIANT and JAR_FROM only when both are passed:
+#   podman build --build-arg VARIANT=cpu --build-arg JAR_FROM=host \
+#     --build-arg RUNTIME_BASE=localhost/streamtrain-base:bookworm-jre17 -t streamtrain:0.1.0-cpu .
 #
 # VARIANT selects both the Maven profile and the runtime base. Build with BuildKit (the default
 # since Docker 23) or Podman: they build only the stages the final one needs.

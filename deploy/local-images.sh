@@ -5,7 +5,8 @@
 #
 #   eval "$(deploy/local-images.sh)"   # engine, base image, socket; prints the exports to eval
 #   deploy/local-images.sh image       # the same, then builds the project image from the jar that
-#                                      # `mvn package` left in target/ (the container ITs call this)
+#                                      # `mvn package` left in target/, for docker-compose (the
+#                                      # container ITs build it themselves through the socket)
 #   deploy/local-images.sh stop        # stops the socket service and the healthcheck loop it started
 #
 # What it does, each step skipped when already done (so a second run takes a few seconds):
@@ -13,11 +14,12 @@
 #   2. writes /etc/containers/containers.conf unless one exists: no default ulimits (setting
 #      RLIMIT_NPROC/NOFILE fails on this kind of machine) and runc (crun refuses hybrid cgroups);
 #   3. builds the base image $BASE_IMAGE (Debian bookworm + Java 17 from Debian's packages, by
-#      mmdebstrap) unless Podman has it: the public eclipse-temurin image cannot be pulled here;
-#   4. starts `podman system service` on $SOCKET unless something answers there already;
-#   5. starts a loop that runs the containers' healthchecks: Podman schedules them with systemd
+#      mmdebstrap) unless Podman has it: the public eclipse-temurin image cannot be pulled here
+#      (`podman rmi` it to rebuild);
+#   4. removes untagged images (earlier builds of the project image);
+#   5. starts `podman system service` on $SOCKET unless something answers there already;
+#   6. starts a loop that runs the containers' healthchecks: Podman schedules them with systemd
 #      timers, and without systemd (as here) compose's service_healthy would wait forever;
-#   6. removes untagged images (earlier builds of the project image);
 #   7. (image) builds $PROJECT_IMAGE from the Dockerfile with JAR_FROM=host: the Maven stage would
 #      need the Maven image and Maven Central from inside the build.
 # Progress goes to stderr; stdout carries only the export lines.

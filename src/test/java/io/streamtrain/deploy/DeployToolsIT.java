@@ -35,7 +35,7 @@ class DeployToolsIT {
   }
 
   @Test
-  void dockerComposeShouldAcceptTheComposeFileAndTheGpuOverride() throws Exception {
+  void dockerComposeShouldAcceptTheComposeFileAndItsOverrides() throws Exception {
     assumeTrue(onPath("docker-compose"), "apt-get install docker-compose");
     assertExitsZero(List.of("docker-compose", "-f", "docker-compose.yml", "config", "-q"));
     assertExitsZero(
@@ -45,6 +45,15 @@ class DeployToolsIT {
             "docker-compose.yml",
             "-f",
             "deploy/docker-compose.gpu.yml",
+            "config",
+            "-q"));
+    assertExitsZero(
+        List.of(
+            "docker-compose",
+            "-f",
+            "docker-compose.yml",
+            "-f",
+            "deploy/compose.local.yml",
             "config",
             "-q"));
   }
