@@ -3,6 +3,7 @@ package io.streamtrain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.containers.ContainerEngine;
 import io.streamtrain.containers.ProjectImage;
 import io.streamtrain.containers.StreamtrainContainer;
 import io.streamtrain.schema.LabeledImage;
@@ -20,8 +21,8 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
 /**
  * The train-and-predict scenario with every streamtrain process in a container of the project's own
@@ -30,7 +31,9 @@ import org.testcontainers.junit.jupiter.Testcontainers;
  * The containers share the host's network and listen on 127.0.0.1, each on a free port. Skipped,
  * with the reason, where no container engine answers (deploy/local-images.sh sets one up).
  */
-@Testcontainers(disabledWithoutDocker = true)
+@EnabledIf(
+    value = "io.streamtrain.containers.ContainerEngine#available",
+    disabledReason = ContainerEngine.MISSING)
 class TrainAndPredictContainersIT {
   private static StreamtrainContainer broker;
   private static String bootstrap;

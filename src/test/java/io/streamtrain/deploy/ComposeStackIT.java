@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -13,6 +12,7 @@ import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.TestPipelines;
 import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
+import io.streamtrain.containers.ContainerEngine;
 import io.streamtrain.containers.ProjectImage;
 import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
@@ -37,6 +37,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 import org.testcontainers.DockerClientFactory;
 
@@ -47,6 +48,9 @@ import org.testcontainers.DockerClientFactory;
  * trainer within its grace period with a final snapshot. Uses the public file's host ports
  * (127.0.0.1:9092, 8081, 9404, 9405). Skipped where docker-compose or an engine is missing.
  */
+@EnabledIf(
+    value = "io.streamtrain.containers.ContainerEngine#availableWithCompose",
+    disabledReason = ContainerEngine.COMPOSE_MISSING)
 class ComposeStackIT {
   private static final String PROJECT = "streamtrain-compose-it";
   private static final List<String> COMPOSE =
@@ -63,12 +67,6 @@ class ComposeStackIT {
 
   @BeforeAll
   static void up() throws Exception {
-    assumeTrue(
-        DeployToolsIT.onPath("docker-compose"),
-        "docker-compose missing: apt-get install docker-compose");
-    assumeTrue(
-        DockerClientFactory.instance().isDockerAvailable(),
-        "no container engine answers at DOCKER_HOST: eval \"$(deploy/local-images.sh)\"");
     ProjectImage.build();
     compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
     // Returns once kafka and schema-registry are healthy, topics has exited and the rest started.
@@ -77,10 +75,7 @@ class ComposeStackIT {
 
   @AfterAll
   static void down() throws Exception {
-    if (DeployToolsIT.onPath("docker-compose")
-        && DockerClientFactory.instance().isDockerAvailable()) {
-      compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
-    }
+    compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
   }
 
   @Test

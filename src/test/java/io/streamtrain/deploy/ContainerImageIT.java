@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.containers.ContainerEngine;
 import io.streamtrain.containers.ProjectImage;
 import io.streamtrain.containers.StreamtrainContainer;
 import java.time.Duration;
@@ -11,16 +12,18 @@ import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.output.OutputFrame;
 import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
 /**
  * The image the Dockerfile builds: it runs as its non-root user, its CLI answers, and a container
  * that cannot reach Kafka exits non-zero with one line. Skipped where no container engine answers.
  */
-@Testcontainers(disabledWithoutDocker = true)
+@EnabledIf(
+    value = "io.streamtrain.containers.ContainerEngine#available",
+    disabledReason = ContainerEngine.MISSING)
 class ContainerImageIT {
 
   @BeforeAll

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class DeployToolsIT {
 
-  static boolean onPath(String tool) {
+  private static boolean onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
       if (Files.isExecutable(Path.of(dir, tool))) {
         return true;
