@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates the deployment files with the real tools, without a Docker engine or a cluster:
 #   - docker compose config / docker-compose config (Debian's docker-compose 1.29) on the compose
-#     files, alone and with the GPU override;
+#     files, alone and with the GPU and the local (no registry) overrides;
 #   - kubectl kustomize (kustomize v5 built into kubectl) on the base and the GPU overlay;
 #   - dockerfile-utils lint (npm: dockerfile-utils@0.16.3) on the Dockerfile.
 # A tool that is missing is reported and skipped; set STRICT=1 to fail instead.
@@ -25,6 +25,7 @@ fi
 if [ ${#compose[@]} -gt 0 ]; then
   "${compose[@]}" -f docker-compose.yml config -q
   "${compose[@]}" -f docker-compose.yml -f deploy/docker-compose.gpu.yml config -q
+  "${compose[@]}" -f docker-compose.yml -f deploy/compose.local.yml config -q
   echo "compose files: valid (${compose[*]})"
 fi
 

@@ -1,48 +1,160 @@
 package io.streamtrain.app;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamtrain.containers.ContainerEngine;
+import io.streamtrain.containers.ProjectImage;
+import io.streamtrain.containers.StreamtrainContainer;
+import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.Prediction;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.containers.GenericContainer;
-import org.testcontainers.containers.Network;
-import org.testcontainers.containers.wait.strategy.Wait;
-import org.testcontainers.junit.jupiter.Container;
-import org.testcontainers.junit.jupiter.Testcontainers;
-import org.testcontainers.kafka.KafkaContainer;
-import org.testcontainers.utility.DockerImageName;
 
 /**
- * The train-and-predict scenario against real images: Apache Kafka and Confluent Schema Registry,
- * so predictions are decoded through Confluent's own registry. Skipped where Docker is missing.
+ * The train-and-predict scenario with every streamtrain process in a container of the project's own
+ * image: the broker (`streamtrain broker`: a real Apache Kafka KRaft node plus the registry
+ * endpoint), the trainer and the predictor. The host produces, replays and reads the predictions.
+ * The containers share the host's network and listen on 127.0.0.1, each on a free port. Skipped,
+ * with the reason, where no container engine answers (deploy/local-images.sh sets one up).
  */
-@Testcontainers(disabledWithoutDocker = true)
+@EnabledIf(
+    value = "io.streamtrain.containers.ContainerEngine#available",
+    disabledReason = ContainerEngine.MISSING)
 class TrainAndPredictContainersIT {
-  private static final Network NETWORK = Network.newNetwork();
-
-  @Container
-  static final KafkaContainer KAFKA =
-      new KafkaContainer(DockerImageName.parse("apache/kafka:4.1.0"))
-          .withNetwork(NETWORK)
-          .withNetworkAliases("kafka")
-          .withListener("kafka:19092");
-
-  @Container
-  static final GenericContainer<?> REGISTRY =
-      new GenericContainer<>(DockerImageName.parse("confluentinc/cp-schema-registry:7.9.0"))
-          .withNetwork(NETWORK)
-          .withExposedPorts(8081)
-          .withEnv("SCHEMA_REGISTRY_HOST_NAME", "schema-registry")
-          .withEnv("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
-          .withEnv("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", "PLAINTEXT://kafka:19092")
-          .dependsOn(KAFKA)
-          .waitingFor(Wait.forHttp("/subjects").forStatusCode(200));
+  private static StreamtrainContainer broker;
+  private static String bootstrap;
+  private static String registry;
 
   @TempDir Path stateDir;
 
+  @BeforeAll
+  static void startBroker() {
+    ProjectImage.build();
+    int kafkaPort = StreamtrainContainer.freePort();
+    int registryPort = StreamtrainContainer.freePort();
+    broker =
+        StreamtrainContainer.await(
+            new StreamtrainContainer("broker")
+                .withCommand(
+                    "broker",
+                    "--port",
+                    String.valueOf(kafkaPort),
+                    "--registry-port",
+                    String.valueOf(registryPort),
+                    "--no-topics"),
+            ".*Ready\\. Ctrl-C to stop.*");
+    bootstrap = "localhost:" + kafkaPort;
+    registry = "http://127.0.0.1:" + registryPort;
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (broker != null) {
+      broker.stop();
+    }
+  }
+
   @Test
-  void shouldTrainAndServeThroughConfluentSchemaRegistry() throws Exception {
-    String registryUrl = "http://" + REGISTRY.getHost() + ":" + REGISTRY.getMappedPort(8081);
-    TrainAndPredictIT.run(
-        TestPipelines.create(KAFKA.getBootstrapServers(), registryUrl, stateDir, TrainAndPredictIT.TRAINING));
+  void shouldTrainInAContainerAndServePredictionsFromAnother() throws Exception {
+    Map<String, String> training = TrainAndPredictIT.TRAINING;
+    Pipeline pipeline = TestPipelines.create(bootstrap, registry, stateDir, training);
+    var names = pipeline.names();
+    publish(pipeline, names.imagesTrain(), TestPipelines.images("train", 2048, 1));
+    publish(pipeline, names.imagesTest(), TestPipelines.images("test", 256, 2));
+
+    List<String> common =
+        List.of(
+            "--bootstrap",
+            bootstrap,
+            "--registry",
+            registry,
+            "--topic-prefix",
+            pipeline.settings().topicPrefix());
+    List<String> train = new ArrayList<>(List.of("train", "--follow"));
+    train.addAll(common);
+    training.forEach((flag, value) -> train.addAll(List.of("--" + flag, value)));
+    train.addAll(List.of("--metrics-port", String.valueOf(StreamtrainContainer.freePort())));
+    try (StreamtrainContainer trainer = new StreamtrainContainer("trainer")) {
+      trainer.withCommand(train.toArray(String[]::new)).start();
+      pipeline.replayer().replay(2);
+      // 2 epochs x 2048 images / 64 per batch.
+      ModelSnapshot snapshot =
+          Awaitility.await("the trainer's snapshot of epoch 2")
+              .atMost(Duration.ofMinutes(5))
+              .pollInterval(Duration.ofSeconds(1))
+              .until(
+                  () -> {
+                    trainer.assertRunning();
+                    return pipeline.latestSnapshot().orElse(null);
+                  },
+                  s ->
+                      s != null
+                          && s.getVersion() >= 64
+                          && s.getEpochComplete()
+                          && s.getEpoch() == 2);
+      assertEquals(64, snapshot.getVersion());
+    }
+
+    List<String> predict = new ArrayList<>(List.of("predict"));
+    predict.addAll(common);
+    predict.addAll(List.of("--metrics-port", String.valueOf(StreamtrainContainer.freePort())));
+    try (StreamtrainContainer predictor =
+        StreamtrainContainer.await(
+            new StreamtrainContainer("predictor").withCommand(predict.toArray(String[]::new)),
+            ".*Serving .* version 64.*")) {
+      publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 100, 3));
+      List<Prediction> predictions = new ArrayList<>();
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
+        List<TopicPartition> partitions =
+            consumer.partitionsFor(names.predictions()).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition()))
+                .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Awaitility.await("100 predictions on the host")
+            .atMost(Duration.ofMinutes(2))
+            .pollInterval(Duration.ZERO)
+            .until(
+                () -> {
+                  predictor.assertRunning();
+                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    predictions.add(
+                        pipeline
+                            .serde(Prediction.class)
+                            .deserializer()
+                            .deserialize(r.topic(), r.value()));
+                  }
+                  return predictions.size() >= 100;
+                });
+      }
+      assertEquals(100, predictions.size());
+      assertTrue(predictions.stream().allMatch(p -> p.getModelVersion() == 64));
+      long right = predictions.stream().filter(p -> p.getLabel() == p.getTrueLabel()).count();
+      assertTrue(right >= 90, "correct predictions: " + right);
+    }
+  }
+
+  private static void publish(Pipeline pipeline, String topic, List<LabeledImage> images) {
+    io.streamtrain.kafka.Publisher.publish(
+        pipeline.settings(),
+        topic,
+        pipeline.serde(LabeledImage.class).serializer(),
+        images.iterator(),
+        done -> {});
   }
 }

@@ -26,7 +26,8 @@ class DeployToolsIT {
     return false;
   }
 
-  private static void assertExitsZero(List<String> command) throws IOException, InterruptedException {
+  private static void assertExitsZero(List<String> command)
+      throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(120, TimeUnit.SECONDS);
@@ -34,11 +35,27 @@ class DeployToolsIT {
   }
 
   @Test
-  void dockerComposeShouldAcceptTheComposeFileAndTheGpuOverride() throws Exception {
+  void dockerComposeShouldAcceptTheComposeFileAndItsOverrides() throws Exception {
     assumeTrue(onPath("docker-compose"), "apt-get install docker-compose");
     assertExitsZero(List.of("docker-compose", "-f", "docker-compose.yml", "config", "-q"));
     assertExitsZero(
-        List.of("docker-compose", "-f", "docker-compose.yml", "-f", "deploy/docker-compose.gpu.yml", "config", "-q"));
+        List.of(
+            "docker-compose",
+            "-f",
+            "docker-compose.yml",
+            "-f",
+            "deploy/docker-compose.gpu.yml",
+            "config",
+            "-q"));
+    assertExitsZero(
+        List.of(
+            "docker-compose",
+            "-f",
+            "docker-compose.yml",
+            "-f",
+            "deploy/compose.local.yml",
+            "config",
+            "-q"));
   }
 
   @Test

@@ -38,6 +38,7 @@ class DeploymentManifestsTest {
   private static final Path DEPLOY = ROOT.resolve("deploy");
   private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
   private static final Path GPU_COMPOSE = DEPLOY.resolve("docker-compose.gpu.yml");
+  private static final Path LOCAL_COMPOSE = DEPLOY.resolve("compose.local.yml");
   private static final Path K8S_BASE = DEPLOY.resolve("k8s/base");
   private static final Path K8S_GPU = DEPLOY.resolve("k8s/overlays/gpu");
 
@@ -212,7 +213,7 @@ class DeploymentManifestsTest {
             .keySet()
             .containsAll(List.of("kafka", "schema-registry", "topics", "trainer", "predictor")),
         "services: " + services.keySet());
-    for (Path file : List.of(COMPOSE, GPU_COMPOSE)) {
+    for (Path file : List.of(COMPOSE, GPU_COMPOSE, LOCAL_COMPOSE)) {
       composeServices(file)
           .forEach(
               (name, service) -> {
@@ -234,6 +235,11 @@ class DeploymentManifestsTest {
     List<String> images = new ArrayList<>();
     for (Path file : List.of(COMPOSE, GPU_COMPOSE)) {
       composeServices(file).values().forEach(s -> images.add((String) map(s).get("image")));
+    }
+    // Bases given as build arguments: their defaults.
+    Matcher arg = Pattern.compile("(?m)^ARG \\w+_BASE=(\\S+)$").matcher(dockerfile());
+    while (arg.find()) {
+      images.add(arg.group(1));
     }
     Matcher from = Pattern.compile("(?m)^(?:FROM\\s+|COPY\\s+--from=)(\\S+)").matcher(dockerfile());
     while (from.find()) {
@@ -271,7 +277,15 @@ class DeploymentManifestsTest {
     }
     String advertised = (String) env.get("KAFKA_ADVERTISED_LISTENERS");
     assertTrue(advertised.contains("//localhost:9092"), advertised);
-    assertTrue(list(kafka.get("ports")).contains("9092:9092"));
+    assertTrue(list(kafka.get("ports")).contains("127.0.0.1:9092:9092"));
+    composeServices(COMPOSE)
+        .forEach(
+            (name, service) -> {
+              for (Object port : list(map(service).get("ports"))) {
+                assertTrue(
+                    String.valueOf(port).startsWith("127.0.0.1:"), name + " publishes " + port);
+              }
+            });
 
     // Every streamtrain service must point at a listener Kafka advertises, and at the registry.
     for (String name : List.of("topics", "trainer", "predictor")) {
@@ -305,6 +319,20 @@ class DeploymentManifestsTest {
   }
 
   @Test
+  void shouldRunEveryComposeServiceFromTheLocalImageInTheLocalOverride() {
+    Map<String, Object> local = composeServices(LOCAL_COMPOSE);
+    assertEquals(composeServices(COMPOSE).keySet(), local.keySet());
+    local.forEach(
+        (name, service) -> {
+          assertEquals("localhost/streamtrain:0.1.0-cpu", map(service).get("image"), name);
+          Map<String, Object> args = map(map(map(service).get("build")).get("args"));
+          // Podman 4.3 resolves the ARG-named stages only when both are passed.
+          assertEquals("cpu", args.get("VARIANT"), name);
+          assertEquals("host", args.get("JAR_FROM"), name);
+        });
+  }
+
+  @Test
   void shouldReserveAnNvidiaGpuAndBuildCudaInTheComposeOverride() {
     Map<String, Object> trainer = map(composeServices(GPU_COMPOSE).get("trainer"));
     assertEquals("cuda", map(map(trainer.get("build")).get("args")).get("VARIANT"));
@@ -321,8 +349,13 @@ class DeploymentManifestsTest {
   @Test
   void shouldBuildANonRootImageThatStopsOnSigterm() {
     String dockerfile = dockerfile();
-    assertTrue(dockerfile.contains("FROM maven:3.9-eclipse-temurin-17 AS build"));
-    assertTrue(dockerfile.contains("FROM eclipse-temurin:17-jre AS runtime-cpu"));
+    assertTrue(dockerfile.contains("\nARG BUILD_BASE=maven:3.9-eclipse-temurin-17\n"));
+    assertTrue(dockerfile.contains("\nFROM ${BUILD_BASE} AS jar-build\n"));
+    assertTrue(dockerfile.contains("\nARG RUNTIME_BASE=eclipse-temurin:17-jre\n"));
+    assertTrue(dockerfile.contains("\nFROM ${RUNTIME_BASE} AS runtime-cpu\n"));
+    // The public default builds the jar in the Maven stage; JAR_FROM=host takes target/'s.
+    assertTrue(dockerfile.contains("\nARG JAR_FROM=build\n"));
+    assertTrue(dockerfile.contains("\nFROM jar-${JAR_FROM} AS jar\n"));
     assertTrue(dockerfile.contains("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04 AS runtime-cuda"));
     assertTrue(dockerfile.contains("cuda) profile=\"-Pcuda\""), "VARIANT=cuda must build -Pcuda");
     assertTrue(dockerfile.contains("\nSTOPSIGNAL SIGTERM\n"));
