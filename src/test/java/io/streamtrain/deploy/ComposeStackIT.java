@@ -110,7 +110,8 @@ class ComposeStackIT {
     // exits. The epoch stays below the default shuffle window (60,000), so it trains in one go
     // after its end marker, and long enough to be stopped half-way.
     publish(pipeline, names.imagesTrain(), TestPipelines.images("more", 56_000, 4));
-    pipeline.replayer().replay(2, 1, Replayer.Progress.NONE);
+    // Three epochs of it, so that the stop cannot land on the last epoch's end.
+    pipeline.replayer().replay(2, 3, Replayer.Progress.NONE);
     long progressed = awaitTrainingPast(pipeline, first.getVersion());
     compose(Duration.ofSeconds(90), "stop", "trainer");
 
@@ -120,7 +121,7 @@ class ComposeStackIT {
     assertNotEquals(137L, trainer.getState().getExitCodeLong(), logs("trainer"));
     assertTrue(logs("trainer").contains("Stopping: publishing a final snapshot"), logs("trainer"));
     ModelSnapshot last = pipeline.latestSnapshot().orElseThrow();
-    assertEquals(2, last.getEpoch());
+    assertTrue(last.getEpoch() >= 2 && last.getEpoch() <= 4, "epoch " + last.getEpoch());
     assertFalse(
         last.getEpochComplete(), "the epoch ended before the stop: no final snapshot to see");
     assertTrue(last.getVersion() >= progressed, last.getVersion() + " < " + progressed);
