@@ -19,6 +19,28 @@ public final class Brokers {
    * at least one broker, or throws {@link BrokerUnreachableException} after {@code timeout}.
    */
   public static void awaitReachable(Properties adminProps, Duration timeout) {
+    if (timeout.compareTo(FIRST_TRY.multipliedBy(2)) <= 0) {
+      check(adminProps, timeout, timeout);
+      return;
+    }
+    try {
+      check(adminProps, FIRST_TRY, timeout);
+    } catch (BrokerUnreachableException e) {
+      // A container started beside its broker waits for it, and says so once.
+      System.err.println(
+          "streamtrain: Kafka at "
+              + adminProps.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG)
+              + " does not answer yet; waiting up to "
+              + formatSeconds(timeout.minus(FIRST_TRY))
+              + " more");
+      check(adminProps, timeout.minus(FIRST_TRY), timeout);
+    }
+  }
+
+  private static final Duration FIRST_TRY = Duration.ofSeconds(3);
+
+  /** One wait of {@code timeout}; the failure names {@code total}, all the caller waited. */
+  private static void check(Properties adminProps, Duration timeout, Duration total) {
     String bootstrap = String.valueOf(adminProps.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG));
     long timeoutMs = Math.max(1, timeout.toMillis());
     Properties props = new Properties();
@@ -32,7 +54,7 @@ public final class Brokers {
         "Cannot reach Kafka at "
             + bootstrap
             + " within "
-            + formatSeconds(timeout)
+            + formatSeconds(total)
             + " (is the broker running? start one with: java -jar target/streamtrain.jar broker)";
     Admin admin;
     try {
