@@ -52,6 +52,43 @@ public record ModelSpec(List<Integer> widths) {
     return new ModelSpec(widths);
   }
 
+  /**
+   * The MLP whose state dict has exactly these keys and shapes (PyTorch's {@code
+   * linear_relu_stack.{0,2,...}.{weight,bias}}), for state-dict files that do not name their
+   * architecture.
+   */
+  static ModelSpec fromStateDict(java.util.Map<String, long[]> shapes) {
+    int layers = 0;
+    while (shapes.containsKey(PARAMETER_PREFIX + (2 * layers) + ".weight")) {
+      layers++;
+    }
+    List<Integer> widths = new ArrayList<>();
+    for (int layer = 0; layer < layers; layer++) {
+      long[] weight = shapes.get(PARAMETER_PREFIX + (2 * layer) + ".weight");
+      if (weight.length != 2 || weight[0] > Integer.MAX_VALUE || weight[1] > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "cannot tell the architecture: "
+                + PARAMETER_PREFIX
+                + (2 * layer)
+                + ".weight has shape "
+                + Arrays.toString(weight)
+                + ", a Linear weight is [out, in]");
+      }
+      if (layer == 0) {
+        widths.add((int) weight[1]);
+      }
+      widths.add((int) weight[0]);
+    }
+    if (layers == 0 || widths.contains(0)) {
+      throw new IllegalArgumentException(
+          "cannot tell the architecture from keys such as "
+              + shapes.keySet().stream().limit(3).toList()
+              + ": expected the quickstart's linear_relu_stack.0.weight ...; name the"
+              + " architecture (e.g. mlp:784-512-512-10)");
+    }
+    return new ModelSpec(widths);
+  }
+
   /** Number of input features (784 for a 1x28x28 image). */
   public int inputFeatures() {
     return widths.get(0);
@@ -114,7 +151,9 @@ public record ModelSpec(List<Integer> widths) {
 
   /** Total number of trainable scalars. */
   public long parameterCount() {
-    return parameterShapes().stream().mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b)).sum();
+    return parameterShapes().stream()
+        .mapToLong(s -> Arrays.stream(s).reduce(1, (a, b) -> a * b))
+        .sum();
   }
 
   @Override
