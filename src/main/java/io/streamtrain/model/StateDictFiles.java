@@ -32,6 +32,7 @@ public final class StateDictFiles {
   static final String META_MODEL_NAME = "streamtrain.model_name";
   static final String META_VERSION = "streamtrain.version";
   static final String META_EPOCH = "streamtrain.epoch";
+  private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
 
   private StateDictFiles() {}
 
@@ -63,8 +64,9 @@ public final class StateDictFiles {
     }
     StateDicts.verify(snapshot);
     byte[] bytes;
+    List<NamedTensor> tensors = toPyTorch(snapshot.getTensors());
     if (format == Format.PTH) {
-      bytes = PthFiles.write(snapshot.getTensors());
+      bytes = PthFiles.write(tensors);
     } else {
       Map<String, String> metadata = new LinkedHashMap<>();
       metadata.put("format", "pt");
@@ -72,7 +74,7 @@ public final class StateDictFiles {
       metadata.put(META_MODEL_NAME, snapshot.getModelName());
       metadata.put(META_VERSION, Long.toString(snapshot.getVersion()));
       metadata.put(META_EPOCH, Integer.toString(snapshot.getEpoch()));
-      bytes = SafetensorsFiles.write(snapshot.getTensors(), metadata);
+      bytes = SafetensorsFiles.write(tensors, metadata);
     }
     Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
     try {
@@ -149,6 +151,20 @@ public final class StateDictFiles {
         .build();
   }
 
+  /** num_batches_tracked is an int64 scalar in PyTorch; snapshots keep every entry float32. */
+  private static List<NamedTensor> toPyTorch(List<NamedTensor> tensors) {
+    List<NamedTensor> converted = new ArrayList<>(tensors.size());
+    for (NamedTensor tensor : tensors) {
+      if (tensor.getName().endsWith(NUM_BATCHES_TRACKED)
+          && Tensors.FLOAT32.equals(tensor.getDtype())
+          && tensor.getShape().isEmpty()) {
+        tensor = Tensors.int64Scalar(tensor.getName(), (long) Tensors.floats(tensor)[0]);
+      }
+      converted.add(tensor);
+    }
+    return converted;
+  }
+
   private static ModelSpec architecture(
       Path file, List<NamedTensor> tensors, Map<String, String> metadata) {
     String named = metadata.get(META_ARCHITECTURE);
@@ -198,6 +214,10 @@ public final class StateDictFiles {
                 + spec
                 + " expects "
                 + expected);
+      }
+      if (names.get(i).endsWith(NUM_BATCHES_TRACKED) && Tensors.INT64.equals(tensor.getDtype())) {
+        tensor =
+            Tensors.float32(names.get(i), new long[0], new float[] {Tensors.int64Value(tensor)});
       }
       if (!Tensors.FLOAT32.equals(tensor.getDtype())) {
         throw new IllegalArgumentException(
