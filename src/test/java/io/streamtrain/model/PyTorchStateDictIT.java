@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import java.io.IOException;
@@ -15,22 +17,29 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * State dicts both ways with real PyTorch (Debian's python3-torch): the quickstart's own
- * NeuralNetwork saves with torch.save and streamtrain loads it; streamtrain saves .pth and
- * .safetensors and the quickstart's model loads them with load_state_dict (torch.load with
- * weights_only=True, the safe loader). Every tensor is compared bit for bit. Skipped where
- * /usr/bin/python3 cannot import torch.
+ * State dicts both ways with real PyTorch (Debian's python3-torch), for the quickstart's own
+ * NeuralNetwork and PyTorch modules equal to cnn:small and resnet18-cifar: PyTorch saves with
+ * torch.save and streamtrain loads it; streamtrain saves .pth and .safetensors and PyTorch loads
+ * them with load_state_dict (torch.load with weights_only=True, the safe loader). Every tensor is
+ * compared bit for bit, buffers included, and the models' eval-mode outputs within float error.
+ * Skipped where /usr/bin/python3 cannot import torch.
  */
 class PyTorchStateDictIT {
   private static final String PYTHON = "/usr/bin/python3";
   private static final int BATCH = 8;
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> KEYS =
       List.of(
           "linear_relu_stack.0.weight",
@@ -49,35 +58,58 @@ class PyTorchStateDictIT {
         PYTHON + " cannot import torch (apt-get install python3-torch to run this test)");
   }
 
-  @Test
-  void shouldLoadWhatPyTorchSavesBitForBit() throws Exception {
-    String out = python("save");
+  @ParameterizedTest
+  @CsvSource({
+    "quickstart, mlp:784-512-512-10, 1e-5",
+    "cnn_small, cnn:small, 1e-4",
+    "resnet18_cifar, resnet18-cifar, 1e-4"
+  })
+  void shouldLoadWhatPyTorchSavesBitForBit(String arch, String specText, double tolerance)
+      throws Exception {
+    ModelSpec spec = ModelSpec.parse(specText);
+    String out = python("save", arch);
     assertTrue(out.contains("saved"), out);
-    for (String name : List.of("quickstart.pth", "quickstart.safetensors")) {
+    // PyTorch's own keys and shapes are the spec's, buffers included.
+    Map<String, List<Long>> pytorchKeys = new LinkedHashMap<>();
+    for (JsonNode entry : JSON.readTree(dir.resolve("keys.json").toFile())) {
+      List<Long> shape = new ArrayList<>();
+      entry.get(1).forEach(dim -> shape.add(dim.asLong()));
+      pytorchKeys.put(entry.get(0).asText(), shape);
+    }
+    Map<String, List<Long>> ours = new LinkedHashMap<>();
+    for (int i = 0; i < spec.parameterNames().size(); i++) {
+      ours.put(spec.parameterNames().get(i), Tensors.shapeList(spec.parameterShapes().get(i)));
+    }
+    assertEquals(new TreeMap<>(pytorchKeys), new TreeMap<>(ours));
+    if (arch.equals("quickstart")) {
+      assertEquals(KEYS, List.copyOf(pytorchKeys.keySet()));
+    }
+
+    float[] x = floats(Files.readAllBytes(dir.resolve("x.bin")));
+    float[] expected = floats(Files.readAllBytes(dir.resolve("probs.bin")));
+    int classes = spec.numClasses();
+    for (String name : List.of("pytorch.pth", "pytorch.safetensors")) {
       ModelSnapshot snapshot = StateDictFiles.load(dir.resolve(name));
-      assertEquals("mlp:784-512-512-10", snapshot.getArchitecture(), name);
-      assertEquals(KEYS, snapshot.getTensors().stream().map(NamedTensor::getName).toList(), name);
-      assertEquals(List.of(512L, 784L), snapshot.getTensors().get(0).getShape());
+      assertEquals(spec.toString(), snapshot.getArchitecture(), name + ": told from its keys");
+      assertEquals(spec.parameterNames(), names(snapshot.getTensors()), name);
       for (NamedTensor tensor : snapshot.getTensors()) {
-        assertArrayEquals(raw(tensor.getName()), bytes(tensor), name + " " + tensor.getName());
+        assertArrayEquals(
+            raw(tensor.getName()), pytorchBytes(tensor), name + " " + tensor.getName());
       }
-      // The loaded model computes what PyTorch computed with it.
-      float[] x = floats(Files.readAllBytes(dir.resolve("x.bin")));
-      float[] expected = floats(Files.readAllBytes(dir.resolve("probs.bin")));
+      // The loaded model computes what PyTorch computed with it (eval mode).
       try (InferenceModel model = StateDicts.toInferenceModel(snapshot, Device.cpu())) {
         float[][] probabilities = model.probabilities(x, BATCH);
         for (int i = 0; i < BATCH; i++) {
-          for (int c = 0; c < 10; c++) {
-            assertEquals(expected[i * 10 + c], probabilities[i][c], 1e-5, name + " row " + i);
+          for (int c = 0; c < classes; c++) {
+            assertEquals(
+                expected[i * classes + c], probabilities[i][c], tolerance, name + " row " + i);
           }
         }
       }
     }
     // Strided views, a storage shared by two tensors, int64 and float16: made contiguous.
     List<NamedTensor> views = PthFiles.read(dir.resolve("views.pth"));
-    assertEquals(
-        List.of("transposed", "slice", "same_storage", "count", "half"),
-        views.stream().map(NamedTensor::getName).toList());
+    assertEquals(List.of("transposed", "slice", "same_storage", "count", "half"), names(views));
     assertEquals(List.of(4L, 3L), views.get(0).getShape());
     assertEquals(List.of(), views.get(3).getShape());
     assertEquals("int64", views.get(3).getDtype());
@@ -87,15 +119,21 @@ class PyTorchStateDictIT {
     }
   }
 
-  @Test
-  void shouldWriteFilesThatThePyTorchQuickstartLoads() throws Exception {
+  @ParameterizedTest
+  @CsvSource({
+    "quickstart, mlp:784-512-512-10",
+    "cnn_small, cnn:small",
+    "resnet18_cifar, resnet18-cifar"
+  })
+  void shouldWriteFilesThatPyTorchLoads(String arch, String specText) throws Exception {
+    ModelSpec spec = ModelSpec.parse(specText);
+    int features = spec.inputFeatures();
     ModelSnapshot snapshot;
-    float[] x = TestData.randomInputs(11, BATCH, 784);
+    float[] x = TestData.randomInputs(11, BATCH, features);
     float[][] probabilities;
-    try (Learner learner =
-        Learner.create(ModelSpec.QUICKSTART, OptimizerConfig.QUICKSTART, 42, Device.cpu())) {
-      for (int i = 0; i < 3; i++) {
-        learner.step(TestData.randomInputs(i, 16, 784), TestData.randomLabels(i, 16, 10), 16);
+    try (Learner learner = Learner.create(spec, OptimizerConfig.QUICKSTART, 42, Device.cpu())) {
+      for (int i = 0; i < 2; i++) {
+        learner.step(TestData.randomInputs(i, 4, features), TestData.randomLabels(i, 4, 10), 4);
       }
       snapshot = StateDicts.snapshot(learner, "fmnist").build();
       probabilities = learner.predictProbabilities(x, BATCH);
@@ -104,20 +142,34 @@ class PyTorchStateDictIT {
     StateDictFiles.save(snapshot, dir.resolve("streamtrain.safetensors"));
     Files.createDirectories(dir.resolve("raw"));
     for (NamedTensor tensor : snapshot.getTensors()) {
-      Files.write(dir.resolve("raw").resolve(tensor.getName() + ".bin"), bytes(tensor));
+      Files.write(dir.resolve("raw").resolve(tensor.getName() + ".bin"), pytorchBytes(tensor));
     }
     Files.write(dir.resolve("x.bin"), littleEndian(x));
-    float[] flat = new float[BATCH * 10];
+    int classes = spec.numClasses();
+    float[] flat = new float[BATCH * classes];
     for (int i = 0; i < BATCH; i++) {
-      System.arraycopy(probabilities[i], 0, flat, i * 10, 10);
+      System.arraycopy(probabilities[i], 0, flat, i * classes, classes);
     }
     Files.write(dir.resolve("probs.bin"), littleEndian(flat));
 
-    String out = python("load");
+    String out = python("load", arch);
     assertEquals("ok", out.strip(), out);
   }
 
-  private String python(String mode) throws IOException, InterruptedException {
+  private static List<String> names(List<NamedTensor> tensors) {
+    return tensors.stream().map(NamedTensor::getName).toList();
+  }
+
+  /** The bytes PyTorch holds: num_batches_tracked is int64 there, float32 in a snapshot. */
+  private static byte[] pytorchBytes(NamedTensor tensor) {
+    if (tensor.getName().endsWith(".num_batches_tracked")) {
+      long count = (long) Tensors.floats(tensor)[0];
+      return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(count).array();
+    }
+    return bytes(tensor);
+  }
+
+  private String python(String mode, String arch) throws IOException, InterruptedException {
     Path script = dir.resolve("torch_state_dict.py");
     if (!Files.exists(script)) {
       try (InputStream in = getClass().getResourceAsStream("/python/torch_state_dict.py")) {
@@ -125,7 +177,7 @@ class PyTorchStateDictIT {
       }
     }
     Process process =
-        new ProcessBuilder(PYTHON, script.toString(), mode, dir.toString())
+        new ProcessBuilder(PYTHON, script.toString(), mode, dir.toString(), arch)
             .redirectErrorStream(true)
             .start();
     String out;
