@@ -38,10 +38,7 @@ final class PthFiles {
     zip.add("archive/data.pkl", PickleWriter.stateDict(tensors));
     zip.add("archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));
     for (int i = 0; i < tensors.size(); i++) {
-      ByteBuffer data = tensors.get(i).getData().duplicate();
-      byte[] bytes = new byte[data.remaining()];
-      data.get(bytes);
-      zip.add("archive/data/" + i, bytes);
+      zip.add("archive/data/" + i, Tensors.bytes(tensors.get(i)));
     }
     zip.add("archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
     return zip.finish();

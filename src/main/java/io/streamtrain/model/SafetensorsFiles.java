@@ -112,10 +112,7 @@ final class SafetensorsFiles {
       out.write(' ');
     }
     for (NamedTensor tensor : tensors) {
-      ByteBuffer data = tensor.getData().duplicate();
-      byte[] bytes = new byte[data.remaining()];
-      data.get(bytes);
-      out.writeBytes(bytes);
+      out.writeBytes(Tensors.bytes(tensor));
     }
     return out.toByteArray();
   }
@@ -192,31 +189,25 @@ final class SafetensorsFiles {
     byOffset.sort(Comparator.comparingLong(Entry::begin));
     long expectedBegin = 0;
     for (Entry entry : byOffset) {
+      String offsets =
+          what
+              + ": tensor "
+              + entry.name()
+              + " has data_offsets ["
+              + entry.begin()
+              + ", "
+              + entry.end()
+              + "]";
       if (entry.begin() != expectedBegin) {
         throw new IllegalArgumentException(
-            what
-                + ": tensor "
-                + entry.name()
-                + " has data_offsets ["
-                + entry.begin()
-                + ", "
-                + entry.end()
-                + "] but the previous tensor ends at "
+            offsets
+                + " but the previous tensor ends at "
                 + expectedBegin
                 + (entry.begin() < expectedBegin ? " (overlap)" : " (gap)"));
       }
       if (entry.end() > bufferLength) {
         throw new IllegalArgumentException(
-            what
-                + ": tensor "
-                + entry.name()
-                + " has data_offsets ["
-                + entry.begin()
-                + ", "
-                + entry.end()
-                + "] past the end of the "
-                + bufferLength
-                + "-byte data buffer");
+            offsets + " past the end of the " + bufferLength + "-byte data buffer");
       }
       expectedBegin = entry.end();
     }

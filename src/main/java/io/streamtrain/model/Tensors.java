@@ -70,6 +70,14 @@ final class Tensors {
     return data.getLong(data.position());
   }
 
+  /** A copy of {@code tensor}'s little-endian data bytes. */
+  static byte[] bytes(NamedTensor tensor) {
+    ByteBuffer data = tensor.getData().duplicate();
+    byte[] bytes = new byte[data.remaining()];
+    data.get(bytes);
+    return bytes;
+  }
+
   static long[] shape(NamedTensor tensor) {
     return tensor.getShape().stream().mapToLong(Long::longValue).toArray();
   }

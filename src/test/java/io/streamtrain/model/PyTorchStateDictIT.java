@@ -115,7 +115,7 @@ class PyTorchStateDictIT {
     assertEquals("int64", views.get(3).getDtype());
     assertEquals("float16", views.get(4).getDtype());
     for (NamedTensor tensor : views) {
-      assertArrayEquals(raw(tensor.getName()), bytes(tensor), tensor.getName());
+      assertArrayEquals(raw(tensor.getName()), Tensors.bytes(tensor), tensor.getName());
     }
   }
 
@@ -166,7 +166,7 @@ class PyTorchStateDictIT {
       long count = (long) Tensors.floats(tensor)[0];
       return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(count).array();
     }
-    return bytes(tensor);
+    return Tensors.bytes(tensor);
   }
 
   private String python(String mode, String arch) throws IOException, InterruptedException {
@@ -194,13 +194,6 @@ class PyTorchStateDictIT {
 
   private byte[] raw(String key) throws IOException {
     return Files.readAllBytes(dir.resolve("raw").resolve(key + ".bin"));
-  }
-
-  private static byte[] bytes(NamedTensor tensor) {
-    ByteBuffer data = tensor.getData().duplicate();
-    byte[] bytes = new byte[data.remaining()];
-    data.get(bytes);
-    return bytes;
   }
 
   private static float[] floats(byte[] bytes) {
