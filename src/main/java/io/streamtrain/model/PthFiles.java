@@ -167,6 +167,19 @@ final class PthFiles {
         lastIndex = Math.addExact(lastIndex, multiply(ref.size()[d] - 1, ref.stride()[d], what));
       }
     }
+    if (numel > ref.storage().numel()) {
+      // Only overlapping (e.g. expanded, stride 0) views are larger than their storage: a state
+      // dict has none, and refusing them bounds what a small file can make us allocate.
+      throw new IllegalArgumentException(
+          what
+              + ": tensor "
+              + name
+              + " has "
+              + numel
+              + " elements, more than its storage's "
+              + ref.storage().numel()
+              + " (overlapping views are not supported)");
+    }
     if (numel > 0 && (ref.offset() < 0 || lastIndex >= ref.storage().numel())) {
       throw new IllegalArgumentException(
           what
@@ -212,6 +225,11 @@ final class PthFiles {
   }
 
   private static byte[] entryBytes(ZipFile zip, ZipEntry entry, String what) throws IOException {
+    if (entry.getMethod() != ZipEntry.STORED) {
+      // torch.save stores every entry; a compressed one could inflate far beyond the file.
+      throw new IllegalArgumentException(
+          what + ": entry " + entry.getName() + " is compressed; torch.save stores entries as is");
+    }
     long size = entry.getSize();
     if (size < 0 || size > MAX_ENTRY_BYTES) {
       throw new IllegalArgumentException(

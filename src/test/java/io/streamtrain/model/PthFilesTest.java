@@ -41,14 +41,78 @@ class PthFilesTest {
       throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream out = new ZipOutputStream(bytes)) {
-      out.putNextEntry(new ZipEntry(pickleEntry));
+      out.putNextEntry(stored(pickleEntry, pickle));
       out.write(pickle);
       for (String name : otherEntries) {
-        out.putNextEntry(new ZipEntry(name));
+        out.putNextEntry(stored(name, new byte[4]));
         out.write(new byte[4]);
       }
     }
     return bytes.toByteArray();
+  }
+
+  private static ZipEntry stored(String name, byte[] data) {
+    ZipEntry entry = new ZipEntry(name);
+    entry.setMethod(ZipEntry.STORED);
+    entry.setSize(data.length);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(data);
+    entry.setCrc(crc.getValue());
+    return entry;
+  }
+
+  @Test
+  void shouldRefuseCompressedEntriesAndOverlappingViews() throws Exception {
+    ByteArrayOutputStream deflated = new ByteArrayOutputStream();
+    try (ZipOutputStream out = new ZipOutputStream(deflated)) {
+      out.putNextEntry(new ZipEntry("archive/data.pkl"));
+      out.write(PickleWriter.stateDict(List.of()));
+    }
+    String compressed = refusal(deflated.toByteArray());
+    assertTrue(compressed.contains("is compressed"), compressed);
+
+    // A 1-element storage viewed as 1000 elements with stride 0 (what expand() saves).
+    byte[] pickle =
+        PickleReaderTest.pickle(
+            0x80,
+            2,
+            "ccollections\nOrderedDict\n)R(X",
+            1,
+            0,
+            0,
+            0,
+            "t",
+            "ctorch._utils\n_rebuild_tensor_v2\n((X",
+            7,
+            0,
+            0,
+            0,
+            "storage",
+            "ctorch\nFloatStorage\nX",
+            1,
+            0,
+            0,
+            0,
+            "0X",
+            3,
+            0,
+            0,
+            0,
+            "cpuK",
+            1,
+            "tQK",
+            0,
+            "M",
+            0xe8,
+            3,
+            0x85,
+            "K",
+            0,
+            0x85,
+            0x89,
+            "ccollections\nOrderedDict\n)RtRu.");
+    String overlapping = refusal(zip("archive/data.pkl", pickle, "archive/data/0"));
+    assertTrue(overlapping.contains("has 1000 elements, more than its storage's 1"), overlapping);
   }
 
   @Test
