@@ -36,8 +36,10 @@ public final class ModelSpec {
           "cnn:small", "cnn:1x28x28-c32-c64-f128-10",
           "resnet18-cifar", "resnet18:3x32x32-10");
 
-  // After PRESETS, which parse reads.
-  /** The PyTorch quickstart's model: Linear 784→512, ReLU, Linear 512→512, ReLU, Linear 512→10. */
+  /**
+   * The PyTorch quickstart's model: Linear 784→512, ReLU, Linear 512→512, ReLU, Linear 512→10.
+   * Declared after PRESETS, which parse reads.
+   */
   public static final ModelSpec QUICKSTART = parse("mlp:784-512-512-10");
 
   private static final String MLP = "mlp:";
