@@ -8,30 +8,45 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * One DJL model built from a {@link ModelSpec}: the block, its parameters in state-dict order, the
- * reusable direct input buffers, and the forward/loss/evaluation code shared by {@link Learner}
- * and {@link InferenceModel}. Not thread-safe.
+ * reusable direct input buffers, and the forward/loss/evaluation code shared by {@link Learner} and
+ * {@link InferenceModel}. Not thread-safe.
  */
 final class Network implements AutoCloseable {
   final ModelSpec spec;
   final Model model;
   final NDManager manager;
   final List<String> names;
+
+  /** The trainable parameters, in state-dict order (they come first in it). */
   final List<NDArray> parameters = new ArrayList<>();
-  private final SequentialBlock block;
+
+  /** Every state-dict entry's array (null for num_batches_tracked, kept in batchesTracked). */
+  private final List<NDArray> state = new ArrayList<>();
+
+  private long batchesTracked;
+  private final Block block;
   private final ParameterStore store;
   // Reused every call so a step allocates no direct memory of its own; DJL copies from it.
   private ByteBuffer inputBuffer = ByteBuffer.allocateDirect(0);
@@ -42,17 +57,14 @@ final class Network implements AutoCloseable {
     this.spec = spec;
     this.names = spec.parameterNames();
     model = Model.newInstance(name, device, Torch.ENGINE);
-    block = new SequentialBlock();
-    block.add(Blocks.batchFlattenBlock(spec.inputFeatures()));
-    List<Linear> linears = new ArrayList<>();
-    for (int layer = 0; layer < spec.numLinearLayers(); layer++) {
-      if (layer > 0) {
-        block.add(Activation.reluBlock());
-      }
-      Linear linear = Linear.builder().setUnits(spec.widths().get(layer + 1)).build();
-      linears.add(linear);
-      block.add(linear);
-    }
+    // PyTorch module prefix (linear_relu_stack.0, features.1, layer2.0.downsample.0 ...) → block.
+    Map<String, Block> modules = new HashMap<>();
+    block =
+        switch (spec.kind()) {
+          case MLP -> mlp(spec, modules);
+          case CNN -> cnn(spec, modules);
+          case RESNET18 -> resnet18(spec, modules);
+        };
     // Values are overwritten by our seeded PyTorch-default init or a state dict.
     block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
     block.setInitializer(Initializer.ZEROS, Parameter.Type.BIAS);
@@ -63,40 +75,194 @@ final class Network implements AutoCloseable {
     batchShape[0] = 1;
     System.arraycopy(inputShape, 0, batchShape, 1, inputShape.length);
     block.initialize(manager, DataType.FLOAT32, new Shape(batchShape));
-    for (Linear linear : linears) {
-      parameters.add(linear.getParameters().get("weight").getArray());
-      parameters.add(linear.getParameters().get("bias").getArray());
+    for (ModelSpec.Entry entry : spec.entries()) {
+      if (entry.role() == ModelSpec.Role.NUM_BATCHES_TRACKED) {
+        state.add(null); // a counter of ours: DJL's BatchNorm does not keep one
+        continue;
+      }
+      String key = entry.name();
+      Block owner = modules.get(key.substring(0, key.lastIndexOf('.')));
+      NDArray array = owner.getParameters().get(DJL_NAMES.get(entry.role())).getArray();
+      state.add(array);
+      if (entry.role().trainable()) {
+        parameters.add(array);
+      }
     }
     store = new ParameterStore(manager, false);
   }
 
+  private static final Map<ModelSpec.Role, String> DJL_NAMES =
+      Map.of(
+          ModelSpec.Role.WEIGHT, "weight",
+          ModelSpec.Role.BIAS, "bias",
+          ModelSpec.Role.BN_WEIGHT, "gamma",
+          ModelSpec.Role.BN_BIAS, "beta",
+          ModelSpec.Role.RUNNING_MEAN, "runningMean",
+          ModelSpec.Role.RUNNING_VAR, "runningVar");
+
+  /** The quickstart's Flatten → (Linear → ReLU)* → Linear. */
+  private static SequentialBlock mlp(ModelSpec spec, Map<String, Block> modules) {
+    SequentialBlock block = new SequentialBlock();
+    block.add(Blocks.batchFlattenBlock(spec.inputFeatures()));
+    for (int layer = 0; layer < spec.numLinearLayers(); layer++) {
+      if (layer > 0) {
+        block.add(Activation.reluBlock());
+      }
+      Linear linear = Linear.builder().setUnits(spec.widths().get(layer + 1)).build();
+      modules.put("linear_relu_stack." + (2 * layer), linear);
+      block.add(linear);
+    }
+    return block;
+  }
+
+  /** features: (Conv2d 3x3 → BatchNorm2d → ReLU → MaxPool2d 2)*; classifier: Flatten → ... */
+  private static SequentialBlock cnn(ModelSpec spec, Map<String, Block> modules) {
+    SequentialBlock block = new SequentialBlock();
+    List<Integer> convolutions = spec.convolutions();
+    for (int i = 0; i < convolutions.size(); i++) {
+      Block conv = conv(convolutions.get(i), 3, 1, true);
+      Block norm = batchNorm();
+      modules.put("features." + (4 * i), conv);
+      modules.put("features." + (4 * i + 1), norm);
+      block.add(conv).add(norm).add(Activation.reluBlock());
+      block.add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
+    }
+    block.add(Blocks.batchFlattenBlock());
+    int index = 1;
+    for (int width : spec.hidden()) {
+      Linear linear = Linear.builder().setUnits(width).build();
+      modules.put("classifier." + index, linear);
+      block.add(linear).add(Activation.reluBlock()).add(Dropout.builder().optRate(0.5f).build());
+      index += 3;
+    }
+    Linear output = Linear.builder().setUnits(spec.numClasses()).build();
+    modules.put("classifier." + index, output);
+    return block.add(output);
+  }
+
+  /** torchvision's ResNet-18 with the CIFAR stem: 3x3 conv, stride 1, no max pooling. */
+  private static SequentialBlock resnet18(ModelSpec spec, Map<String, Block> modules) {
+    SequentialBlock block = new SequentialBlock();
+    Block stem = conv(64, 3, 1, false);
+    Block stemNorm = batchNorm();
+    modules.put("conv1", stem);
+    modules.put("bn1", stemNorm);
+    block.add(stem).add(stemNorm).add(Activation.reluBlock());
+    int[] widths = {64, 128, 256, 512};
+    for (int stage = 0; stage < 4; stage++) {
+      for (int b = 0; b < 2; b++) {
+        String prefix = "layer" + (stage + 1) + "." + b;
+        int stride = stage > 0 && b == 0 ? 2 : 1;
+        Block conv1 = conv(widths[stage], 3, stride, false);
+        Block bn1 = batchNorm();
+        Block conv2 = conv(widths[stage], 3, 1, false);
+        Block bn2 = batchNorm();
+        modules.put(prefix + ".conv1", conv1);
+        modules.put(prefix + ".bn1", bn1);
+        modules.put(prefix + ".conv2", conv2);
+        modules.put(prefix + ".bn2", bn2);
+        SequentialBlock main =
+            new SequentialBlock()
+                .add(conv1)
+                .add(bn1)
+                .add(Activation.reluBlock())
+                .add(conv2)
+                .add(bn2);
+        Block shortcut;
+        if (stride != 1) {
+          Block down = conv(widths[stage], 1, stride, false);
+          Block downNorm = batchNorm();
+          modules.put(prefix + ".downsample.0", down);
+          modules.put(prefix + ".downsample.1", downNorm);
+          shortcut = new SequentialBlock().add(down).add(downNorm);
+        } else {
+          shortcut = Blocks.identityBlock();
+        }
+        block.add(
+            new ParallelBlock(
+                outputs ->
+                    new NDList(
+                        outputs.get(0).singletonOrThrow().add(outputs.get(1).singletonOrThrow())),
+                List.of(main, shortcut)));
+        block.add(Activation.reluBlock());
+      }
+    }
+    block.add(Pool.globalAvgPool2dBlock()).add(Blocks.batchFlattenBlock());
+    Linear fc = Linear.builder().setUnits(spec.numClasses()).build();
+    modules.put("fc", fc);
+    return block.add(fc);
+  }
+
+  private static Block conv(int channels, int kernel, int stride, boolean bias) {
+    int padding = kernel / 2;
+    return Conv2d.builder()
+        .setKernelShape(new Shape(kernel, kernel))
+        .optStride(new Shape(stride, stride))
+        .optPadding(new Shape(padding, padding))
+        .setFilters(channels)
+        .optBias(bias)
+        .build();
+  }
+
+  /** BatchNorm2d with PyTorch's defaults: eps 1e-5, momentum 0.1 (DJL writes it as 0.9). */
+  private static Block batchNorm() {
+    return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
+  }
+
   /**
-   * PyTorch's nn.Linear default init, from a Java RNG so it is the same on every device: weights
-   * kaiming_uniform(a=sqrt(5)) and biases both U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+   * PyTorch's default init, from a Java RNG so it is the same on every device: Linear and Conv2d
+   * weights kaiming_uniform(a=sqrt(5)) and biases both U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn in
+   * state-dict order; BatchNorm weight 1, bias 0, running mean 0, running variance 1.
    */
   void initialize(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
-    for (int i = 0; i < parameters.size(); i++) {
-      int layer = i / 2;
-      double bound = 1.0 / Math.sqrt(spec.widths().get(layer));
-      float[] values = new float[Math.toIntExact(parameters.get(i).size())];
-      for (int j = 0; j < values.length; j++) {
-        values[j] = (float) (bound * (2 * random.nextDouble() - 1));
+    List<ModelSpec.Entry> entries = spec.entries();
+    for (int i = 0; i < entries.size(); i++) {
+      ModelSpec.Entry entry = entries.get(i);
+      NDArray array = state.get(i);
+      switch (entry.role()) {
+        case WEIGHT, BIAS -> {
+          double bound = 1.0 / Math.sqrt(entry.fanIn());
+          float[] values = new float[Math.toIntExact(array.size())];
+          for (int j = 0; j < values.length; j++) {
+            values[j] = (float) (bound * (2 * random.nextDouble() - 1));
+          }
+          array.set(values);
+        }
+        case BN_WEIGHT, RUNNING_VAR -> array.set(filled(array, 1f));
+        case BN_BIAS, RUNNING_MEAN -> array.set(filled(array, 0f));
+        case NUM_BATCHES_TRACKED -> batchesTracked = 0;
       }
-      parameters.get(i).set(values);
+    }
+    if (spec.hasTrainingMode()) {
+      // Dropout draws from libtorch's generator: seed it so a run repeats.
+      Torch.engine().setRandomSeed(Math.toIntExact(Math.floorMod(seed, Integer.MAX_VALUE)));
     }
   }
 
+  private static float[] filled(NDArray array, float value) {
+    float[] values = new float[Math.toIntExact(array.size())];
+    java.util.Arrays.fill(values, value);
+    return values;
+  }
+
+  /** Sets the whole state dict (parameters and buffers), in {@link ModelSpec#entries()} order. */
   void setParameters(List<float[]> values) {
-    for (int i = 0; i < parameters.size(); i++) {
-      parameters.get(i).set(values.get(i));
+    for (int i = 0; i < state.size(); i++) {
+      if (state.get(i) == null) {
+        batchesTracked = (long) values.get(i)[0];
+      } else {
+        state.get(i).set(values.get(i));
+      }
     }
   }
 
+  /** The whole state dict (parameters and buffers), in {@link ModelSpec#entries()} order. */
   List<float[]> parameterValues() {
-    List<float[]> values = new ArrayList<>(parameters.size());
-    for (NDArray parameter : parameters) {
-      values.add(parameter.toFloatArray());
+    List<float[]> values = new ArrayList<>(state.size());
+    for (NDArray array : state) {
+      // num_batches_tracked travels as a float32 scalar: exact up to 2^24 training steps.
+      values.add(array == null ? new float[] {batchesTracked} : array.toFloatArray());
     }
     return values;
   }
@@ -170,6 +336,9 @@ final class Network implements AutoCloseable {
   }
 
   NDArray logits(NDArray input, boolean training) {
+    if (training) {
+      batchesTracked++;
+    }
     return block.forward(store, new NDList(input), training).singletonOrThrow();
   }
 

@@ -10,11 +10,26 @@ import java.util.List;
 final class Tensors {
   static final String FLOAT32 = "float32";
   static final String INT64 = "int64";
+  static final String FLOAT64 = "float64";
+  static final String FLOAT16 = "float16";
+  static final String BFLOAT16 = "bfloat16";
+  static final String INT32 = "int32";
+  static final String INT16 = "int16";
+  static final String INT8 = "int8";
+  static final String UINT8 = "uint8";
+  static final String BOOL = "bool";
+
+  /** Bytes per element of each dtype a state-dict file may hold. */
+  private static final java.util.Map<String, Integer> ELEMENT_SIZES =
+      java.util.Map.of(
+          FLOAT32, 4, INT64, 8, FLOAT64, 8, FLOAT16, 2, BFLOAT16, 2, INT32, 4, INT16, 2, INT8, 1,
+          UINT8, 1, BOOL, 1);
 
   private Tensors() {}
 
   static NamedTensor float32(String name, long[] shape, float[] values) {
-    ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer bytes =
+        ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     bytes.asFloatBuffer().put(values);
     return new NamedTensor(name, shapeList(shape), FLOAT32, bytes);
   }
@@ -34,7 +49,11 @@ final class Tensors {
     long expected = elements(shape(tensor)) * Float.BYTES;
     if (data.remaining() != expected) {
       throw new IllegalArgumentException(
-          "tensor " + tensor.getName() + " has " + data.remaining() + " bytes, its shape needs "
+          "tensor "
+              + tensor.getName()
+              + " has "
+              + data.remaining()
+              + " bytes, its shape needs "
               + expected);
     }
     float[] values = new float[data.remaining() / Float.BYTES];
@@ -51,6 +70,14 @@ final class Tensors {
     return data.getLong(data.position());
   }
 
+  /** A copy of {@code tensor}'s little-endian data bytes. */
+  static byte[] bytes(NamedTensor tensor) {
+    ByteBuffer data = tensor.getData().duplicate();
+    byte[] bytes = new byte[data.remaining()];
+    data.get(bytes);
+    return bytes;
+  }
+
   static long[] shape(NamedTensor tensor) {
     return tensor.getShape().stream().mapToLong(Long::longValue).toArray();
   }
@@ -61,6 +88,32 @@ final class Tensors {
       list.add(dim);
     }
     return list;
+  }
+
+  /** Bytes per element of {@code dtype}, or -1 when it is not one we know. */
+  static int elementSize(String dtype) {
+    return ELEMENT_SIZES.getOrDefault(dtype, -1);
+  }
+
+  /**
+   * The number of data bytes {@code tensor}'s shape and dtype call for, checked against its data.
+   */
+  static void checkSize(NamedTensor tensor) {
+    int size = elementSize(tensor.getDtype());
+    if (size < 0) {
+      throw new IllegalArgumentException(
+          "tensor " + tensor.getName() + " has unknown dtype " + tensor.getDtype());
+    }
+    long expected = elements(shape(tensor)) * size;
+    if (tensor.getData().remaining() != expected) {
+      throw new IllegalArgumentException(
+          "tensor "
+              + tensor.getName()
+              + " has "
+              + tensor.getData().remaining()
+              + " bytes, its shape and dtype need "
+              + expected);
+    }
   }
 
   static long elements(long[] shape) {
