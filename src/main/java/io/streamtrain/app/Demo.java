@@ -11,6 +11,7 @@ import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
@@ -102,7 +103,7 @@ public final class Demo {
           pipeline
               .latestSnapshot()
               .orElseThrow(() -> new IllegalStateException("no snapshot on model.snapshots"));
-      StateDicts.save(finalSnapshot, options.save());
+      StateDictFiles.save(finalSnapshot, options.save());
       System.out.println("Saved PyTorch Model State to " + options.save());
       predictFirstTestImage(options.save(), test, settings);
       output.finished(printer.results());
@@ -128,7 +129,7 @@ public final class Demo {
   }
 
   private static void predictFirstTestImage(Path file, LabeledDataset test, Settings settings) {
-    ModelSnapshot loaded = StateDicts.load(file);
+    ModelSnapshot loaded = StateDictFiles.load(file);
     try (InferenceModel model =
         StateDicts.toInferenceModel(loaded, Devices.select(settings.training().device()))) {
       LabeledImage first = LabeledImages.fromDataset(test, 0);

@@ -7,6 +7,7 @@ import io.streamtrain.data.LabeledImages;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
@@ -32,7 +33,7 @@ public record ImagePrediction(int label, String className, float probability, lo
     LabeledImage request = LabeledImages.fromFile(image);
     ModelSnapshot model;
     if (snapshotFile != null) {
-      model = StateDicts.load(snapshotFile);
+      model = StateDictFiles.load(snapshotFile);
     } else {
       Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
       model =

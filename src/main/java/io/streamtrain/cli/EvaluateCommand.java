@@ -6,6 +6,7 @@ import io.streamtrain.kafka.Brokers;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.TestSet;
@@ -49,7 +50,7 @@ final class EvaluateCommand implements Callable<Integer> {
     Pipeline pipeline = new Pipeline(settings);
     ModelSnapshot model =
         snapshot != null
-            ? StateDicts.load(snapshot)
+            ? StateDictFiles.load(snapshot)
             : pipeline
                 .latestSnapshot()
                 .orElseThrow(

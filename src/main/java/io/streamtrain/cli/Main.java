@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       PredictCommand.class,
       EvaluateCommand.class,
+      ExportCommand.class,
       BenchCommand.class,
       ReportCommand.class,
       CommandLine.HelpCommand.class
