@@ -68,6 +68,8 @@ public final class LiveDemo {
     List<LiveCurves.Point> points = new ArrayList<>();
     Map<String, String> flags = new HashMap<>(options.flags());
     flags.putIfAbsent("metrics-every", "5");
+    // The predictor shares the process: its snapshot follower must not wait behind the trainer.
+    flags.putIfAbsent("training-first", "false");
     try (LocalCluster cluster = LocalCluster.start("demo-live", flags)) {
       Pipeline pipeline = cluster.pipeline();
       Settings settings = cluster.settings();

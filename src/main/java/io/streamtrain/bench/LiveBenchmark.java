@@ -95,6 +95,8 @@ public final class LiveBenchmark {
       LabeledDataset train, double rate, Options options, PrintStream err) throws Exception {
     Map<String, String> flags = new HashMap<>(options.flags());
     flags.putIfAbsent("metrics-every", "10");
+    // The predictor shares the process: its snapshot follower must not wait behind the trainer.
+    flags.putIfAbsent("training-first", "false");
     err.printf(
         Locale.ROOT,
         "live trial at %,.0f events/s for %d s%n",
