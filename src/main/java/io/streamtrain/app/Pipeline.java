@@ -116,7 +116,8 @@ public final class Pipeline {
         topic,
         inputShape(),
         classes(),
-        settings.maxImagePixels());
+        settings.maxImagePixels(),
+        settings.outageWait());
   }
 
   /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
