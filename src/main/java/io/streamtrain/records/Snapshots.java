@@ -69,9 +69,10 @@ public final class Snapshots {
       ConsumerRecord<byte[], byte[]> record, Deserializer<ModelSnapshot> deserializer) {
     try {
       return deserializer.deserialize(record.topic(), record.value());
-    } catch (SchemaRegistryException e) {
-      throw e; // The registry's problem, not the record's: its own message says what to do.
     } catch (RuntimeException e) {
+      if (e instanceof SchemaRegistryException r && r.isRetriable()) {
+        throw r; // The registry's problem, not the record's: its own message says what to do.
+      }
       throw new IllegalStateException(notASnapshot(record, e), e);
     }
   }
