@@ -11,6 +11,7 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.ThreadMetadata;
@@ -80,6 +81,8 @@ public final class PredictionRun implements AutoCloseable {
       return new Options(maxBatch, maxWait, exactlyOnce, name, streamsOverrides);
     }
   }
+
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
 
   private final ModelHolder models = new ModelHolder();
   private final Predictor.Stats stats = new Predictor.Stats();
@@ -205,14 +208,18 @@ public final class PredictionRun implements AutoCloseable {
   public void throwIfFailed() {
     Throwable t = fatal.get();
     if (t != null) {
-      throw new IllegalStateException("Predictor stopped: " + Errors.oneLine(t), t);
+      throw new IllegalStateException(
+          "Predictor stopped: " + Errors.oneLine(TrainingRun.userCause(t)), t);
     }
   }
 
   @Override
   public void close() {
     try {
-      streams.close(Duration.ofSeconds(30));
+      // Leaving the group lets a restarted instance get the partitions at once.
+      streams.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(CLOSE_WAIT));
     } finally {
       follower.close();
       models.close();

@@ -2,6 +2,7 @@ package io.streamtrain.app;
 
 import io.streamtrain.kafka.TailStart;
 import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TrainingListener;
 import java.time.Duration;
@@ -34,6 +35,8 @@ public final class TrainingRun implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
   private static final int MAX_REPLACEMENTS = 5;
   private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+  private static final Duration FINAL_SNAPSHOT_WAIT = Duration.ofSeconds(60);
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
   private final Pipeline pipeline;
   private final boolean liveTail;
@@ -73,8 +76,7 @@ public final class TrainingRun implements AutoCloseable {
     props.putIfAbsent(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class.getName());
-    streams =
-        new KafkaStreams(pipeline.trainingTopology(resume, listener, stop, liveTail), props);
+    streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop, liveTail), props);
     streams.setUncaughtExceptionHandler(this::onStreamThreadError);
   }
 
@@ -186,11 +188,11 @@ public final class TrainingRun implements AutoCloseable {
     if (t == null) {
       return;
     }
-    SnapshotRejectedException rejected = rejection(t);
+    SnapshotRejectedException rejected = find(t, SnapshotRejectedException.class);
     if (rejected != null) {
       throw new IllegalStateException(refusal(rejected), t);
     }
-    throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(t), t);
+    throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(userCause(t)), t);
   }
 
   /** The one line that says a snapshot was refused and how to go on. */
@@ -201,16 +203,27 @@ public final class TrainingRun implements AutoCloseable {
         + " --from-scratch)";
   }
 
-  private static SnapshotRejectedException rejection(Throwable t) {
+  private static <T extends Throwable> T find(Throwable t, Class<T> type) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof SnapshotRejectedException r) {
-        return r;
+      if (type.isInstance(c)) {
+        return type.cast(c);
       }
     }
     return null;
   }
 
-  /** Waits for the end of {@code epoch}, as {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}. */
+  /**
+   * What to tell the user of a stream thread's failure: an unreachable registry's own line (it says
+   * what to do), else the failure; Streams' wrapper messages carry a whole stack trace.
+   */
+  static Throwable userCause(Throwable t) {
+    SchemaRegistryException registry = find(t, SchemaRegistryException.class);
+    return registry != null ? new IllegalStateException(registry.getMessage()) : t;
+  }
+
+  /**
+   * Waits for the end of {@code epoch}, as {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}.
+   */
   public void awaitEpoch(QuickstartPrinter printer, int epoch) throws Exception {
     awaitEpoch(printer, epoch, () -> {});
   }
@@ -249,15 +262,20 @@ public final class TrainingRun implements AutoCloseable {
   public void close() {
     stop.request();
     try {
-      if (streams.state().isRunningOrRebalancing()) {
-        stop.awaitFinalSnapshot(Duration.ofSeconds(60));
+      // Bounded, and cut short when the stream thread is gone (e.g. a stop during an outage).
+      long deadline = System.nanoTime() + FINAL_SNAPSHOT_WAIT.toNanos();
+      while (streams.state().isRunningOrRebalancing()
+          && fatal.get() == null
+          && System.nanoTime() < deadline
+          && !stop.awaitFinalSnapshot(Duration.ofMillis(500))) {
+        // wait on
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       streams.close(
           CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-              .withTimeout(Duration.ofSeconds(60)));
+              .withTimeout(CLOSE_WAIT));
     }
   }
 }

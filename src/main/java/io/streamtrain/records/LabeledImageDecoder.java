@@ -177,12 +177,34 @@ public final class LabeledImageDecoder implements ExampleDecoder {
         e);
   }
 
+  /**
+   * Sleeps in short slices, giving up when the JVM shuts down (SIGTERM): the record is then left
+   * unprocessed, its transaction aborted, so a stop during an outage is as quick as any other.
+   */
   private static void pause(Duration pause, SchemaRegistryException e) {
+    long end = System.nanoTime() + pause.toNanos();
     try {
-      Thread.sleep(pause.toMillis());
+      for (long left = pause.toNanos(); left > 0; left = end - System.nanoTime()) {
+        if (shuttingDown()) {
+          throw e;
+        }
+        Thread.sleep(Math.max(1, Math.min(Duration.ofNanos(left).toMillis(), 200)));
+      }
     } catch (InterruptedException interrupted) {
       Thread.currentThread().interrupt();
       throw e;
+    }
+  }
+
+  /** Whether the JVM is running its shutdown hooks: registering one is refused then. */
+  private static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
     }
   }
 
