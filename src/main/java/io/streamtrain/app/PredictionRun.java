@@ -91,6 +91,7 @@ public final class PredictionRun implements AutoCloseable {
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
 
   public PredictionRun(Pipeline pipeline, Options options) {
+    ExplainedFailures.install();
     follower =
         new SnapshotFollower(
             pipeline.settings().consumerProps(null),
@@ -208,8 +209,7 @@ public final class PredictionRun implements AutoCloseable {
   public void throwIfFailed() {
     Throwable t = fatal.get();
     if (t != null) {
-      throw new IllegalStateException(
-          "Predictor stopped: " + Errors.oneLine(TrainingRun.userCause(t)), t);
+      throw TrainingRun.stopped("Predictor", t);
     }
   }
 
