@@ -11,7 +11,9 @@ import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -46,11 +48,11 @@ public final class TrainingService {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
     // Snapshots published from now on, by this trainer or another one of the model.
-    NewestSnapshot newest = new NewestSnapshot(pipeline);
+    EpochWatch watch = new EpochWatch(pipeline);
     try {
-      run(settings, pipeline, resume, epochs, follow, metricsPort, newest);
+      run(settings, pipeline, resume, epochs, follow, metricsPort, watch);
     } finally {
-      newest.close();
+      watch.close();
     }
   }
 
@@ -61,7 +63,7 @@ public final class TrainingService {
       Integer epochs,
       boolean follow,
       Integer metricsPort,
-      NewestSnapshot newest)
+      EpochWatch watch)
       throws Exception {
     Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
     if (start.isPresent()) {
@@ -122,7 +124,7 @@ public final class TrainingService {
           epochs,
           standby::check,
           () -> {
-            Optional<ModelSnapshot> done = newest.poll().filter(v -> trained(v, epochs));
+            Optional<ModelSnapshot> done = watch.firstTrainedThrough(epochs);
             done.ifPresent(
                 v ->
                     System.err.printf(
@@ -179,17 +181,17 @@ public final class TrainingService {
   }
 
   /**
-   * Follows the model's snapshots published from its creation on, whoever publishes them: an {@code
+   * Follows the model's snapshots published since this run began, whoever publishes them: an {@code
    * --epochs N} run ends when the model is trained through epoch N, also when a trainer of another
    * process did it (this one stood by, or took over at that point).
    */
-  private static final class NewestSnapshot implements AutoCloseable {
+  private static final class EpochWatch implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final byte[] key;
     private final Deserializer<ModelSnapshot> deserializer;
-    private ModelSnapshot newest;
+    private final List<ModelSnapshot> trainedThrough = new ArrayList<>();
 
-    NewestSnapshot(Pipeline pipeline) {
+    EpochWatch(Pipeline pipeline) {
       String topic = pipeline.names().modelSnapshots();
       consumer = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
       key = pipeline.settings().modelName().getBytes(StandardCharsets.UTF_8);
@@ -203,18 +205,28 @@ public final class TrainingService {
       partitions.forEach(consumer::position); // fixes "from now on" before anything starts
     }
 
-    /** The newest snapshot seen so far, after reading what was committed since the last call. */
-    Optional<ModelSnapshot> poll() {
+    /**
+     * The first snapshot published since the start that completed epoch {@code epochs}, after
+     * reading what was committed since the last call. Kept once seen: a trainer's final snapshot on
+     * stop may follow it with the same version and a moved position.
+     */
+    Optional<ModelSnapshot> firstTrainedThrough(int epochs) {
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ZERO)) {
-        if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
+        if (trainedThrough.isEmpty()
+            && r.key() != null
+            && Arrays.equals(r.key(), key)
+            && r.value() != null) {
           try {
-            newest = Snapshots.decode(r, deserializer);
+            ModelSnapshot snapshot = Snapshots.decode(r, deserializer);
+            if (trained(snapshot, epochs)) {
+              trainedThrough.add(snapshot);
+            }
           } catch (RuntimeException e) {
             LOG.debug("Skipping an unreadable snapshot record", e);
           }
         }
       }
-      return Optional.ofNullable(newest);
+      return trainedThrough.stream().findFirst();
     }
 
     @Override

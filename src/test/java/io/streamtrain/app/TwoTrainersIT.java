@@ -75,20 +75,22 @@ class TwoTrainersIT {
     return args;
   }
 
-  /** Versions strictly increase and end at two epochs' steps: no step applied twice or lost. */
+  /**
+   * Versions never go down, and a version repeats only as a stopping trainer's final snapshot of a
+   * moved position (the trainer's rule, see TrainerCrashIT); the model ends at two epochs' steps:
+   * no step applied twice or lost.
+   */
   private static void assertTrainedOnceThroughEpochTwo(Scenario s, String model) {
     List<ModelSnapshot> snapshots = s.snapshots(model);
     for (int i = 1; i < snapshots.size(); i++) {
-      assertTrue(
-          snapshots.get(i).getVersion() > snapshots.get(i - 1).getVersion(),
-          model
-              + ": version "
-              + snapshots.get(i).getVersion()
-              + " after "
-              + snapshots.get(i - 1).getVersion());
+      ModelSnapshot a = snapshots.get(i - 1);
+      ModelSnapshot b = snapshots.get(i);
+      String where = model + ": version " + b.getVersion() + " after " + a.getVersion();
+      assertTrue(b.getVersion() >= a.getVersion(), where);
+      assertTrue(b.getVersion() > a.getVersion() || b.getWindowIndex() > a.getWindowIndex(), where);
     }
     ModelSnapshot last = snapshots.get(snapshots.size() - 1);
-    assertTrue(Scenario.endOfEpoch(2).test(last), model + " ends at " + last.getEpoch());
+    assertTrue(snapshots.stream().anyMatch(Scenario.endOfEpoch(2)), model + " never ended epoch 2");
     // 2048 examples in windows of 512, batches of 64: 32 steps per epoch.
     assertEquals(64, last.getVersion(), model);
   }
