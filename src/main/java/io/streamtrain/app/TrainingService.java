@@ -186,6 +186,8 @@ public final class TrainingService {
    * process did it (this one stood by, or took over at that point).
    */
   private static final class EpochWatch implements AutoCloseable {
+    // Long enough for a fetch to complete: a zero poll may only send it.
+    private static final Duration POLL = Duration.ofMillis(200);
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final byte[] key;
     private final Deserializer<ModelSnapshot> deserializer;
@@ -211,7 +213,7 @@ public final class TrainingService {
      * stop may follow it with the same version and a moved position.
      */
     Optional<ModelSnapshot> firstTrainedThrough(int epochs) {
-      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ZERO)) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
         if (trainedThrough.isEmpty()
             && r.key() != null
             && Arrays.equals(r.key(), key)
@@ -223,6 +225,12 @@ public final class TrainingService {
             }
           } catch (RuntimeException e) {
             LOG.debug("Skipping an unreadable snapshot record", e);
+          }
+          if (!trainedThrough.isEmpty()) {
+            LOG.debug(
+                "Epoch {} completed by snapshot version {}",
+                epochs,
+                trainedThrough.get(0).getVersion());
           }
         }
       }
