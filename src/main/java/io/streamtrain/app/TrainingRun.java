@@ -230,7 +230,14 @@ public final class TrainingRun implements AutoCloseable {
       return new IllegalStateException(
           what + " stopped: " + find(t, SchemaRegistryException.class).getMessage());
     }
-    return new IllegalStateException(what + " stopped: " + Errors.oneLine(t), t);
+    // Streams' "Exception caught in process ..." messages embed the whole stack trace.
+    Throwable shown = t;
+    while (shown instanceof org.apache.kafka.streams.errors.StreamsException
+        && shown.getCause() != null
+        && shown.getCause() != shown) {
+      shown = shown.getCause();
+    }
+    return new IllegalStateException(what + " stopped: " + Errors.oneLine(shown), t);
   }
 
   /**

@@ -70,8 +70,12 @@ class RegistryOutageIT {
         assertEquals(List.of(), s.readAll(names.imagesDlq()), "nothing dead-lettered");
         assertOneLinePerRetry(trainer);
         assertOneLinePerRetry(predictor);
+        long stopping = System.nanoTime();
         trainer.stop();
+        System.err.printf("trainer stopped %.1f s after SIGTERM%n", seconds(stopping));
+        stopping = System.nanoTime();
         predictor.stop();
+        System.err.printf("predictor stopped %.1f s after SIGTERM%n", seconds(stopping));
       }
 
       // Longer than the wait: one line naming the registry and the setting, non-zero exit.
@@ -90,6 +94,10 @@ class RegistryOutageIT {
         assertEquals(List.of(), s.readAll(names.imagesDlq()), "nothing dead-lettered");
       }
     }
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
   }
 
   private static List<String> train(Scenario s, String url, Path state, int waitSeconds) {
