@@ -116,7 +116,8 @@ public final class Pipeline {
         topic,
         inputShape(),
         classes(),
-        settings.maxImagePixels());
+        settings.maxImagePixels(),
+        settings.outageWait());
   }
 
   /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
@@ -236,6 +237,11 @@ public final class Pipeline {
 
     StartPoint(Resume resume) {
       this.resume = resume;
+      if (resume.kind() != Resume.Kind.LATEST) {
+        // Now, not at the first task start: a standby that takes over later must count the
+        // snapshots the active trainer of this run published meanwhile as the run's own.
+        begin();
+      }
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.ThreadMetadata;
@@ -81,6 +82,8 @@ public final class PredictionRun implements AutoCloseable {
     }
   }
 
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
+
   private final ModelHolder models = new ModelHolder();
   private final Predictor.Stats stats = new Predictor.Stats();
   private final SnapshotFollower follower;
@@ -88,6 +91,7 @@ public final class PredictionRun implements AutoCloseable {
   private final AtomicReference<Throwable> fatal = new AtomicReference<>();
 
   public PredictionRun(Pipeline pipeline, Options options) {
+    ExplainedFailures.install();
     follower =
         new SnapshotFollower(
             pipeline.settings().consumerProps(null),
@@ -205,14 +209,17 @@ public final class PredictionRun implements AutoCloseable {
   public void throwIfFailed() {
     Throwable t = fatal.get();
     if (t != null) {
-      throw new IllegalStateException("Predictor stopped: " + Errors.oneLine(t), t);
+      throw TrainingRun.stopped("Predictor", t);
     }
   }
 
   @Override
   public void close() {
     try {
-      streams.close(Duration.ofSeconds(30));
+      // Leaving the group lets a restarted instance get the partitions at once.
+      streams.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(CLOSE_WAIT));
     } finally {
       follower.close();
       models.close();

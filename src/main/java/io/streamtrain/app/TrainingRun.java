@@ -2,17 +2,24 @@ package io.streamtrain.app;
 
 import io.streamtrain.kafka.TailStart;
 import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TrainingListener;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -34,6 +41,8 @@ public final class TrainingRun implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TrainingRun.class);
   private static final int MAX_REPLACEMENTS = 5;
   private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
+  private static final Duration FINAL_SNAPSHOT_WAIT = Duration.ofSeconds(60);
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
   private final Pipeline pipeline;
   private final boolean liveTail;
@@ -59,6 +68,7 @@ public final class TrainingRun implements AutoCloseable {
    */
   public TrainingRun(
       Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener, boolean liveTail) {
+    ExplainedFailures.install();
     this.pipeline = pipeline;
     this.liveTail = liveTail;
     Properties props = pipeline.settings().streamsProps(pipeline.trainerApplicationId(), true);
@@ -73,8 +83,7 @@ public final class TrainingRun implements AutoCloseable {
     props.putIfAbsent(
         StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
         DefaultProductionExceptionHandler.class.getName());
-    streams =
-        new KafkaStreams(pipeline.trainingTopology(resume, listener, stop, liveTail), props);
+    streams = new KafkaStreams(pipeline.trainingTopology(resume, listener, stop, liveTail), props);
     streams.setUncaughtExceptionHandler(this::onStreamThreadError);
   }
 
@@ -186,11 +195,11 @@ public final class TrainingRun implements AutoCloseable {
     if (t == null) {
       return;
     }
-    SnapshotRejectedException rejected = rejection(t);
+    SnapshotRejectedException rejected = find(t, SnapshotRejectedException.class);
     if (rejected != null) {
       throw new IllegalStateException(refusal(rejected), t);
     }
-    throw new IllegalStateException("Trainer stopped: " + Errors.oneLine(t), t);
+    throw stopped("Trainer", t);
   }
 
   /** The one line that says a snapshot was refused and how to go on. */
@@ -201,16 +210,39 @@ public final class TrainingRun implements AutoCloseable {
         + " --from-scratch)";
   }
 
-  private static SnapshotRejectedException rejection(Throwable t) {
+  private static <T extends Throwable> T find(Throwable t, Class<T> type) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof SnapshotRejectedException r) {
-        return r;
+      if (type.isInstance(c)) {
+        return type.cast(c);
       }
     }
     return null;
   }
 
-  /** Waits for the end of {@code epoch}, as {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}. */
+  /**
+   * The exception that tells the user why {@code what} stopped. An unreachable registry's own line
+   * says what to do, so it comes alone (the chain, whose root adds only a socket error, goes to the
+   * log at DEBUG); Streams' wrapper messages would carry a whole stack trace.
+   */
+  static IllegalStateException stopped(String what, Throwable t) {
+    if (ExplainedFailures.isExplained(t)) {
+      LOG.debug("{} stopped", what, t);
+      return new IllegalStateException(
+          what + " stopped: " + find(t, SchemaRegistryException.class).getMessage());
+    }
+    // Streams' "Exception caught in process ..." messages embed the whole stack trace.
+    Throwable shown = t;
+    while (shown instanceof org.apache.kafka.streams.errors.StreamsException
+        && shown.getCause() != null
+        && shown.getCause() != shown) {
+      shown = shown.getCause();
+    }
+    return new IllegalStateException(what + " stopped: " + Errors.oneLine(shown), t);
+  }
+
+  /**
+   * Waits for the end of {@code epoch}, as {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}.
+   */
   public void awaitEpoch(QuickstartPrinter printer, int epoch) throws Exception {
     awaitEpoch(printer, epoch, () -> {});
   }
@@ -221,9 +253,22 @@ public final class TrainingRun implements AutoCloseable {
    */
   public void awaitEpoch(QuickstartPrinter printer, int epoch, Runnable alsoCheck)
       throws Exception {
+    awaitEpoch(printer, epoch, alsoCheck, () -> false);
+  }
+
+  /**
+   * As {@link #awaitEpoch(QuickstartPrinter, int, Runnable)}, also returning as soon as {@code
+   * reachedElsewhere} (asked about once a second) says the model got there by another trainer.
+   */
+  public void awaitEpoch(
+      QuickstartPrinter printer, int epoch, Runnable alsoCheck, BooleanSupplier reachedElsewhere)
+      throws Exception {
     while (true) {
       alsoCheck.run();
       throwIfFailed();
+      if (reachedElsewhere.getAsBoolean()) {
+        return;
+      }
       try {
         printer.epoch(epoch).get(1, TimeUnit.SECONDS);
         return;
@@ -233,6 +278,49 @@ public final class TrainingRun implements AutoCloseable {
           throw new IllegalStateException("Trainer stopped in state " + state());
         }
       }
+    }
+  }
+
+  /** Whether a stream thread of this instance runs the trainer's task now. */
+  public boolean isActive() {
+    for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+      if (!thread.activeTasks().isEmpty()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The member of the trainer's consumer group that has the feed when this instance, running, has
+   * no task: another process trains the model and this one stands by. Empty otherwise, or when the
+   * group cannot be described now.
+   */
+  public Optional<String> activeElsewhere() {
+    if (streams.state() != KafkaStreams.State.RUNNING || isActive()) {
+      return Optional.empty();
+    }
+    String group = pipeline.trainerApplicationId();
+    String feed = pipeline.names().trainFeed();
+    try (Admin admin = Admin.create(pipeline.settings().adminProps())) {
+      ConsumerGroupDescription description =
+          admin
+              .describeConsumerGroups(List.of(group))
+              .describedGroups()
+              .get(group)
+              .get(10, TimeUnit.SECONDS);
+      return description.members().stream()
+          .filter(
+              m ->
+                  m.assignment().topicPartitions().stream().anyMatch(tp -> tp.topic().equals(feed)))
+          .map(m -> m.clientId() + " at " + m.host())
+          .findFirst();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      LOG.debug("Cannot describe the trainer group {}", group, e);
+      return Optional.empty();
     }
   }
 
@@ -249,15 +337,22 @@ public final class TrainingRun implements AutoCloseable {
   public void close() {
     stop.request();
     try {
-      if (streams.state().isRunningOrRebalancing()) {
-        stop.awaitFinalSnapshot(Duration.ofSeconds(60));
+      // Bounded, and cut short when the stream thread is gone (e.g. a stop during an outage).
+      long deadline = System.nanoTime() + FINAL_SNAPSHOT_WAIT.toNanos();
+      // A standby (no task) has no final snapshot to publish.
+      while (streams.state().isRunningOrRebalancing()
+          && isActive()
+          && fatal.get() == null
+          && System.nanoTime() < deadline
+          && !stop.awaitFinalSnapshot(Duration.ofMillis(500))) {
+        // wait on
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       streams.close(
           CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-              .withTimeout(Duration.ofSeconds(60)));
+              .withTimeout(CLOSE_WAIT));
     }
   }
 }

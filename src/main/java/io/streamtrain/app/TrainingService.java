@@ -7,11 +7,20 @@ import io.streamtrain.metrics.Monitoring;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * The training application as {@code train} runs it: a {@link TrainingRun} on a broker that must be
@@ -19,6 +28,9 @@ import java.util.concurrent.TimeUnit;
  * optional Prometheus metrics.
  */
 public final class TrainingService {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(TrainingService.class);
+
   private TrainingService() {}
 
   /**
@@ -35,6 +47,24 @@ public final class TrainingService {
       throws Exception {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
+    // Snapshots published from now on, by this trainer or another one of the model.
+    EpochWatch watch = new EpochWatch(pipeline);
+    try {
+      run(settings, pipeline, resume, epochs, follow, metricsPort, watch);
+    } finally {
+      watch.close();
+    }
+  }
+
+  private static void run(
+      Settings settings,
+      Pipeline pipeline,
+      Pipeline.Resume resume,
+      Integer epochs,
+      boolean follow,
+      Integer metricsPort,
+      EpochWatch watch)
+      throws Exception {
     Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
     if (start.isPresent()) {
       check(start.get(), settings);
@@ -73,19 +103,143 @@ public final class TrainingService {
       System.err.println("Metrics at " + monitoring.uri());
     }
     Runtime.getRuntime().addShutdownHook(hook);
+    Standby standby = new Standby(run, settings.modelName());
     if (follow || epochs == null) {
       while (run.failure() == null && stopped.getCount() > 0) {
+        standby.check();
         stopped.await(1, TimeUnit.SECONDS);
+      }
+      if (run.failure() != null && stopped.getCount() > 0) {
+        // Failed, not stopped: close here, without the hook's "final snapshot" line.
+        Runtime.getRuntime().removeShutdownHook(hook);
+        run.close();
+        closeQuietly(monitoring);
       }
       run.throwIfFailed();
       return;
     }
     try {
-      run.awaitEpoch(printer, epochs);
+      run.awaitEpoch(
+          printer,
+          epochs,
+          standby::check,
+          () -> {
+            Optional<ModelSnapshot> done = watch.firstTrainedThrough(epochs);
+            done.ifPresent(
+                v ->
+                    System.err.printf(
+                        "Model %s is trained through epoch %d (snapshot version %d)%n",
+                        settings.modelName(), epochs, v.getVersion()));
+            return done.isPresent();
+          });
     } finally {
       Runtime.getRuntime().removeShutdownHook(hook);
       run.close();
       closeQuietly(monitoring);
+    }
+  }
+
+  /**
+   * Says once, in one line, that another instance runs the model's trainer and this one stands by,
+   * and once again when this one takes over. Streams' consumer group makes one member the trainer
+   * of the single-partition feed; the others get no task until it leaves or its session expires.
+   */
+  private static final class Standby {
+    private static final long CHECK_EVERY_NANOS = TimeUnit.SECONDS.toNanos(3);
+    private final TrainingRun run;
+    private final String model;
+    private boolean standingBy;
+    private long lastCheck;
+
+    Standby(TrainingRun run, String model) {
+      this.run = run;
+      this.model = model;
+    }
+
+    void check() {
+      if (run.isActive()) {
+        if (standingBy) {
+          System.err.printf("Taking over as the active trainer of model %s%n", model);
+          standingBy = false;
+        }
+        return;
+      }
+      long now = System.nanoTime();
+      if (standingBy || now - lastCheck < CHECK_EVERY_NANOS) {
+        return;
+      }
+      lastCheck = now;
+      run.activeElsewhere()
+          .ifPresent(
+              member -> {
+                System.err.printf(
+                    "Model %s already has an active trainer (member %s); standing by%n",
+                    model, member);
+                standingBy = true;
+              });
+    }
+  }
+
+  /**
+   * Follows the model's snapshots published since this run began, whoever publishes them: an {@code
+   * --epochs N} run ends when the model is trained through epoch N, also when a trainer of another
+   * process did it (this one stood by, or took over at that point).
+   */
+  private static final class EpochWatch implements AutoCloseable {
+    // Long enough for a fetch to complete: a zero poll may only send it.
+    private static final Duration POLL = Duration.ofMillis(200);
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final byte[] key;
+    private final Deserializer<ModelSnapshot> deserializer;
+    private final List<ModelSnapshot> trainedThrough = new ArrayList<>();
+
+    EpochWatch(Pipeline pipeline) {
+      String topic = pipeline.names().modelSnapshots();
+      consumer = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
+      key = pipeline.settings().modelName().getBytes(StandardCharsets.UTF_8);
+      deserializer = pipeline.serde(ModelSnapshot.class).deserializer();
+      var partitions =
+          Snapshots.endOffsets(pipeline.settings().consumerProps(null), topic).keySet().stream()
+              .map(p -> new TopicPartition(topic, p))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position); // fixes "from now on" before anything starts
+    }
+
+    /**
+     * The first snapshot published since the start that completed epoch {@code epochs}, after
+     * reading what was committed since the last call. Kept once seen: a trainer's final snapshot on
+     * stop may follow it with the same version and a moved position.
+     */
+    Optional<ModelSnapshot> firstTrainedThrough(int epochs) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
+        if (trainedThrough.isEmpty()
+            && r.key() != null
+            && Arrays.equals(r.key(), key)
+            && r.value() != null) {
+          try {
+            ModelSnapshot snapshot = Snapshots.decode(r, deserializer);
+            if (trained(snapshot, epochs)) {
+              trainedThrough.add(snapshot);
+            }
+          } catch (RuntimeException e) {
+            LOG.debug("Skipping an unreadable snapshot record", e);
+          }
+          if (!trainedThrough.isEmpty()) {
+            LOG.debug(
+                "Epoch {} completed by snapshot version {}",
+                epochs,
+                trainedThrough.get(0).getVersion());
+          }
+        }
+      }
+      return trainedThrough.stream().findFirst();
+    }
+
+    @Override
+    public void close() {
+      consumer.close(Duration.ofSeconds(5));
     }
   }
 

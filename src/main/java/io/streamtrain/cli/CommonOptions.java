@@ -48,6 +48,14 @@ final class CommonOptions {
               + " image-too-large before any pixel is decoded (default 16777216).")
   Long maxImagePixels;
 
+  @Option(
+      names = "--outage-wait-seconds",
+      paramLabel = "S",
+      description =
+          "How long train and predict wait out an unreachable Schema Registry, retrying with"
+              + " backoff, before they stop with one line (default 300).")
+  Integer outageWaitSeconds;
+
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")
   Path stateDir;
 
@@ -60,6 +68,8 @@ final class CommonOptions {
     flags.put("model-name", modelName);
     flags.put("state-dir", stateDir == null ? null : stateDir.toString());
     flags.put("max-image-pixels", maxImagePixels == null ? null : maxImagePixels.toString());
+    flags.put(
+        "outage-wait-seconds", outageWaitSeconds == null ? null : outageWaitSeconds.toString());
     return SettingsLoader.load(config, System.getenv(), flags);
   }
 

@@ -22,6 +22,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *     (basic.auth.user.info, schema.registry.ssl.truststore.location, ...)
  * @param maxImagePixels most pixels a PNG/JPEG record's header may declare ({@code
  *     max-image-pixels}); more is dead-lettered before any pixel is decoded
+ * @param outageWaitSeconds how long the trainer and predictor wait out an unreachable registry
+ *     ({@code outage-wait-seconds}), retrying with backoff, before they stop with one line
  */
 public record Settings(
     String bootstrap,
@@ -32,7 +34,8 @@ public record Settings(
     Training training,
     Map<String, String> kafkaOverrides,
     Map<String, String> registryOverrides,
-    long maxImagePixels) {
+    long maxImagePixels,
+    int outageWaitSeconds) {
 
   /**
    * Default of {@code max-image-pixels}: 4096 x 4096, far above any training input, and a bounded
@@ -40,12 +43,19 @@ public record Settings(
    */
   public static final long DEFAULT_MAX_IMAGE_PIXELS = 4096L * 4096;
 
+  /** Default of {@code outage-wait-seconds}: a registry restart fits well within it. */
+  public static final int DEFAULT_OUTAGE_WAIT_SECONDS = 300;
+
   public Settings {
     kafkaOverrides = Map.copyOf(kafkaOverrides);
     registryOverrides = Map.copyOf(registryOverrides);
     if (maxImagePixels <= 0) {
       throw new IllegalArgumentException(
           "--max-image-pixels must be positive (got " + maxImagePixels + ")");
+    }
+    if (outageWaitSeconds < 0) {
+      throw new IllegalArgumentException(
+          "--outage-wait-seconds must be 0 or more (got " + outageWaitSeconds + ")");
     }
   }
 
@@ -59,7 +69,8 @@ public record Settings(
         training,
         kafkaOverrides,
         registryOverrides,
-        maxImagePixels);
+        maxImagePixels,
+        outageWaitSeconds);
   }
 
   public Settings withRegistryUrl(String newRegistryUrl) {
@@ -72,7 +83,8 @@ public record Settings(
         training,
         kafkaOverrides,
         registryOverrides,
-        maxImagePixels);
+        maxImagePixels,
+        outageWaitSeconds);
   }
 
   public Settings withTraining(Training newTraining) {
@@ -85,7 +97,13 @@ public record Settings(
         newTraining,
         kafkaOverrides,
         registryOverrides,
-        maxImagePixels);
+        maxImagePixels,
+        outageWaitSeconds);
+  }
+
+  /** How long an unreachable registry is waited out ({@code outage-wait-seconds}). */
+  public java.time.Duration outageWait() {
+    return java.time.Duration.ofSeconds(outageWaitSeconds);
   }
 
   /** Bootstrap plus the user's client overrides: the base of every client. */

@@ -68,6 +68,7 @@ public final class SettingsLoader {
         "state-dir", Path.of(System.getProperty("java.io.tmpdir"), "streamtrain-state").toString());
     d.put("preset", "reference");
     d.put("max-image-pixels", String.valueOf(Settings.DEFAULT_MAX_IMAGE_PIXELS));
+    d.put("outage-wait-seconds", String.valueOf(Settings.DEFAULT_OUTAGE_WAIT_SECONDS));
     return d;
   }
 
@@ -146,7 +147,8 @@ public final class SettingsLoader {
         training,
         kafka,
         registry,
-        longOf(v, "max-image-pixels", Settings.DEFAULT_MAX_IMAGE_PIXELS));
+        longOf(v, "max-image-pixels", Settings.DEFAULT_MAX_IMAGE_PIXELS),
+        intOf(v, "outage-wait-seconds", Settings.DEFAULT_OUTAGE_WAIT_SECONDS));
   }
 
   private static int intOf(Map<String, String> v, String name, int fallback) {

@@ -6,25 +6,32 @@ import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.InvalidImageException;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.LabeledImage;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes Confluent-framed {@link LabeledImage} bytes of a training topic and checks that the model
  * can learn from them: the input shape it takes, a label in 0..classes-1. Whatever is wrong with
  * the bytes is an {@link InvalidRecordException} naming its kind; a registry that cannot answer is
- * not the record's fault and propagates as a {@link SchemaRegistryException}, so that no valid
- * record is dead-lettered while the registry is down. What a record declares (Avro lengths, image
- * header) is checked before anything of that size is allocated, so one record costs at most its
- * bound.
+ * not the record's fault: it is waited out, retrying with backoff in the calling (stream) thread,
+ * for up to the outage wait, and then propagates as a {@link SchemaRegistryException}, so that no
+ * valid record is dead-lettered or skipped while the registry is down. What a record declares (Avro
+ * lengths, image header) is checked before anything of that size is allocated, so one record costs
+ * at most its bound.
  */
 public final class LabeledImageDecoder implements ExampleDecoder {
   static final String EMPTY_VALUE = "empty-value";
   static final String UNDECODABLE_RECORD = "undecodable-record";
   static final String INVALID_IMAGE = "invalid-image";
+  private static final Logger LOG = LoggerFactory.getLogger(LabeledImageDecoder.class);
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(15);
 
   /** The kinds this decoder emits besides {@link DeserializationErrors#KINDS}. */
   static final List<String> KINDS = kinds();
@@ -34,6 +41,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   private final ImageShape shape;
   private final int classes;
   private final long maxPixels;
+  private final Duration outageWait;
+  private final Duration firstBackoff;
 
   /** A decoder refusing PNG/JPEG headers above {@link ImageDecoder#DEFAULT_MAX_PIXELS}. */
   public LabeledImageDecoder(
@@ -51,6 +60,32 @@ public final class LabeledImageDecoder implements ExampleDecoder {
       ImageShape shape,
       int classes,
       long maxPixels) {
+    this(deserializer, topic, shape, classes, maxPixels, Duration.ZERO, FIRST_BACKOFF);
+  }
+
+  /**
+   * @param outageWait how long an unreachable registry is waited out ({@code outage-wait-seconds}),
+   *     retrying with backoff, before {@link #decode} gives up with a {@link
+   *     SchemaRegistryException}; zero gives up at once
+   */
+  public LabeledImageDecoder(
+      Deserializer<LabeledImage> deserializer,
+      String topic,
+      ImageShape shape,
+      int classes,
+      long maxPixels,
+      Duration outageWait) {
+    this(deserializer, topic, shape, classes, maxPixels, outageWait, FIRST_BACKOFF);
+  }
+
+  LabeledImageDecoder(
+      Deserializer<LabeledImage> deserializer,
+      String topic,
+      ImageShape shape,
+      int classes,
+      long maxPixels,
+      Duration outageWait,
+      Duration firstBackoff) {
     if (maxPixels <= 0) {
       throw new IllegalArgumentException(
           "max-image-pixels must be positive (got " + maxPixels + ")");
@@ -60,6 +95,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     this.shape = shape;
     this.classes = classes;
     this.maxPixels = maxPixels;
+    this.outageWait = outageWait;
+    this.firstBackoff = firstBackoff;
   }
 
   @Override
@@ -91,22 +128,83 @@ public final class LabeledImageDecoder implements ExampleDecoder {
           EMPTY_VALUE,
           "empty value (tombstone) on " + topic + ": a training record needs an image");
     }
+    long deadline = System.nanoTime() + outageWait.toNanos();
+    Duration backoff = firstBackoff;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return deserializer.deserialize(topic, value);
+      } catch (SerializationException e) {
+        throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
+      } catch (SchemaRegistryException e) {
+        long left = deadline - System.nanoTime();
+        if (!e.isRetriable() || left <= 0) {
+          throw givingUp(e);
+        }
+        Duration pause = Duration.ofNanos(Math.min(backoff.toNanos(), left));
+        LOG.warn(
+            "Schema Registry unavailable ({}); retry {} in {} ms, waiting up to {} s more"
+                + " (no record skipped)",
+            e.getMessage(),
+            attempt,
+            pause.toMillis(),
+            Duration.ofNanos(left).toSeconds());
+        LOG.debug("Registry failure", e);
+        pause(pause, e);
+        backoff =
+            backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0
+                ? MAX_BACKOFF
+                : backoff.multipliedBy(2);
+      } catch (RuntimeException e) {
+        throw new InvalidRecordException(UNDECODABLE_RECORD, "cannot decode record: " + e, e);
+      }
+    }
+  }
+
+  private SchemaRegistryException givingUp(SchemaRegistryException e) {
+    String waited =
+        e.isRetriable() && !outageWait.isZero()
+            ? " (waited " + outageWait.toSeconds() + " s, --outage-wait-seconds)"
+            : "";
+    return new SchemaRegistryException(
+        "Cannot decode records of "
+            + topic
+            + ": "
+            + e.getMessage()
+            + waited
+            + "; no record was dead-lettered: start again once the registry answers",
+        e.httpStatus(),
+        e.errorCode(),
+        e);
+  }
+
+  /**
+   * Sleeps in short slices, giving up when the JVM shuts down (SIGTERM): the record is then left
+   * unprocessed, its transaction aborted, so a stop during an outage is as quick as any other.
+   */
+  private static void pause(Duration pause, SchemaRegistryException e) {
+    long end = System.nanoTime() + pause.toNanos();
     try {
-      return deserializer.deserialize(topic, value);
-    } catch (SerializationException e) {
-      throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
-    } catch (SchemaRegistryException e) {
-      throw new SchemaRegistryException(
-          "Cannot decode records of "
-              + topic
-              + ": "
-              + e.getMessage()
-              + " (no record was dead-lettered; start again once the registry answers)",
-          e.httpStatus(),
-          e.errorCode(),
-          e);
-    } catch (RuntimeException e) {
-      throw new InvalidRecordException(UNDECODABLE_RECORD, "cannot decode record: " + e, e);
+      for (long left = pause.toNanos(); left > 0; left = end - System.nanoTime()) {
+        if (shuttingDown()) {
+          throw e;
+        }
+        Thread.sleep(Math.max(1, Math.min(Duration.ofNanos(left).toMillis(), 200)));
+      }
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      throw e;
+    }
+  }
+
+  /** Whether the JVM is running its shutdown hooks: registering one is refused then. */
+  private static boolean shuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException e) {
+      return true;
     }
   }
 

@@ -2,6 +2,7 @@ package io.streamtrain.records;
 
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.kafka.TopicReader;
+import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -47,10 +48,51 @@ public final class Snapshots {
       String modelName,
       Deserializer<ModelSnapshot> deserializer,
       Map<Integer, Long> from) {
-    byte[][] newest = new byte[1][];
-    scan(consumerProps, topic, modelName, from, r -> newest[0] = r.value());
-    return Optional.ofNullable(
-        newest[0] == null ? null : deserializer.deserialize(topic, newest[0]));
+    List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
+    scan(
+        consumerProps,
+        topic,
+        modelName,
+        from,
+        r -> {
+          newest.clear();
+          newest.add(r);
+        });
+    return newest.isEmpty() ? Optional.empty() : Optional.of(decode(newest.get(0), deserializer));
+  }
+
+  /**
+   * Decodes one record of the snapshot topic; bytes that are not a snapshot fail with one line
+   * naming the record (topic, partition, offset) and the ways on.
+   */
+  public static ModelSnapshot decode(
+      ConsumerRecord<byte[], byte[]> record, Deserializer<ModelSnapshot> deserializer) {
+    try {
+      return deserializer.deserialize(record.topic(), record.value());
+    } catch (RuntimeException e) {
+      if (e instanceof SchemaRegistryException r && r.isRetriable()) {
+        throw r; // The registry's problem, not the record's: its own message says what to do.
+      }
+      throw new IllegalStateException(notASnapshot(record, e), e);
+    }
+  }
+
+  /**
+   * The line that says a record of the snapshot topic is not a snapshot, where, and how to go on.
+   */
+  static String notASnapshot(ConsumerRecord<byte[], byte[]> record, Throwable cause) {
+    return "The newest record of model "
+        + new String(record.key(), StandardCharsets.UTF_8)
+        + " on "
+        + record.topic()
+        + " (partition "
+        + record.partition()
+        + ", offset "
+        + record.offset()
+        + ") is not a snapshot: "
+        + cause.getMessage()
+        + " (resume from a good version with --snapshot-version V, or start over with"
+        + " --from-scratch)";
   }
 
   /** The end offset of every partition of {@code topic} now (committed records only). */

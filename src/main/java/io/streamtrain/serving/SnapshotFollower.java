@@ -1,11 +1,12 @@
 package io.streamtrain.serving;
 
-import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import ai.djl.Device;
 import io.streamtrain.kafka.Partitions;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -83,21 +85,21 @@ public final class SnapshotFollower implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       // Until caught up, only remember the newest: serving starts with the newest snapshot.
-      byte[][] newest = new byte[1][];
-      catchUp(partitions, r -> newest[0] = r.value());
-      if (newest[0] != null) {
-        load(newest[0]);
+      AtomicReference<ConsumerRecord<byte[], byte[]>> newest = new AtomicReference<>();
+      catchUp(partitions, newest::set);
+      if (newest.get() != null) {
+        load(newest.get());
       }
       caughtUp.countDown();
       while (!Thread.currentThread().isInterrupted()) {
-        newest[0] = null;
+        newest.set(null);
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (isOfModel(r)) {
-            newest[0] = r.value();
+            newest.set(r);
           }
         }
-        if (newest[0] != null) {
-          load(newest[0]);
+        if (newest.get() != null) {
+          load(newest.get());
         }
       }
     } catch (WakeupException e) {
@@ -135,9 +137,10 @@ public final class SnapshotFollower implements AutoCloseable {
     return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
   }
 
-  private void load(byte[] bytes) {
+  private void load(ConsumerRecord<byte[], byte[]> record) {
     try {
-      ModelSnapshot snapshot = deserializer.deserialize(topic, bytes);
+      // A record that is not a snapshot is named with its partition and offset.
+      ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
       if (snapshot.getVersion() <= newestVersion) {
         return;
       }

@@ -1,0 +1,119 @@
+package io.streamtrain.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.streamtrain.schema.ModelSnapshot;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two {@code train --epochs 2} of one model: one trains, the other says so in one line and stands
+ * by; both exit 0 once the model is trained through epoch 2, whoever trained it, and the model's
+ * versions only go up (a version repeats only as a stopping trainer's final snapshot). A standby
+ * takes over when the active trainer is killed.
+ */
+class TwoTrainersIT {
+  private static final String STANDING_BY = "already has an active trainer";
+  private static final String TAKING_OVER = "Taking over as the active trainer";
+  private static final int TAKEOVER_EPOCHS = 12;
+  private static final Map<String, String> FLAGS = Map.of("snapshot-every", "5");
+
+  @Test
+  void shouldTrainOnceAndEndBothWhenStartedTogetherOrOneAfterTheOtherWithATakeoverOnKill() {
+    try (Scenario s = Scenario.embedded()) {
+      s.createTopics();
+      s.produce(s.pipeline().names().imagesTrain(), TestPipelines.images("dataset", 2048, 1));
+      s.produce(s.pipeline().names().imagesTest(), TestPipelines.images("test", 200, 2));
+      s.replay(2);
+
+      // Started together: either may become the active one.
+      try (Scenario.Child a = s.launch("together-a", train(s, "together", 2));
+          Scenario.Child b = s.launch("together-b", train(s, "together", 2))) {
+        assertEquals(0, a.awaitExit(Duration.ofMinutes(4)), a.describe());
+        assertEquals(0, b.awaitExit(Duration.ofMinutes(4)), b.describe());
+        assertTrue(
+            a.stderr().contains(STANDING_BY) || b.stderr().contains(STANDING_BY),
+            a.describe() + "\n" + b.describe());
+      }
+      assertTrainedOnce(s, "together", 2);
+
+      // A run long enough for the second trainer's JVM to start and stand by before it ends.
+      s.replay(3, TAKEOVER_EPOCHS - 2);
+
+      // One after the other, the active one killed: the standby takes over and finishes.
+      try (Scenario.SnapshotLog log = s.snapshotLog("takeover");
+          Scenario.Child first = s.launch("first", train(s, "takeover", TAKEOVER_EPOCHS))) {
+        log.await(v -> v.getVersion() >= 5, Duration.ofMinutes(3));
+        try (Scenario.Child second = s.launch("second", train(s, "takeover", TAKEOVER_EPOCHS))) {
+          awaitLine(second, STANDING_BY, Duration.ofMinutes(2));
+          assertEquals(1, count(second.stderr(), STANDING_BY), second.describe());
+          assertFalse(
+              log.refresh().stream().anyMatch(Scenario.endOfEpoch(TAKEOVER_EPOCHS)),
+              "the first trainer finished before the kill; kill earlier");
+          long killedAt = System.nanoTime();
+          first.kill();
+          awaitLine(second, TAKING_OVER, Duration.ofMinutes(2));
+          System.err.printf("standby took over %.1f s after the kill%n", seconds(killedAt));
+          long before = log.refresh().stream().mapToLong(ModelSnapshot::getVersion).max().orElse(0);
+          log.await(v -> v.getVersion() > before, Duration.ofMinutes(2));
+          System.err.printf(
+              "first snapshot of the standby %.1f s after the kill%n", seconds(killedAt));
+          assertEquals(0, second.awaitExit(Duration.ofMinutes(4)), second.describe());
+        }
+      }
+      assertTrainedOnce(s, "takeover", TAKEOVER_EPOCHS);
+    }
+  }
+
+  private static List<String> train(Scenario s, String model, int epochs) {
+    List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(epochs)));
+    args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
+    Path state = s.newDir(model + "-state");
+    args.addAll(s.commandLine(model, state, FLAGS));
+    return args;
+  }
+
+  /**
+   * Versions never go down, and a version repeats only as a stopping trainer's final snapshot of a
+   * moved position (the trainer's rule, see TrainerCrashIT); the model ends at two epochs' steps:
+   * no step applied twice or lost.
+   */
+  private static void assertTrainedOnce(Scenario s, String model, int epochs) {
+    List<ModelSnapshot> snapshots = s.snapshots(model);
+    for (int i = 1; i < snapshots.size(); i++) {
+      ModelSnapshot a = snapshots.get(i - 1);
+      ModelSnapshot b = snapshots.get(i);
+      String where = model + ": version " + b.getVersion() + " after " + a.getVersion();
+      assertTrue(b.getVersion() >= a.getVersion(), where);
+      assertTrue(b.getVersion() > a.getVersion() || b.getWindowIndex() > a.getWindowIndex(), where);
+    }
+    ModelSnapshot last = snapshots.get(snapshots.size() - 1);
+    assertTrue(
+        snapshots.stream().anyMatch(Scenario.endOfEpoch(epochs)), model + " never ended " + epochs);
+    // 2048 examples in windows of 512, batches of 64: 32 steps per epoch.
+    assertEquals(32L * epochs, last.getVersion(), model);
+  }
+
+  private static void awaitLine(Scenario.Child child, String text, Duration timeout) {
+    Awaitility.await()
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> child.stderr().contains(text) || !child.isAlive());
+    assertTrue(child.stderr().contains(text), child.describe());
+  }
+
+  private static long count(String text, String line) {
+    return text.lines().filter(l -> l.contains(line)).count();
+  }
+
+  private static double seconds(long since) {
+    return (System.nanoTime() - since) / 1e9;
+  }
+}
