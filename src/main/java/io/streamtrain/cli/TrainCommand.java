@@ -1,8 +1,12 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.InitialModel;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.TrainingService;
 import io.streamtrain.config.Settings;
+import io.streamtrain.kafka.Brokers;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -54,6 +58,15 @@ final class TrainCommand implements Callable<Integer> {
   Long snapshotVersion;
 
   @Option(
+      names = "--init-from",
+      paramLabel = "FILE",
+      description =
+          "Start from this state dict (.pth or .safetensors as PyTorch saves them, or .params) and"
+              + " keep learning: it is checked against --architecture and published as the model's"
+              + " newest snapshot.")
+  Path initFrom;
+
+  @Option(
       names = "--metrics-port",
       paramLabel = "PORT",
       description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
@@ -68,6 +81,10 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--from-scratch and --snapshot-version exclude each other: give one of them");
     }
+    if (initFrom != null && (fromScratch || snapshotVersion != null)) {
+      throw new IllegalArgumentException(
+          "--init-from excludes --from-scratch and --snapshot-version: give one of them");
+    }
     Pipeline.Resume resume =
         fromScratch
             ? Pipeline.Resume.fromScratch()
@@ -75,6 +92,13 @@ final class TrainCommand implements Callable<Integer> {
                 ? Pipeline.Resume.version(snapshotVersion)
                 : Pipeline.Resume.latest();
     Settings settings = common.settings(trainingOptions.flags());
+    if (initFrom != null) {
+      Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
+      var initial = InitialModel.publish(new Pipeline(settings), initFrom);
+      System.err.printf(
+          "Model %s starts from %s as version %d%n",
+          settings.modelName(), initFrom, initial.getVersion());
+    }
     TrainingService.run(settings, resume, epochs, follow, metricsPort);
     return 0;
   }

@@ -4,9 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.cli.Main;
+import io.streamtrain.config.Training;
+import io.streamtrain.model.Learner;
+import io.streamtrain.model.Learners;
+import io.streamtrain.model.StateDictFiles;
+import io.streamtrain.model.StateDicts;
+import io.streamtrain.schema.ModelSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +67,50 @@ class TrainCommandIT {
     assertTrue(
         line.startsWith("streamtrain: --snapshot-version 7: model m has no such snapshot"), line);
     assertEquals(1, line.lines().count(), line);
+  }
+
+  @Test
+  void shouldRefuseAStateDictOfAnotherArchitectureInOneLine() {
+    Path file = scenario.newDir("init").resolve("other.pth");
+    StateDictFiles.save(io.streamtrain.serving.VersionedModels.snapshot("x", 1), file);
+    List<String> args = new ArrayList<>(List.of(common("refused")));
+    args.addAll(List.of("--init-from", file.toString()));
+    Object[] result = train(args.toArray(String[]::new));
+    assertEquals(1, result[0]);
+    String line = (String) result[1];
+    assertEquals(1, line.lines().count(), line);
+    assertTrue(line.startsWith("streamtrain: model file ") && line.contains("[512, 784]"), line);
+    assertTrue(scenario.snapshots("refused").isEmpty(), "nothing published");
+  }
+
+  @Test
+  void shouldStartFromAPyTorchStateDictAndKeepLearning() {
+    String model = "initialised";
+    Path file = scenario.newDir("init").resolve("start.pth");
+    Training other = Training.reference(); // the quickstart MLP, another seed than the run's
+    try (Learner learner = Learners.create(other)) {
+      StateDictFiles.save(StateDicts.snapshot(learner, "elsewhere").version(0).build(), file);
+    }
+    ModelSnapshot fromFile = StateDictFiles.load(file);
+    Scenario s = Scenario.onBootstrap(scenario.bootstrap());
+    s.createTopics();
+    s.produce(s.pipeline().names().imagesTrain(), TestPipelines.images("init", 256, 9));
+    s.replay(1);
+    List<String> args = new ArrayList<>(s.commandLine(model, s.newDir("state"), Map.of()));
+    args.addAll(List.of("--init-from", file.toString()));
+    Object[] result = train(args.toArray(String[]::new));
+    assertEquals(0, result[0], (String) result[1]);
+    List<ModelSnapshot> published = s.snapshots(model);
+    ModelSnapshot first = published.get(0);
+    assertEquals(0, first.getVersion());
+    for (int i = 0; i < fromFile.getTensors().size(); i++) {
+      assertEquals(
+          fromFile.getTensors().get(i).getData(),
+          first.getTensors().get(i).getData(),
+          "the file's " + fromFile.getTensors().get(i).getName() + ", bit for bit");
+    }
+    ModelSnapshot end = published.stream().filter(Scenario.endOfEpoch(1)).findFirst().orElseThrow();
+    assertEquals(4, end.getVersion(), "256 images in batches of 64, stepped from the file's model");
   }
 
   @Test
