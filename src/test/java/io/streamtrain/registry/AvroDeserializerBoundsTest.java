@@ -1,17 +1,16 @@
 package io.streamtrain.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.registry.RecordDecodingException.Reason;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.testing.Allocations;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.UUID;
@@ -27,8 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every length an Avro body declares (bytes, strings, array and map item counts, in either block
- * form, read or skipped) is checked against the bytes left in the record before it is used:
- * a lie is a truncated body, refused within an allocation bound measured on this thread.
+ * form, read or skipped) is checked against the bytes left in the record before it is used: a lie
+ * is a truncated body, refused within an allocation bound measured on this thread.
  */
 class AvroDeserializerBoundsTest {
   private static final long HUGE = Integer.MAX_VALUE - 8;
@@ -191,17 +190,10 @@ class AvroDeserializerBoundsTest {
       Class<T> type, int id, byte[] body) {
     AvroDeserializer<T> deserializer = new AvroDeserializer<>(type, registry);
     byte[] framed = WireFormat.frame(id, body);
-    long before = allocatedBytes();
-    RecordDecodingException e =
-        assertThrows(RecordDecodingException.class, () -> deserializer.deserialize("t", framed));
-    long allocated = allocatedBytes() - before;
-    assertTrue(allocated < ALLOCATION_BOUND, allocated + " bytes allocated: " + e.getMessage());
-    return e;
-  }
-
-  private static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
+    return Allocations.refusedWithin(
+        ALLOCATION_BOUND,
+        RecordDecodingException.class,
+        () -> deserializer.deserialize("t", framed));
   }
 
   private interface Writes {
