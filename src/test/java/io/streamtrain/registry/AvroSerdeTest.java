@@ -13,7 +13,6 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -23,10 +22,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -251,7 +247,7 @@ class AvroSerdeTest {
     LabeledImage image =
         serde(LabeledImage.class, false)
             .deserializer()
-            .deserialize(topic, WireFormat.frame(id, avroBody(record)));
+            .deserialize(topic, WireFormat.frame(id, TestSchemas.avroBody(record)));
 
     assertEquals("old-1", image.getId());
     assertEquals(ImageEncoding.PNG, image.getEncoding());
@@ -353,13 +349,5 @@ class AvroSerdeTest {
     AvroSerde<T> serde = serde(type, false);
     byte[] bytes = serde.serializer().serialize(topic, record);
     assertEquals(record, serde.deserializer().deserialize(topic, bytes));
-  }
-
-  private static byte[] avroBody(GenericRecord record) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-    new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-    encoder.flush();
-    return out.toByteArray();
   }
 }

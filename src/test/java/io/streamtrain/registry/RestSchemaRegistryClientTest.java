@@ -68,14 +68,7 @@ class RestSchemaRegistryClientTest {
 
   @Test
   void shouldAnswerLatestAndNumberedVersions() {
-    Schema evolved =
-        AvroSchemas.parse(
-            IMAGE
-                .toString()
-                .replace(
-                    "\"fields\":[",
-                    "\"fields\":[{\"name\":\"tag\",\"type\":"
-                        + "[\"null\",\"string\"],\"default\":null},"));
+    Schema evolved = TestSchemas.withTag(IMAGE, TestSchemas.NULL_DEFAULT);
     int v1 = client.register(SUBJECT, IMAGE);
     int v2 = client.register(SUBJECT, evolved);
 
@@ -252,7 +245,8 @@ class RestSchemaRegistryClientTest {
 
     SchemaRegistryException e =
         assertThrows(
-            SchemaRegistryException.class, () -> client.register(SUBJECT, withField(IMAGE, "")));
+            SchemaRegistryException.class,
+            () -> client.register(SUBJECT, TestSchemas.withTag(IMAGE, "")));
 
     assertEquals(
         "Schema Registry at "
@@ -305,8 +299,9 @@ class RestSchemaRegistryClientTest {
     client.register(SUBJECT, IMAGE);
 
     CompatibilityCheck withDefault =
-        rest.testCompatibility(SUBJECT, withField(IMAGE, ",\"default\":null"));
-    CompatibilityCheck withoutDefault = rest.testCompatibility(SUBJECT, withField(IMAGE, ""));
+        rest.testCompatibility(SUBJECT, TestSchemas.withTag(IMAGE, TestSchemas.NULL_DEFAULT));
+    CompatibilityCheck withoutDefault =
+        rest.testCompatibility(SUBJECT, TestSchemas.withTag(IMAGE, ""));
     CompatibilityCheck newSubject = rest.testCompatibility("nobody-value", IMAGE);
 
     assertEquals(new CompatibilityCheck(true, List.of()), withDefault);
@@ -332,16 +327,6 @@ class RestSchemaRegistryClientTest {
               + " 'compatibilityLevel' (is it a Confluent-compatible registry?)",
           e.getMessage());
     }
-  }
-
-  /** {@code schema} with a leading nullable string field "tag" ({@code extra}: e.g. a default). */
-  private static Schema withField(Schema schema, String extra) {
-    return AvroSchemas.parse(
-        schema
-            .toString()
-            .replace(
-                "\"fields\":[",
-                "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"]" + extra + "},"));
   }
 
   @Test
