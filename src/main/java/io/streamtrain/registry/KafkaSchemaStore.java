@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -145,22 +146,22 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   @Override
   public synchronized Optional<RegisteredSchema> lookup(String subject, Schema schema) {
-    Optional<RegisteredSchema> found = index.find(subject, schema);
-    if (found.isPresent()) {
-      return found;
-    }
-    catchUp();
-    return index.find(subject, schema);
+    return foundOrCaughtUp(() -> index.find(subject, schema));
   }
 
   @Override
   public synchronized Optional<Schema> schemaById(int id) {
-    Optional<Schema> found = index.schemaById(id);
+    return foundOrCaughtUp(() -> index.schemaById(id));
+  }
+
+  /** The index's answer, asked again after catching up when another registry may have it. */
+  private <T> Optional<T> foundOrCaughtUp(Supplier<Optional<T>> query) {
+    Optional<T> found = query.get();
     if (found.isPresent()) {
       return found;
     }
     catchUp();
-    return index.schemaById(id);
+    return query.get();
   }
 
   @Override
@@ -177,12 +178,7 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   @Override
   public synchronized Optional<RegisteredSchema> version(String subject, int version) {
-    Optional<RegisteredSchema> found = index.version(subject, version);
-    if (found.isPresent()) {
-      return found;
-    }
-    catchUp();
-    return index.version(subject, version);
+    return foundOrCaughtUp(() -> index.version(subject, version));
   }
 
   @Override
