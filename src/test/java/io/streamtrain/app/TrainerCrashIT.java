@@ -116,10 +116,7 @@ class TrainerCrashIT {
   }
 
   private static List<String> train(Scenario s, String model, Path stateDir) {
-    List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(EPOCHS)));
-    args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
-    args.addAll(s.commandLine(model, stateDir, FLAGS));
-    return args;
+    return s.trainCommand(EPOCHS, true, model, stateDir, FLAGS);
   }
 
   /** The kill must land before the run's end, or the test proves nothing about recovery. */
