@@ -195,15 +195,15 @@ class RestSchemaRegistryClientTest {
 
       SchemaRegistryException e =
           assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
-      assertEquals(
+      assertRefusal(
+          e,
           "Schema Registry at "
               + stub.url()
               + " refused subject "
               + SUBJECT
               + ": 42201 Invalid schema {type=record} with refs []",
-          e.getMessage());
-      assertEquals(422, e.httpStatus());
-      assertFalse(e.isRetriable());
+          422,
+          false);
     }
   }
 
@@ -222,7 +222,8 @@ class RestSchemaRegistryClientTest {
 
       SchemaRegistryException e =
           assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
-      assertEquals(
+      assertRefusal(
+          e,
           "Schema Registry at "
               + stub.url()
               + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
@@ -232,10 +233,9 @@ class RestSchemaRegistryClientTest {
               + " default) or change the subject's level (PUT /config/"
               + SUBJECT
               + ")",
-          e.getMessage());
+          409,
+          false);
       assertEquals(SchemaRegistryException.INCOMPATIBLE_SCHEMA, e.errorCode());
-      assertEquals(409, e.httpStatus());
-      assertFalse(e.isRetriable());
     }
   }
 
@@ -376,13 +376,13 @@ class RestSchemaRegistryClientTest {
 
     SchemaRegistryException e =
         assertThrows(SchemaRegistryException.class, () -> unreachable.register(SUBJECT, IMAGE));
-    assertEquals(
+    assertRefusal(
+        e,
         "Cannot reach Schema Registry at "
             + url
             + " (is `streamtrain broker` or a registry running?)",
-        e.getMessage());
-    assertEquals(0, e.httpStatus());
-    assertTrue(e.isRetriable());
+        0,
+        true);
   }
 
   @Test
@@ -504,5 +504,13 @@ class RestSchemaRegistryClientTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
+  }
+
+  /** The client's error says {@code message} and carries the HTTP status and retriability. */
+  private static void assertRefusal(
+      SchemaRegistryException e, String message, int httpStatus, boolean retriable) {
+    assertEquals(message, e.getMessage());
+    assertEquals(httpStatus, e.httpStatus());
+    assertEquals(retriable, e.isRetriable());
   }
 }
