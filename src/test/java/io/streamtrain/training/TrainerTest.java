@@ -101,11 +101,8 @@ class TrainerTest {
   @Test
   void shouldSkipAndCountANanBatchWithoutChangingTheModel() {
     MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
+    Trainer trainer = afterTwoSteps(context);
     try {
-      feed(trainer, batch(0, 0, 2, false));
-      feed(trainer, batch(0, 1, 2, false));
       ModelSnapshot before = snapshots(context).get(0);
       assertEquals(2, before.getVersion());
 
@@ -126,11 +123,8 @@ class TrainerTest {
   @Test
   void shouldRollBackAfterMaxBadStepsAndPublishTheRolledBackModelAtOnce() {
     MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
+    Trainer trainer = afterTwoSteps(context);
     try {
-      feed(trainer, batch(0, 0, 2, false));
-      feed(trainer, batch(0, 1, 2, false));
       ModelSnapshot good = snapshots(context).get(0);
       feed(trainer, batch(1, 0, 8, false)); // moves the parameters past the snapshot
       for (int i = 1; i <= MAX_BAD_STEPS; i++) {
@@ -166,10 +160,7 @@ class TrainerTest {
   @Test
   void shouldStartOverFromItsSnapshotWhenStreamsInitialisesTheSameInstanceAgain() {
     MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
-    feed(trainer, batch(0, 0, 2, false));
-    feed(trainer, batch(0, 1, 2, false));
+    Trainer trainer = afterTwoSteps(context);
     float[] firstRun = floats(snapshots(context).get(0).getTensors().get(0));
     trainer.close();
 
@@ -250,5 +241,14 @@ class TrainerTest {
     } finally {
       resumed.close();
     }
+  }
+
+  /** A trainer from scratch on {@code context} that has stepped two batches of two (version 2). */
+  private static Trainer afterTwoSteps(MockProcessorContext<Object, Object> context) {
+    Trainer trainer = trainer(TrainerDependencies.fromScratch());
+    trainer.init(context);
+    feed(trainer, batch(0, 0, 2, false));
+    feed(trainer, batch(0, 1, 2, false));
+    return trainer;
   }
 }

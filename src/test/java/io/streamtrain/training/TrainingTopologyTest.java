@@ -176,9 +176,7 @@ class TrainingTopologyTest {
     TestSet test = testSet();
     TrainerDependencies deps = recordingEpochEnds(() -> test, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps)) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 160);
       punctuateUntil(driver, () -> evaluatedEpoch.get() != null);
       TestOutputTopic<String, ModelSnapshot> snapshots =
@@ -213,9 +211,7 @@ class TrainingTopologyTest {
   void shouldSkipBatchesTheRestoredSnapshotReflects() {
     ModelSnapshot midWindow;
     try (TopologyTestDriver driver = driver(TrainerDependencies.fromScratch())) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 64);
       AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
       TestOutputTopic<String, ModelSnapshot> out =
@@ -242,9 +238,7 @@ class TrainingTopologyTest {
                 () -> TestSet.EMPTY,
                 TrainingListener.NONE,
                 new StopSignal()))) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       // The same epoch again with the same window numbering: a restart finding the window stored.
       feedEpoch(feed, 1, 64);
       for (int i = 0; i < 20; i++) {
@@ -282,9 +276,7 @@ class TrainingTopologyTest {
   void shouldLearnLiveRecordsOfTheDatasetTopicInWindowsSealedOnCount() {
     try (TopologyTestDriver driver =
         driver(TrainerDependencies.fromScratch(), false, liveTraining(8, 60_000), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       produceLive(dataset, 0, 20);
       List<ModelSnapshot> published = new java.util.ArrayList<>();
       TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
@@ -312,9 +304,7 @@ class TrainingTopologyTest {
     try (TopologyTestDriver driver =
         driver(
             TrainerDependencies.fromScratch(), false, liveTraining(1_000, 200), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
       produceLive(dataset, 0, 5);
       driver.advanceWallClockTime(java.time.Duration.ofMillis(150));
@@ -333,9 +323,7 @@ class TrainingTopologyTest {
   void shouldDeadLetterBadLiveRecordsAsReplayedOnes() {
     try (TopologyTestDriver driver =
         driver(TrainerDependencies.fromScratch(), false, liveTraining(4, 60_000), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       dataset.pipeInput("bad".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
       produceLive(dataset, 0, 4);
       TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
@@ -386,9 +374,7 @@ class TrainingTopologyTest {
     AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
     TrainerDependencies deps = recordingEpochEnds(TrainingTopologyTest::testSet, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 160);
       // The training thread runs in real time: punctuate until it has handed everything back.
       org.awaitility.Awaitility.await()
@@ -447,5 +433,10 @@ class TrainingTopologyTest {
       labels[i] = img.getLabel();
     }
     return new TestSet(pixels, labels, n);
+  }
+
+  private static TestInputTopic<byte[], byte[]> bytesInput(
+      TopologyTestDriver driver, String topic) {
+    return driver.createInputTopic(topic, new ByteArraySerializer(), new ByteArraySerializer());
   }
 }
