@@ -255,6 +255,12 @@ public final class KafkaSchemaStore implements SchemaStore {
         : "the compatibility level of subject " + subject;
   }
 
+  /** "Cannot {@code what}: " and the cause of {@code e}, unwrapped from an ExecutionException. */
+  private static SchemaStoreException failed(String what, Exception e) {
+    Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return new SchemaStoreException("Cannot " + what + ": " + describe(cause), cause);
+  }
+
   /** Appends one record and waits for the broker's acknowledgement (acks=all). */
   private void send(byte[] key, byte[] value, String what) {
     try {
@@ -264,9 +270,8 @@ public final class KafkaSchemaStore implements SchemaStore {
               .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       LOG.debug("Wrote {} to {} at offset {}", what, topic, written.offset());
     } catch (ExecutionException | TimeoutException | KafkaException e) {
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      throw new SchemaStoreException(
-          "Cannot write "
+      throw failed(
+          "write "
               + what
               + " to topic "
               + topic
@@ -274,9 +279,8 @@ public final class KafkaSchemaStore implements SchemaStore {
               + bootstrap
               + " within "
               + timeout.toSeconds()
-              + " s: "
-              + describe(cause),
-          cause);
+              + " s",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaStoreException("Interrupted while writing to schema topic " + topic, e);
@@ -405,15 +409,7 @@ public final class KafkaSchemaStore implements SchemaStore {
                 + " partitions; the schema store needs exactly 1 (use another topic name)");
       }
     } catch (ExecutionException | TimeoutException e) {
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      throw new SchemaStoreException(
-          "Cannot create or describe schema topic "
-              + topic
-              + " at "
-              + bootstrap
-              + ": "
-              + describe(cause),
-          cause);
+      throw failed("create or describe schema topic " + topic + " at " + bootstrap, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaStoreException("Interrupted while creating schema topic " + topic, e);
