@@ -179,11 +179,7 @@ class TrainingTopologyTest {
       TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 160);
       punctuateUntil(driver, () -> evaluatedEpoch.get() != null);
-      TestOutputTopic<String, ModelSnapshot> snapshots =
-          driver.createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+      TestOutputTopic<String, ModelSnapshot> snapshots = snapshotTopic(driver);
       List<ModelSnapshot> published = snapshots.readValuesToList();
       // 160 examples, windows of 64: 64 + 64 + 32 -> 8 + 8 + 4 = 20 steps, a snapshot per window.
       assertEquals(3, published.size());
@@ -192,10 +188,7 @@ class TrainingTopologyTest {
       assertTrue(last.getEpochComplete());
       assertEquals(1, evaluatedEpoch.get());
       TestOutputTopic<String, TrainingMetric> metrics =
-          driver.createOutputTopic(
-              "training.metrics",
-              Serdes.String().deserializer(),
-              AvroSerde.of(TrainingMetric.class, registry, false).deserializer());
+          outputTopic(driver, "training.metrics", TrainingMetric.class);
       List<TrainingMetric> all = metrics.readValuesToList();
       TrainingMetric testEpoch =
           all.stream().filter(m -> m.getKind() == MetricKind.TEST_EPOCH).findFirst().orElseThrow();
@@ -214,11 +207,7 @@ class TrainingTopologyTest {
       TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 64);
       AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
-      TestOutputTopic<String, ModelSnapshot> out =
-          driver.createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
       List<ModelSnapshot> published = new java.util.ArrayList<>();
       punctuateUntil(
           driver,
@@ -244,13 +233,7 @@ class TrainingTopologyTest {
       for (int i = 0; i < 20; i++) {
         driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
       }
-      List<ModelSnapshot> published =
-          driver
-              .createOutputTopic(
-                  "model.snapshots",
-                  Serdes.String().deserializer(),
-                  AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
-              .readValuesToList();
+      List<ModelSnapshot> published = snapshotTopic(driver).readValuesToList();
       assertTrue(
           published.stream().allMatch(s -> s.getVersion() == 8),
           "no step may be applied twice: "
@@ -363,10 +346,14 @@ class TrainingTopologyTest {
   }
 
   private TestOutputTopic<String, ModelSnapshot> snapshotTopic(TopologyTestDriver driver) {
+    return outputTopic(driver, "model.snapshots", ModelSnapshot.class);
+  }
+
+  private <T extends org.apache.avro.specific.SpecificRecord>
+      TestOutputTopic<String, T> outputTopic(
+          TopologyTestDriver driver, String topic, Class<T> type) {
     return driver.createOutputTopic(
-        "model.snapshots",
-        Serdes.String().deserializer(),
-        AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+        topic, Serdes.String().deserializer(), AvroSerde.of(type, registry, false).deserializer());
   }
 
   /** One epoch of 160 examples; the snapshots in the order they were published. */
@@ -386,12 +373,7 @@ class TrainingTopologyTest {
                 driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
                 return evaluatedEpoch.get() != null;
               });
-      return driver
-          .createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
-          .readValuesToList();
+      return snapshotTopic(driver).readValuesToList();
     }
   }
 
