@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 
 /** Fresh topics, registry scope and state per test on one embedded broker; generated images. */
 public final class TestPipelines {
@@ -87,5 +89,18 @@ public final class TestPipelines {
     List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
     TopicReader.read(pipeline.settings().consumerProps(null), topic, all::add);
     return all;
+  }
+
+  /** A consumer without a group on every partition of {@code topic}, from the beginning. */
+  public static KafkaConsumer<byte[], byte[]> fromBeginning(Pipeline pipeline, String topic) {
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null));
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    return consumer;
   }
 }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -118,13 +117,7 @@ class TrainAndPredictContainersIT {
       TestPipelines.publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 100, 3));
       List<Prediction> predictions = new ArrayList<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-        List<TopicPartition> partitions =
-            consumer.partitionsFor(names.predictions()).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition()))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+          TestPipelines.fromBeginning(pipeline, names.predictions())) {
         Awaitility.await("100 predictions on the host")
             .atMost(Duration.ofMinutes(2))
             .pollInterval(Duration.ZERO)

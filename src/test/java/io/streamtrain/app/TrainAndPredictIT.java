@@ -22,7 +22,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -112,13 +111,7 @@ class TrainAndPredictIT {
       TestPipelines.publish(pipeline, pipeline.names().imagesInfer(), requests);
       Map<String, Prediction> predictions = new HashMap<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(settings.consumerProps(null))) {
-        List<TopicPartition> partitions =
-            consumer.partitionsFor(pipeline.names().predictions()).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition()))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+          TestPipelines.fromBeginning(pipeline, pipeline.names().predictions())) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (predictions.size() < 100 && System.nanoTime() < deadline) {
           predictor.throwIfFailed();

@@ -203,13 +203,7 @@ class ComposeStackIT {
 
   private static Prediction awaitPrediction(Pipeline pipeline, String id) {
     try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(pipeline.names().predictions()).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+        TestPipelines.fromBeginning(pipeline, pipeline.names().predictions())) {
       List<Prediction> found = new ArrayList<>();
       Awaitility.await("prediction " + id)
           .atMost(Duration.ofMinutes(2))
