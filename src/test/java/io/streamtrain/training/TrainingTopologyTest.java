@@ -207,14 +207,9 @@ class TrainingTopologyTest {
       TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 64);
       AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
-      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return published.stream().anyMatch(ModelSnapshot::getEpochComplete);
-          });
+      List<ModelSnapshot> published =
+          punctuateUntilPublished(
+              driver, p -> p.stream().anyMatch(ModelSnapshot::getEpochComplete));
       midWindow = published.get(published.size() - 1);
     }
     assertEquals(8, midWindow.getVersion());
@@ -261,14 +256,7 @@ class TrainingTopologyTest {
         driver(TrainerDependencies.fromScratch(), false, liveTraining(8, 60_000), "images.train")) {
       TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       produceLive(dataset, 0, 20);
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return published.size() >= 2;
-          });
+      List<ModelSnapshot> published = punctuateUntilPublished(driver, p -> p.size() >= 2);
       // 20 live records, windows of 8: two sealed on count, the last 4 wait for more (or time).
       ModelSnapshot last = published.get(published.size() - 1);
       assertEquals(16.0, last.getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
@@ -309,14 +297,7 @@ class TrainingTopologyTest {
       TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       dataset.pipeInput("bad".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
       produceLive(dataset, 0, 4);
-      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return !published.isEmpty();
-          });
+      List<ModelSnapshot> published = punctuateUntilPublished(driver, p -> !p.isEmpty());
       assertEquals(4.0, published.get(0).getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
       var dlq =
           driver.createOutputTopic(
@@ -393,6 +374,20 @@ class TrainingTopologyTest {
   }
 
   /** Fires punctuations (each trains for a bounded time) until the condition holds; bounded. */
+  /** Punctuates until the snapshots published so far satisfy {@code enough}; returns them. */
+  private List<ModelSnapshot> punctuateUntilPublished(
+      TopologyTestDriver driver, java.util.function.Predicate<List<ModelSnapshot>> enough) {
+    TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
+    List<ModelSnapshot> published = new java.util.ArrayList<>();
+    punctuateUntil(
+        driver,
+        () -> {
+          published.addAll(out.readValuesToList());
+          return enough.test(published);
+        });
+    return published;
+  }
+
   private static void punctuateUntil(
       TopologyTestDriver driver, java.util.function.BooleanSupplier done) {
     for (int round = 0; round < 10_000 && !done.getAsBoolean(); round++) {
