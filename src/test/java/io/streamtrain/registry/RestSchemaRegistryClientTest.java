@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
@@ -191,10 +192,7 @@ class RestSchemaRegistryClientTest {
           "/subjects/" + SUBJECT + "/versions",
           422,
           "{\"error_code\":42201,\"message\":\"Invalid schema {type=record}\\n with refs []\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.register(SUBJECT, IMAGE));
       assertRefusal(
           e,
           "Schema Registry at "
@@ -218,10 +216,7 @@ class RestSchemaRegistryClientTest {
               "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
                   + " earlier schema\"}")
           .answer("GET", "/config/" + SUBJECT, 200, "{\"compatibilityLevel\":\"FULL\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.register(SUBJECT, IMAGE));
       assertRefusal(
           e,
           "Schema Registry at "
@@ -337,10 +332,7 @@ class RestSchemaRegistryClientTest {
           "/schemas/ids/1",
           500,
           "{\"error_code\":50001,\"message\":\"Error in the backend data store\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(1));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -356,10 +348,7 @@ class RestSchemaRegistryClientTest {
     try (StubRegistry stub = new StubRegistry()) {
       stub.answerText(
           "GET", "/schemas/ids/1", 502, "text/html", "<html>\n<body>Bad Gateway</body>\n</html>");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(1));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -433,10 +422,7 @@ class RestSchemaRegistryClientTest {
           200,
           "{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
 
-      SchemaRegistryException e =
-          assertThrows(
-              SchemaRegistryException.class,
-              () -> SchemaRegistries.forUrl(stub.url(), Map.of()).getById(4));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(4));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -512,5 +498,12 @@ class RestSchemaRegistryClientTest {
     assertEquals(message, e.getMessage());
     assertEquals(httpStatus, e.httpStatus());
     assertEquals(retriable, e.isRetriable());
+  }
+
+  /** How {@code call} on a client of the stub registry fails. */
+  private static SchemaRegistryException failure(
+      StubRegistry stub, Consumer<SchemaRegistryClient> call) {
+    SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
+    return assertThrows(SchemaRegistryException.class, () -> call.accept(stubbed));
   }
 }
