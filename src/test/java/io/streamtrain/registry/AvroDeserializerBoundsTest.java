@@ -15,8 +15,6 @@ import java.util.ArrayList;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -121,7 +119,7 @@ class AvroDeserializerBoundsTest {
   }
 
   @Test
-  void shouldRefuseASkippedArrayOfMoreItemsThanTheRecordHolds() {
+  void shouldRefuseASkippedArrayOfMoreItemsThanTheRecordHolds() throws IOException {
     // A writer schema with a field the reader does not know: its array is skipped, not read,
     // and a million zero-byte items in one byte would otherwise be skipped one by one.
     Schema writer =
@@ -138,23 +136,9 @@ class AvroDeserializerBoundsTest {
                     + "{\"name\":\"data\",\"type\":\"bytes\"},"
                     + "{\"name\":\"junk\",\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}");
     int id = registry.register("skip-value", writer);
-    GenericRecord record = new GenericData.Record(writer);
-    record.put("id", "i");
-    record.put("height", 1);
-    record.put("width", 1);
-    record.put("channels", 1);
-    record.put("encoding", new GenericData.EnumSymbol(writer.getField("encoding").schema(), "RAW"));
-    record.put("data", java.nio.ByteBuffer.wrap(new byte[1]));
+    GenericRecord record = TestSchemas.oneByOneImage(writer, "i", "RAW", new byte[1]);
     record.put("junk", new ArrayList<>());
-    ByteArrayOutputStream written = new ByteArrayOutputStream();
-    try {
-      BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(written, null);
-      new GenericDatumWriter<GenericRecord>(writer).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    byte[] valid = written.toByteArray();
+    byte[] valid = TestSchemas.avroBody(record);
     // The empty array's terminating 0 becomes a block of 2^20 nulls, then the terminator.
     byte[] prefix = java.util.Arrays.copyOf(valid, valid.length - 1);
     byte[] lying =

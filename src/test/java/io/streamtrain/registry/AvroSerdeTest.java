@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
@@ -235,13 +234,7 @@ class AvroSerdeTest {
                 + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},{\"name\":\"data\",\"type\":\"bytes\"},"
                 + "{\"name\":\"label\",\"type\":[\"null\",\"int\"],\"default\":null}]}");
     int id = registry.register(topic + "-value", older);
-    GenericRecord record = new GenericData.Record(older);
-    record.put("id", "old-1");
-    record.put("height", 1);
-    record.put("width", 1);
-    record.put("channels", 1);
-    record.put("encoding", new GenericData.EnumSymbol(older.getField("encoding").schema(), "PNG"));
-    record.put("data", ByteBuffer.wrap(new byte[] {9}));
+    GenericRecord record = TestSchemas.oneByOneImage(older, "old-1", "PNG", new byte[] {9});
     record.put("label", 4);
 
     LabeledImage image =

@@ -2,7 +2,9 @@ package io.streamtrain.registry;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
@@ -32,5 +34,21 @@ final class TestSchemas {
     new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
     encoder.flush();
     return out.toByteArray();
+  }
+
+  /**
+   * A 1x1x1 image record of {@code schema} (a LabeledImage-like schema of another version), its
+   * other fields left for the caller.
+   */
+  static GenericRecord oneByOneImage(Schema schema, String id, String encoding, byte[] data) {
+    GenericRecord record = new GenericData.Record(schema);
+    record.put("id", id);
+    record.put("height", 1);
+    record.put("width", 1);
+    record.put("channels", 1);
+    record.put(
+        "encoding", new GenericData.EnumSymbol(schema.getField("encoding").schema(), encoding));
+    record.put("data", ByteBuffer.wrap(data));
+    return record;
   }
 }
