@@ -253,10 +253,7 @@ class MiniBatcherTest {
   @Test
   void shouldFlushThePartialWindowAndLastPartialBatchAtTheEpochMarker() {
     Setup s = setup(3, 1000, 64, null);
-    feed(s, 1, 0, 150);
-    marker(s, 1);
-    s.batcher().drain();
-    List<Batch> out = batches(s.context());
+    List<Batch> out = wholeEpoch(s, 150);
     assertEquals(3, out.size());
     assertEquals(List.of(64, 64, 22), out.stream().map(Batch::size).toList());
     assertTrue(out.get(2).epochEnd() && out.get(2).lastOfWindow());
@@ -266,10 +263,7 @@ class MiniBatcherTest {
   @Test
   void shouldSignalTheEpochEndWithAnEmptyBatchWhenTheMarkerFollowsAFullWindow() {
     Setup s = setup(3, 50, 10, null);
-    feed(s, 1, 0, 50);
-    marker(s, 1);
-    s.batcher().drain();
-    List<Batch> out = batches(s.context());
+    List<Batch> out = wholeEpoch(s, 50);
     assertEquals(6, out.size());
     Batch last = out.get(5);
     assertEquals(0, last.size());
@@ -372,5 +366,13 @@ class MiniBatcherTest {
     s.batcher().drain();
     assertTrue(batches(s.context()).isEmpty());
     assertEquals(1, s.batcher().windowsHeld(), "the window stays stored for the next run");
+  }
+
+  /** Feeds examples 0 .. count-1 of epoch 1 and its end marker, drains: the batches out. */
+  private static List<Batch> wholeEpoch(Setup s, int count) {
+    feed(s, 1, 0, count);
+    marker(s, 1);
+    s.batcher().drain();
+    return batches(s.context());
   }
 }
