@@ -45,6 +45,18 @@ class MiniBatcherRestartTest {
         io.streamtrain.config.LiveWindows.defaults());
   }
 
+  /** The batcher's store on its own, to be handed to one context after another (restarts). */
+  private static KeyValueStore<Long, byte[]> newStore() {
+    return BatcherFixtures.store(new MockProcessorContext<>());
+  }
+
+  /** A batcher counting dead letters afresh, initialised on {@code context}. */
+  private MiniBatcher started(MockProcessorContext<Object, Object> context) {
+    MiniBatcher batcher = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
+    batcher.init(context);
+    return batcher;
+  }
+
   private void send(
       MiniBatcher batcher,
       MockProcessorContext<Object, Object> context,
@@ -66,11 +78,9 @@ class MiniBatcherRestartTest {
 
   @Test
   void shouldNotDuplicateWindowsWhenTheSameInstanceIsInitialisedAgain() {
-    MockProcessorContext<Object, Object> scratch = new MockProcessorContext<>();
-    KeyValueStore<Long, byte[]> store = BatcherFixtures.store(scratch);
+    KeyValueStore<Long, byte[]> store = newStore();
     MockProcessorContext<Object, Object> context = context(store);
-    MiniBatcher batcher = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
-    batcher.init(context);
+    MiniBatcher batcher = started(context);
     for (int i = 0; i < 6; i++) {
       send(batcher, context, String.valueOf(i), "1");
     }
@@ -89,11 +99,9 @@ class MiniBatcherRestartTest {
 
   @Test
   void shouldKeepDeadLetterCountsAcrossARestartAndDeadLetterABadEpochHeader() {
-    MockProcessorContext<Object, Object> scratch = new MockProcessorContext<>();
-    KeyValueStore<Long, byte[]> store = BatcherFixtures.store(scratch);
+    KeyValueStore<Long, byte[]> store = newStore();
     MockProcessorContext<Object, Object> first = context(store);
-    MiniBatcher before = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
-    before.init(first);
+    MiniBatcher before = started(first);
     send(before, first, "-1", "1");
     send(before, first, "-2", "1");
     send(before, first, "3", "one");
