@@ -117,10 +117,7 @@ class AvroSerdeTest {
   void shouldRejectUnknownSchemaId() {
     byte[] framed = WireFormat.frame(42, new byte[] {0x02, 'a'});
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class,
-            () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, framed));
+    SerializationException e = refusedAsImage(framed);
     assertEquals("Schema id 42 is not in the registry", e.getMessage());
   }
 
@@ -130,10 +127,7 @@ class AvroSerdeTest {
         serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
     int id = WireFormat.schemaId(prediction);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class,
-            () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, prediction));
+    SerializationException e = refusedAsImage(prediction);
     assertEquals(
         "Schema id "
             + id
@@ -144,13 +138,9 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectTruncatedAvroBody() {
-    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
-    byte[] bytes = serde.serializer().serialize(topic, TestRecords.image(3));
-    byte[] truncated = Arrays.copyOf(bytes, 40);
+    byte[] truncated = Arrays.copyOf(imageBytes(), 40);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
+    SerializationException e = refusedAsImage(truncated);
     assertEquals(
         "Truncated Avro body: 35 bytes are too few for schema id 1"
             + " (io.streamtrain.schema.LabeledImage): a bytes field declares 784 bytes where 21"
@@ -160,13 +150,10 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectTrailingBytes() {
-    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
-    byte[] bytes = serde.serializer().serialize(topic, TestRecords.image(3));
+    byte[] bytes = imageBytes();
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 2);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
+    SerializationException e = refusedAsImage(longer);
     assertTrue(e.getMessage().contains("has trailing bytes"), e.getMessage());
   }
 
@@ -336,6 +323,18 @@ class AvroSerdeTest {
 
   private <T extends SpecificRecord> AvroSerde<T> serde(Class<T> type, boolean isKey) {
     return AvroSerde.of(type, registry, isKey);
+  }
+
+  /** A LabeledImage as the serde frames it. */
+  private byte[] imageBytes() {
+    return serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(3));
+  }
+
+  /** Why {@code bytes} cannot be read as a LabeledImage. */
+  private SerializationException refusedAsImage(byte[] bytes) {
+    return assertThrows(
+        SerializationException.class,
+        () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, bytes));
   }
 
   private <T extends SpecificRecord> void assertRoundTrip(Class<T> type, T record) {
