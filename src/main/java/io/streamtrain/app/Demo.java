@@ -1,5 +1,6 @@
 package io.streamtrain.app;
 
+import io.streamtrain.config.Checks;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
@@ -41,9 +42,7 @@ public final class Demo {
   public record Options(
       int epochs, Path data, Integer limit, Path save, Map<String, String> trainingFlags) {
     public Options {
-      if (epochs < 1) {
-        throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
-      }
+      Checks.atLeast("--epochs", epochs, 1);
       // Flags the user left out are null here: SettingsLoader falls back to its defaults.
       trainingFlags = Collections.unmodifiableMap(new HashMap<>(trainingFlags));
     }

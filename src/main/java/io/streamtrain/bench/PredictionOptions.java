@@ -1,5 +1,6 @@
 package io.streamtrain.bench;
 
+import io.streamtrain.config.Checks;
 import io.streamtrain.kafka.TopicCatalog;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,16 +41,17 @@ public record PredictionOptions(
   public PredictionOptions {
     predictorConfig = Map.copyOf(predictorConfig);
     requestConfig = Map.copyOf(requestConfig);
-    require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
-    require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0 seconds");
-    require(!warmup.isNegative(), "--warmup must be >= 0 seconds");
-    require(instances >= 1 && instances <= 16, "--instances must be 1..16 (got " + instances + ")");
-    require(partitions >= 1, "--partitions must be >= 1 (got " + partitions + ")");
-    require(maxBatch >= 1, "--max-batch must be >= 1 (got " + maxBatch + ")");
-    require(!maxWait.isNegative(), "--max-wait-ms must be >= 0");
-    require(p99TargetMs > 0, "--p99-target-ms must be > 0 (got " + p99TargetMs + ")");
-    require(attempts >= 1, "--attempts must be at least 1 (got " + attempts + ")");
-    require(trainImages >= 64, "--train-images must be at least one batch of 64");
+    Checks.require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
+    Checks.require(!duration.isNegative() && !duration.isZero(), "--duration must be > 0 seconds");
+    Checks.require(!warmup.isNegative(), "--warmup must be >= 0 seconds");
+    Checks.require(
+        instances >= 1 && instances <= 16, "--instances must be 1..16 (got " + instances + ")");
+    Checks.require(partitions >= 1, "--partitions must be >= 1 (got " + partitions + ")");
+    Checks.require(maxBatch >= 1, "--max-batch must be >= 1 (got " + maxBatch + ")");
+    Checks.require(!maxWait.isNegative(), "--max-wait-ms must be >= 0");
+    Checks.require(p99TargetMs > 0, "--p99-target-ms must be > 0 (got " + p99TargetMs + ")");
+    Checks.atLeast("--attempts", attempts, 1);
+    Checks.require(trainImages >= 64, "--train-images must be at least one batch of 64");
   }
 
   public static PredictionOptions defaults() {
@@ -70,11 +72,5 @@ public record PredictionOptions(
         null,
         Map.of(),
         Map.of());
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
   }
 }

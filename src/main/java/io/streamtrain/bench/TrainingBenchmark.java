@@ -1,6 +1,7 @@
 package io.streamtrain.bench;
 
 import io.streamtrain.app.LocalCluster;
+import io.streamtrain.config.Checks;
 import io.streamtrain.config.Training;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
@@ -34,9 +35,7 @@ public final class TrainingBenchmark {
   public record Options(
       int epochs, int warmUpEpochs, Integer limit, Path data, Map<String, String> trainingFlags) {
     public Options {
-      if (epochs < 1) {
-        throw new IllegalArgumentException("--epochs must be at least 1 (got " + epochs + ")");
-      }
+      Checks.atLeast("--epochs", epochs, 1);
       if (warmUpEpochs < 0) {
         throw new IllegalArgumentException(
             "--warmup-epochs must be 0 or more (got " + warmUpEpochs + ")");

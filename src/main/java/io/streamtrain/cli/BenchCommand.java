@@ -5,7 +5,6 @@ import io.streamtrain.bench.LiveBenchmark;
 import io.streamtrain.bench.PredictionBenchmark;
 import io.streamtrain.bench.PredictionResult;
 import io.streamtrain.bench.TrainingBenchmark;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,6 +35,7 @@ import picocli.CommandLine.Spec;
     })
 final class BenchCommand implements Callable<Integer> {
   @Mixin TrainingOptions trainingOptions;
+  @Mixin DatasetOptions dataset;
 
   @Option(names = "--epochs", description = "Epochs per side (default 1).")
   int epochs = 1;
@@ -88,17 +88,8 @@ final class BenchCommand implements Callable<Integer> {
               + " whose p99 stays under --p99-target-ms (default 5000 here).")
   boolean live;
 
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      description = "Use only the first N training images.")
-  Integer limit;
-
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
   boolean json;
-
-  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
-  Path data;
 
   @Override
   public Integer call() throws Exception {
@@ -106,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
       var results =
           LiveBenchmark.run(
               predictFlags.toLiveOptions(
-                  data,
+                  dataset.data,
                   trainingOptions.flags(),
                   spec.commandLine().getParseResult().hasMatchedOption("--p99-target-ms")),
               System.err);
@@ -116,12 +107,14 @@ final class BenchCommand implements Callable<Integer> {
       return 0;
     }
     if (predict) {
-      PredictionResult result = PredictionBenchmark.run(predictFlags.toOptions(data), System.err);
+      PredictionResult result =
+          PredictionBenchmark.run(predictFlags.toOptions(dataset.data), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }
     TrainingBenchmark.Options options =
-        new TrainingBenchmark.Options(epochs, warmUpEpochs, limit, data, trainingOptions.flags());
+        new TrainingBenchmark.Options(
+            epochs, warmUpEpochs, dataset.limit, dataset.data, trainingOptions.flags());
     if (!heap.matches("[1-9][0-9]*[kKmMgG]?")) {
       throw new IllegalArgumentException(
           "--heap takes a size such as 2g or 1536m (got " + heap + ")");

@@ -34,18 +34,10 @@ import picocli.CommandLine.Option;
     })
 final class DemoCommand implements Callable<Integer> {
   @Mixin TrainingOptions trainingOptions;
+  @Mixin DatasetOptions dataset;
 
   @Option(names = "--epochs", description = "Epochs to train (default 5).")
   int epochs = 5;
-
-  @Option(names = "--data", paramLabel = "DIR", description = "Fashion-MNIST directory.")
-  Path data;
-
-  @Option(
-      names = "--limit",
-      paramLabel = "N",
-      description = "Use only the first N training images.")
-  Integer limit;
 
   @Option(
       names = "--save",
@@ -91,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
               rate,
               java.time.Duration.ofSeconds(durationSeconds),
               java.time.Duration.ofSeconds(2),
-              java.util.Optional.ofNullable(data),
+              java.util.Optional.ofNullable(dataset.data),
               report,
               trainingOptions.flags()),
           System.out,
@@ -99,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
       return 0;
     }
     Demo.run(
-        new Demo.Options(epochs, data, limit, save, trainingOptions.flags()),
+        new Demo.Options(epochs, dataset.data, dataset.limit, save, trainingOptions.flags()),
         new Demo.Output() {
           @Override
           public void trained(Pipeline pipeline) {

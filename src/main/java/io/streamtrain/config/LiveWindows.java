@@ -9,13 +9,8 @@ package io.streamtrain.config;
 public record LiveWindows(int size, int maxWaitMs, int minSnapshotIntervalMs) {
 
   public LiveWindows {
-    if (size < 1) {
-      throw new IllegalArgumentException("--live-window must be at least 1 (got " + size + ")");
-    }
-    if (maxWaitMs < 1) {
-      throw new IllegalArgumentException(
-          "--live-wait-ms must be at least 1 (got " + maxWaitMs + ")");
-    }
+    Checks.atLeast("--live-window", size, 1);
+    Checks.atLeast("--live-wait-ms", maxWaitMs, 1);
     if (minSnapshotIntervalMs < 0) {
       throw new IllegalArgumentException(
           "--live-snapshot-ms must be >= 0 (got " + minSnapshotIntervalMs + ")");

@@ -26,30 +26,34 @@ public record Training(
   public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
 
   public Training {
-    require(batchSize >= 1, "--batch-size must be at least 1 (got " + batchSize + ")");
-    require(
+    Checks.atLeast("--batch-size", batchSize, 1);
+    Checks.require(
         shuffleWindow >= batchSize,
         "--shuffle-window must be at least the batch size "
             + batchSize
             + " (got "
             + shuffleWindow
             + ")");
-    require(
+    Checks.require(
         learningRate > 0 && Double.isFinite(learningRate),
         "--lr must be a positive number (got " + learningRate + ")");
-    require(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1) (got " + momentum + ")");
-    require(weightDecay >= 0, "--weight-decay must be >= 0 (got " + weightDecay + ")");
-    require(
+    Checks.require(
+        momentum >= 0 && momentum < 1, "--momentum must be in [0, 1) (got " + momentum + ")");
+    Checks.require(weightDecay >= 0, "--weight-decay must be >= 0 (got " + weightDecay + ")");
+    Checks.require(
         optimizer.equals("sgd") || optimizer.equals("adam"),
         "--optimizer must be sgd or adam (got " + optimizer + ")");
-    require(
+    Checks.require(
         device.equals("auto") || device.equals("cpu") || device.equals("gpu"),
         "--device must be auto, cpu or gpu (got " + device + ")");
-    require(snapshotEverySteps >= 0, "--snapshot-every must be >= 0 (0 disables step snapshots)");
-    require(snapshotEverySeconds >= 0, "--snapshot-seconds must be >= 0 (0 disables timed ones)");
-    require(metricsEverySteps >= 1, "--metrics-every must be at least 1");
-    require(maxBadSteps >= 1, "--max-bad-steps must be at least 1");
-    require(lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1] (got " + lrDecay + ")");
+    Checks.require(
+        snapshotEverySteps >= 0, "--snapshot-every must be >= 0 (0 disables step snapshots)");
+    Checks.require(
+        snapshotEverySeconds >= 0, "--snapshot-seconds must be >= 0 (0 disables timed ones)");
+    Checks.require(metricsEverySteps >= 1, "--metrics-every must be at least 1");
+    Checks.require(maxBadSteps >= 1, "--max-bad-steps must be at least 1");
+    Checks.require(
+        lrDecay > 0 && lrDecay <= 1, "--lr-decay must be in (0, 1] (got " + lrDecay + ")");
   }
 
   /** The learning rate of {@code epoch} (1-based): decayed by {@code lrDecay} each epoch. */
@@ -107,11 +111,5 @@ public record Training(
         decay,
         trainingFirst,
         live);
-  }
-
-  private static void require(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
-    }
   }
 }

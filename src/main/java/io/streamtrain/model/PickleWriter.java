@@ -41,15 +41,7 @@ final class PickleWriter {
       out.write('('); // MARK
       for (int i = 0; i < tensors.size(); i++) {
         NamedTensor tensor = tensors.get(i);
-        String storageType = STORAGE_TYPES.get(tensor.getDtype());
-        if (storageType == null) {
-          throw new IllegalArgumentException(
-              "tensor "
-                  + tensor.getName()
-                  + " has dtype "
-                  + tensor.getDtype()
-                  + ", which a .pth file cannot hold");
-        }
+        String storageType = Tensors.dtypeCode(STORAGE_TYPES, tensor, ".pth");
         Tensors.checkSize(tensor);
         long[] shape = Tensors.shape(tensor);
         string(tensor.getName());

@@ -77,15 +77,7 @@ final class SafetensorsFiles {
     }
     long offset = 0;
     for (NamedTensor tensor : tensors) {
-      String code = CODES.get(tensor.getDtype());
-      if (code == null) {
-        throw new IllegalArgumentException(
-            "tensor "
-                + tensor.getName()
-                + " has dtype "
-                + tensor.getDtype()
-                + ", which a .safetensors file cannot hold");
-      }
+      String code = Tensors.dtypeCode(CODES, tensor, ".safetensors");
       if (METADATA.equals(tensor.getName()) || header.has(tensor.getName())) {
         throw new IllegalArgumentException("tensor name " + tensor.getName() + " is used twice");
       }

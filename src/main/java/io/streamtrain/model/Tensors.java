@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Conversions between Java arrays and state-dict entries (little-endian, row-major). */
 final class Tensors {
@@ -93,6 +94,22 @@ final class Tensors {
   /** Bytes per element of {@code dtype}, or -1 when it is not one we know. */
   static int elementSize(String dtype) {
     return ELEMENT_SIZES.getOrDefault(dtype, -1);
+  }
+
+  /** What {@code codes} calls the tensor's dtype in a {@code fileKind} file, which must hold it. */
+  static String dtypeCode(Map<String, String> codes, NamedTensor tensor, String fileKind) {
+    String code = codes.get(tensor.getDtype());
+    if (code == null) {
+      throw new IllegalArgumentException(
+          "tensor "
+              + tensor.getName()
+              + " has dtype "
+              + tensor.getDtype()
+              + ", which a "
+              + fileKind
+              + " file cannot hold");
+    }
+    return code;
   }
 
   /**

@@ -38,8 +38,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * record. An array of zero-byte items (nulls) longer than the rest of its record is refused too; no
  * streamtrain schema has one. Thread-safe.
  */
-public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
-  private SchemaRegistryClient client;
+public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHolder
+    implements Deserializer<T> {
   private Class<T> type;
   private final ConcurrentMap<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
   private final ThreadLocal<BoundedDecoder> decoders = ThreadLocal.withInitial(BoundedDecoder::new);
@@ -49,17 +49,20 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
    * read is {@code specific.avro.value.type} (or {@code .key.type}) when set, else the generated
    * class named by the writer schema.
    */
-  public AvroDeserializer() {}
+  public AvroDeserializer() {
+    super(null);
+  }
 
   /** Reads values as {@code type}; {@link #configure} supplies the registry. */
   public AvroDeserializer(Class<T> type) {
+    super(null);
     this.type = type;
   }
 
   /** A ready deserializer reading {@code type} with schemas from {@code client}. */
   public AvroDeserializer(Class<T> type, SchemaRegistryClient client) {
+    super(client);
     this.type = type;
-    this.client = client;
   }
 
   @Override
@@ -82,9 +85,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
         }
       }
     }
-    if (client == null) {
-      client = SchemaRegistries.fromConfig(configs);
-    }
+    clientFromConfig(configs);
   }
 
   @Override
@@ -141,12 +142,7 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
   }
 
   private SpecificDatumReader<T> newReader(int id) {
-    if (client == null) {
-      throw new IllegalStateException(
-          "AvroDeserializer is not configured: set "
-              + SchemaRegistryConfig.URL
-              + " or build it with a SchemaRegistryClient");
-    }
+    SchemaRegistryClient client = configuredClient("AvroDeserializer");
     Schema writer;
     try {
       writer = client.getById(id);
@@ -221,14 +217,6 @@ public class AvroDeserializer<T extends SpecificRecord> implements Deserializer<
   private static ClassLoader contextClassLoader() {
     ClassLoader loader = Thread.currentThread().getContextClassLoader();
     return loader != null ? loader : AvroDeserializer.class.getClassLoader();
-  }
-
-  SchemaRegistryClient client() {
-    return client;
-  }
-
-  void useClient(SchemaRegistryClient client) {
-    this.client = client;
   }
 
   @Override

@@ -22,11 +22,11 @@ import org.apache.kafka.common.serialization.Serializer;
  * no registry calls. Usable as a plain Kafka serializer (no-arg constructor, {@code
  * schema.registry.url} in {@link #configure}) or built with a client. Thread-safe.
  */
-public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
+public class AvroSerializer<T extends SpecificRecord> extends RegistryClientHolder
+    implements Serializer<T> {
   /** Buffers grown beyond this (model snapshots) are not kept for reuse. */
   private static final int MAX_RETAINED_BUFFER = 1 << 20;
 
-  private SchemaRegistryClient client;
   private boolean isKey;
   private boolean autoRegister = true;
   private boolean removeJavaProperties = true;
@@ -34,11 +34,13 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   private final ThreadLocal<Buffer> buffers = ThreadLocal.withInitial(Buffer::new);
 
   /** For Kafka's reflective construction; {@link #configure} must be called before use. */
-  public AvroSerializer() {}
+  public AvroSerializer() {
+    super(null);
+  }
 
   /** A ready serializer registering under TopicNameStrategy subjects in {@code client}. */
   public AvroSerializer(SchemaRegistryClient client, boolean isKey) {
-    this.client = client;
+    super(client);
     this.isKey = isKey;
   }
 
@@ -49,9 +51,7 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
         SchemaRegistryConfig.bool(configs, SchemaRegistryConfig.AUTO_REGISTER_SCHEMAS, true);
     this.removeJavaProperties =
         SchemaRegistryConfig.bool(configs, SchemaRegistryConfig.REMOVE_JAVA_PROPERTIES, true);
-    if (client == null) {
-      client = SchemaRegistries.fromConfig(configs);
-    }
+    clientFromConfig(configs);
   }
 
   /** Whether to register schemas on first use (default) or only look them up. */
@@ -95,12 +95,7 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
   }
 
   private Writer<T> newWriter(String topic, T data) {
-    if (client == null) {
-      throw new IllegalStateException(
-          "AvroSerializer is not configured: set "
-              + SchemaRegistryConfig.URL
-              + " or build it with a SchemaRegistryClient");
-    }
+    SchemaRegistryClient client = configuredClient("AvroSerializer");
     if (topic == null) {
       throw new SerializationException(
           "Cannot serialize without a topic: the subject is <topic>-" + (isKey ? "key" : "value"));
@@ -139,14 +134,6 @@ public class AvroSerializer<T extends SpecificRecord> implements Serializer<T> {
             new SpecificDatumWriter<>(schema, SpecificData.getForClass(data.getClass())));
     writers.put(new TopicSchema(topic, schema), writer);
     return writer;
-  }
-
-  SchemaRegistryClient client() {
-    return client;
-  }
-
-  void useClient(SchemaRegistryClient client) {
-    this.client = client;
   }
 
   @Override

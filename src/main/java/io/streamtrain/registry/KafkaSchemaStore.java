@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -145,22 +146,22 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   @Override
   public synchronized Optional<RegisteredSchema> lookup(String subject, Schema schema) {
-    Optional<RegisteredSchema> found = index.find(subject, schema);
-    if (found.isPresent()) {
-      return found;
-    }
-    catchUp();
-    return index.find(subject, schema);
+    return foundOrCaughtUp(() -> index.find(subject, schema));
   }
 
   @Override
   public synchronized Optional<Schema> schemaById(int id) {
-    Optional<Schema> found = index.schemaById(id);
+    return foundOrCaughtUp(() -> index.schemaById(id));
+  }
+
+  /** The index's answer, asked again after catching up when another registry may have it. */
+  private <T> Optional<T> foundOrCaughtUp(Supplier<Optional<T>> query) {
+    Optional<T> found = query.get();
     if (found.isPresent()) {
       return found;
     }
     catchUp();
-    return index.schemaById(id);
+    return query.get();
   }
 
   @Override
@@ -177,12 +178,7 @@ public final class KafkaSchemaStore implements SchemaStore {
 
   @Override
   public synchronized Optional<RegisteredSchema> version(String subject, int version) {
-    Optional<RegisteredSchema> found = index.version(subject, version);
-    if (found.isPresent()) {
-      return found;
-    }
-    catchUp();
-    return index.version(subject, version);
+    return foundOrCaughtUp(() -> index.version(subject, version));
   }
 
   @Override
@@ -259,6 +255,12 @@ public final class KafkaSchemaStore implements SchemaStore {
         : "the compatibility level of subject " + subject;
   }
 
+  /** "Cannot {@code what}: " and the cause of {@code e}, unwrapped from an ExecutionException. */
+  private static SchemaStoreException failed(String what, Exception e) {
+    Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+    return new SchemaStoreException("Cannot " + what + ": " + describe(cause), cause);
+  }
+
   /** Appends one record and waits for the broker's acknowledgement (acks=all). */
   private void send(byte[] key, byte[] value, String what) {
     try {
@@ -268,9 +270,8 @@ public final class KafkaSchemaStore implements SchemaStore {
               .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       LOG.debug("Wrote {} to {} at offset {}", what, topic, written.offset());
     } catch (ExecutionException | TimeoutException | KafkaException e) {
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      throw new SchemaStoreException(
-          "Cannot write "
+      throw failed(
+          "write "
               + what
               + " to topic "
               + topic
@@ -278,9 +279,8 @@ public final class KafkaSchemaStore implements SchemaStore {
               + bootstrap
               + " within "
               + timeout.toSeconds()
-              + " s: "
-              + describe(cause),
-          cause);
+              + " s",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaStoreException("Interrupted while writing to schema topic " + topic, e);
@@ -409,15 +409,7 @@ public final class KafkaSchemaStore implements SchemaStore {
                 + " partitions; the schema store needs exactly 1 (use another topic name)");
       }
     } catch (ExecutionException | TimeoutException e) {
-      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-      throw new SchemaStoreException(
-          "Cannot create or describe schema topic "
-              + topic
-              + " at "
-              + bootstrap
-              + ": "
-              + describe(cause),
-          cause);
+      throw failed("create or describe schema topic " + topic + " at " + bootstrap, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SchemaStoreException("Interrupted while creating schema topic " + topic, e);

@@ -331,14 +331,18 @@ public final class RegistryServer implements AutoCloseable {
     return new Reply(200, JSON.createObjectNode().put("compatibilityLevel", level.name()));
   }
 
-  /** Reads a {"compatibility": "LEVEL"} body. */
-  private static CompatibilityLevel readLevel(HttpExchange exchange) throws IOException {
-    JsonNode body;
+  /** The request's JSON body (null when empty); unparsable JSON is a 400 as Confluent's. */
+  private static JsonNode readJson(HttpExchange exchange) throws IOException {
     try (InputStream in = exchange.getRequestBody()) {
-      body = JSON.readTree(in);
+      return JSON.readTree(in);
     } catch (JsonProcessingException e) {
       throw new ApiError(400, 400, "Unrecognized JSON body: " + oneLine(e.getOriginalMessage()));
     }
+  }
+
+  /** Reads a {"compatibility": "LEVEL"} body. */
+  private static CompatibilityLevel readLevel(HttpExchange exchange) throws IOException {
+    JsonNode body = readJson(exchange);
     String name = body == null ? null : body.path("compatibility").asText(null);
     return CompatibilityLevel.forName(name)
         .orElseThrow(
@@ -439,12 +443,7 @@ public final class RegistryServer implements AutoCloseable {
 
   /** Reads a {"schema": "...", "schemaType"?, "references"?} body and parses the Avro schema. */
   private static Schema readSchema(HttpExchange exchange) throws IOException {
-    JsonNode body;
-    try (InputStream in = exchange.getRequestBody()) {
-      body = JSON.readTree(in);
-    } catch (JsonProcessingException e) {
-      throw new ApiError(400, 400, "Unrecognized JSON body: " + oneLine(e.getOriginalMessage()));
-    }
+    JsonNode body = readJson(exchange);
     if (body == null || !body.isObject()) {
       throw new ApiError(
           400, 400, "The request body must be a JSON object with a \"schema\" field");

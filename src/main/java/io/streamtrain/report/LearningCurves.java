@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 
 /**
  * The learning curves of one model run, as plain data a chart or a test can use without Kafka:
@@ -150,28 +151,24 @@ public record LearningCurves(
 
   /** The model version the curves end at: its highest optimizer step. */
   public long version() {
-    long max = 0;
-    for (List<StepPoint> series : List.of(batchLoss, prequential)) {
-      for (StepPoint p : series) {
-        max = Math.max(max, p.step());
-      }
-    }
-    for (EpochPoint p : testEpochs) {
-      max = Math.max(max, p.step());
-    }
-    return max;
+    return highest(StepPoint::step, EpochPoint::step);
   }
 
   /** The highest epoch any point belongs to (0 when empty). */
   public int lastEpoch() {
-    int max = 0;
+    return (int) highest(StepPoint::epoch, EpochPoint::epoch);
+  }
+
+  /** The largest of {@code ofStep} over both step series and {@code ofEpoch} over the tests. */
+  private long highest(ToLongFunction<StepPoint> ofStep, ToLongFunction<EpochPoint> ofEpoch) {
+    long max = 0;
     for (List<StepPoint> series : List.of(batchLoss, prequential)) {
       for (StepPoint p : series) {
-        max = Math.max(max, p.epoch());
+        max = Math.max(max, ofStep.applyAsLong(p));
       }
     }
     for (EpochPoint p : testEpochs) {
-      max = Math.max(max, p.epoch());
+      max = Math.max(max, ofEpoch.applyAsLong(p));
     }
     return max;
   }

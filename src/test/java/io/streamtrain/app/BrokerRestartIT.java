@@ -9,7 +9,6 @@ import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.awaitility.Awaitility;
@@ -20,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * run, and later it stays down longer than the trainer's transaction timeout (10 s), so that the
  * coordinator aborts the open transaction when it comes back and Kafka Streams must start the
  * trainer's task again. Eight short epochs keep the trainer, which steps on its own thread and
- * takes about a second for all of them, busy across both. The trainer gets through both without manual action
- * and ends with the parameters of a run without them: no record lost, no update applied twice.
+ * takes about a second for all of them, busy across both. The trainer gets through both without
+ * manual action and ends with the parameters of a run without them: no record lost, no update
+ * applied twice.
  */
 class BrokerRestartIT {
   private static final int IMAGES = 3000;
@@ -77,9 +77,6 @@ class BrokerRestartIT {
   }
 
   private static List<String> train(Scenario s, String model, Path stateDir) {
-    List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(EPOCHS)));
-    args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
-    args.addAll(s.commandLine(model, stateDir, Map.of()));
-    return args;
+    return s.trainCommand(EPOCHS, true, model, stateDir, Map.of());
   }
 }

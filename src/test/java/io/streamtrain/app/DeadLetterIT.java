@@ -78,8 +78,7 @@ class DeadLetterIT {
       s.produceRaw(records);
       s.replay(EPOCHS);
 
-      List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(EPOCHS)));
-      args.addAll(s.commandLine("dlq", s.newDir("state"), Map.of()));
+      List<String> args = s.trainCommand(EPOCHS, false, "dlq", s.newDir("state"), Map.of());
       try (Scenario.Child trainer = s.launch("dlq-trainer", args)) {
         assertEquals(0, trainer.awaitExit(Duration.ofMinutes(4)), trainer.describe());
       }

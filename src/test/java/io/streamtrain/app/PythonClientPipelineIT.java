@@ -12,6 +12,7 @@ import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.registry.KafkaSchemaStore;
 import io.streamtrain.registry.RegistryServer;
 import io.streamtrain.registry.WireFormat;
@@ -20,6 +21,7 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.testing.Python;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -35,9 +37,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (Kafka-backed store). Skipped where /usr/bin/python3 lacks confluent_kafka, requests or avro.
  */
 class PythonClientPipelineIT {
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = Python.PATH;
   private static final int TRAIN_IMAGES = 300;
   private static final int TEST_IMAGES = 100;
   private static final int REQUESTS = 50;
@@ -69,7 +68,8 @@ class PythonClientPipelineIT {
   @BeforeAll
   static void start() {
     assumeTrue(
-        pythonHas("confluent_kafka.schema_registry", "requests", "avro.io"),
+        Python.imports(
+            Duration.ofSeconds(30), "confluent_kafka.schema_registry", "requests", "avro.io"),
         PYTHON
             + " lacks confluent_kafka, requests or avro"
             + " (apt-get install python3-confluent-kafka python3-requests python3-avro)");
@@ -254,22 +254,10 @@ class PythonClientPipelineIT {
     return values(settings, topic).size();
   }
 
-  /** Every value of a single-partition topic up to its current end. */
+  /** Every value of a topic up to its current end. */
   private static List<byte[]> values(Settings settings, String topic) {
     List<byte[]> values = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumerProps(null))) {
-      TopicPartition partition = new TopicPartition(topic, 0);
-      consumer.assign(List.of(partition));
-      consumer.seekToBeginning(List.of(partition));
-      long end = consumer.endOffsets(List.of(partition)).get(partition);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (consumer.position(partition) < end && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          values.add(record.value());
-        }
-      }
-    }
+    TopicReader.read(settings.consumerProps(null), topic, r -> values.add(r.value()));
     return values;
   }
 
@@ -282,24 +270,5 @@ class PythonClientPipelineIT {
         .setEncoding(ImageEncoding.RAW)
         .setData(ByteBuffer.wrap(new byte[] {7}))
         .build();
-  }
-
-  private static boolean pythonHas(String... modules) {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
-      return false;
-    }
-    try {
-      Process probe =
-          new ProcessBuilder(PYTHON, "-c", "import " + String.join(", ", modules))
-              .redirectErrorStream(true)
-              .start();
-      probe.getInputStream().readAllBytes();
-      return probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

@@ -141,6 +141,24 @@ public final class Scenario implements AutoCloseable {
     return SettingsLoader.load(null, Map.of(), all);
   }
 
+  /**
+   * The arguments of a child {@code train --epochs N} with this scenario's settings ({@link
+   * #commandLine}), with {@link #fastRecoveryConfig} when {@code fastRecovery}; a mutable list.
+   */
+  public List<String> trainCommand(
+      int epochs,
+      boolean fastRecovery,
+      String modelName,
+      Path stateDir,
+      Map<String, String> flags) {
+    List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(epochs)));
+    if (fastRecovery) {
+      args.addAll(List.of("--config", fastRecoveryConfig().toString()));
+    }
+    args.addAll(commandLine(modelName, stateDir, flags));
+    return args;
+  }
+
   /** The command-line flags that give a child {@code train} process the same settings. */
   public List<String> commandLine(String modelName, Path stateDir, Map<String, String> flags) {
     Map<String, String> all = new HashMap<>(FAST_TRAINING);

@@ -114,9 +114,7 @@ class SnapshotIntegrityIT {
 
   private static List<String> train(
       Scenario s, String model, Path state, int epochs, List<String> extra) {
-    List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(epochs)));
-    args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
-    args.addAll(s.commandLine(model, state, Map.of()));
+    List<String> args = s.trainCommand(epochs, true, model, state, Map.of());
     args.addAll(extra);
     return args;
   }

@@ -1,7 +1,9 @@
 package io.streamtrain.app;
 
 import io.streamtrain.kafka.EmbeddedKafka;
+import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
 import java.nio.ByteBuffer;
@@ -12,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 
 /** Fresh topics, registry scope and state per test on one embedded broker; generated images. */
 public final class TestPipelines {
@@ -66,5 +71,36 @@ public final class TestPipelines {
               .build());
     }
     return out;
+  }
+
+  /** Publishes {@code images} to {@code topic} with the pipeline's serializer, keyed by id. */
+  public static Publisher.Summary publish(
+      Pipeline pipeline, String topic, List<LabeledImage> images) {
+    return Publisher.publish(
+        pipeline.settings(),
+        topic,
+        pipeline.serde(LabeledImage.class).serializer(),
+        images.iterator(),
+        done -> {});
+  }
+
+  /** Every record of {@code topic} up to the end it has now, each partition in offset order. */
+  public static List<ConsumerRecord<byte[], byte[]>> readAll(Pipeline pipeline, String topic) {
+    List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    TopicReader.read(pipeline.settings().consumerProps(null), topic, all::add);
+    return all;
+  }
+
+  /** A consumer without a group on every partition of {@code topic}, from the beginning. */
+  public static KafkaConsumer<byte[], byte[]> fromBeginning(Pipeline pipeline, String topic) {
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(pipeline.settings().consumerProps(null));
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    return consumer;
   }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamtrain.containers.ContainerEngine;
 import io.streamtrain.containers.ProjectImage;
 import io.streamtrain.containers.StreamtrainContainer;
-import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,8 +71,8 @@ class TrainAndPredictContainersIT {
     Map<String, String> training = TrainAndPredictIT.TRAINING;
     Pipeline pipeline = TestPipelines.create(bootstrap, registry, stateDir, training);
     var names = pipeline.names();
-    publish(pipeline, names.imagesTrain(), TestPipelines.images("train", 2048, 1));
-    publish(pipeline, names.imagesTest(), TestPipelines.images("test", 256, 2));
+    TestPipelines.publish(pipeline, names.imagesTrain(), TestPipelines.images("train", 2048, 1));
+    TestPipelines.publish(pipeline, names.imagesTest(), TestPipelines.images("test", 256, 2));
 
     List<String> common =
         List.of(
@@ -116,16 +114,10 @@ class TrainAndPredictContainersIT {
         StreamtrainContainer.await(
             new StreamtrainContainer("predictor").withCommand(predict.toArray(String[]::new)),
             ".*Serving .* version 64.*")) {
-      publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 100, 3));
+      TestPipelines.publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 100, 3));
       List<Prediction> predictions = new ArrayList<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-        List<TopicPartition> partitions =
-            consumer.partitionsFor(names.predictions()).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition()))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+          TestPipelines.fromBeginning(pipeline, names.predictions())) {
         Awaitility.await("100 predictions on the host")
             .atMost(Duration.ofMinutes(2))
             .pollInterval(Duration.ZERO)
@@ -147,14 +139,5 @@ class TrainAndPredictContainersIT {
       long right = predictions.stream().filter(p -> p.getLabel() == p.getTrueLabel()).count();
       assertTrue(right >= 90, "correct predictions: " + right);
     }
-  }
-
-  private static void publish(Pipeline pipeline, String topic, List<LabeledImage> images) {
-    io.streamtrain.kafka.Publisher.publish(
-        pipeline.settings(),
-        topic,
-        pipeline.serde(LabeledImage.class).serializer(),
-        images.iterator(),
-        done -> {});
   }
 }

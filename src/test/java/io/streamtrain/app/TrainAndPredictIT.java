@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
-import io.streamtrain.kafka.Publisher;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
@@ -23,7 +22,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -53,8 +51,10 @@ class TrainAndPredictIT {
    */
   static void run(Pipeline pipeline) throws Exception {
     var settings = pipeline.settings();
-    publish(pipeline, pipeline.names().imagesTrain(), TestPipelines.images("train", 2048, 1));
-    publish(pipeline, pipeline.names().imagesTest(), TestPipelines.images("test", 256, 2));
+    TestPipelines.publish(
+        pipeline, pipeline.names().imagesTrain(), TestPipelines.images("train", 2048, 1));
+    TestPipelines.publish(
+        pipeline, pipeline.names().imagesTest(), TestPipelines.images("test", 256, 2));
 
     QuickstartPrinter printer = new QuickstartPrinter(System.err, 2048);
     try (TrainingRun run = new TrainingRun(pipeline, true, printer).start()) {
@@ -75,13 +75,13 @@ class TrainAndPredictIT {
     }
 
     List<TrainingMetric> metrics =
-        readAll(pipeline, pipeline.names().trainingMetrics()).stream()
+        TestPipelines.readAll(pipeline, pipeline.names().trainingMetrics()).stream()
             .map(
-                v ->
+                r ->
                     pipeline
                         .serde(TrainingMetric.class)
                         .deserializer()
-                        .deserialize(pipeline.names().trainingMetrics(), v))
+                        .deserialize(pipeline.names().trainingMetrics(), r.value()))
             .toList();
     List<TrainingMetric> prequential =
         metrics.stream().filter(m -> m.getKind() == MetricKind.PREQUENTIAL).toList();
@@ -108,16 +108,10 @@ class TrainAndPredictIT {
       for (LabeledImage image : TestPipelines.images("req", 100, 3)) {
         requests.add(image);
       }
-      publish(pipeline, pipeline.names().imagesInfer(), requests);
+      TestPipelines.publish(pipeline, pipeline.names().imagesInfer(), requests);
       Map<String, Prediction> predictions = new HashMap<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(settings.consumerProps(null))) {
-        List<TopicPartition> partitions =
-            consumer.partitionsFor(pipeline.names().predictions()).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition()))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+          TestPipelines.fromBeginning(pipeline, pipeline.names().predictions())) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (predictions.size() < 100 && System.nanoTime() < deadline) {
           predictor.throwIfFailed();
@@ -144,31 +138,5 @@ class TrainAndPredictIT {
       double sum = any.getProbabilities().stream().mapToDouble(Float::doubleValue).sum();
       assertEquals(1.0, sum, 1e-4);
     }
-  }
-
-  private static void publish(Pipeline pipeline, String topic, List<LabeledImage> images) {
-    Publisher.publish(
-        pipeline.settings(),
-        topic,
-        pipeline.serde(LabeledImage.class).serializer(),
-        images.iterator(),
-        done -> {});
-  }
-
-  private static List<byte[]> readAll(Pipeline pipeline, String topic) {
-    List<byte[]> values = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          values.add(r.value());
-        }
-      }
-    }
-    return values;
   }
 }

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Bad input ends in one clear line on stderr and a non-zero exit, never a stack trace. */
 class CommandLineErrorsTest {
@@ -66,29 +68,22 @@ class CommandLineErrorsTest {
     assertTrue(r.err().startsWith("streamtrain: Unknown option"), r.err());
   }
 
-  @Test
-  void shouldRejectATruncatedIdxFile() throws IOException {
-    writeIdx(dir, 2051, 10, 5); // announces 10 images, holds 5
-    writeLabels(dir, 10);
+  /** Images and labels files that disagree with themselves or each other. */
+  @ParameterizedTest(name = "{5}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "2051 | 10 |  5 | 10 | truncated                     | announces 10 images, holds 5",
+        "1234 | 10 | 10 | 10 | magic                         | wrong magic number",
+        "2051 | 10 | 10 |  9 | image and label counts differ | label and image counts differ"
+      })
+  void shouldRejectABrokenIdxDataset(
+      int magic, int announced, int actual, int labels, String expected, String what)
+      throws IOException {
+    writeIdx(dir, magic, announced, actual);
+    writeLabels(dir, labels);
     assertOneLineError(
-        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "truncated");
-  }
-
-  @Test
-  void shouldRejectAWrongMagicNumber() throws IOException {
-    writeIdx(dir, 1234, 10, 10);
-    writeLabels(dir, 10);
-    assertOneLineError(
-        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), "magic");
-  }
-
-  @Test
-  void shouldRejectALabelImageCountMismatch() throws IOException {
-    writeIdx(dir, 2051, 10, 10);
-    writeLabels(dir, 9);
-    assertOneLineError(
-        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"),
-        "image and label counts differ");
+        CommandLine.run("produce", "--data", dir.toString(), "--split", "train"), expected);
   }
 
   @Test

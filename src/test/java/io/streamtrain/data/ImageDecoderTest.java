@@ -2,12 +2,11 @@ package io.streamtrain.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.InvalidImageException.Kind;
 import io.streamtrain.schema.ImageEncoding;
-import java.lang.management.ManagementFactory;
+import io.streamtrain.testing.Allocations;
 import java.util.Arrays;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -144,9 +143,9 @@ class ImageDecoderTest {
     // A zTXt chunk of 256 MiB of zeros, compressed, before the image data.
     byte[] bomb = HostileImages.withCompressedText(valid, 256 << 20);
 
-    long before = allocatedBytes();
+    long before = Allocations.allocatedBytes();
     ImageDecoder.Decoded decoded = ImageDecoder.decode(bomb, "text-bomb");
-    long allocated = allocatedBytes() - before;
+    long allocated = Allocations.allocatedBytes() - before;
     assertArrayEquals(ImageDecoder.decode(valid, "valid").hwc(), decoded.hwc());
     assertTrue(allocated < ALLOCATION_BOUND, allocated + " bytes allocated");
   }
@@ -158,15 +157,6 @@ class ImageDecoderTest {
 
   /** The failure of {@code decode}, which must also stay within the allocation bound. */
   private static InvalidImageException refused(Executable decode) {
-    long before = allocatedBytes();
-    InvalidImageException e = assertThrows(InvalidImageException.class, decode, "refused");
-    long allocated = allocatedBytes() - before;
-    assertTrue(allocated < ALLOCATION_BOUND, allocated + " bytes allocated: " + e.getMessage());
-    return e;
-  }
-
-  private static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
+    return Allocations.refusedWithin(ALLOCATION_BOUND, InvalidImageException.class, decode);
   }
 }

@@ -10,6 +10,7 @@ import io.streamtrain.schema.LabeledImage;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 class ImageTensorsTest {
   private static final ImageShape MNIST = new ImageShape(28, 28, 1);
@@ -113,10 +114,7 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectDataLengthMismatch() {
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () -> ImageTensors.validate(raw(28, 28, 1, new byte[700], 1), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(raw(28, 28, 1, new byte[700], 1));
 
     assertEquals(Kind.DATA_LENGTH_MISMATCH, e.kind());
     assertEquals("data length 700 != height 28 x width 28 x channels 1", e.getMessage());
@@ -125,10 +123,7 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectAShapeTheModelCannotTakeInsteadOfConvertingIt() {
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () -> ImageTensors.validate(raw(32, 32, 3, new byte[32 * 32 * 3], 1), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(raw(32, 32, 3, new byte[32 * 32 * 3], 1));
 
     assertEquals(Kind.SHAPE_NOT_ACCEPTED, e.kind());
     assertEquals("image 32x32x3 does not fit the model's input 28x28x1", e.getMessage());
@@ -138,12 +133,7 @@ class ImageTensorsTest {
   void shouldRejectRgbPngForAGrayscaleModel() {
     byte[] png = TestImages.encode(TestImages.rgb(28, 28), "png");
 
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () ->
-                ImageTensors.validate(
-                    LabeledImages.fromEncoded(png, "p", 1, null, null), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(LabeledImages.fromEncoded(png, "p", 1, null, null));
 
     assertEquals(Kind.SHAPE_NOT_ACCEPTED, e.kind());
   }
@@ -153,12 +143,7 @@ class ImageTensorsTest {
     byte[] png = TestImages.encode(TestImages.gray(28, 28), "png");
     byte[] corrupt = Arrays.copyOf(png, png.length / 2);
 
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () ->
-                ImageTensors.validate(
-                    encoded(ImageEncoding.PNG, corrupt, 28, 28, 1), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(encoded(ImageEncoding.PNG, corrupt, 28, 28, 1));
 
     assertEquals(Kind.UNDECODABLE_IMAGE, e.kind());
   }
@@ -166,8 +151,7 @@ class ImageTensorsTest {
   @Test
   void shouldRejectBytesThatAreNotAnImageAtAll() {
     InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
+        refused(
             () -> ImageTensors.toTensor(encoded(ImageEncoding.JPEG, "text".getBytes(), 28, 28, 1)));
 
     assertEquals(Kind.UNDECODABLE_IMAGE, e.kind());
@@ -178,11 +162,7 @@ class ImageTensorsTest {
   void shouldRejectEncodedImageWhoseShapeDiffersFromTheRecord() {
     byte[] png = TestImages.encode(TestImages.gray(20, 20), "png");
 
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () ->
-                ImageTensors.validate(encoded(ImageEncoding.PNG, png, 28, 28, 1), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(encoded(ImageEncoding.PNG, png, 28, 28, 1));
 
     assertEquals(Kind.ENCODED_SHAPE_MISMATCH, e.kind());
     assertEquals("PNG header says 20x20x1 but the record says 28x28x1", e.getMessage());
@@ -190,10 +170,7 @@ class ImageTensorsTest {
 
   @Test
   void shouldRejectLabelOutOfRange() {
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () -> ImageTensors.validate(raw(28, 28, 1, new byte[784], 12), MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(raw(28, 28, 1, new byte[784], 12));
 
     assertEquals(Kind.LABEL_OUT_OF_RANGE, e.kind());
     assertEquals("label 12 outside 0..9", e.getMessage());
@@ -204,9 +181,7 @@ class ImageTensorsTest {
     LabeledImage unlabeled = raw(28, 28, 1, new byte[784], null);
 
     ImageTensors.validate(unlabeled, MNIST, 10, false);
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class, () -> ImageTensors.validate(unlabeled, MNIST, 10, true));
+    InvalidImageException e = refusedByMnist(unlabeled);
 
     assertEquals(Kind.LABEL_MISSING, e.kind());
   }
@@ -214,9 +189,7 @@ class ImageTensorsTest {
   @Test
   void shouldRejectInvalidDimensions() {
     InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class,
-            () -> ImageTensors.toTensor(raw(28, 28, 2, new byte[28 * 28 * 2], 1)));
+        refused(() -> ImageTensors.toTensor(raw(28, 28, 2, new byte[28 * 28 * 2], 1)));
 
     assertEquals(Kind.INVALID_DIMENSIONS, e.kind());
   }
@@ -226,11 +199,18 @@ class ImageTensorsTest {
     float[] values = {0f, 0.5f, Float.NaN, 1f};
 
     ImageTensors.checkFinite("x", values, 0, 2);
-    InvalidImageException e =
-        assertThrows(
-            InvalidImageException.class, () -> ImageTensors.checkFinite("x", values, 1, 3));
+    InvalidImageException e = refused(() -> ImageTensors.checkFinite("x", values, 1, 3));
 
     assertEquals(Kind.NON_FINITE_PIXELS, e.kind());
     assertEquals("pixel 1 is NaN; inputs must be finite", e.getMessage());
+  }
+
+  /** The refusal of {@code image} by a Fashion-MNIST model (28x28x1, ten classes, labeled). */
+  private static InvalidImageException refusedByMnist(LabeledImage image) {
+    return refused(() -> ImageTensors.validate(image, MNIST, 10, true));
+  }
+
+  private static InvalidImageException refused(Executable conversion) {
+    return assertThrows(InvalidImageException.class, conversion);
   }
 }

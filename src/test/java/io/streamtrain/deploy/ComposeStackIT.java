@@ -14,9 +14,7 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.containers.ContainerEngine;
 import io.streamtrain.containers.ProjectImage;
-import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
-import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
@@ -95,12 +93,12 @@ class ComposeStackIT {
                 "state-dir", stateDir.toString()));
     Pipeline pipeline = new Pipeline(settings);
     var names = pipeline.names();
-    publish(pipeline, names.imagesTrain(), TestPipelines.images("train", 2048, 1));
+    TestPipelines.publish(pipeline, names.imagesTrain(), TestPipelines.images("train", 2048, 1));
     pipeline.replayer().replay(1);
     ModelSnapshot first = awaitSnapshot(pipeline, s -> s.getEpoch() == 1 && s.getEpochComplete());
     awaitHealthy("predictor");
 
-    publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 10, 3));
+    TestPipelines.publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 10, 3));
     Prediction prediction = awaitPrediction(pipeline, "req-0");
     assertEquals(first.getVersion(), prediction.getModelVersion());
     assertEquals(10, prediction.getProbabilities().size());
@@ -109,7 +107,7 @@ class ComposeStackIT {
     // snapshot: the trainer then holds steps no snapshot has, and must publish them before it
     // exits. The epoch stays below the default shuffle window (60,000), so it trains in one go
     // after its end marker, and long enough to be stopped half-way.
-    publish(pipeline, names.imagesTrain(), TestPipelines.images("more", 56_000, 4));
+    TestPipelines.publish(pipeline, names.imagesTrain(), TestPipelines.images("more", 56_000, 4));
     // Three epochs of it, so that the stop cannot land on the last epoch's end.
     pipeline.replayer().replay(2, 3, Replayer.Progress.NONE);
     long progressed = awaitTrainingPast(pipeline, first.getVersion());
@@ -195,15 +193,6 @@ class ComposeStackIT {
 
   // ---- the host's side: produce, replay, read ----
 
-  private static void publish(Pipeline pipeline, String topic, List<LabeledImage> images) {
-    Publisher.publish(
-        pipeline.settings(),
-        topic,
-        pipeline.serde(LabeledImage.class).serializer(),
-        images.iterator(),
-        done -> {});
-  }
-
   private static ModelSnapshot awaitSnapshot(
       Pipeline pipeline, java.util.function.Predicate<ModelSnapshot> wanted) {
     return Awaitility.await("a snapshot from the trainer")
@@ -214,13 +203,7 @@ class ComposeStackIT {
 
   private static Prediction awaitPrediction(Pipeline pipeline, String id) {
     try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(pipeline.names().predictions()).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+        TestPipelines.fromBeginning(pipeline, pipeline.names().predictions())) {
       List<Prediction> found = new ArrayList<>();
       Awaitility.await("prediction " + id)
           .atMost(Duration.ofMinutes(2))

@@ -38,24 +38,10 @@ class DeployToolsIT {
   void dockerComposeShouldAcceptTheComposeFileAndItsOverrides() throws Exception {
     assumeTrue(onPath("docker-compose"), "apt-get install docker-compose");
     assertExitsZero(List.of("docker-compose", "-f", "docker-compose.yml", "config", "-q"));
-    assertExitsZero(
-        List.of(
-            "docker-compose",
-            "-f",
-            "docker-compose.yml",
-            "-f",
-            "deploy/docker-compose.gpu.yml",
-            "config",
-            "-q"));
-    assertExitsZero(
-        List.of(
-            "docker-compose",
-            "-f",
-            "docker-compose.yml",
-            "-f",
-            "deploy/compose.local.yml",
-            "config",
-            "-q"));
+    for (String override : List.of("deploy/docker-compose.gpu.yml", "deploy/compose.local.yml")) {
+      assertExitsZero(
+          List.of("docker-compose", "-f", "docker-compose.yml", "-f", override, "config", "-q"));
+    }
   }
 
   @Test

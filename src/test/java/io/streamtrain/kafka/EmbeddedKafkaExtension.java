@@ -2,6 +2,7 @@ package io.streamtrain.kafka;
 
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAllCallback {
   private final Map<String, String> brokerOverrides;
   private EmbeddedKafka broker;
+  private Admin admin;
 
   public EmbeddedKafkaExtension() {
     this(Map.of());
@@ -34,6 +36,10 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
 
   @Override
   public void afterAll(ExtensionContext context) {
+    if (admin != null) {
+      admin.close();
+      admin = null;
+    }
     if (broker != null) {
       broker.close();
       broker = null;
@@ -60,5 +66,13 @@ public final class EmbeddedKafkaExtension implements BeforeAllCallback, AfterAll
 
   public Properties clientProperties() {
     return broker().clientProperties();
+  }
+
+  /** One admin client on the broker for the class's tests, closed with the broker. */
+  public synchronized Admin admin() {
+    if (admin == null) {
+      admin = Admin.create(clientProperties());
+    }
+    return admin;
   }
 }

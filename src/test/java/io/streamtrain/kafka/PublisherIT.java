@@ -7,13 +7,10 @@ import io.streamtrain.app.TestPipelines;
 import io.streamtrain.schema.LabeledImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,30 +24,15 @@ class PublisherIT {
     Pipeline pipeline = TestPipelines.create(broker.broker(), stateDir, Map.of());
     List<LabeledImage> images = TestPipelines.images("img", 1000, 1);
     String topic = pipeline.names().imagesTrain();
-    Publisher.Summary summary =
-        Publisher.publish(
-            pipeline.settings(),
-            topic,
-            pipeline.serde(LabeledImage.class).serializer(),
-            images.iterator(),
-            done -> {});
+    Publisher.Summary summary = TestPipelines.publish(pipeline, topic, images);
     assertEquals(1000, summary.count());
 
     Map<String, LabeledImage> read = new HashMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
-      TopicPartition tp = new TopicPartition(topic, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      long end = consumer.endOffsets(List.of(tp)).get(tp);
-      while (consumer.position(tp) < end) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          LabeledImage image =
-              pipeline.serde(LabeledImage.class).deserializer().deserialize(topic, r.value());
-          assertEquals(image.getId(), new String(r.key(), StandardCharsets.UTF_8));
-          read.put(image.getId(), image);
-        }
-      }
+    for (ConsumerRecord<byte[], byte[]> r : TestPipelines.readAll(pipeline, topic)) {
+      LabeledImage image =
+          pipeline.serde(LabeledImage.class).deserializer().deserialize(topic, r.value());
+      assertEquals(image.getId(), new String(r.key(), StandardCharsets.UTF_8));
+      read.put(image.getId(), image);
     }
     assertEquals(1000, read.size());
     for (LabeledImage sent : images) {

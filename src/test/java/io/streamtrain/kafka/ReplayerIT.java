@@ -15,7 +15,6 @@ import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,8 +27,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -38,19 +35,6 @@ class ReplayerIT {
   private static final long BASE_TIMESTAMP = 1_700_000_000_000L;
 
   @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
-  private static Admin admin;
-
-  @BeforeAll
-  static void createAdmin() {
-    admin = Admin.create(kafka.clientProperties());
-  }
-
-  @AfterAll
-  static void closeAdmin() {
-    if (admin != null) {
-      admin.close();
-    }
-  }
 
   @Test
   void shouldCopyEveryRecordOncePerEpochInPartitionOrderFollowedByMarkers() throws Exception {
@@ -207,7 +191,8 @@ class ReplayerIT {
   private static String newTopic(int partitions) {
     String name = "replay-" + UUID.randomUUID();
     try {
-      admin
+      kafka
+          .admin()
           .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
           .all()
           .get(30, TimeUnit.SECONDS);
@@ -220,7 +205,14 @@ class ReplayerIT {
   /** Record i: key "img-i", partition i % partitions, a Fashion-MNIST-sized value, a header. */
   private static void produceLabeledRecords(String topic, int count) throws Exception {
     int partitions =
-        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+        kafka
+            .admin()
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get()
+            .get(topic)
+            .partitions()
+            .size();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps())) {
       for (int i = 0; i < count; i++) {
         RecordHeaders headers = new RecordHeaders();

@@ -8,45 +8,30 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.ConfigResource;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 class TopicCatalogIT {
   @RegisterExtension static final EmbeddedKafkaExtension kafka = new EmbeddedKafkaExtension();
-  private static Admin admin;
-
-  @BeforeAll
-  static void createAdmin() {
-    admin = Admin.create(kafka.clientProperties());
-  }
-
-  @AfterAll
-  static void closeAdmin() {
-    if (admin != null) {
-      admin.close();
-    }
-  }
 
   @Test
   void shouldCreateEveryTopicWithItsPartitionsAndConfigs() throws Exception {
     TopicNames names = TopicNames.withPrefix("t" + UUID.randomUUID() + ".");
     List<TopicCatalog.TopicSpec> specs = TopicCatalog.specs(names, 3);
 
-    Map<String, String> result = TopicCatalog.create(admin, names, 3);
+    Map<String, String> result = TopicCatalog.create(kafka.admin(), names, 3);
 
     assertEquals(names.all(), List.copyOf(result.keySet()));
     result.values().forEach(status -> assertEquals(TopicCatalog.CREATED, status));
     Map<String, TopicDescription> descriptions =
-        admin.describeTopics(names.all()).allTopicNames().get(30, TimeUnit.SECONDS);
+        kafka.admin().describeTopics(names.all()).allTopicNames().get(30, TimeUnit.SECONDS);
     Map<ConfigResource, Config> configs =
-        admin
+        kafka
+            .admin()
             .describeConfigs(
                 names.all().stream()
                     .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n))
@@ -75,9 +60,9 @@ class TopicCatalogIT {
   @Test
   void shouldLeaveExistingTopicsAloneOnASecondCall() {
     TopicNames names = TopicNames.withPrefix("t" + UUID.randomUUID() + ".");
-    TopicCatalog.create(admin, names);
+    TopicCatalog.create(kafka.admin(), names);
 
-    Map<String, String> second = TopicCatalog.create(admin, names);
+    Map<String, String> second = TopicCatalog.create(kafka.admin(), names);
 
     assertEquals(names.all(), List.copyOf(second.keySet()));
     second.values().forEach(status -> assertEquals(TopicCatalog.EXISTS, status));
@@ -86,7 +71,8 @@ class TopicCatalogIT {
   @Test
   void shouldReportAnExistingTopicWhoseConfigDiffers() throws Exception {
     TopicNames names = TopicNames.withPrefix("t" + UUID.randomUUID() + ".");
-    admin
+    kafka
+        .admin()
         .createTopics(
             List.of(
                 new NewTopic(names.trainFeed(), 2, (short) 1)
@@ -94,7 +80,7 @@ class TopicCatalogIT {
         .all()
         .get(30, TimeUnit.SECONDS);
 
-    Map<String, String> result = TopicCatalog.create(admin, names);
+    Map<String, String> result = TopicCatalog.create(kafka.admin(), names);
 
     String feed = result.get(names.trainFeed());
     assertTrue(feed.startsWith(TopicCatalog.DIFFERS_PREFIX), feed);

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
+import io.streamtrain.testing.Python;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -17,6 +18,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +39,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Skipped where /usr/bin/python3 cannot import torch.
  */
 class PyTorchStateDictIT {
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = Python.PATH;
   private static final int BATCH = 8;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> KEYS =
@@ -54,7 +56,7 @@ class PyTorchStateDictIT {
   @BeforeAll
   static void needsTorch() {
     assumeTrue(
-        pythonImportsTorch(),
+        Python.imports(Duration.ofSeconds(120), "torch"),
         PYTHON + " cannot import torch (apt-get install python3-torch to run this test)");
   }
 
@@ -207,22 +209,5 @@ class PyTorchStateDictIT {
         ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
     buffer.asFloatBuffer().put(values);
     return buffer.array();
-  }
-
-  private static boolean pythonImportsTorch() {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
-      return false;
-    }
-    try {
-      Process probe =
-          new ProcessBuilder(PYTHON, "-c", "import torch").redirectErrorStream(true).start();
-      probe.getInputStream().readAllBytes();
-      return probe.waitFor(120, TimeUnit.SECONDS) && probe.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

@@ -65,23 +65,15 @@ class SafetensorsFilesTest {
   @Test
   void shouldRefuseOffsetsThatOverlapLeaveGapsOrRunPastTheEnd() {
     String overlap =
-        refusal(
-            file(
-                "{\"x\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                    + "\"y\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
-                12));
+        refusal(file(header(entry("x", "F32", "[2]", 0, 8), entry("y", "F32", "[2]", 4, 12)), 12));
     assertTrue(overlap.contains("tensor y") && overlap.contains("overlap"), overlap);
-    String gap =
-        refusal(file("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8));
+    String gap = refusal(file(header(entry("x", "F32", "[1]", 4, 8)), 8));
     assertTrue(gap.contains("gap"), gap);
-    String pastEnd =
-        refusal(file("{\"x\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8));
+    String pastEnd = refusal(file(header(entry("x", "F32", "[4]", 0, 16)), 8));
     assertTrue(pastEnd.contains("past the end of the 8-byte data buffer"), pastEnd);
-    String shapeLie =
-        refusal(file("{\"x\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8));
+    String shapeLie = refusal(file(header(entry("x", "F32", "[3]", 0, 8)), 8));
     assertTrue(shapeLie.contains("needs 12 bytes"), shapeLie);
-    String trailing =
-        refusal(file("{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8));
+    String trailing = refusal(file(header(entry("x", "F32", "[1]", 0, 4)), 8));
     assertTrue(trailing.contains("cover 4 bytes of a 8-byte"), trailing);
   }
 
@@ -94,14 +86,28 @@ class SafetensorsFilesTest {
     assertTrue(refusal(file("{not json", 0)).contains("not JSON"));
     assertTrue(refusal(file("[1,2]", 0)).contains("not a JSON object"));
     String duplicate =
-        refusal(
-            file(
-                "{\"x\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]},"
-                    + "\"x\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}",
-                4));
+        refusal(file(header(entry("x", "F32", "[]", 0, 4), entry("x", "F32", "[]", 0, 4)), 4));
     assertTrue(duplicate.contains("not JSON") && duplicate.contains("x"), duplicate);
-    String dtype =
-        refusal(file("{\"x\":{\"dtype\":\"F128\",\"shape\":[],\"data_offsets\":[0,4]}}", 4));
+    String dtype = refusal(file(header(entry("x", "F128", "[]", 0, 4)), 4));
     assertTrue(dtype.contains("F128"), dtype);
+  }
+
+  /** One header entry: {@code "name":{"dtype":..,"shape":..,"data_offsets":[from,to]}}. */
+  private static String entry(String name, String dtype, String shape, int from, int to) {
+    return "\""
+        + name
+        + "\":{\"dtype\":\""
+        + dtype
+        + "\",\"shape\":"
+        + shape
+        + ",\"data_offsets\":["
+        + from
+        + ","
+        + to
+        + "]}";
+  }
+
+  private static String header(String... entries) {
+    return "{" + String.join(",", entries) + "}";
   }
 }

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class StateDictFilesTest {
@@ -84,28 +85,18 @@ class StateDictFilesTest {
   void shouldNameTheFirstMismatchedKeyWithBothShapes() throws Exception {
     Path file = dir.resolve("m.pth");
     StateDictFiles.save(trainedSnapshot(), file);
-    String message =
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> StateDictFiles.load(file, ModelSpec.parse("mlp:784-32-10")))
-            .getMessage();
+    String message = refusal(() -> StateDictFiles.load(file, ModelSpec.parse("mlp:784-32-10")));
     assertTrue(message.contains("linear_relu_stack.0.weight of shape [16, 784]"), message);
     assertTrue(message.contains("expects [32, 784]"), message);
 
-    String extra =
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> StateDictFiles.load(file, ModelSpec.parse("mlp:784-16")))
-            .getMessage();
+    String extra = refusal(() -> StateDictFiles.load(file, ModelSpec.parse("mlp:784-16")));
     assertTrue(extra.contains("linear_relu_stack.2.weight of shape [10, 16], which"), extra);
 
     Path foreign = dir.resolve("foreign.pth");
     Files.write(
         foreign,
         PthFiles.write(List.of(Tensors.float32("conv1.weight", new long[] {1}, new float[] {1}))));
-    String unknown =
-        assertThrows(IllegalArgumentException.class, () -> StateDictFiles.load(foreign))
-            .getMessage();
+    String unknown = refusal(() -> StateDictFiles.load(foreign));
     assertTrue(
         unknown.contains("cannot tell the architecture") && unknown.contains("conv1"), unknown);
   }
@@ -122,18 +113,18 @@ class StateDictFilesTest {
     tensors.add(Tensors.float32("linear_relu_stack.0.bias", new long[] {1}, new float[] {0}));
     Path file = dir.resolve("double.pth");
     Files.write(file, PthFiles.write(tensors));
-    String message =
-        assertThrows(IllegalArgumentException.class, () -> StateDictFiles.load(file)).getMessage();
+    String message = refusal(() -> StateDictFiles.load(file));
     assertTrue(message.contains("float64") && message.contains("model.float()"), message);
   }
 
   @Test
   void shouldSayWhenTheFileIsMissing() {
-    String message =
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> StateDictFiles.load(dir.resolve("none.safetensors")))
-            .getMessage();
+    String message = refusal(() -> StateDictFiles.load(dir.resolve("none.safetensors")));
     assertTrue(message.contains("does not exist"), message);
+  }
+
+  /** The message of the IllegalArgumentException {@code load} fails with. */
+  private static String refusal(Executable load) {
+    return assertThrows(IllegalArgumentException.class, load).getMessage();
   }
 }

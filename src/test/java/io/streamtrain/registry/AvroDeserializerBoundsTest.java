@@ -1,23 +1,20 @@
 package io.streamtrain.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.registry.RecordDecodingException.Reason;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.testing.Allocations;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -27,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every length an Avro body declares (bytes, strings, array and map item counts, in either block
- * form, read or skipped) is checked against the bytes left in the record before it is used:
- * a lie is a truncated body, refused within an allocation bound measured on this thread.
+ * form, read or skipped) is checked against the bytes left in the record before it is used: a lie
+ * is a truncated body, refused within an allocation bound measured on this thread.
  */
 class AvroDeserializerBoundsTest {
   private static final long HUGE = Integer.MAX_VALUE - 8;
@@ -122,7 +119,7 @@ class AvroDeserializerBoundsTest {
   }
 
   @Test
-  void shouldRefuseASkippedArrayOfMoreItemsThanTheRecordHolds() {
+  void shouldRefuseASkippedArrayOfMoreItemsThanTheRecordHolds() throws IOException {
     // A writer schema with a field the reader does not know: its array is skipped, not read,
     // and a million zero-byte items in one byte would otherwise be skipped one by one.
     Schema writer =
@@ -139,23 +136,9 @@ class AvroDeserializerBoundsTest {
                     + "{\"name\":\"data\",\"type\":\"bytes\"},"
                     + "{\"name\":\"junk\",\"type\":{\"type\":\"array\",\"items\":\"null\"}}]}");
     int id = registry.register("skip-value", writer);
-    GenericRecord record = new GenericData.Record(writer);
-    record.put("id", "i");
-    record.put("height", 1);
-    record.put("width", 1);
-    record.put("channels", 1);
-    record.put("encoding", new GenericData.EnumSymbol(writer.getField("encoding").schema(), "RAW"));
-    record.put("data", java.nio.ByteBuffer.wrap(new byte[1]));
+    GenericRecord record = TestSchemas.oneByOneImage(writer, "i", "RAW", new byte[1]);
     record.put("junk", new ArrayList<>());
-    ByteArrayOutputStream written = new ByteArrayOutputStream();
-    try {
-      BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(written, null);
-      new GenericDatumWriter<GenericRecord>(writer).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    byte[] valid = written.toByteArray();
+    byte[] valid = TestSchemas.avroBody(record);
     // The empty array's terminating 0 becomes a block of 2^20 nulls, then the terminator.
     byte[] prefix = java.util.Arrays.copyOf(valid, valid.length - 1);
     byte[] lying =
@@ -191,17 +174,10 @@ class AvroDeserializerBoundsTest {
       Class<T> type, int id, byte[] body) {
     AvroDeserializer<T> deserializer = new AvroDeserializer<>(type, registry);
     byte[] framed = WireFormat.frame(id, body);
-    long before = allocatedBytes();
-    RecordDecodingException e =
-        assertThrows(RecordDecodingException.class, () -> deserializer.deserialize("t", framed));
-    long allocated = allocatedBytes() - before;
-    assertTrue(allocated < ALLOCATION_BOUND, allocated + " bytes allocated: " + e.getMessage());
-    return e;
-  }
-
-  private static long allocatedBytes() {
-    return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean())
-        .getCurrentThreadAllocatedBytes();
+    return Allocations.refusedWithin(
+        ALLOCATION_BOUND,
+        RecordDecodingException.class,
+        () -> deserializer.deserialize("t", framed));
   }
 
   private interface Writes {

@@ -13,7 +13,6 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,11 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -122,10 +117,7 @@ class AvroSerdeTest {
   void shouldRejectUnknownSchemaId() {
     byte[] framed = WireFormat.frame(42, new byte[] {0x02, 'a'});
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class,
-            () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, framed));
+    SerializationException e = refusedAsImage(framed);
     assertEquals("Schema id 42 is not in the registry", e.getMessage());
   }
 
@@ -135,10 +127,7 @@ class AvroSerdeTest {
         serde(Prediction.class, false).serializer().serialize(topic, TestRecords.prediction());
     int id = WireFormat.schemaId(prediction);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class,
-            () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, prediction));
+    SerializationException e = refusedAsImage(prediction);
     assertEquals(
         "Schema id "
             + id
@@ -149,13 +138,9 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectTruncatedAvroBody() {
-    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
-    byte[] bytes = serde.serializer().serialize(topic, TestRecords.image(3));
-    byte[] truncated = Arrays.copyOf(bytes, 40);
+    byte[] truncated = Arrays.copyOf(imageBytes(), 40);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class, () -> serde.deserializer().deserialize(topic, truncated));
+    SerializationException e = refusedAsImage(truncated);
     assertEquals(
         "Truncated Avro body: 35 bytes are too few for schema id 1"
             + " (io.streamtrain.schema.LabeledImage): a bytes field declares 784 bytes where 21"
@@ -165,13 +150,10 @@ class AvroSerdeTest {
 
   @Test
   void shouldRejectTrailingBytes() {
-    AvroSerde<LabeledImage> serde = serde(LabeledImage.class, false);
-    byte[] bytes = serde.serializer().serialize(topic, TestRecords.image(3));
+    byte[] bytes = imageBytes();
     byte[] longer = Arrays.copyOf(bytes, bytes.length + 2);
 
-    SerializationException e =
-        assertThrows(
-            SerializationException.class, () -> serde.deserializer().deserialize(topic, longer));
+    SerializationException e = refusedAsImage(longer);
     assertTrue(e.getMessage().contains("has trailing bytes"), e.getMessage());
   }
 
@@ -239,19 +221,13 @@ class AvroSerdeTest {
                 + "\"symbols\":[\"RAW\",\"PNG\",\"JPEG\"]}},{\"name\":\"data\",\"type\":\"bytes\"},"
                 + "{\"name\":\"label\",\"type\":[\"null\",\"int\"],\"default\":null}]}");
     int id = registry.register(topic + "-value", older);
-    GenericRecord record = new GenericData.Record(older);
-    record.put("id", "old-1");
-    record.put("height", 1);
-    record.put("width", 1);
-    record.put("channels", 1);
-    record.put("encoding", new GenericData.EnumSymbol(older.getField("encoding").schema(), "PNG"));
-    record.put("data", ByteBuffer.wrap(new byte[] {9}));
+    GenericRecord record = TestSchemas.oneByOneImage(older, "old-1", "PNG", new byte[] {9});
     record.put("label", 4);
 
     LabeledImage image =
         serde(LabeledImage.class, false)
             .deserializer()
-            .deserialize(topic, WireFormat.frame(id, avroBody(record)));
+            .deserialize(topic, WireFormat.frame(id, TestSchemas.avroBody(record)));
 
     assertEquals("old-1", image.getId());
     assertEquals(ImageEncoding.PNG, image.getEncoding());
@@ -349,17 +325,21 @@ class AvroSerdeTest {
     return AvroSerde.of(type, registry, isKey);
   }
 
+  /** A LabeledImage as the serde frames it. */
+  private byte[] imageBytes() {
+    return serde(LabeledImage.class, false).serializer().serialize(topic, TestRecords.image(3));
+  }
+
+  /** Why {@code bytes} cannot be read as a LabeledImage. */
+  private SerializationException refusedAsImage(byte[] bytes) {
+    return assertThrows(
+        SerializationException.class,
+        () -> serde(LabeledImage.class, false).deserializer().deserialize(topic, bytes));
+  }
+
   private <T extends SpecificRecord> void assertRoundTrip(Class<T> type, T record) {
     AvroSerde<T> serde = serde(type, false);
     byte[] bytes = serde.serializer().serialize(topic, record);
     assertEquals(record, serde.deserializer().deserialize(topic, bytes));
-  }
-
-  private static byte[] avroBody(GenericRecord record) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-    new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-    encoder.flush();
-    return out.toByteArray();
   }
 }

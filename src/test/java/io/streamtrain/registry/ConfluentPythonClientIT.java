@@ -9,12 +9,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.testing.Python;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * schemas, framing and the compatibility API. Skipped where that client is not installed.
  */
 class ConfluentPythonClientIT {
-  private static final String PYTHON = "/usr/bin/python3";
+  private static final String PYTHON = Python.PATH;
   private static final String SUBJECT = "images.train-value";
 
   private RegistryServer server;
@@ -39,7 +41,7 @@ class ConfluentPythonClientIT {
   @BeforeEach
   void start() {
     assumeTrue(
-        pythonHasConfluentClient(),
+        Python.imports(Duration.ofSeconds(30), "confluent_kafka.schema_registry"),
         "python3 with confluent_kafka.schema_registry is not installed");
     server = RegistryServer.start(0, new InMemorySchemaStore());
   }
@@ -146,24 +148,5 @@ class ConfluentPythonClientIT {
     all.add(first);
     all.addAll(List.of(rest));
     return all;
-  }
-
-  private static boolean pythonHasConfluentClient() {
-    if (!Files.isExecutable(Path.of(PYTHON))) {
-      return false;
-    }
-    try {
-      Process probe =
-          new ProcessBuilder(PYTHON, "-c", "import confluent_kafka.schema_registry")
-              .redirectErrorStream(true)
-              .start();
-      probe.getInputStream().readAllBytes();
-      return probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
+import io.streamtrain.kafka.TopicReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,14 +19,12 @@ import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -64,14 +64,7 @@ class RegistryServerIT {
       assertEquals(
           List.of("images.test-value", "images.train-value", "predictions-value"),
           client.subjects());
-      Schema evolved =
-          AvroSchemas.parse(
-              IMAGE
-                  .toString()
-                  .replace(
-                      "\"fields\":[",
-                      "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"],"
-                          + "\"default\":null},"));
+      Schema evolved = TestSchemas.withTag(IMAGE, TestSchemas.NULL_DEFAULT);
       assertEquals(predictionId + 1, client.register("images.train-value", evolved));
       assertEquals(2, client.getLatest("images.train-value").version());
     }
@@ -234,20 +227,14 @@ class RegistryServerIT {
   private List<String> readTopic() {
     List<String> records = new ArrayList<>();
     Properties props = kafka.clientProperties();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer())) {
-      TopicPartition partition = new TopicPartition(topic, 0);
-      consumer.assign(List.of(partition));
-      consumer.seekToBeginning(List.of(partition));
-      long end = consumer.endOffsets(List.of(partition)).get(partition);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (consumer.position(partition) < end && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-          records.add(record.key() + " -> " + record.value());
-        }
-      }
-    }
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    TopicReader.read(props, topic, r -> records.add(text(r.key()) + " -> " + text(r.value())));
     return records;
+  }
+
+  private static String text(byte[] bytes) {
+    return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
   }
 
   private KafkaSchemaStore newStore() {

@@ -9,13 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.List;
-import java.util.Optional;
-import org.apache.avro.Schema;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -338,7 +337,7 @@ class RegistryServerTest {
 
   @Test
   void shouldAnswerStoreFailuresWith50001() {
-    try (RegistryServer failing = RegistryServer.start(0, new FailingStore())) {
+    try (RegistryServer failing = RegistryServer.start(0, failingStore())) {
       Answer answer = call(failing, "POST", "/subjects/s/versions", schemaBody(SCHEMA));
 
       assertError(answer, 500, 50001, "Error in the backend data store - disk on fire");
@@ -407,54 +406,19 @@ class RegistryServerTest {
         answer.body.toString());
   }
 
-  /** A store whose storage is broken. */
-  private static final class FailingStore implements SchemaStore {
-    @Override
-    public RegisteredSchema register(String subject, Schema schema) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public Optional<RegisteredSchema> lookup(String subject, Schema schema) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public Optional<Schema> schemaById(int id) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public List<String> subjects() {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public List<Integer> versions(String subject) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public Optional<RegisteredSchema> version(String subject, int version) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public Optional<CompatibilityLevel> compatibility(String subject) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public void setCompatibility(String subject, CompatibilityLevel level) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public Optional<CompatibilityLevel> deleteCompatibility(String subject) {
-      throw new SchemaStoreException("disk on fire");
-    }
-
-    @Override
-    public void close() {}
+  /** A store whose storage is broken: every call but close() fails alike. */
+  private static SchemaStore failingStore() {
+    InvocationHandler broken =
+        (proxy, method, args) ->
+            switch (method.getName()) {
+              case "close" -> null;
+              case "toString" -> "FailingStore";
+              case "hashCode" -> System.identityHashCode(proxy);
+              case "equals" -> proxy == args[0];
+              default -> throw new SchemaStoreException("disk on fire");
+            };
+    return (SchemaStore)
+        Proxy.newProxyInstance(
+            SchemaStore.class.getClassLoader(), new Class<?>[] {SchemaStore.class}, broken);
   }
 }

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.errors.SerializationException;
@@ -68,14 +69,7 @@ class RestSchemaRegistryClientTest {
 
   @Test
   void shouldAnswerLatestAndNumberedVersions() {
-    Schema evolved =
-        AvroSchemas.parse(
-            IMAGE
-                .toString()
-                .replace(
-                    "\"fields\":[",
-                    "\"fields\":[{\"name\":\"tag\",\"type\":"
-                        + "[\"null\",\"string\"],\"default\":null},"));
+    Schema evolved = TestSchemas.withTag(IMAGE, TestSchemas.NULL_DEFAULT);
     int v1 = client.register(SUBJECT, IMAGE);
     int v2 = client.register(SUBJECT, evolved);
 
@@ -198,19 +192,16 @@ class RestSchemaRegistryClientTest {
           "/subjects/" + SUBJECT + "/versions",
           422,
           "{\"error_code\":42201,\"message\":\"Invalid schema {type=record}\\n with refs []\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
-      assertEquals(
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.register(SUBJECT, IMAGE));
+      assertRefusal(
+          e,
           "Schema Registry at "
               + stub.url()
               + " refused subject "
               + SUBJECT
               + ": 42201 Invalid schema {type=record} with refs []",
-          e.getMessage());
-      assertEquals(422, e.httpStatus());
-      assertFalse(e.isRetriable());
+          422,
+          false);
     }
   }
 
@@ -225,11 +216,9 @@ class RestSchemaRegistryClientTest {
               "{\"error_code\":409,\"message\":\"Schema being registered is incompatible with an"
                   + " earlier schema\"}")
           .answer("GET", "/config/" + SUBJECT, 200, "{\"compatibilityLevel\":\"FULL\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.register(SUBJECT, IMAGE));
-      assertEquals(
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.register(SUBJECT, IMAGE));
+      assertRefusal(
+          e,
           "Schema Registry at "
               + stub.url()
               + " refused io.streamtrain.schema.LabeledImage: it is incompatible with an earlier"
@@ -239,10 +228,9 @@ class RestSchemaRegistryClientTest {
               + " default) or change the subject's level (PUT /config/"
               + SUBJECT
               + ")",
-          e.getMessage());
+          409,
+          false);
       assertEquals(SchemaRegistryException.INCOMPATIBLE_SCHEMA, e.errorCode());
-      assertEquals(409, e.httpStatus());
-      assertFalse(e.isRetriable());
     }
   }
 
@@ -252,7 +240,8 @@ class RestSchemaRegistryClientTest {
 
     SchemaRegistryException e =
         assertThrows(
-            SchemaRegistryException.class, () -> client.register(SUBJECT, withField(IMAGE, "")));
+            SchemaRegistryException.class,
+            () -> client.register(SUBJECT, TestSchemas.withTag(IMAGE, "")));
 
     assertEquals(
         "Schema Registry at "
@@ -305,8 +294,9 @@ class RestSchemaRegistryClientTest {
     client.register(SUBJECT, IMAGE);
 
     CompatibilityCheck withDefault =
-        rest.testCompatibility(SUBJECT, withField(IMAGE, ",\"default\":null"));
-    CompatibilityCheck withoutDefault = rest.testCompatibility(SUBJECT, withField(IMAGE, ""));
+        rest.testCompatibility(SUBJECT, TestSchemas.withTag(IMAGE, TestSchemas.NULL_DEFAULT));
+    CompatibilityCheck withoutDefault =
+        rest.testCompatibility(SUBJECT, TestSchemas.withTag(IMAGE, ""));
     CompatibilityCheck newSubject = rest.testCompatibility("nobody-value", IMAGE);
 
     assertEquals(new CompatibilityCheck(true, List.of()), withDefault);
@@ -334,16 +324,6 @@ class RestSchemaRegistryClientTest {
     }
   }
 
-  /** {@code schema} with a leading nullable string field "tag" ({@code extra}: e.g. a default). */
-  private static Schema withField(Schema schema, String extra) {
-    return AvroSchemas.parse(
-        schema
-            .toString()
-            .replace(
-                "\"fields\":[",
-                "\"fields\":[{\"name\":\"tag\",\"type\":[\"null\",\"string\"]" + extra + "},"));
-  }
-
   @Test
   void shouldExplainStoreErrorAnswer() {
     try (StubRegistry stub = new StubRegistry()) {
@@ -352,10 +332,7 @@ class RestSchemaRegistryClientTest {
           "/schemas/ids/1",
           500,
           "{\"error_code\":50001,\"message\":\"Error in the backend data store\"}");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(1));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -371,10 +348,7 @@ class RestSchemaRegistryClientTest {
     try (StubRegistry stub = new StubRegistry()) {
       stub.answerText(
           "GET", "/schemas/ids/1", 502, "text/html", "<html>\n<body>Bad Gateway</body>\n</html>");
-      SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
-
-      SchemaRegistryException e =
-          assertThrows(SchemaRegistryException.class, () -> stubbed.getById(1));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(1));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -391,13 +365,13 @@ class RestSchemaRegistryClientTest {
 
     SchemaRegistryException e =
         assertThrows(SchemaRegistryException.class, () -> unreachable.register(SUBJECT, IMAGE));
-    assertEquals(
+    assertRefusal(
+        e,
         "Cannot reach Schema Registry at "
             + url
             + " (is `streamtrain broker` or a registry running?)",
-        e.getMessage());
-    assertEquals(0, e.httpStatus());
-    assertTrue(e.isRetriable());
+        0,
+        true);
   }
 
   @Test
@@ -448,10 +422,7 @@ class RestSchemaRegistryClientTest {
           200,
           "{\"schema\":\"syntax = \\\"proto3\\\";\",\"schemaType\":\"PROTOBUF\"}");
 
-      SchemaRegistryException e =
-          assertThrows(
-              SchemaRegistryException.class,
-              () -> SchemaRegistries.forUrl(stub.url(), Map.of()).getById(4));
+      SchemaRegistryException e = failure(stub, stubbed -> stubbed.getById(4));
       assertEquals(
           "Schema Registry at "
               + stub.url()
@@ -519,5 +490,20 @@ class RestSchemaRegistryClientTest {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
+  }
+
+  /** The client's error says {@code message} and carries the HTTP status and retriability. */
+  private static void assertRefusal(
+      SchemaRegistryException e, String message, int httpStatus, boolean retriable) {
+    assertEquals(message, e.getMessage());
+    assertEquals(httpStatus, e.httpStatus());
+    assertEquals(retriable, e.isRetriable());
+  }
+
+  /** How {@code call} on a client of the stub registry fails. */
+  private static SchemaRegistryException failure(
+      StubRegistry stub, Consumer<SchemaRegistryClient> call) {
+    SchemaRegistryClient stubbed = SchemaRegistries.forUrl(stub.url(), Map.of());
+    return assertThrows(SchemaRegistryException.class, () -> call.accept(stubbed));
   }
 }

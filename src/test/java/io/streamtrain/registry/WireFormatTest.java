@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.common.errors.SerializationException;
 import org.junit.jupiter.api.Test;
 
@@ -40,7 +36,7 @@ class WireFormatTest {
     tiny.put("count", 3);
     tiny.put("label", 7);
 
-    assertArrayEquals(GOLDEN, WireFormat.frame(5, avroBody(tiny)));
+    assertArrayEquals(GOLDEN, WireFormat.frame(5, TestSchemas.avroBody(tiny)));
   }
 
   @Test
@@ -78,13 +74,5 @@ class WireFormatTest {
     SerializationException e =
         assertThrows(SerializationException.class, () -> WireFormat.schemaId(new byte[] {0, 0, 0}));
     assertEquals("Record too short for Confluent framing (3 bytes)", e.getMessage());
-  }
-
-  private static byte[] avroBody(GenericRecord record) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-    new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-    encoder.flush();
-    return out.toByteArray();
   }
 }

@@ -43,6 +43,12 @@ class PredictorTest {
     fixtures.close();
   }
 
+  /** A predictor serving model version {@code version}. */
+  private Predictor serving(long version, int maxBatch, Duration maxWait) {
+    models.offer(fixtures.model(version));
+    return predictor(maxBatch, maxWait);
+  }
+
   private Predictor predictor(int maxBatch, Duration maxWait) {
     Predictor predictor =
         new Predictor(
@@ -79,8 +85,7 @@ class PredictorTest {
 
   @Test
   void shouldAnswerALoneRequestAtTheEndOfTheRoundNotAfterMaxWait() {
-    models.offer(fixtures.model(3));
-    Predictor predictor = predictor(64, Duration.ofSeconds(10));
+    Predictor predictor = serving(3, 64, Duration.ofSeconds(10));
 
     predictor.process(fixtures.request("req-1", 1_000L));
     punctuate(); // Streams punctuates after processing what one poll delivered
@@ -95,8 +100,7 @@ class PredictorTest {
 
   @Test
   void shouldBatchABurstUpToMaxBatch() {
-    models.offer(fixtures.model(3));
-    Predictor predictor = predictor(8, Duration.ofSeconds(10));
+    Predictor predictor = serving(3, 8, Duration.ofSeconds(10));
 
     for (int i = 0; i < 20; i++) {
       predictor.process(fixtures.request("req-" + i, 1_000L + i));
@@ -117,8 +121,7 @@ class PredictorTest {
 
   @Test
   void shouldRunTheBatchOnceItsOldestRequestWaitedMaxWait() {
-    models.offer(fixtures.model(3));
-    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    Predictor predictor = serving(3, 64, Duration.ofMillis(5));
 
     predictor.process(fixtures.request("a", 1L));
     nanos.addAndGet(Duration.ofMillis(4).toNanos());
@@ -133,8 +136,7 @@ class PredictorTest {
 
   @Test
   void shouldAnswerEveryRequestWithinItsOwnProcessCallWhenMaxWaitIsZero() {
-    models.offer(fixtures.model(3));
-    Predictor predictor = predictor(64, Duration.ZERO); // how the exactly-once app runs
+    Predictor predictor = serving(3, 64, Duration.ZERO); // how the exactly-once app runs
 
     for (int i = 0; i < 5; i++) {
       predictor.process(fixtures.request("req-" + i, i));
@@ -145,8 +147,7 @@ class PredictorTest {
 
   @Test
   void shouldKeyPredictionsAsRequestsWithTheServingVersionAndRequestTime() {
-    models.offer(fixtures.model(7));
-    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    Predictor predictor = serving(7, 64, Duration.ofMillis(5));
 
     predictor.process(fixtures.request("req-42", 123_456L));
     punctuate();
@@ -168,8 +169,7 @@ class PredictorTest {
 
   @Test
   void shouldDeadLetterABadRequestAndStillAnswerTheOthersOfItsBatch() {
-    models.offer(fixtures.model(1));
-    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    Predictor predictor = serving(1, 64, Duration.ofMillis(5));
     context.setRecordMetadata(TOPIC, 0, 17L);
 
     predictor.process(fixtures.request("good-1", 1L));
@@ -190,8 +190,7 @@ class PredictorTest {
 
   @Test
   void shouldAnswerBufferedRequestsWhenClosed() {
-    models.offer(fixtures.model(2));
-    Predictor predictor = predictor(64, Duration.ofSeconds(10));
+    Predictor predictor = serving(2, 64, Duration.ofSeconds(10));
 
     predictor.process(fixtures.request("a", 1L));
     predictor.process(fixtures.request("b", 2L));

@@ -160,8 +160,7 @@ class HostileImagesIT {
       s.produceRaw(records);
       s.replay(EPOCHS);
 
-      List<String> args = new ArrayList<>(List.of("train", "--epochs", String.valueOf(EPOCHS)));
-      args.addAll(s.commandLine("hostile", s.newDir("state"), Map.of()));
+      List<String> args = s.trainCommand(EPOCHS, false, "hostile", s.newDir("state"), Map.of());
       try (Scenario.Child trainer = s.launch("hostile-trainer", args)) {
         assertEquals(0, trainer.awaitExit(Duration.ofMinutes(4)), trainer.describe());
         assertTrue(!trainer.stderr().contains("OutOfMemoryError"), trainer.describe());

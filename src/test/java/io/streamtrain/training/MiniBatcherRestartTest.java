@@ -6,50 +6,21 @@ import io.streamtrain.data.ImageShape;
 import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
-import io.streamtrain.records.InvalidRecordException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 /** What the batcher keeps across a restart or a revived task, and what it must not duplicate. */
 class MiniBatcherRestartTest {
   private static final ImageShape SHAPE = new ImageShape(1, 1, 1);
 
-  /** Value "i" is example i with label i % 10; a negative i is a record that cannot be used. */
-  private static final ExampleDecoder DECODER =
-      new ExampleDecoder() {
-        @Override
-        public ImageShape inputShape() {
-          return SHAPE;
-        }
-
-        @Override
-        public Example decode(byte[] value) throws InvalidRecordException {
-          int i = Integer.parseInt(new String(value, StandardCharsets.UTF_8));
-          if (i < 0) {
-            throw new InvalidRecordException("label-out-of-range", "label " + i);
-          }
-          return new Example(new byte[] {(byte) (i % 10), (byte) i}, null);
-        }
-      };
-
-  private static KeyValueStore<Long, byte[]> store(MockProcessorContext<Object, Object> context) {
-    KeyValueStore<Long, byte[]> store =
-        Stores.keyValueStoreBuilder(
-                Stores.inMemoryKeyValueStore(MiniBatcher.STORE), Serdes.Long(), Serdes.ByteArray())
-            .withLoggingDisabled()
-            .build();
-    store.init(context.getStateStoreContext(), store);
-    return store;
-  }
+  private static final ExampleDecoder DECODER = BatcherFixtures.indexDecoder(SHAPE);
 
   private static MockProcessorContext<Object, Object> context(KeyValueStore<Long, byte[]> store) {
     MockProcessorContext<Object, Object> context = new MockProcessorContext<>();
@@ -74,6 +45,18 @@ class MiniBatcherRestartTest {
         io.streamtrain.config.LiveWindows.defaults());
   }
 
+  /** The batcher's store on its own, to be handed to one context after another (restarts). */
+  private static KeyValueStore<Long, byte[]> newStore() {
+    return BatcherFixtures.store(new MockProcessorContext<>());
+  }
+
+  /** A batcher counting dead letters afresh, initialised on {@code context}. */
+  private MiniBatcher started(MockProcessorContext<Object, Object> context) {
+    MiniBatcher batcher = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
+    batcher.init(context);
+    return batcher;
+  }
+
   private void send(
       MiniBatcher batcher,
       MockProcessorContext<Object, Object> context,
@@ -95,11 +78,9 @@ class MiniBatcherRestartTest {
 
   @Test
   void shouldNotDuplicateWindowsWhenTheSameInstanceIsInitialisedAgain() {
-    MockProcessorContext<Object, Object> scratch = new MockProcessorContext<>();
-    KeyValueStore<Long, byte[]> store = store(scratch);
+    KeyValueStore<Long, byte[]> store = newStore();
     MockProcessorContext<Object, Object> context = context(store);
-    MiniBatcher batcher = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
-    batcher.init(context);
+    MiniBatcher batcher = started(context);
     for (int i = 0; i < 6; i++) {
       send(batcher, context, String.valueOf(i), "1");
     }
@@ -118,11 +99,9 @@ class MiniBatcherRestartTest {
 
   @Test
   void shouldKeepDeadLetterCountsAcrossARestartAndDeadLetterABadEpochHeader() {
-    MockProcessorContext<Object, Object> scratch = new MockProcessorContext<>();
-    KeyValueStore<Long, byte[]> store = store(scratch);
+    KeyValueStore<Long, byte[]> store = newStore();
     MockProcessorContext<Object, Object> first = context(store);
-    MiniBatcher before = batcher(new DeadLetters(MiniBatcher.DEAD_LETTERS));
-    before.init(first);
+    MiniBatcher before = started(first);
     send(before, first, "-1", "1");
     send(before, first, "-2", "1");
     send(before, first, "3", "one");

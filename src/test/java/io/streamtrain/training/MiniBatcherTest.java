@@ -11,7 +11,6 @@ import io.streamtrain.data.ImageShape;
 import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
-import io.streamtrain.records.InvalidRecordException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,34 +18,15 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 class MiniBatcherTest {
   private static final ImageShape SHAPE = new ImageShape(2, 2, 1);
 
-  /** Example i: label i % 10, every pixel (i % 256). The value bytes are just the index. */
-  private static final ExampleDecoder DECODER =
-      new ExampleDecoder() {
-        @Override
-        public ImageShape inputShape() {
-          return SHAPE;
-        }
-
-        @Override
-        public Example decode(byte[] value) throws InvalidRecordException {
-          int i = Integer.parseInt(new String(value, StandardCharsets.UTF_8));
-          if (i < 0) {
-            throw new InvalidRecordException("label-out-of-range", "label " + i);
-          }
-          byte p = (byte) (i % 256);
-          return new Example(new byte[] {(byte) (i % 10), p, p, p, p}, null);
-        }
-      };
+  private static final ExampleDecoder DECODER = BatcherFixtures.indexDecoder(SHAPE);
 
   private record Setup(
       MockProcessorContext<Object, Object> context,
@@ -73,14 +53,7 @@ class MiniBatcherTest {
     FeedLog log = previous == null ? new FeedLog() : previous.log();
     StopSignal stop = new StopSignal();
     if (store == null) {
-      store =
-          Stores.keyValueStoreBuilder(
-                  Stores.inMemoryKeyValueStore(MiniBatcher.STORE),
-                  Serdes.Long(),
-                  Serdes.ByteArray())
-              .withLoggingDisabled()
-              .build();
-      store.init(context.getStateStoreContext(), store);
+      store = BatcherFixtures.store(context);
     }
     context.addStateStore(store);
     MiniBatcher batcher =
@@ -280,10 +253,7 @@ class MiniBatcherTest {
   @Test
   void shouldFlushThePartialWindowAndLastPartialBatchAtTheEpochMarker() {
     Setup s = setup(3, 1000, 64, null);
-    feed(s, 1, 0, 150);
-    marker(s, 1);
-    s.batcher().drain();
-    List<Batch> out = batches(s.context());
+    List<Batch> out = wholeEpoch(s, 150);
     assertEquals(3, out.size());
     assertEquals(List.of(64, 64, 22), out.stream().map(Batch::size).toList());
     assertTrue(out.get(2).epochEnd() && out.get(2).lastOfWindow());
@@ -293,10 +263,7 @@ class MiniBatcherTest {
   @Test
   void shouldSignalTheEpochEndWithAnEmptyBatchWhenTheMarkerFollowsAFullWindow() {
     Setup s = setup(3, 50, 10, null);
-    feed(s, 1, 0, 50);
-    marker(s, 1);
-    s.batcher().drain();
-    List<Batch> out = batches(s.context());
+    List<Batch> out = wholeEpoch(s, 50);
     assertEquals(6, out.size());
     Batch last = out.get(5);
     assertEquals(0, last.size());
@@ -399,5 +366,13 @@ class MiniBatcherTest {
     s.batcher().drain();
     assertTrue(batches(s.context()).isEmpty());
     assertEquals(1, s.batcher().windowsHeld(), "the window stays stored for the next run");
+  }
+
+  /** Feeds examples 0 .. count-1 of epoch 1 and its end marker, drains: the batches out. */
+  private static List<Batch> wholeEpoch(Setup s, int count) {
+    feed(s, 1, 0, count);
+    marker(s, 1);
+    s.batcher().drain();
+    return batches(s.context());
   }
 }

@@ -55,11 +55,9 @@ class ResumePositionTest {
     assertFalse(position.applies(batch(5, 2, 2)));
     assertTrue(position.applies(batch(5, 3, 2)));
     assertEquals(2, position.epoch());
-    assertEquals(6, position.examplesInEpoch());
-    assertEquals(3, position.batchesInEpoch());
+    assertInEpoch(position, 6, 3);
     position.stepApplied(2);
-    assertEquals(8, position.examplesInEpoch());
-    assertEquals(4, position.batchesInEpoch());
+    assertInEpoch(position, 8, 4);
     assertEquals(42, position.examplesTrained());
   }
 
@@ -73,8 +71,7 @@ class ResumePositionTest {
     assertEquals(2, position.examplesInEpoch());
     assertTrue(position.enterEpoch(3));
     assertEquals(3, position.epoch());
-    assertEquals(0, position.examplesInEpoch());
-    assertEquals(0, position.batchesInEpoch());
+    assertInEpoch(position, 0, 0);
   }
 
   @Test
@@ -83,5 +80,11 @@ class ResumePositionTest {
     assertTrue(position.isAt(snapshot(false)));
     position.advancePast(batch(5, 3, 2));
     assertFalse(position.isAt(snapshot(false)));
+  }
+
+  /** The examples and batches {@code position} counts in its current epoch. */
+  private static void assertInEpoch(ResumePosition position, long examples, int batches) {
+    assertEquals(examples, position.examplesInEpoch());
+    assertEquals(batches, position.batchesInEpoch());
   }
 }

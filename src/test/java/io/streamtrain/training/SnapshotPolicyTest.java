@@ -53,8 +53,7 @@ class SnapshotPolicyTest {
 
   @Test
   void shouldSnapshotAtEveryWindowEndEvenWithStepsAndTimeDisabled() {
-    SnapshotPolicy policy = new SnapshotPolicy(0, 0, clock::get);
-    policy.startAt(0);
+    SnapshotPolicy policy = startedAt(0, 0, 0);
     assertFalse(policy.dueAfter(batch(0, 3), 1_000));
     assertTrue(policy.dueAfter(batch(2, 3), 1));
     assertTrue(policy.dueAfter(batch(0, 0), 1), "an empty window ends at once");
@@ -62,8 +61,7 @@ class SnapshotPolicyTest {
 
   @Test
   void shouldSnapshotEveryKStepsCountedFromTheLastSnapshot() {
-    SnapshotPolicy policy = new SnapshotPolicy(10, 0, clock::get);
-    policy.startAt(100);
+    SnapshotPolicy policy = startedAt(100, 10, 0);
     assertFalse(policy.dueAfter(batch(0, 50), 109));
     assertTrue(policy.dueAfter(batch(0, 50), 110));
     policy.published(110);
@@ -73,8 +71,7 @@ class SnapshotPolicyTest {
 
   @Test
   void shouldSnapshotEveryTSecondsSinceTheLastSnapshot() {
-    SnapshotPolicy policy = new SnapshotPolicy(0, 30, clock::get);
-    policy.startAt(0);
+    SnapshotPolicy policy = startedAt(0, 0, 30);
     clock.addAndGet(29 * SECOND);
     assertFalse(policy.dueAfter(batch(0, 50), 1));
     clock.addAndGet(SECOND);
@@ -86,11 +83,17 @@ class SnapshotPolicyTest {
 
   @Test
   void shouldSnapshotRightAfterARequestOnceOnly() {
-    SnapshotPolicy policy = new SnapshotPolicy(0, 0, clock::get);
-    policy.startAt(0);
+    SnapshotPolicy policy = startedAt(0, 0, 0);
     policy.requestNext();
     assertTrue(policy.dueAfter(batch(0, 50), 1));
     policy.published(1);
     assertFalse(policy.dueAfter(batch(1, 50), 2), "the request was served");
+  }
+
+  /** A policy snapshotting every {@code steps} steps and {@code seconds} s, started at a step. */
+  private SnapshotPolicy startedAt(long step, int steps, int seconds) {
+    SnapshotPolicy policy = new SnapshotPolicy(steps, seconds, clock::get);
+    policy.startAt(step);
+    return policy;
   }
 }

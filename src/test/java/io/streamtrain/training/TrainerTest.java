@@ -100,76 +100,64 @@ class TrainerTest {
 
   @Test
   void shouldSkipAndCountANanBatchWithoutChangingTheModel() {
-    MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
-    try {
-      feed(trainer, batch(0, 0, 2, false));
-      feed(trainer, batch(0, 1, 2, false));
-      ModelSnapshot before = snapshots(context).get(0);
-      assertEquals(2, before.getVersion());
+    afterTwoSteps(
+        (trainer, context) -> {
+          ModelSnapshot before = snapshots(context).get(0);
+          assertEquals(2, before.getVersion());
 
-      feed(trainer, batch(1, 0, 2, true));
-      feed(trainer, batch(1, 1, 2, false));
+          feed(trainer, batch(1, 0, 2, true));
+          feed(trainer, batch(1, 1, 2, false));
 
-      assertEquals(1, trainer.badSteps());
-      ModelSnapshot after = snapshots(context).get(1);
-      assertEquals(3, after.getVersion(), "the NaN step is not applied, the next one is");
-      assertEquals(1.0, after.getMetrics().get(RollbackGuard.BAD_STEPS));
-      assertEquals(2.0 * BATCH + BATCH, after.getMetrics().get(Trainer.EXAMPLES_TRAINED));
-      assertTrue(metrics(context, MetricKind.ROLLBACK).isEmpty(), "one bad step is no rollback");
-    } finally {
-      trainer.close();
-    }
+          assertEquals(1, trainer.badSteps());
+          ModelSnapshot after = snapshots(context).get(1);
+          assertEquals(3, after.getVersion(), "the NaN step is not applied, the next one is");
+          assertEquals(1.0, after.getMetrics().get(RollbackGuard.BAD_STEPS));
+          assertEquals(2.0 * BATCH + BATCH, after.getMetrics().get(Trainer.EXAMPLES_TRAINED));
+          assertTrue(
+              metrics(context, MetricKind.ROLLBACK).isEmpty(), "one bad step is no rollback");
+        });
   }
 
   @Test
   void shouldRollBackAfterMaxBadStepsAndPublishTheRolledBackModelAtOnce() {
-    MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
-    try {
-      feed(trainer, batch(0, 0, 2, false));
-      feed(trainer, batch(0, 1, 2, false));
-      ModelSnapshot good = snapshots(context).get(0);
-      feed(trainer, batch(1, 0, 8, false)); // moves the parameters past the snapshot
-      for (int i = 1; i <= MAX_BAD_STEPS; i++) {
-        feed(trainer, batch(1, i, 8, true));
-      }
-
-      List<TrainingMetric> rollbacks = metrics(context, MetricKind.ROLLBACK);
-      assertEquals(1, rollbacks.size());
-      assertTrue(rollbacks.get(0).getDetail().contains("snapshot version 2"), rollbacks.toString());
-      List<ModelSnapshot> published = snapshots(context);
-      assertEquals(2, published.size(), "a snapshot right after the rollback");
-      ModelSnapshot rolledBack = published.get(1);
-      assertEquals(3, rolledBack.getVersion(), "the version counter does not go back");
-      assertEquals(1, rolledBack.getWindowIndex());
-      assertEquals(1 + MAX_BAD_STEPS, rolledBack.getBatchesApplied(), "at the current position");
-      assertEquals(1.0, rolledBack.getMetrics().get(RollbackGuard.ROLLBACKS));
-      for (int t = 0; t < good.getTensors().size(); t++) {
-        assertArrayEquals(
-            floats(good.getTensors().get(t)), floats(rolledBack.getTensors().get(t)), 0f);
-      }
-      for (ModelSnapshot s : published) {
-        for (NamedTensor tensor : s.getTensors()) {
-          for (float v : floats(tensor)) {
-            assertTrue(Float.isFinite(v));
+    afterTwoSteps(
+        (trainer, context) -> {
+          ModelSnapshot good = snapshots(context).get(0);
+          feed(trainer, batch(1, 0, 8, false)); // moves the parameters past the snapshot
+          for (int i = 1; i <= MAX_BAD_STEPS; i++) {
+            feed(trainer, batch(1, i, 8, true));
           }
-        }
-      }
-    } finally {
-      trainer.close();
-    }
+
+          List<TrainingMetric> rollbacks = metrics(context, MetricKind.ROLLBACK);
+          assertEquals(1, rollbacks.size());
+          assertTrue(
+              rollbacks.get(0).getDetail().contains("snapshot version 2"), rollbacks.toString());
+          List<ModelSnapshot> published = snapshots(context);
+          assertEquals(2, published.size(), "a snapshot right after the rollback");
+          ModelSnapshot rolledBack = published.get(1);
+          assertEquals(3, rolledBack.getVersion(), "the version counter does not go back");
+          assertEquals(1, rolledBack.getWindowIndex());
+          assertEquals(
+              1 + MAX_BAD_STEPS, rolledBack.getBatchesApplied(), "at the current position");
+          assertEquals(1.0, rolledBack.getMetrics().get(RollbackGuard.ROLLBACKS));
+          for (int t = 0; t < good.getTensors().size(); t++) {
+            assertArrayEquals(
+                floats(good.getTensors().get(t)), floats(rolledBack.getTensors().get(t)), 0f);
+          }
+          for (ModelSnapshot s : published) {
+            for (NamedTensor tensor : s.getTensors()) {
+              for (float v : floats(tensor)) {
+                assertTrue(Float.isFinite(v));
+              }
+            }
+          }
+        });
   }
 
   @Test
   void shouldStartOverFromItsSnapshotWhenStreamsInitialisesTheSameInstanceAgain() {
     MockProcessorContext<Object, Object> context = context();
-    Trainer trainer = trainer(TrainerDependencies.fromScratch());
-    trainer.init(context);
-    feed(trainer, batch(0, 0, 2, false));
-    feed(trainer, batch(0, 1, 2, false));
+    Trainer trainer = afterTwoSteps(context);
     float[] firstRun = floats(snapshots(context).get(0).getTensors().get(0));
     trainer.close();
 
@@ -250,5 +238,30 @@ class TrainerTest {
     } finally {
       resumed.close();
     }
+  }
+
+  /** What a case checks on a trainer and the context it runs in. */
+  private interface TrainerCase {
+    void check(Trainer trainer, MockProcessorContext<Object, Object> context);
+  }
+
+  /** Runs {@code check} on a fresh {@link #afterTwoSteps} trainer, closing it after. */
+  private static void afterTwoSteps(TrainerCase check) {
+    MockProcessorContext<Object, Object> context = context();
+    Trainer trainer = afterTwoSteps(context);
+    try {
+      check.check(trainer, context);
+    } finally {
+      trainer.close();
+    }
+  }
+
+  /** A trainer from scratch on {@code context} that has stepped two batches of two (version 2). */
+  private static Trainer afterTwoSteps(MockProcessorContext<Object, Object> context) {
+    Trainer trainer = trainer(TrainerDependencies.fromScratch());
+    trainer.init(context);
+    feed(trainer, batch(0, 0, 2, false));
+    feed(trainer, batch(0, 1, 2, false));
+    return trainer;
   }
 }

@@ -176,16 +176,10 @@ class TrainingTopologyTest {
     TestSet test = testSet();
     TrainerDependencies deps = recordingEpochEnds(() -> test, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps)) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 160);
       punctuateUntil(driver, () -> evaluatedEpoch.get() != null);
-      TestOutputTopic<String, ModelSnapshot> snapshots =
-          driver.createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+      TestOutputTopic<String, ModelSnapshot> snapshots = snapshotTopic(driver);
       List<ModelSnapshot> published = snapshots.readValuesToList();
       // 160 examples, windows of 64: 64 + 64 + 32 -> 8 + 8 + 4 = 20 steps, a snapshot per window.
       assertEquals(3, published.size());
@@ -194,10 +188,7 @@ class TrainingTopologyTest {
       assertTrue(last.getEpochComplete());
       assertEquals(1, evaluatedEpoch.get());
       TestOutputTopic<String, TrainingMetric> metrics =
-          driver.createOutputTopic(
-              "training.metrics",
-              Serdes.String().deserializer(),
-              AvroSerde.of(TrainingMetric.class, registry, false).deserializer());
+          outputTopic(driver, "training.metrics", TrainingMetric.class);
       List<TrainingMetric> all = metrics.readValuesToList();
       TrainingMetric testEpoch =
           all.stream().filter(m -> m.getKind() == MetricKind.TEST_EPOCH).findFirst().orElseThrow();
@@ -213,23 +204,12 @@ class TrainingTopologyTest {
   void shouldSkipBatchesTheRestoredSnapshotReflects() {
     ModelSnapshot midWindow;
     try (TopologyTestDriver driver = driver(TrainerDependencies.fromScratch())) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 64);
       AtomicReference<ModelSnapshot> epochEnd = new AtomicReference<>();
-      TestOutputTopic<String, ModelSnapshot> out =
-          driver.createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return published.stream().anyMatch(ModelSnapshot::getEpochComplete);
-          });
+      List<ModelSnapshot> published =
+          punctuateUntilPublished(
+              driver, p -> p.stream().anyMatch(ModelSnapshot::getEpochComplete));
       midWindow = published.get(published.size() - 1);
     }
     assertEquals(8, midWindow.getVersion());
@@ -242,21 +222,13 @@ class TrainingTopologyTest {
                 () -> TestSet.EMPTY,
                 TrainingListener.NONE,
                 new StopSignal()))) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       // The same epoch again with the same window numbering: a restart finding the window stored.
       feedEpoch(feed, 1, 64);
       for (int i = 0; i < 20; i++) {
         driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
       }
-      List<ModelSnapshot> published =
-          driver
-              .createOutputTopic(
-                  "model.snapshots",
-                  Serdes.String().deserializer(),
-                  AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
-              .readValuesToList();
+      List<ModelSnapshot> published = snapshotTopic(driver).readValuesToList();
       assertTrue(
           published.stream().allMatch(s -> s.getVersion() == 8),
           "no step may be applied twice: "
@@ -282,18 +254,9 @@ class TrainingTopologyTest {
   void shouldLearnLiveRecordsOfTheDatasetTopicInWindowsSealedOnCount() {
     try (TopologyTestDriver driver =
         driver(TrainerDependencies.fromScratch(), false, liveTraining(8, 60_000), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       produceLive(dataset, 0, 20);
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return published.size() >= 2;
-          });
+      List<ModelSnapshot> published = punctuateUntilPublished(driver, p -> p.size() >= 2);
       // 20 live records, windows of 8: two sealed on count, the last 4 wait for more (or time).
       ModelSnapshot last = published.get(published.size() - 1);
       assertEquals(16.0, last.getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
@@ -312,9 +275,7 @@ class TrainingTopologyTest {
     try (TopologyTestDriver driver =
         driver(
             TrainerDependencies.fromScratch(), false, liveTraining(1_000, 200), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
       produceLive(dataset, 0, 5);
       driver.advanceWallClockTime(java.time.Duration.ofMillis(150));
@@ -333,19 +294,10 @@ class TrainingTopologyTest {
   void shouldDeadLetterBadLiveRecordsAsReplayedOnes() {
     try (TopologyTestDriver driver =
         driver(TrainerDependencies.fromScratch(), false, liveTraining(4, 60_000), "images.train")) {
-      TestInputTopic<byte[], byte[]> dataset =
-          driver.createInputTopic(
-              "images.train", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> dataset = bytesInput(driver, "images.train");
       dataset.pipeInput("bad".getBytes(StandardCharsets.UTF_8), new byte[] {1, 2, 3});
       produceLive(dataset, 0, 4);
-      TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
-      List<ModelSnapshot> published = new java.util.ArrayList<>();
-      punctuateUntil(
-          driver,
-          () -> {
-            published.addAll(out.readValuesToList());
-            return !published.isEmpty();
-          });
+      List<ModelSnapshot> published = punctuateUntilPublished(driver, p -> !p.isEmpty());
       assertEquals(4.0, published.get(0).getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED));
       var dlq =
           driver.createOutputTopic(
@@ -375,10 +327,14 @@ class TrainingTopologyTest {
   }
 
   private TestOutputTopic<String, ModelSnapshot> snapshotTopic(TopologyTestDriver driver) {
+    return outputTopic(driver, "model.snapshots", ModelSnapshot.class);
+  }
+
+  private <T extends org.apache.avro.specific.SpecificRecord>
+      TestOutputTopic<String, T> outputTopic(
+          TopologyTestDriver driver, String topic, Class<T> type) {
     return driver.createOutputTopic(
-        "model.snapshots",
-        Serdes.String().deserializer(),
-        AvroSerde.of(ModelSnapshot.class, registry, false).deserializer());
+        topic, Serdes.String().deserializer(), AvroSerde.of(type, registry, false).deserializer());
   }
 
   /** One epoch of 160 examples; the snapshots in the order they were published. */
@@ -386,9 +342,7 @@ class TrainingTopologyTest {
     AtomicReference<Integer> evaluatedEpoch = new AtomicReference<>();
     TrainerDependencies deps = recordingEpochEnds(TrainingTopologyTest::testSet, evaluatedEpoch);
     try (TopologyTestDriver driver = driver(deps, trainInBackground)) {
-      TestInputTopic<byte[], byte[]> feed =
-          driver.createInputTopic(
-              "train.feed", new ByteArraySerializer(), new ByteArraySerializer());
+      TestInputTopic<byte[], byte[]> feed = bytesInput(driver, "train.feed");
       feedEpoch(feed, 1, 160);
       // The training thread runs in real time: punctuate until it has handed everything back.
       org.awaitility.Awaitility.await()
@@ -400,12 +354,7 @@ class TrainingTopologyTest {
                 driver.advanceWallClockTime(java.time.Duration.ofMillis(10));
                 return evaluatedEpoch.get() != null;
               });
-      return driver
-          .createOutputTopic(
-              "model.snapshots",
-              Serdes.String().deserializer(),
-              AvroSerde.of(ModelSnapshot.class, registry, false).deserializer())
-          .readValuesToList();
+      return snapshotTopic(driver).readValuesToList();
     }
   }
 
@@ -425,6 +374,20 @@ class TrainingTopologyTest {
   }
 
   /** Fires punctuations (each trains for a bounded time) until the condition holds; bounded. */
+  /** Punctuates until the snapshots published so far satisfy {@code enough}; returns them. */
+  private List<ModelSnapshot> punctuateUntilPublished(
+      TopologyTestDriver driver, java.util.function.Predicate<List<ModelSnapshot>> enough) {
+    TestOutputTopic<String, ModelSnapshot> out = snapshotTopic(driver);
+    List<ModelSnapshot> published = new java.util.ArrayList<>();
+    punctuateUntil(
+        driver,
+        () -> {
+          published.addAll(out.readValuesToList());
+          return enough.test(published);
+        });
+    return published;
+  }
+
   private static void punctuateUntil(
       TopologyTestDriver driver, java.util.function.BooleanSupplier done) {
     for (int round = 0; round < 10_000 && !done.getAsBoolean(); round++) {
@@ -447,5 +410,10 @@ class TrainingTopologyTest {
       labels[i] = img.getLabel();
     }
     return new TestSet(pixels, labels, n);
+  }
+
+  private static TestInputTopic<byte[], byte[]> bytesInput(
+      TopologyTestDriver driver, String topic) {
+    return driver.createInputTopic(topic, new ByteArraySerializer(), new ByteArraySerializer());
   }
 }
