@@ -4,12 +4,8 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.schema.ModelSnapshot;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * {@code train --init-from FILE}: a model trained elsewhere (a PyTorch {@code .pth} or {@code
@@ -40,22 +36,7 @@ public final class InitialModel {
             .setSeed(settings.training().seed())
             .setCreatedAt(Instant.now())
             .build();
-    String topic = pipeline.names().modelSnapshots();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic,
-                  settings.modelName().getBytes(StandardCharsets.UTF_8),
-                  pipeline.serde(ModelSnapshot.class).serializer().serialize(topic, initial)))
-          .get();
-    } catch (ExecutionException e) {
-      throw new IllegalStateException(
-          "Cannot publish " + file + " to " + topic + ": " + e.getCause().getMessage(), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while publishing " + file, e);
-    }
+    pipeline.publishSnapshot(initial);
     return initial;
   }
 }

@@ -26,9 +26,15 @@ import io.streamtrain.training.TestSets;
 import io.streamtrain.training.TrainerDependencies;
 import io.streamtrain.training.TrainingListener;
 import io.streamtrain.training.TrainingTopology;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
@@ -324,6 +330,50 @@ public final class Pipeline {
         maxBatch,
         maxWait,
         stats);
+  }
+
+  /**
+   * The snapshot {@code resume} names (the newest for {@code latest}), or one line saying there is
+   * none on the topic, followed by {@code hint}.
+   */
+  public ModelSnapshot requireSnapshot(Resume resume, String hint) {
+    return startSnapshot(resume)
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "No snapshot of "
+                        + settings.modelName()
+                        + " on "
+                        + names.modelSnapshots()
+                        + hint));
+  }
+
+  /** Publishes {@code snapshot} keyed by its model name and waits for the broker's ack. */
+  public void publishSnapshot(ModelSnapshot snapshot) {
+    String topic = names.modelSnapshots();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topic,
+                  snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
+                  serde(ModelSnapshot.class).serializer().serialize(topic, snapshot)))
+          .get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Interrupted while publishing a snapshot to " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "Cannot publish version "
+              + snapshot.getVersion()
+              + " of "
+              + snapshot.getModelName()
+              + " to "
+              + topic
+              + ": "
+              + Errors.oneLine(e),
+          e);
+    }
   }
 
   public Optional<ModelSnapshot> latestSnapshot() {

@@ -1,7 +1,6 @@
 package io.streamtrain.bench;
 
 import ai.djl.Device;
-import io.streamtrain.app.Errors;
 import io.streamtrain.app.LocalCluster;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.PredictionRun;
@@ -12,16 +11,11 @@ import io.streamtrain.model.OptimizerConfig;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.Serializer;
 
 /**
  * {@code bench --predict}: prediction latency and throughput measured end to end in one process.
@@ -119,19 +113,6 @@ public final class PredictionBenchmark {
             spec, OptimizerConfig.QUICKSTART, settings.training().seed(), Device.cpu())) {
       snapshot = StateDicts.snapshot(learner, settings.modelName()).build();
     }
-    Serializer<ModelSnapshot> serializer = pipeline.serde(ModelSnapshot.class).serializer();
-    String topic = pipeline.names().modelSnapshots();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic,
-                  settings.modelName().getBytes(StandardCharsets.UTF_8),
-                  serializer.serialize(topic, snapshot)))
-          .get(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "Cannot publish the initial snapshot to " + topic + ": " + Errors.oneLine(e), e);
-    }
+    pipeline.publishSnapshot(snapshot);
   }
 }

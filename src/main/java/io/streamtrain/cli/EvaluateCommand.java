@@ -51,15 +51,7 @@ final class EvaluateCommand implements Callable<Integer> {
     ModelSnapshot model =
         snapshot != null
             ? StateDictFiles.load(snapshot)
-            : pipeline
-                .latestSnapshot()
-                .orElseThrow(
-                    () ->
-                        new IllegalStateException(
-                            "No snapshot of "
-                                + settings.modelName()
-                                + " on "
-                                + pipeline.names().modelSnapshots()));
+            : pipeline.requireSnapshot(Pipeline.Resume.latest(), "");
     TestSet test =
         TestSets.load(
             settings.consumerProps(null),

@@ -16,8 +16,8 @@ import picocli.CommandLine.Option;
     name = "export",
     mixinStandardHelpOptions = true,
     description =
-        "Write a snapshot from model.snapshots (the newest, or --snapshot-version V) as a state dict"
-            + " file: .pth (torch.save's format, PyTorch's key names), .safetensors, or DJL"
+        "Write a snapshot from model.snapshots (the newest, or --snapshot-version V) as a state"
+            + " dict file: .pth (torch.save's format, PyTorch's key names), .safetensors, or DJL"
             + " .params; the format comes from the extension.",
     footer = {
       "",
@@ -50,16 +50,7 @@ final class ExportCommand implements Callable<Integer> {
     Pipeline.Resume resume =
         version == null ? Pipeline.Resume.latest() : Pipeline.Resume.version(version);
     ModelSnapshot snapshot =
-        pipeline
-            .startSnapshot(resume)
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "No snapshot of "
-                            + settings.modelName()
-                            + " on "
-                            + pipeline.names().modelSnapshots()
-                            + " (train one first: streamtrain train)"));
+        pipeline.requireSnapshot(resume, " (train one first: streamtrain train)");
     StateDictFiles.save(snapshot, out);
     System.err.printf(
         "Wrote version %d of %s (%s) to %s%n",

@@ -84,11 +84,7 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--json", description = "With --image: print the prediction as JSON.")
   boolean json;
 
-  @Option(
-      names = "--metrics-port",
-      paramLabel = "PORT",
-      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
-  Integer metricsPort;
+  @Mixin MetricsOptions metrics;
 
   @Override
   public Integer call() throws Exception {
@@ -110,7 +106,7 @@ final class PredictCommand implements Callable<Integer> {
             exactlyOnce,
             // Instances on one machine must not share a Streams state directory.
             "pid" + ProcessHandle.current().pid()),
-        metricsPort);
+        metrics.metricsPort);
     return 0;
   }
 

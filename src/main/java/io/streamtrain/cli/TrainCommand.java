@@ -66,11 +66,7 @@ final class TrainCommand implements Callable<Integer> {
               + " newest snapshot.")
   Path initFrom;
 
-  @Option(
-      names = "--metrics-port",
-      paramLabel = "PORT",
-      description = "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).")
-  Integer metricsPort;
+  @Mixin MetricsOptions metrics;
 
   @Override
   public Integer call() throws Exception {
@@ -99,7 +95,7 @@ final class TrainCommand implements Callable<Integer> {
           "Model %s starts from %s as version %d%n",
           settings.modelName(), initFrom, initial.getVersion());
     }
-    TrainingService.run(settings, resume, epochs, follow, metricsPort);
+    TrainingService.run(settings, resume, epochs, follow, metrics.metricsPort);
     return 0;
   }
 }

@@ -60,37 +60,21 @@ public record Settings(
   }
 
   public Settings withBootstrap(String newBootstrap) {
-    return new Settings(
-        newBootstrap,
-        registryUrl,
-        topicPrefix,
-        modelName,
-        stateDir,
-        training,
-        kafkaOverrides,
-        registryOverrides,
-        maxImagePixels,
-        outageWaitSeconds);
+    return with(newBootstrap, registryUrl, training);
   }
 
   public Settings withRegistryUrl(String newRegistryUrl) {
-    return new Settings(
-        bootstrap,
-        newRegistryUrl,
-        topicPrefix,
-        modelName,
-        stateDir,
-        training,
-        kafkaOverrides,
-        registryOverrides,
-        maxImagePixels,
-        outageWaitSeconds);
+    return with(bootstrap, newRegistryUrl, training);
   }
 
   public Settings withTraining(Training newTraining) {
+    return with(bootstrap, registryUrl, newTraining);
+  }
+
+  private Settings with(String newBootstrap, String newRegistryUrl, Training newTraining) {
     return new Settings(
-        bootstrap,
-        registryUrl,
+        newBootstrap,
+        newRegistryUrl,
         topicPrefix,
         modelName,
         stateDir,

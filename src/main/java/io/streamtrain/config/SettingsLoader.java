@@ -152,12 +152,7 @@ public final class SettingsLoader {
   }
 
   private static int intOf(Map<String, String> v, String name, int fallback) {
-    String s = v.get(name);
-    try {
-      return s == null ? fallback : Integer.parseInt(s.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be an integer (got '" + s + "')", e);
-    }
+    return parsed(v, name, fallback, Integer::parseInt, "an integer");
   }
 
   private static boolean booleanOf(Map<String, String> v, String name, boolean fallback) {
@@ -175,20 +170,26 @@ public final class SettingsLoader {
   }
 
   private static long longOf(Map<String, String> v, String name, long fallback) {
-    String s = v.get(name);
-    try {
-      return s == null ? fallback : Long.parseLong(s.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be an integer (got '" + s + "')", e);
-    }
+    return parsed(v, name, fallback, Long::parseLong, "an integer");
   }
 
   private static double doubleOf(Map<String, String> v, String name, double fallback) {
+    return parsed(v, name, fallback, Double::parseDouble, "a number");
+  }
+
+  /** The value of {@code name} parsed, {@code fallback} when unset, one line when malformed. */
+  private static <T> T parsed(
+      Map<String, String> v,
+      String name,
+      T fallback,
+      java.util.function.Function<String, T> parse,
+      String what) {
     String s = v.get(name);
     try {
-      return s == null ? fallback : Double.parseDouble(s.trim());
+      return s == null ? fallback : parse.apply(s.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--" + name + " must be a number (got '" + s + "')", e);
+      throw new IllegalArgumentException(
+          "--" + name + " must be " + what + " (got '" + s + "')", e);
     }
   }
 }

@@ -76,33 +76,29 @@ public final class ImageTensors {
 
   private static void toTensor(LabeledImage image, long maxPixels, float[] dst, int offset) {
     ImageShape shape = declaredShape(image);
-    if (image.getEncoding() == ImageEncoding.RAW) {
-      ByteBuffer data = rawData(image, shape);
-      toTensor(
-          data.array(),
-          data.arrayOffset() + data.position(),
-          shape.height(),
-          shape.width(),
-          shape.channels(),
-          dst,
-          offset);
-    } else {
-      byte[] hwc = decodeChecked(image, shape, maxPixels);
-      toTensor(hwc, 0, shape.height(), shape.width(), shape.channels(), dst, offset);
-    }
+    ByteBuffer hwc = hwc(image, shape, maxPixels);
+    toTensor(
+        hwc.array(),
+        hwc.arrayOffset() + hwc.position(),
+        shape.height(),
+        shape.width(),
+        shape.channels(),
+        dst,
+        offset);
+  }
+
+  /** The record's uint8 HWC pixels: a RAW record's own buffer, or the decoded PNG/JPEG. */
+  private static ByteBuffer hwc(LabeledImage image, ImageShape shape, long maxPixels) {
+    return image.getEncoding() == ImageEncoding.RAW
+        ? rawData(image, shape)
+        : ByteBuffer.wrap(decodeChecked(image, shape, maxPixels));
   }
 
   /** The record's pixels as uint8 HWC (a copy for RAW, decoded for PNG/JPEG). */
   public static byte[] pixels(LabeledImage image) {
-    ImageShape shape = declaredShape(image);
-    if (image.getEncoding() == ImageEncoding.RAW) {
-      ByteBuffer data = rawData(image, shape);
-      byte[] pixels = new byte[shape.size()];
-      System.arraycopy(
-          data.array(), data.arrayOffset() + data.position(), pixels, 0, pixels.length);
-      return pixels;
-    }
-    return decodeChecked(image, shape, ImageDecoder.DEFAULT_MAX_PIXELS);
+    byte[] pixels = new byte[declaredShape(image).size()];
+    copyPixels(image, pixels, 0);
+    return pixels;
   }
 
   /**
@@ -115,14 +111,8 @@ public final class ImageTensors {
 
   private static void copyPixels(LabeledImage image, long maxPixels, byte[] dst, int offset) {
     ImageShape shape = declaredShape(image);
-    if (image.getEncoding() == ImageEncoding.RAW) {
-      ByteBuffer data = rawData(image, shape);
-      System.arraycopy(
-          data.array(), data.arrayOffset() + data.position(), dst, offset, shape.size());
-    } else {
-      byte[] pixels = decodeChecked(image, shape, maxPixels);
-      System.arraycopy(pixels, 0, dst, offset, pixels.length);
-    }
+    ByteBuffer hwc = hwc(image, shape, maxPixels);
+    System.arraycopy(hwc.array(), hwc.arrayOffset() + hwc.position(), dst, offset, shape.size());
   }
 
   /**
@@ -140,21 +130,10 @@ public final class ImageTensors {
     }
   }
 
-  /** {@link #validate} then {@link #toTensor(LabeledImage, float[], int)}, decoding once. */
-  public static void toValidatedTensor(
-      LabeledImage image,
-      ImageShape expected,
-      int numClasses,
-      boolean labelRequired,
-      float[] dst,
-      int offset) {
-    toValidatedTensor(
-        image, expected, numClasses, labelRequired, ImageDecoder.DEFAULT_MAX_PIXELS, dst, offset);
-  }
-
   /**
-   * {@link #toValidatedTensor(LabeledImage, ImageShape, int, boolean, float[], int)} refusing
-   * PNG/JPEG headers that declare more than {@code maxPixels} ({@link Kind#IMAGE_TOO_LARGE}).
+   * {@link #validate} then {@link #toTensor(LabeledImage, float[], int)}, decoding once and
+   * refusing PNG/JPEG headers that declare more than {@code maxPixels} ({@link
+   * Kind#IMAGE_TOO_LARGE}).
    */
   public static void toValidatedTensor(
       LabeledImage image,

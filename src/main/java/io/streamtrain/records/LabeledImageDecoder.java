@@ -208,6 +208,11 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     }
   }
 
+  /** Most pixels a PNG/JPEG header may declare ({@code max-image-pixels}). */
+  public long maxPixels() {
+    return maxPixels;
+  }
+
   public static String kindName(InvalidImageException.Kind kind) {
     return kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
   }

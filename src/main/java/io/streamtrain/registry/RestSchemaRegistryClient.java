@@ -305,7 +305,7 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
     }
     JsonNode verdict = answer.json.get("is_compatible");
     if (verdict == null || !verdict.isBoolean()) {
-      throw malformed(answer, "a boolean 'is_compatible'");
+      throw malformed(answer, "without a boolean 'is_compatible'");
     }
     List<String> messages = new ArrayList<>();
     answer.json.path("messages").forEach(message -> messages.add(message.asText()));
@@ -347,10 +347,12 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private CompatibilityLevel requireLevel(Answer answer, String field) {
     String name = answer.json.path(field).asText(null);
     return CompatibilityLevel.forName(name)
-        .orElseThrow(() -> malformed(answer, "a known compatibility level in '" + field + "'"));
+        .orElseThrow(
+            () -> malformed(answer, "without a known compatibility level in '" + field + "'"));
   }
 
-  private static SchemaRegistryException malformed(Answer answer, String expected) {
+  /** An answer a Confluent-compatible registry would not give: {@code what} says how. */
+  private static SchemaRegistryException malformed(Answer answer, String what) {
     return new SchemaRegistryException(
         "Schema Registry at "
             + answer.url
@@ -358,8 +360,8 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
             + answer.method
             + " "
             + answer.path
-            + " without "
-            + expected
+            + " "
+            + what
             + " (is it a Confluent-compatible registry?)",
         answer.status,
         SchemaRegistryException.NO_ERROR_CODE);
@@ -431,34 +433,14 @@ public final class RestSchemaRegistryClient implements SchemaRegistryClient {
   private int requireInt(Answer answer, String field) {
     JsonNode value = answer.json.get(field);
     if (value == null || !value.canConvertToInt()) {
-      throw new SchemaRegistryException(
-          "Schema Registry at "
-              + answer.url
-              + " answered "
-              + answer.method
-              + " "
-              + answer.path
-              + " without an integer '"
-              + field
-              + "' (is it a Confluent-compatible registry?)",
-          answer.status,
-          SchemaRegistryException.NO_ERROR_CODE);
+      throw malformed(answer, "without an integer '" + field + "'");
     }
     return value.intValue();
   }
 
   private JsonNode requireArray(Answer answer) {
     if (!answer.json.isArray()) {
-      throw new SchemaRegistryException(
-          "Schema Registry at "
-              + answer.url
-              + " answered "
-              + answer.method
-              + " "
-              + answer.path
-              + " with something other than a JSON array (is it a Confluent-compatible registry?)",
-          answer.status,
-          SchemaRegistryException.NO_ERROR_CODE);
+      throw malformed(answer, "with something other than a JSON array");
     }
     return answer.json;
   }

@@ -37,7 +37,16 @@ public final class PredictionTopology {
         REQUESTS, new ByteArrayDeserializer(), new ByteArrayDeserializer(), requestsTopic);
     topology.addProcessor(
         PREDICTOR,
-        () -> new Predictor(decoder, models, modelName, maxBatch, maxWait, deadLetters, stats),
+        () ->
+            new Predictor(
+                decoder,
+                models,
+                modelName,
+                maxBatch,
+                maxWait,
+                deadLetters,
+                stats,
+                System::nanoTime),
         REQUESTS);
     topology.addSink(
         Predictor.PREDICTIONS,

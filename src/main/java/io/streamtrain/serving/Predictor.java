@@ -68,18 +68,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   private int size;
   private long oldestNanos;
 
-  public Predictor(
-      LabeledImageDecoder decoder,
-      ModelHolder models,
-      String modelName,
-      int maxBatch,
-      Duration maxWait,
-      DeadLetters deadLetters,
-      Stats stats) {
-    this(decoder, models, modelName, maxBatch, maxWait, deadLetters, stats, System::nanoTime);
-  }
-
-  /** As above with the clock that measures how long the oldest request waited (tests). */
+  /** {@code nanoClock} measures how long the oldest request waited ({@code System::nanoTime}). */
   Predictor(
       LabeledImageDecoder decoder,
       ModelHolder models,
@@ -127,7 +116,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     try {
       image = decoder.deserialize(record.value());
       ImageTensors.toValidatedTensor(
-          image, shape, Integer.MAX_VALUE, false, pixels, size * features);
+          image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
     } catch (InvalidRecordException e) {
       deadLetters.send(context, record, e);
       return;

@@ -107,7 +107,14 @@ class ImageTensorsTest {
   void shouldAcceptAValidTrainingImage() {
     float[] batch = new float[784];
 
-    ImageTensors.toValidatedTensor(raw(28, 28, 1, new byte[784], 9), MNIST, 10, true, batch, 0);
+    ImageTensors.toValidatedTensor(
+        raw(28, 28, 1, new byte[784], 9),
+        MNIST,
+        10,
+        true,
+        ImageDecoder.DEFAULT_MAX_PIXELS,
+        batch,
+        0);
 
     assertEquals(0f, batch[783]);
   }

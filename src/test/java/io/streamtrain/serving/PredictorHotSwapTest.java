@@ -75,7 +75,8 @@ class PredictorHotSwapTest {
             4,
             Duration.ofMillis(5),
             new DeadLetters(Predictor.DEAD_LETTERS),
-            stats);
+            stats,
+            System::nanoTime);
     predictor.init(context);
     CapturedPunctuator round = context.scheduledPunctuators().get(0);
 
