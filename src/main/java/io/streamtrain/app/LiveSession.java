@@ -124,8 +124,8 @@ public final class LiveSession implements AutoCloseable {
   }
 
   /**
-   * Starts the trainer with its live tail, then warms up: produces {@code warmup} events so that a
-   * first version exists, starts the predictor on it and a light request load that makes it swap.
+   * Starts the trainer with its live tail, from scratch; {@link #startPredictor} follows once a
+   * first version exists (produce some events first).
    */
   public static LiveSession start(Pipeline pipeline, TrainingListener also) throws Exception {
     PredictionRun.preferOneTorchThread();
