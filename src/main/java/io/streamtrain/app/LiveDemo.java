@@ -88,10 +88,9 @@ public final class LiveDemo {
         CompletableFuture<Void> stream =
             CompletableFuture.runAsync(
                 () -> {
-                  session.produce(train, "before", options.rate(), half, l -> l, () -> {});
+                  session.produce(train, "before", options.rate(), half, l -> l);
                   driftAt.set(System.currentTimeMillis());
-                  session.produce(
-                      train, "after", options.rate(), half, LiveDemo::drifted, () -> {});
+                  session.produce(train, "after", options.rate(), half, LiveDemo::drifted);
                 });
         session.startPredictor(Duration.ofSeconds(60), train);
         out.println(

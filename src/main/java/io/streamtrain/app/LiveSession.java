@@ -172,7 +172,8 @@ public final class LiveSession implements AutoCloseable {
   /**
    * Produces labeled events open-loop at {@code rate} per second for {@code duration}: event i is
    * due at start + i / rate and sent then, or at once when the producer is behind. {@code label}
-   * maps each true label (the demo's concept drift); {@code tick} is called about every second.
+   * maps each true label (the demo's concept drift). About once a second it checks that the trainer
+   * and the predictor still run.
    *
    * @return the ids of the events produced, with their production times
    */
@@ -181,14 +182,13 @@ public final class LiveSession implements AutoCloseable {
       String idPrefix,
       double rate,
       Duration duration,
-      IntUnaryOperator label,
-      Runnable tick) {
+      IntUnaryOperator label) {
     Serializer<LabeledImage> serializer = pipeline.serde(LabeledImage.class).serializer();
     String topic = pipeline.names().imagesTrain();
     Map<String, Long> sent = new HashMap<>();
     long start = System.nanoTime();
     long end = start + duration.toNanos();
-    long nextTick = start + TimeUnit.SECONDS.toNanos(1);
+    long nextCheck = start + TimeUnit.SECONDS.toNanos(1);
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(pipeline.settings().producerProps())) {
       for (long i = 0; ; i++) {
@@ -222,9 +222,8 @@ public final class LiveSession implements AutoCloseable {
                 acked.incrementAndGet();
               }
             });
-        if (System.nanoTime() >= nextTick) {
-          nextTick += TimeUnit.SECONDS.toNanos(1);
-          tick.run();
+        if (System.nanoTime() >= nextCheck) {
+          nextCheck += TimeUnit.SECONDS.toNanos(1);
           trainer.throwIfFailed();
           predictor.throwIfFailed();
         }

@@ -105,11 +105,11 @@ public final class LiveBenchmark {
     try (LocalCluster cluster = LocalCluster.start("bench-live", flags);
         LiveSession session = LiveSession.start(cluster.pipeline(), TrainingListener.NONE)) {
       // Warm-up: a first version to serve; its events are not measured.
-      session.produce(train, "warmup", rate, WARMUP, label -> label, () -> {});
+      session.produce(train, "warmup", rate, WARMUP, label -> label);
       session.startPredictor(Duration.ofSeconds(60), train);
       long start = System.nanoTime();
       Map<String, Long> events =
-          session.produce(train, "event", rate, options.duration(), label -> label, () -> {});
+          session.produce(train, "event", rate, options.duration(), label -> label);
       double seconds = (System.nanoTime() - start) / 1e9;
       session.drain(DRAIN);
       LiveSession.Result result = session.result(events, rate, seconds);
