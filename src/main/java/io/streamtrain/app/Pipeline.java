@@ -266,10 +266,13 @@ public final class Pipeline {
       return own.isPresent() ? own : Optional.ofNullable(requested);
     }
 
-    /** The newest version on the topic when the run began: a run starting over continues there. */
+    /**
+     * The newest version on the topic when the run began, -1 for none: a run starting over
+     * continues after it. Resuming the latest snapshot, that snapshot is the newest.
+     */
     synchronized long floor() {
       if (resume.kind() == Resume.Kind.LATEST) {
-        return 0;
+        return -1;
       }
       begin();
       return floor;

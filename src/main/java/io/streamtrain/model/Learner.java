@@ -122,6 +122,14 @@ public final class Learner implements AutoCloseable {
     return steps;
   }
 
+  /**
+   * Moves the version past {@code version} without a step, so that a snapshot following no step (a
+   * clean stop, an empty window, a rollback) still publishes a version of its own.
+   */
+  public void continueAfter(long version) {
+    steps = Math.max(steps, version + 1);
+  }
+
   /** Steps refused because the loss or a gradient was NaN/Inf. */
   public long skippedSteps() {
     return skippedSteps;

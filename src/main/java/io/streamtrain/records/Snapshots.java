@@ -111,9 +111,9 @@ public final class Snapshots {
    * @param versions the versions of the model's records in publication order
    */
   public record Lineage(Optional<ModelSnapshot> requested, List<Long> versions) {
-    /** The highest version on the topic, 0 when there is none. */
+    /** The highest version on the topic, -1 when there is none. */
     public long maxVersion() {
-      return versions.stream().mapToLong(Long::longValue).max().orElse(0);
+      return versions.stream().mapToLong(Long::longValue).max().orElse(-1);
     }
   }
 

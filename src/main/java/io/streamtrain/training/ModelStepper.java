@@ -7,6 +7,7 @@ import io.streamtrain.model.Learners;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import java.time.Instant;
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>On a rollback the parameters and optimizer state go back to the last snapshot's (or a fresh
  * initialisation when there is none) keeping the version counter, a ROLLBACK metric says so, and a
  * snapshot of the rolled-back model at the current position follows right away, so that a restart
- * resumes from exactly what this run continues with. Versions never go down.
+ * resumes from exactly what this run continues with. Versions only go up: each snapshot's is the
+ * step count, moved past the newest version taken when no step came since (the optimizer steps
+ * applied are counted apart, {@link SnapshotMetrics#STEPS_APPLIED}).
  */
 final class ModelStepper implements AutoCloseable {
   // Logged under the trainer's name: what operators filter on.
@@ -47,6 +50,8 @@ final class ModelStepper implements AutoCloseable {
   private final EpochEvaluation evaluation;
   private Learner learner;
   private ModelSnapshot lastSnapshot;
+  // The newest version this model took (resumed, published, or found on the topic), -1 for none.
+  private long newestVersion;
   private boolean stopped;
 
   /** Starts from the dependencies' latest snapshot, or from scratch past their version floor. */
@@ -73,6 +78,7 @@ final class ModelStepper implements AutoCloseable {
       Optional<ModelSnapshot> latest = deps.latestSnapshot().get();
       long floor = deps.versionFloor().getAsLong();
       lastSnapshot = latest.orElse(null);
+      newestVersion = Math.max(floor, latest.map(ModelSnapshot::getVersion).orElse(-1L));
       position = latest.map(ResumePosition::of).orElseGet(ResumePosition::start);
       if (lastSnapshot != null) {
         restore.resume(learner, lastSnapshot, floor, position.epoch());
@@ -235,6 +241,8 @@ final class ModelStepper implements AutoCloseable {
     position.addLiveTo(metrics);
     Map<String, Long> deadLetterCounts = deadLetters.counts();
     DeadLetterReport.addTo(metrics, deadLetterCounts);
+    metrics.put(SnapshotMetrics.STEPS_APPLIED, (double) position.stepsApplied());
+    learner.continueAfter(newestVersion);
     ModelSnapshot snapshot =
         StateDicts.snapshot(learner, modelName)
             .version(learner.steps())
@@ -249,6 +257,7 @@ final class ModelStepper implements AutoCloseable {
     snapshot.setSeed(training.seed());
     output.snapshot(snapshot, System.nanoTime() - startNanos);
     lastSnapshot = snapshot;
+    newestVersion = snapshot.getVersion();
     snapshotPolicy.published(learner.steps());
     deadLetterReport.reportChanged(
         deadLetterCounts,

@@ -21,6 +21,7 @@ final class ResumePosition {
   private long examplesInEpoch;
   private int batchesInEpoch;
   private long examplesTrained;
+  private long stepsApplied;
   // Live windows: examples, the feed offset after the newest one, and the production times of
   // those not yet in a snapshot (live windows are applied in feed order, outside any epoch).
   private long liveExamplesTrained;
@@ -46,6 +47,7 @@ final class ResumePosition {
     position.examplesInEpoch = m.getOrDefault(EXAMPLES_IN_EPOCH, 0.0).longValue();
     position.batchesInEpoch = m.getOrDefault(BATCHES_IN_EPOCH, 0.0).intValue();
     position.examplesTrained = m.getOrDefault(EXAMPLES_TRAINED, 0.0).longValue();
+    position.stepsApplied = SnapshotMetrics.stepsApplied(snapshot);
     position.liveExamplesTrained =
         m.getOrDefault(SnapshotMetrics.LIVE_EXAMPLES_TRAINED, 0.0).longValue();
     position.liveFeedEnd = m.getOrDefault(SnapshotMetrics.LIVE_FEED_END, -1.0).longValue();
@@ -78,6 +80,7 @@ final class ResumePosition {
 
   /** Counts an applied step of {@code examples} examples. */
   void stepApplied(int examples) {
+    stepsApplied++;
     examplesTrained += examples;
     examplesInEpoch += examples;
     batchesInEpoch++;
@@ -100,6 +103,7 @@ final class ResumePosition {
 
   /** A live step: counted in the model's examples, not in the epoch's. */
   void liveStepApplied(int examples) {
+    stepsApplied++;
     examplesTrained += examples;
     liveExamplesTrained += examples;
   }
@@ -156,5 +160,9 @@ final class ResumePosition {
 
   long examplesTrained() {
     return examplesTrained;
+  }
+
+  long stepsApplied() {
+    return stepsApplied;
   }
 }

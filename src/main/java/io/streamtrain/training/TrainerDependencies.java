@@ -8,9 +8,9 @@ import java.util.function.Supplier;
 /**
  * What the trainer needs from outside its task, injected so that topology tests run without a
  * broker: the snapshot to resume from (empty to start from scratch; asked at every task start), the
- * lowest version a model started from scratch may publish (so that versions on the topic never go
- * down when a run starts over), the held-out set for the per-epoch evaluation, a listener, and the
- * signal of a clean stop.
+ * newest version already on the topic, -1 for none (a model started from scratch publishes only
+ * versions above it, so that versions on the topic never go down or repeat when a run starts over),
+ * the held-out set for the per-epoch evaluation, a listener, and the signal of a clean stop.
  */
 public record TrainerDependencies(
     Supplier<Optional<ModelSnapshot>> latestSnapshot,
@@ -19,13 +19,13 @@ public record TrainerDependencies(
     StopSignal stop,
     LongSupplier versionFloor) {
 
-  /** Dependencies whose fresh models start at version 0. */
+  /** Dependencies of a model with no version published yet. */
   public TrainerDependencies(
       Supplier<Optional<ModelSnapshot>> latestSnapshot,
       Supplier<TestSet> testSet,
       TrainingListener listener,
       StopSignal stop) {
-    this(latestSnapshot, testSet, listener, stop, () -> 0L);
+    this(latestSnapshot, testSet, listener, stop, () -> -1L);
   }
 
   public static TrainerDependencies fromScratch() {
