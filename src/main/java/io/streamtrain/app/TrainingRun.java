@@ -22,6 +22,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.MissingSourceTopicException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 
 /**
@@ -199,6 +200,17 @@ public final class TrainingRun implements AutoCloseable {
     if (rejected != null) {
       throw new IllegalStateException(refusal(rejected), t);
     }
+    if (find(t, MissingSourceTopicException.class) != null) {
+      LOG.debug("Trainer stopped", t);
+      throw new IllegalStateException(
+          "Trainer stopped: a topic it reads was deleted ("
+              + (liveTail
+                  ? "the dataset topic " + pipeline.names().imagesTrain() + " it follows, or "
+                  : "")
+              + "the feed "
+              + pipeline.names().trainFeed()
+              + "); recreate it with: streamtrain topics create, and start the trainer again");
+    }
     throw stopped("Trainer", t);
   }
 
@@ -227,8 +239,14 @@ public final class TrainingRun implements AutoCloseable {
   static IllegalStateException stopped(String what, Throwable t) {
     if (ExplainedFailures.isExplained(t)) {
       LOG.debug("{} stopped", what, t);
+      SchemaRegistryException registry = find(t, SchemaRegistryException.class);
       return new IllegalStateException(
-          what + " stopped: " + find(t, SchemaRegistryException.class).getMessage());
+          what
+              + " stopped: "
+              + (registry != null
+                  ? registry.getMessage()
+                  : "a topic it reads was deleted; recreate it with: streamtrain topics create,"
+                      + " and start it again"));
     }
     // Streams' "Exception caught in process ..." messages embed the whole stack trace.
     Throwable shown = t;

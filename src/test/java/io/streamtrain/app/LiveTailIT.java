@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.awaitility.Awaitility;
@@ -117,6 +118,29 @@ class LiveTailIT {
           last.getMetrics().get(Trainer.EXAMPLES_TRAINED),
           "two epochs of the dataset and every live event, once each");
       assertLiveFeed(s, 300);
+    }
+  }
+
+  @Test
+  void shouldStopWithOneLineWhenTheDatasetTopicIsDeletedWhileTailing() throws Exception {
+    try (Scenario s = Scenario.embedded()) {
+      s.createTopics();
+      String train = s.pipeline().names().imagesTrain();
+      try (Scenario.Child trainer = follow(s, "live", s.newDir("state"))) {
+        s.produce(train, TestPipelines.images("up", 50, 1));
+        s.awaitSnapshot("live", liveExamples(50), Duration.ofSeconds(90));
+        try (Admin admin = Admin.create(s.pipeline().settings().adminProps())) {
+          admin.deleteTopics(List.of(train)).all().get();
+        }
+        assertEquals(1, trainer.awaitExit(Duration.ofSeconds(90)), trainer.describe());
+        String stderr = trainer.stderr();
+        assertTrue(
+            stderr.contains("streamtrain: Trainer stopped: a topic it reads was deleted"), stderr);
+        assertTrue(stderr.contains("streamtrain topics create"), stderr);
+        assertTrue(
+            stderr.lines().noneMatch(l -> l.contains(" ERROR ") || l.startsWith("\tat ")),
+            "no error logs or stack traces: " + stderr);
+      }
     }
   }
 
