@@ -68,7 +68,7 @@ final class ModelStepper implements AutoCloseable {
     this.deadLetters = deadLetters;
     this.queue = queue;
     this.output = output;
-    this.snapshotPolicy = new SnapshotPolicy(training);
+    this.snapshotPolicy = new SnapshotPolicy(training, output::now);
     this.prequential = new PrequentialMetrics(training.metricsEverySteps(), System::nanoTime);
     this.evaluation = new EpochEvaluation(deps.testSet());
     this.guard = new RollbackGuard(training.maxBadSteps());

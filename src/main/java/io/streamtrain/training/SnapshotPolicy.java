@@ -12,8 +12,16 @@ import java.util.function.LongSupplier;
  * live.minSnapshotIntervalMs} has passed since the last one, so that live learning reaches the
  * predictors within the interval without a large model flooding the compacted topic. Until then the
  * window is pending: the batcher keeps it until the snapshot that reflects it is published.
+ *
+ * <p>Under a backlog the interval stretches to a quarter of the age the oldest event waiting for
+ * the snapshot had when its window was trained, up to {@value #MAX_BACKLOG_INTERVAL_MS} ms. A
+ * trainer that fell behind then spends less of its time (and the predictors' and the broker's) on
+ * snapshots and catches up sooner, while the freshness its snapshots add stays a small part of the
+ * backlog's.
  */
 final class SnapshotPolicy {
+  static final long MAX_BACKLOG_INTERVAL_MS = 2_000;
+  private static final int BACKLOG_SHARE = 4;
   private final int everySteps;
   private final long everyNanos;
   private final LongSupplier nanoClock;
@@ -22,25 +30,39 @@ final class SnapshotPolicy {
   private boolean requested;
   private final long liveIntervalNanos;
   private long pendingLiveWindow = -1;
+  private final LongSupplier wallClockMs;
+  // The age of the oldest event of the pending live windows when its window was trained.
+  private long pendingBacklogMs;
 
-  SnapshotPolicy(Training training) {
+  /** {@code wallClockMs}: the clock of the records' timestamps, in milliseconds. */
+  SnapshotPolicy(Training training, LongSupplier wallClockMs) {
     this(
         training.snapshotEverySteps(),
         training.snapshotEverySeconds(),
         training.live().minSnapshotIntervalMs(),
-        System::nanoTime);
+        System::nanoTime,
+        wallClockMs);
   }
 
   SnapshotPolicy(int everySteps, int everySeconds, LongSupplier nanoClock) {
-    this(everySteps, everySeconds, 0, nanoClock);
+    this(everySteps, everySeconds, 0, nanoClock, () -> nanoClock.getAsLong() / 1_000_000L);
   }
 
-  /** {@code nanoClock}: a monotonic clock in nanoseconds, like {@link System#nanoTime}. */
-  SnapshotPolicy(int everySteps, int everySeconds, int liveIntervalMs, LongSupplier nanoClock) {
+  /**
+   * @param nanoClock a monotonic clock in nanoseconds, like {@link System#nanoTime}
+   * @param wallClockMs the clock of the records' timestamps, in milliseconds
+   */
+  SnapshotPolicy(
+      int everySteps,
+      int everySeconds,
+      int liveIntervalMs,
+      LongSupplier nanoClock,
+      LongSupplier wallClockMs) {
     this.liveIntervalNanos = liveIntervalMs * 1_000_000L;
     this.everySteps = everySteps;
     this.everyNanos = everySeconds * 1_000_000_000L;
     this.nanoClock = nanoClock;
+    this.wallClockMs = wallClockMs;
     this.lastNanos = nanoClock.getAsLong();
   }
 
@@ -60,6 +82,8 @@ final class SnapshotPolicy {
   boolean dueAfter(Batch batch, long steps) {
     if (batch.isLive() && batch.lastOfWindow()) {
       pendingLiveWindow = batch.windowIndex();
+      long ageMs = wallClockMs.getAsLong() - batch.live().oldestEventTime();
+      pendingBacklogMs = Math.max(pendingBacklogMs, ageMs);
       return requested || liveIntervalPassed();
     }
     return batch.lastOfWindow() || stepsOrTimeDue(steps) || requested;
@@ -79,7 +103,12 @@ final class SnapshotPolicy {
   }
 
   private boolean liveIntervalPassed() {
-    return nanoClock.getAsLong() - lastNanos >= liveIntervalNanos;
+    long elapsedNanos = nanoClock.getAsLong() - lastNanos;
+    if (elapsedNanos < liveIntervalNanos) {
+      return false;
+    }
+    long stretchedMs = Math.min(pendingBacklogMs / BACKLOG_SHARE, MAX_BACKLOG_INTERVAL_MS);
+    return elapsedNanos >= stretchedMs * 1_000_000L;
   }
 
   private boolean stepsOrTimeDue(long steps) {
@@ -93,6 +122,7 @@ final class SnapshotPolicy {
   void published(long steps) {
     requested = false;
     pendingLiveWindow = -1;
+    pendingBacklogMs = 0;
     lastStep = steps;
     lastNanos = nanoClock.getAsLong();
   }

@@ -16,8 +16,17 @@ class SnapshotPolicyTest {
     return new Batch(0, index, count, 1, false, 1, new float[1], new int[1], "feed-0", 0, 10, null);
   }
 
-  /** The last batch of live window {@code window}. */
-  private static Batch liveWindowEnd(long window) {
+  private long nowMs() {
+    return clock.get() / 1_000_000L;
+  }
+
+  /** The last batch of live window {@code window}, its events produced just now. */
+  private Batch liveWindowEnd(long window) {
+    return liveWindowEnd(window, nowMs());
+  }
+
+  /** The last batch of live window {@code window}, its oldest event produced at {@code eventMs}. */
+  private static Batch liveWindowEnd(long window, long eventMs) {
     return new Batch(
         window,
         0,
@@ -30,14 +39,19 @@ class SnapshotPolicyTest {
         "feed-0",
         0,
         10,
-        new Batch.LiveSpan(1, 2));
+        new Batch.LiveSpan(eventMs, eventMs));
+  }
+
+  private SnapshotPolicy livePolicy() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 0, 250, clock::get, this::nowMs);
+    policy.startAt(0);
+    policy.published(0);
+    return policy;
   }
 
   @Test
   void shouldHoldALiveWindowsSnapshotUntilTheMinimumIntervalHasPassed() {
-    SnapshotPolicy policy = new SnapshotPolicy(0, 0, 250, clock::get);
-    policy.startAt(0);
-    policy.published(0);
+    SnapshotPolicy policy = livePolicy();
     clock.addAndGet(100_000_000L);
     assertFalse(policy.dueAfter(liveWindowEnd(3), 1), "100 ms after the last snapshot");
     assertTrue(policy.liveWindowDue() < 0);
@@ -49,6 +63,24 @@ class SnapshotPolicyTest {
     assertTrue(policy.liveWindowDue() < 0, "published: nothing pending");
     clock.addAndGet(300_000_000L);
     assertTrue(policy.dueAfter(liveWindowEnd(5), 3), "the interval passed: right away");
+  }
+
+  @Test
+  void shouldSpaceLiveSnapshotsByAQuarterOfTheBacklogUpToTwoSeconds() {
+    SnapshotPolicy policy = livePolicy();
+    clock.addAndGet(300_000_000L);
+    assertFalse(
+        policy.dueAfter(liveWindowEnd(1, nowMs() - 4_000), 1),
+        "an event 4 s old when its window was trained: the interval stretches to 1 s");
+    clock.addAndGet(600_000_000L);
+    assertTrue(policy.liveWindowDue() < 0, "900 ms");
+    clock.addAndGet(100_000_000L);
+    assertTrue(policy.liveWindowDue() == 1, "1 s after the last snapshot");
+    policy.published(1);
+    clock.addAndGet(1_900_000_000L);
+    assertFalse(policy.dueAfter(liveWindowEnd(2, nowMs() - 60_000), 2), "a minute's backlog");
+    clock.addAndGet(100_000_000L);
+    assertTrue(policy.liveWindowDue() == 2, "stretched to 2 s at most");
   }
 
   @Test

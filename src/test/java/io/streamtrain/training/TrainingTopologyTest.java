@@ -268,7 +268,7 @@ class TrainingTopologyTest {
       assertEquals(0, last.getEpoch(), "live records belong to no epoch");
       assertEquals(16.0, last.getMetrics().get(Trainer.LIVE_FEED_END), "feed offsets 0..15");
       assertEquals(
-          1_000L + 15,
+          liveEventsFrom + 15,
           last.getMetrics().get(Trainer.LIVE_NEWEST_NEW_EVENT).longValue(),
           "the newest event's own timestamp travels with the snapshot");
     }
@@ -312,7 +312,10 @@ class TrainingTopologyTest {
     }
   }
 
-  /** Labeled images on the dataset topic, timestamps 1000 + i as their producer set them. */
+  // Production time of the first live event of a test: now, as for a producer that is not behind.
+  private final long liveEventsFrom = System.currentTimeMillis();
+
+  /** Labeled images on the dataset topic, timestamps liveEventsFrom + i as their producer set. */
   private void produceLive(TestInputTopic<byte[], byte[]> dataset, int from, int to) {
     AvroSerde<LabeledImage> images = AvroSerde.of(LabeledImage.class, registry, false);
     Random random = new Random(from);
@@ -325,7 +328,7 @@ class TrainingTopologyTest {
               ("live-" + i).getBytes(StandardCharsets.UTF_8),
               value,
               new RecordHeaders(),
-              java.time.Instant.ofEpochMilli(1_000L + i)));
+              java.time.Instant.ofEpochMilli(liveEventsFrom + i)));
       log.append(headers, value);
     }
   }
