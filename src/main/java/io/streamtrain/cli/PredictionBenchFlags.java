@@ -72,6 +72,16 @@ final class PredictionBenchFlags {
   boolean train;
 
   @Option(
+      names = "--live-rate",
+      paramLabel = "EVENTS",
+      description =
+          "Measure idle, then again while a trainer learns live: labeled events produced open-loop"
+              + " at EVENTS/s into images.train, the trainer following them, its versions"
+              + " hot-swapped into the instances under test; adds the live side's achieved rate,"
+              + " lost events, freshness and the swaps during the measurement. With --predict.")
+  Double liveRate;
+
+  @Option(
       names = "--train-images",
       description = "Training images the trainer cycles through (default 60000).")
   int trainImages = 60_000;
@@ -89,6 +99,19 @@ final class PredictionBenchFlags {
       paramLabel = "KEY=VALUE",
       description = "Producer property for the load generator (repeatable), e.g. linger.ms=1.")
   Map<String, String> requestConfig = new HashMap<>();
+
+  /** Refuses {@code --live-rate} outside {@code bench --predict}, or not positive, up front. */
+  void requireLiveRateWithPredict(boolean predict, boolean live) {
+    if (liveRate != null && (!predict || live)) {
+      throw new IllegalArgumentException(
+          "--live-rate goes with --predict (serving latency while the trainer learns live, e.g."
+              + " bench --predict --rate 500 --live-rate 1000); bench --live takes --rate");
+    }
+    if (liveRate != null && !(liveRate > 0)) {
+      throw new IllegalArgumentException(
+          "--live-rate must be > 0 labeled events/s (got " + liveRate + ")");
+    }
+  }
 
   /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
   LiveBenchmark.Options toLiveOptions(
@@ -119,6 +142,7 @@ final class PredictionBenchFlags {
         p99TargetMs,
         train,
         trainImages,
+        liveRate == null ? 0 : liveRate,
         dataDir,
         predictorConfig,
         requestConfig);
