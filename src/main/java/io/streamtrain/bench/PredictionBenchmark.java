@@ -106,6 +106,7 @@ public final class PredictionBenchmark {
   private static Map<String, String> settingsFlags(PredictionOptions options) {
     Map<String, String> flags = new HashMap<>();
     if (options.live()) {
+      flags.putAll(options.liveFlags());
       flags.put("metrics-every", "10"); // as bench --live: prequential accuracy of live windows
     }
     flags.put("model-name", MODEL_NAME);

@@ -19,6 +19,8 @@ import java.util.Map;
  * @param trainImages Fashion-MNIST training images the trainer cycles through with {@code train}
  * @param liveRate labeled events per second a live trainer learns from while the serving is
  *     measured again (the "live" phase), 0 for none
+ * @param liveFlags the live trainer's window and snapshot settings by flag name ({@code
+ *     live-window}, {@code live-wait-ms}, {@code live-snapshot-ms}), the defaults for those absent
  * @param dataDir Fashion-MNIST directory, null for the standard locations
  * @param predictorConfig Streams/client properties for the prediction instances, applied last
  * @param requestConfig producer properties for the load generator, applied last
@@ -38,10 +40,12 @@ public record PredictionOptions(
     boolean train,
     int trainImages,
     double liveRate,
+    Map<String, String> liveFlags,
     Path dataDir,
     Map<String, String> predictorConfig,
     Map<String, String> requestConfig) {
   public PredictionOptions {
+    liveFlags = Map.copyOf(liveFlags);
     predictorConfig = Map.copyOf(predictorConfig);
     requestConfig = Map.copyOf(requestConfig);
     Checks.require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
@@ -87,6 +91,7 @@ public record PredictionOptions(
         false,
         60_000,
         0,
+        Map.of(),
         null,
         Map.of(),
         Map.of());

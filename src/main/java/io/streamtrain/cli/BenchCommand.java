@@ -110,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (predict) {
       PredictionResult result =
-          PredictionBenchmark.run(predictFlags.toOptions(dataset.data), System.err);
+          PredictionBenchmark.run(
+              predictFlags.toOptions(dataset.data, trainingOptions.flags()), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }

@@ -7,6 +7,7 @@ import io.streamtrain.kafka.TopicCatalog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -78,7 +79,8 @@ final class PredictionBenchFlags {
           "Measure idle, then again while a trainer learns live: labeled events produced open-loop"
               + " at EVENTS/s into images.train, the trainer following them, its versions"
               + " hot-swapped into the instances under test; adds the live side's achieved rate,"
-              + " lost events, freshness and the swaps during the measurement. With --predict.")
+              + " lost events, freshness and the swaps during the measurement. With --predict;"
+              + " --live-window, --live-wait-ms and --live-snapshot-ms shape the trainer.")
   Double liveRate;
 
   @Option(
@@ -125,8 +127,17 @@ final class PredictionBenchFlags {
         java.util.Optional.ofNullable(dataDir));
   }
 
-  /** The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it. */
-  PredictionOptions toOptions(Path dataDir) {
+  /**
+   * The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it; the
+   * live window flags of {@code training} shape the trainer of {@code --live-rate}.
+   */
+  PredictionOptions toOptions(Path dataDir, Map<String, String> training) {
+    Map<String, String> liveFlags = new HashMap<>();
+    for (String flag : List.of("live-window", "live-wait-ms", "live-snapshot-ms")) {
+      if (training.get(flag) != null) {
+        liveFlags.put(flag, training.get(flag));
+      }
+    }
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     return new PredictionOptions(
         rate != null ? rate : findMax ? 2000 : 500,
@@ -143,6 +154,7 @@ final class PredictionBenchFlags {
         train,
         trainImages,
         liveRate == null ? 0 : liveRate,
+        liveFlags,
         dataDir,
         predictorConfig,
         requestConfig);
