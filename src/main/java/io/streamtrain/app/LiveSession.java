@@ -81,6 +81,8 @@ public final class LiveSession implements AutoCloseable {
   private final AtomicLong acked = new AtomicLong();
   private volatile boolean closed;
   private Thread requestLoad;
+  // The predictor whose swaps freshness is measured on: this session's own unless measureOn.
+  private volatile PredictionRun servedBy;
 
   private LiveSession(Pipeline pipeline, TrainingListener also) {
     this.pipeline = pipeline;
@@ -117,6 +119,7 @@ public final class LiveSession implements AutoCloseable {
             },
             true);
     this.predictor = new PredictionRun(pipeline, PredictionRun.Options.defaults());
+    this.servedBy = predictor;
     this.feed = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
     this.feedPartitions = Partitions.of(feed, pipeline.names().trainFeed());
     feed.assign(feedPartitions);
@@ -149,6 +152,16 @@ public final class LiveSession implements AutoCloseable {
   }
 
   private static final int REQUESTS_PER_SECOND = 200;
+
+  /**
+   * Measures freshness on {@code serving}, a predictor started and loaded with requests elsewhere
+   * on this pipeline ({@code bench --predict --live-rate}: the instance under test), instead of
+   * this session's own: call it instead of {@link #startPredictor}.
+   */
+  public void measureOn(PredictionRun serving) {
+    serving.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
+    servedBy = serving;
+  }
 
   private void sendRequests(LabeledDataset dataset) {
     Serializer<LabeledImage> serializer = pipeline.serde(LabeledImage.class).serializer();
@@ -225,7 +238,7 @@ public final class LiveSession implements AutoCloseable {
         if (System.nanoTime() >= nextCheck) {
           nextCheck += TimeUnit.SECONDS.toNanos(1);
           trainer.throwIfFailed();
-          predictor.throwIfFailed();
+          servedBy.throwIfFailed();
         }
       }
       producer.flush();
@@ -246,7 +259,7 @@ public final class LiveSession implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       trainer.throwIfFailed();
-      long[] served = published.get(predictor.modelVersion());
+      long[] served = published.get(servedBy.modelVersion());
       if (served != null && served[0] + served[2] >= acked.get()) {
         return;
       }
@@ -355,7 +368,7 @@ public final class LiveSession implements AutoCloseable {
     return new Progress(
         (System.currentTimeMillis() - startMillis) / 1000.0,
         produced.size(),
-        predictor.modelVersion(),
+        servedBy.modelVersion(),
         percentile(sorted, 50),
         percentile(sorted, 99),
         prequentialAccuracy(3_000));

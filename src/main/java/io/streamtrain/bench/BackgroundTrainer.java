@@ -45,8 +45,7 @@ final class BackgroundTrainer implements AutoCloseable {
 
   static BackgroundTrainer start(
       Settings settings, Pipeline pipeline, PredictionOptions options, PrintStream err) {
-    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(options.dataDir())).dir();
-    LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
+    LabeledDataset train = trainingImages(options.dataDir());
     int count = Math.min(options.trainImages(), train.count());
     DatasetPublisher.publish(pipeline, pipeline.names().imagesTrain(), train, count, done -> {});
     BackgroundTrainer trainer = new BackgroundTrainer(pipeline);
@@ -58,6 +57,12 @@ final class BackgroundTrainer implements AutoCloseable {
             + " a snapshot every %d steps)%n",
         count, settings.training().snapshotEverySteps());
     return trainer;
+  }
+
+  /** Fashion-MNIST's training split from {@code dataDir}, or the standard places when null. */
+  static LabeledDataset trainingImages(Path dataDir) {
+    Path dir = DatasetLocator.standard().locate(Optional.ofNullable(dataDir)).dir();
+    return FashionMnist.load(dir, Split.TRAIN);
   }
 
   private void replayEpochs() {

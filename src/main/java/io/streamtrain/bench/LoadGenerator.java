@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -22,6 +23,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 final class LoadGenerator implements AutoCloseable {
   private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(15);
+  // Trials that only keep the instances busy (warming up, serving a live drain) print nothing.
+  private static final Set<String> QUIET_PHASES = Set.of("warm-up", "tail");
 
   private final Pipeline pipeline;
   private final Requests requests;
@@ -156,7 +159,7 @@ final class LoadGenerator implements AutoCloseable {
               sustained);
     }
     // Kept registered: a prediction arriving after the drain still counts for its own trial.
-    if (!phase.equals("warm-up")) {
+    if (!QUIET_PHASES.contains(phase)) {
       err.printf(
           Locale.ROOT,
           "%-8s %7.0f req/s: achieved %7.0f/s, p50 %6.2f ms, p99 %7.2f ms, max %7.2f ms,"

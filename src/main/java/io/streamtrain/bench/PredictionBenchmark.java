@@ -37,10 +37,13 @@ import java.util.Map;
  * with nothing lost: doubling until a rate fails, then bisecting to 10 %. {@code --train} measures
  * the same again with a real trainer running in the process (the TrainingRun of {@code train} on a
  * replayed Fashion-MNIST subset, snapshotting every 100 steps so the predictors also hot-swap
- * during the measurement), and prints idle and training figures side by side.
+ * during the measurement), and prints idle and training figures side by side. {@code --live-rate}
+ * does the same with a trainer learning live instead (see {@link LiveTraining}): the "live" phase,
+ * with the live side's achieved rate, lost events, freshness and the swaps during the measurement.
  */
 public final class PredictionBenchmark {
   private static final String MODEL_NAME = "fashion-mlp";
+  static final String LIVE_PHASE = "live";
 
   private PredictionBenchmark() {}
 
@@ -48,7 +51,7 @@ public final class PredictionBenchmark {
   public static PredictionResult run(PredictionOptions options, PrintStream err) throws Exception {
     PredictionRun.preferOneTorchThread();
     try (LocalCluster cluster =
-        LocalCluster.start("bench-predict", settingsFlags(), options.partitions())) {
+        LocalCluster.start("bench-predict", settingsFlags(options), options.partitions())) {
       Settings settings = cluster.settings();
       Pipeline pipeline = cluster.pipeline();
       publishInitialSnapshot(settings, pipeline);
@@ -73,6 +76,15 @@ public final class PredictionBenchmark {
             trainer.throwIfFailed();
           }
         }
+        LiveTraining.Side live = null;
+        if (options.live()) {
+          try (LiveTraining trainer = LiveTraining.start(pipeline, options, instances, err)) {
+            search.phase(LIVE_PHASE, trials, best);
+            boolean covered = trainer.producing();
+            trainer.throwIfFailed();
+            live = trainer.finish(load, options.rate(), trials.get(trials.size() - 1), covered);
+          }
+        }
         return new PredictionResult(
             options,
             trials,
@@ -83,15 +95,20 @@ public final class PredictionBenchmark {
                 + " freshly initialised (seed "
                 + settings.training().seed()
                 + ", snapshot version 0)"
-                + (options.train()
-                    ? "; with --train the trainer's snapshots are hot-swapped in"
-                    : ""));
+                + (options.train() || options.live()
+                    ? "; then the trainer's snapshots are hot-swapped in"
+                    : ""),
+            live);
       }
     }
   }
 
-  private static Map<String, String> settingsFlags() {
+  private static Map<String, String> settingsFlags(PredictionOptions options) {
     Map<String, String> flags = new HashMap<>();
+    if (options.live()) {
+      flags.putAll(options.liveFlags());
+      flags.put("metrics-every", "10"); // as bench --live: prequential accuracy of live windows
+    }
     flags.put("model-name", MODEL_NAME);
     flags.put("device", "cpu");
     // With --train: batches of 64 from small shuffle windows, a snapshot every 100 steps (several

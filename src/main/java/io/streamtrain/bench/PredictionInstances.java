@@ -70,6 +70,11 @@ final class PredictionInstances implements AutoCloseable {
     }
   }
 
+  /** The first instance: the one a live trainer's freshness is measured on. */
+  PredictionRun first() {
+    return runs.get(0);
+  }
+
   void throwIfFailed() {
     for (PredictionRun run : runs) {
       run.throwIfFailed();

@@ -17,6 +17,10 @@ import java.util.Map;
  * @param attempts trials per rate with {@code findMax} before the rate counts as failed
  * @param p99TargetMs the latency bound a sustained rate must keep
  * @param trainImages Fashion-MNIST training images the trainer cycles through with {@code train}
+ * @param liveRate labeled events per second a live trainer learns from while the serving is
+ *     measured again (the "live" phase), 0 for none
+ * @param liveFlags the live trainer's window and snapshot settings by flag name ({@code
+ *     live-window}, {@code live-wait-ms}, {@code live-snapshot-ms}), the defaults for those absent
  * @param dataDir Fashion-MNIST directory, null for the standard locations
  * @param predictorConfig Streams/client properties for the prediction instances, applied last
  * @param requestConfig producer properties for the load generator, applied last
@@ -35,10 +39,13 @@ public record PredictionOptions(
     double p99TargetMs,
     boolean train,
     int trainImages,
+    double liveRate,
+    Map<String, String> liveFlags,
     Path dataDir,
     Map<String, String> predictorConfig,
     Map<String, String> requestConfig) {
   public PredictionOptions {
+    liveFlags = Map.copyOf(liveFlags);
     predictorConfig = Map.copyOf(predictorConfig);
     requestConfig = Map.copyOf(requestConfig);
     Checks.require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
@@ -52,6 +59,20 @@ public record PredictionOptions(
     Checks.require(p99TargetMs > 0, "--p99-target-ms must be > 0 (got " + p99TargetMs + ")");
     Checks.atLeast("--attempts", attempts, 1);
     Checks.require(trainImages >= 64, "--train-images must be at least one batch of 64");
+    Checks.require(
+        liveRate >= 0, "--live-rate must be > 0 labeled events/s (got " + liveRate + ")");
+    Checks.require(
+        liveRate == 0 || !train,
+        "--live-rate and --train each add a trainer: choose one (--live-rate learns live events,"
+            + " --train replayed epochs)");
+    Checks.require(
+        liveRate == 0 || !findMax,
+        "--live-rate measures one fixed --rate while the trainer learns live: drop --find-max");
+  }
+
+  /** With a live trainer: {@code liveRate} > 0. */
+  public boolean live() {
+    return liveRate > 0;
   }
 
   public static PredictionOptions defaults() {
@@ -69,6 +90,8 @@ public record PredictionOptions(
         50,
         false,
         60_000,
+        0,
+        Map.of(),
         null,
         Map.of(),
         Map.of());

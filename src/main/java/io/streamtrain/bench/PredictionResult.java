@@ -10,14 +10,18 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Everything a run measured; {@code best} per phase holds the top sustained trial. */
+/**
+ * Everything a run measured; {@code best} per phase holds the top sustained trial; {@code live} the
+ * live trainer's side with {@code --live-rate}, else null.
+ */
 public record PredictionResult(
     PredictionOptions options,
     List<Trial> trials,
     Map<String, Trial> best,
     int cores,
     String requestSource,
-    String model) {
+    String model,
+    LiveTraining.Side live) {
 
   /** True when no trial lost, duplicated or failed a request (what a CI gate should check). */
   public boolean noLossNoDuplicates() {
@@ -42,6 +46,7 @@ public record PredictionResult(
     setup.put("p99TargetMs", options.p99TargetMs());
     setup.put("attempts", options.attempts());
     setup.put("train", options.train());
+    setup.put("liveRate", options.liveRate());
     setup.put("requests", requestSource);
     setup.put("model", model);
     setup.put("torchThreads", System.getProperty(PredictionRun.TORCH_THREADS_PROPERTY, "default"));
@@ -54,6 +59,14 @@ public record PredictionResult(
     ObjectNode bestNode = root.putObject("best");
     best.forEach((phase, t) -> bestNode.set(phase, trialJson(mapper, t)));
     try {
+      if (live != null) {
+        // The keys of bench --live, and the swaps that make the figure one of serving while
+        // learning.
+        ObjectNode l = (ObjectNode) mapper.readTree(LiveBenchmark.json(live.result()));
+        l.put("swapsDuringMeasurement", live.swapsDuringMeasurement());
+        l.put("coveredMeasurement", live.covered());
+        root.set("live", l);
+      }
       return mapper.writeValueAsString(root);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot render the benchmark result as JSON", e);
@@ -162,14 +175,29 @@ public record PredictionResult(
                     t.achievedRate(),
                     t.latency().p99())));
     Trial idle = best.get("idle");
-    Trial training = best.get("training");
-    if (idle != null && training != null) {
+    for (String phase : List.of("training", PredictionBenchmark.LIVE_PHASE)) {
+      Trial busy = best.get(phase);
+      if (idle != null && busy != null) {
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "%s/idle: throughput %.2fx, p99 %.2fx%n",
+                phase,
+                busy.achievedRate() / idle.achievedRate(),
+                busy.latency().p99() / Math.max(idle.latency().p99(), 1e-9)));
+      }
+    }
+    if (live != null) {
       out.append(
           String.format(
               Locale.ROOT,
-              "training/idle: throughput %.2fx, p99 %.2fx%n",
-              training.achievedRate() / idle.achievedRate(),
-              training.latency().p99() / Math.max(idle.latency().p99(), 1e-9)));
+              "live trainer: %s; %d swaps during the measured trial%s%n",
+              LiveBenchmark.line(live.result()),
+              live.swapsDuringMeasurement(),
+              live.covered()
+                  ? ""
+                  : " (the live producer stopped before the trial ended: not all of it was"
+                      + " measured while learning)"));
     }
     return out.toString();
   }

@@ -31,6 +31,7 @@ import picocli.CommandLine.Spec;
       "  streamtrain bench --epochs 5 --json",
       "  streamtrain bench --predict --rate 500 --duration 30     # serving latency, training idle",
       "  streamtrain bench --predict --find-max --train           # top rate with p99 < 50 ms",
+      "  streamtrain bench --predict --rate 500 --live-rate 1000  # idle, then learning live",
       "  streamtrain bench --predict --rate 5000 --instances 2"
     })
 final class BenchCommand implements Callable<Integer> {
@@ -93,6 +94,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    predictFlags.requireLiveRateWithPredict(predict, live);
     if (live) {
       var results =
           LiveBenchmark.run(
@@ -108,7 +110,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (predict) {
       PredictionResult result =
-          PredictionBenchmark.run(predictFlags.toOptions(dataset.data), System.err);
+          PredictionBenchmark.run(
+              predictFlags.toOptions(dataset.data, trainingOptions.flags()), System.err);
       System.out.println(json ? result.toJson() : result.toTable());
       return 0;
     }

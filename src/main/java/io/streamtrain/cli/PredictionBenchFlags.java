@@ -7,6 +7,7 @@ import io.streamtrain.kafka.TopicCatalog;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -72,6 +73,17 @@ final class PredictionBenchFlags {
   boolean train;
 
   @Option(
+      names = "--live-rate",
+      paramLabel = "EVENTS",
+      description =
+          "Measure idle, then again while a trainer learns live: labeled events produced open-loop"
+              + " at EVENTS/s into images.train, the trainer following them, its versions"
+              + " hot-swapped into the instances under test; adds the live side's achieved rate,"
+              + " lost events, freshness and the swaps during the measurement. With --predict;"
+              + " --live-window, --live-wait-ms and --live-snapshot-ms shape the trainer.")
+  Double liveRate;
+
+  @Option(
       names = "--train-images",
       description = "Training images the trainer cycles through (default 60000).")
   int trainImages = 60_000;
@@ -90,6 +102,19 @@ final class PredictionBenchFlags {
       description = "Producer property for the load generator (repeatable), e.g. linger.ms=1.")
   Map<String, String> requestConfig = new HashMap<>();
 
+  /** Refuses {@code --live-rate} outside {@code bench --predict}, or not positive, up front. */
+  void requireLiveRateWithPredict(boolean predict, boolean live) {
+    if (liveRate != null && (!predict || live)) {
+      throw new IllegalArgumentException(
+          "--live-rate goes with --predict (serving latency while the trainer learns live, e.g."
+              + " bench --predict --rate 500 --live-rate 1000); bench --live takes --rate");
+    }
+    if (liveRate != null && !(liveRate > 0)) {
+      throw new IllegalArgumentException(
+          "--live-rate must be > 0 labeled events/s (got " + liveRate + ")");
+    }
+  }
+
   /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
   LiveBenchmark.Options toLiveOptions(
       Path dataDir, Map<String, String> training, boolean boundGiven) {
@@ -102,8 +127,17 @@ final class PredictionBenchFlags {
         java.util.Optional.ofNullable(dataDir));
   }
 
-  /** The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it. */
-  PredictionOptions toOptions(Path dataDir) {
+  /**
+   * The options these flags describe; {@code dataDir} is Fashion-MNIST's, null to locate it; the
+   * live window flags of {@code training} shape the trainer of {@code --live-rate}.
+   */
+  PredictionOptions toOptions(Path dataDir, Map<String, String> training) {
+    Map<String, String> liveFlags = new HashMap<>();
+    for (String flag : List.of("live-window", "live-wait-ms", "live-snapshot-ms")) {
+      if (training.get(flag) != null) {
+        liveFlags.put(flag, training.get(flag));
+      }
+    }
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     return new PredictionOptions(
         rate != null ? rate : findMax ? 2000 : 500,
@@ -119,6 +153,8 @@ final class PredictionBenchFlags {
         p99TargetMs,
         train,
         trainImages,
+        liveRate == null ? 0 : liveRate,
+        liveFlags,
         dataDir,
         predictorConfig,
         requestConfig);
