@@ -52,6 +52,15 @@ public final class LiveBenchmark {
   private static final Duration WARMUP = Duration.ofSeconds(3);
   private static final Duration DRAIN = Duration.ofSeconds(30);
 
+  /**
+   * Above this rate a first trial in a cold JVM measures the JIT compiler: it takes a core for tens
+   * of seconds, the trainer falls behind and the backlog outlasts the trial. A throwaway trial at
+   * this rate warms the JVM first, as JMH's warm-up iterations do.
+   */
+  static final double COLD_JVM_RATE = 2_000;
+
+  private static final Duration JVM_WARMUP = Duration.ofSeconds(20);
+
   private LiveBenchmark() {}
 
   /** Runs the trial(s); progress on {@code err}; returns every trial's result in order. */
@@ -59,8 +68,12 @@ public final class LiveBenchmark {
     Path dir = DatasetLocator.standard().locate(options.data()).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
     List<LiveSession.Result> results = new ArrayList<>();
+    if (options.rate() > COLD_JVM_RATE) {
+      err.printf(Locale.ROOT, "JVM warm-up (not measured):%n");
+      trial(train, COLD_JVM_RATE, JVM_WARMUP, options, err);
+    }
     if (!options.findMax()) {
-      results.add(trial(train, options.rate(), options, err));
+      results.add(trial(train, options.rate(), options.duration(), options, err));
       return results;
     }
     double good = 0;
@@ -68,7 +81,7 @@ public final class LiveBenchmark {
     double rate = options.rate();
     // Double while the bound holds, then bisect three times between the last good and first bad.
     for (int i = 0; i < 12 && (Double.isNaN(bad) || bad - good > good * 0.1); i++) {
-      LiveSession.Result r = trial(train, rate, options, err);
+      LiveSession.Result r = trial(train, rate, options.duration(), options, err);
       results.add(r);
       if (holds(r, options.boundMs())) {
         good = rate;
@@ -92,24 +105,20 @@ public final class LiveBenchmark {
   }
 
   private static LiveSession.Result trial(
-      LabeledDataset train, double rate, Options options, PrintStream err) throws Exception {
+      LabeledDataset train, double rate, Duration duration, Options options, PrintStream err)
+      throws Exception {
     Map<String, String> flags = new HashMap<>(options.flags());
     flags.putIfAbsent("metrics-every", "10");
     // The predictor shares the process: its snapshot follower must not wait behind the trainer.
     flags.putIfAbsent("training-first", "false");
-    err.printf(
-        Locale.ROOT,
-        "live trial at %,.0f events/s for %d s%n",
-        rate,
-        options.duration().toSeconds());
+    err.printf(Locale.ROOT, "live trial at %,.0f events/s for %d s%n", rate, duration.toSeconds());
     try (LocalCluster cluster = LocalCluster.start("bench-live", flags);
         LiveSession session = LiveSession.start(cluster.pipeline(), TrainingListener.NONE)) {
       // Warm-up: a first version to serve; its events are not measured.
       session.produce(train, "warmup", rate, WARMUP, label -> label);
       session.startPredictor(Duration.ofSeconds(60), train);
       long start = System.nanoTime();
-      Map<String, Long> events =
-          session.produce(train, "event", rate, options.duration(), label -> label);
+      Map<String, Long> events = session.produce(train, "event", rate, duration, label -> label);
       double seconds = (System.nanoTime() - start) / 1e9;
       session.drain(DRAIN);
       LiveSession.Result result = session.result(events, rate, seconds);
