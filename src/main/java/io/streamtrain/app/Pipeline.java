@@ -3,9 +3,11 @@ package io.streamtrain.app;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicNames;
 import io.streamtrain.model.ModelSpec;
+import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.records.Topic;
@@ -55,6 +57,19 @@ public final class Pipeline {
     this.settings = settings;
     this.names = TopicNames.withPrefix(settings.topicPrefix());
     this.registry = registry;
+    if (!settings.training().transforms().isEmpty()) {
+      transforms(); // refuses, before anything runs, transforms the model cannot take
+    }
+  }
+
+  /**
+   * The configured {@code --transforms}, checked against the configured model's input: one line
+   * naming both shapes when the transforms cannot produce it.
+   */
+  public ImageTransforms transforms() {
+    ImageTransforms transforms = ImageTransforms.parse(settings.training().transforms());
+    transforms.checkFits(inputShape(), settings.training().architecture());
+    return transforms;
   }
 
   public Settings settings() {
@@ -116,14 +131,23 @@ public final class Pipeline {
     return ModelSpec.parse(settings.training().architecture()).numClasses();
   }
 
+  /** A decoder of {@code topic}'s records applying the transforms without augmentation. */
   public LabeledImageDecoder decoder(String topic) {
     return new LabeledImageDecoder(
-        serde(LabeledImage.class).deserializer(),
-        topic,
-        inputShape(),
-        classes(),
-        settings.maxImagePixels(),
-        settings.outageWait());
+            serde(LabeledImage.class).deserializer(),
+            topic,
+            inputShape(),
+            classes(),
+            settings.maxImagePixels(),
+            settings.outageWait())
+        .transforms(transforms(), settings.training().seed(), false);
+  }
+
+  /** The training feed's decoder: augmenting, and noting class names in {@code names}. */
+  private LabeledImageDecoder feedDecoder(ClassNames names) {
+    return decoder(this.names.trainFeed())
+        .transforms(transforms(), settings.training().seed(), true)
+        .classNames(names);
   }
 
   /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
@@ -174,8 +198,9 @@ public final class Pipeline {
   public Topology trainingTopology(
       Resume resume, TrainingListener listener, StopSignal stop, boolean liveTail) {
     StartPoint start = new StartPoint(resume);
+    ClassNames classNames = new ClassNames(classes());
     TrainerDependencies deps =
-        new TrainerDependencies(start, testSet(), listener, stop, start::floor);
+        new TrainerDependencies(start, testSet(), listener, stop, start::floor, classNames);
     return TrainingTopology.build(
         settings.modelName(),
         settings.training(),
@@ -185,7 +210,7 @@ public final class Pipeline {
             metrics(),
             names.imagesDlq(),
             liveTail ? names.imagesTrain() : null),
-        decoder(names.trainFeed()),
+        feedDecoder(classNames),
         deps,
         true,
         () -> new KafkaFeedReader(settings.consumerProps(null)));

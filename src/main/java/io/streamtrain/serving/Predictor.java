@@ -1,10 +1,11 @@
 package io.streamtrain.serving;
 
-import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.data.InvalidImageException;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.InvalidRecordException;
 import io.streamtrain.records.LabeledImageDecoder;
@@ -67,6 +68,9 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   private final Integer[] trueLabels;
   private int size;
   private long oldestNanos;
+  // The transforms of the model requests are prepared for, parsed once per spec.
+  private String transformsSpec = "";
+  private ImageTransforms transforms = ImageTransforms.NONE;
 
   /** {@code nanoClock} measures how long the oldest request waited ({@code System::nanoTime}). */
   Predictor(
@@ -115,8 +119,21 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     LabeledImage image;
     try {
       image = decoder.deserialize(record.value());
-      ImageTensors.toValidatedTensor(
-          image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
+      ImageTransforms transforms = transforms(models.peek());
+      if (transforms.isEmpty()) {
+        ImageTensors.toValidatedTensor(
+            image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
+      } else {
+        ImageTensors.toTransformedTensor(
+            image,
+            transforms,
+            shape,
+            Integer.MAX_VALUE,
+            false,
+            decoder.maxPixels(),
+            pixels,
+            size * features);
+      }
     } catch (InvalidRecordException e) {
       deadLetters.send(context, record, e);
       return;
@@ -144,6 +161,26 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     }
   }
 
+  /**
+   * The transforms {@code model}'s snapshot says training applied, which prediction applies without
+   * the augmentation; the decoder's (the configured ones) before any model is there.
+   */
+  private ImageTransforms transforms(InferenceModel model) throws InvalidRecordException {
+    String spec = model == null ? decoder.transforms().spec() : model.transforms();
+    if (!spec.equals(transformsSpec)) {
+      try {
+        transforms = ImageTransforms.parse(spec);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidRecordException(
+            LabeledImageDecoder.INVALID_IMAGE,
+            "the model's snapshot has transforms that cannot be applied: " + e.getMessage(),
+            e);
+      }
+      transformsSpec = spec;
+    }
+    return transforms;
+  }
+
   /** Number of requests waiting for the next forward pass. */
   int pending() {
     return size;
@@ -169,7 +206,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
           new Prediction(
               ids[i],
               best,
-              className(best),
+              ClassNames.nameOf(model.classNames(), p.length, best),
               boxed(p),
               modelName,
               version,
@@ -204,11 +241,6 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
       values[i] = p[i];
     }
     return Arrays.asList(values);
-  }
-
-  private static String className(int label) {
-    List<String> names = FashionMnist.CLASS_NAMES;
-    return label >= 0 && label < names.size() ? names.get(label) : String.valueOf(label);
   }
 
   /** Index of the largest probability: the predicted class. */
