@@ -237,9 +237,9 @@ public final class ImageTransforms {
   }
 
   /**
-   * Refuses, with one line naming both shapes, a model input that the transforms' output cannot
-   * be: a resize to another size, a channel conversion to other channels, a normalisation with
-   * another channel count. Images of any other size are then dead-lettered one by one.
+   * Refuses, with one line naming both shapes, a model input that the transforms' output cannot be:
+   * a resize to another size, a channel conversion to other channels, a normalisation with another
+   * channel count. Images of any other size are then dead-lettered one by one.
    *
    * @param architecture the model's spec, for the message
    */
@@ -255,7 +255,8 @@ public final class ImageTransforms {
         c = ch.channels();
       }
     }
-    String produced = (h == null ? "H" : h) + "x" + (w == null ? "W" : w) + "x" + (c == null ? "C" : c);
+    String produced =
+        (h == null ? "H" : h) + "x" + (w == null ? "W" : w) + "x" + (c == null ? "C" : c);
     boolean fits =
         (h == null || h == modelInput.height())
             && (w == null || w == modelInput.width())
@@ -391,7 +392,8 @@ public final class ImageTransforms {
         for (int ch = 0; ch < c; ch++) {
           float v =
               h0 * (w0 * px(src, (r0 + x0[x]) * c + ch) + w1 * px(src, (r0 + x1[x]) * c + ch))
-                  + h1 * (w0 * px(src, (r1 + x0[x]) * c + ch) + w1 * px(src, (r1 + x1[x]) * c + ch));
+                  + h1
+                      * (w0 * px(src, (r1 + x0[x]) * c + ch) + w1 * px(src, (r1 + x1[x]) * c + ch));
           out[(y * outW + x) * c + ch] = (byte) Math.max(0, Math.min(255, (int) Math.rint(v)));
         }
       }
@@ -439,8 +441,8 @@ public final class ImageTransforms {
   }
 
   /**
-   * RandomCrop(size=(h, w), padding) at ({@code top}, {@code left}) of the zero-padded image,
-   * each in 0..2*padding.
+   * RandomCrop(size=(h, w), padding) at ({@code top}, {@code left}) of the zero-padded image, each
+   * in 0..2*padding.
    */
   static byte[] crop(byte[] src, int h, int w, int c, int padding, int top, int left) {
     byte[] out = new byte[h * w * c];

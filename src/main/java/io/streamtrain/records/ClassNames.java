@@ -58,8 +58,8 @@ public final class ClassNames {
   }
 
   /**
-   * Names by label, as snapshots carry them: empty when none is known, else one per label up to
-   * the last known one, "" for a label whose name is unknown.
+   * Names by label, as snapshots carry them: empty when none is known, else one per label up to the
+   * last known one, "" for a label whose name is unknown.
    */
   public synchronized List<String> list() {
     int last = names.length - 1;

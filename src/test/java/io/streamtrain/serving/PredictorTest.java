@@ -5,14 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
 import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -197,6 +201,31 @@ class PredictorTest {
     predictor.close();
 
     assertEquals(2, predictions().size(), "a task suspended mid-round still answers its requests");
+  }
+
+  @Test
+  void shouldApplyTheSnapshotsTransformsAndNameClassesAsItDoes() {
+    ModelSnapshot snapshot = VersionedModels.snapshot("m", 3);
+    snapshot.setTransforms("resize:2x2");
+    snapshot.setClassNames(List.of("zero", "one", "two", "three"));
+    models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    LabeledImage big =
+        LabeledImage.newBuilder(VersionedModels.request("big"))
+            .setHeight(4)
+            .setWidth(4)
+            .setData(ByteBuffer.wrap(new byte[16]))
+            .build();
+
+    predictor.process(
+        new Record<>(
+            "big".getBytes(StandardCharsets.UTF_8),
+            fixtures.images.serializer().serialize(TOPIC, big),
+            1L));
+    punctuate();
+
+    assertEquals(1, predictions().size(), "the 4x4 request was resized to the model's 2x2");
+    assertEquals("three", predictions().get(0).value().getClassName());
   }
 
   /** A mock:// registry scope, the request serde, and {@link VersionedModels}. */
