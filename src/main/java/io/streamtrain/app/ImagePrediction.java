@@ -68,26 +68,11 @@ public record ImagePrediction(int label, String className, float probability, lo
     if (transforms.isEmpty()) {
       return ImageTensors.toTensor(image);
     }
-    long[] chw = model.spec().inputShape();
-    if (chw.length != 3) {
-      throw new IllegalArgumentException(
-          "model "
-              + model.spec()
-              + " takes a vector, not an image: it cannot apply --transforms "
-              + transforms);
-    }
-    ImageShape shape = new ImageShape((int) chw[1], (int) chw[2], (int) chw[0]);
+    ImageShape shape = Pipeline.inputShape(model.spec());
     float[] x = new float[shape.size()];
     try {
       ImageTensors.toTransformedTensor(
-          image,
-          transforms,
-          shape,
-          Integer.MAX_VALUE,
-          false,
-          settings.maxImagePixels(),
-          x,
-          0);
+          image, transforms, shape, Integer.MAX_VALUE, false, settings.maxImagePixels(), x, 0);
     } catch (InvalidImageException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

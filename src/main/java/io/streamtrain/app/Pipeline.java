@@ -114,7 +114,11 @@ public final class Pipeline {
 
   /** The input shape of the configured model (1x28x28 for the quickstart MLP). */
   public ImageShape inputShape() {
-    ModelSpec spec = ModelSpec.parse(settings.training().architecture());
+    return inputShape(ModelSpec.parse(settings.training().architecture()));
+  }
+
+  /** The image shape {@code spec} takes (an MLP's from its input features). */
+  public static ImageShape inputShape(ModelSpec spec) {
     int features = spec.inputFeatures();
     int side = (int) Math.round(Math.sqrt(features));
     if (side * side == features) {
@@ -141,6 +145,24 @@ public final class Pipeline {
             settings.maxImagePixels(),
             settings.outageWait())
         .transforms(transforms(), settings.training().seed(), false);
+  }
+
+  /**
+   * A decoder of {@code topic}'s records for the model of {@code snapshot} rather than the
+   * configured one: its input shape, classes and transforms (without augmentation), as evaluation
+   * of a snapshot needs.
+   */
+  public LabeledImageDecoder decoder(String topic, ModelSnapshot snapshot) {
+    ModelSpec spec = ModelSpec.parse(snapshot.getArchitecture());
+    return new LabeledImageDecoder(
+            serde(LabeledImage.class).deserializer(),
+            topic,
+            inputShape(spec),
+            spec.numClasses(),
+            settings.maxImagePixels(),
+            settings.outageWait())
+        .transforms(
+            ImageTransforms.parse(snapshot.getTransforms()), settings.training().seed(), false);
   }
 
   /** The training feed's decoder: augmenting, and noting class names in {@code names}. */

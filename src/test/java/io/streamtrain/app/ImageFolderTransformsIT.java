@@ -150,6 +150,20 @@ class ImageFolderTransformsIT {
     assertEquals(List.of(CLASSES), last.getClassNames(), "and the folder names by label");
     assertEquals(ARCHITECTURE, last.getArchitecture());
 
+    List<String> resume = new ArrayList<>(List.of("--epochs", "4"));
+    resume.addAll(
+        scenario.commandLine(
+            model,
+            scenario.newDir("state"),
+            Map.of("architecture", ARCHITECTURE, "transforms", "resize:32x32")));
+    String[] refused = run(command("train", resume));
+    assertEquals("1", refused[0], refused[2]);
+    assertEquals(1, refused[2].lines().count(), refused[2]);
+    assertTrue(
+        refused[2].contains("was trained with --transforms '" + TRANSFORMS + "'")
+            && refused[2].contains("but --transforms is 'resize:32x32'"),
+        refused[2]);
+
     Path samples = scenario.newDir("samples");
     for (int label = 0; label < 3; label++) {
       Path one = samples.resolve(CLASSES[label] + ".png");
