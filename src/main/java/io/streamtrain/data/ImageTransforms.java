@@ -222,18 +222,25 @@ public final class ImageTransforms {
 
   /** The shape an image of shape {@code in} has after the pixel steps. */
   public ImageShape outputShape(ImageShape in) {
-    int h = in.height();
-    int w = in.width();
-    int c = in.channels();
+    int[] fixed = fixedShape();
+    return new ImageShape(
+        fixed[0] > 0 ? fixed[0] : in.height(),
+        fixed[1] > 0 ? fixed[1] : in.width(),
+        fixed[2] > 0 ? fixed[2] : in.channels());
+  }
+
+  /** Height, width and channels the steps set whatever the input, 0 where they keep the input's. */
+  private int[] fixedShape() {
+    int[] fixed = new int[3];
     for (Step step : steps) {
       if (step instanceof Resize r) {
-        h = r.height();
-        w = r.width();
+        fixed[0] = r.height();
+        fixed[1] = r.width();
       } else if (step instanceof Channels ch) {
-        c = ch.channels();
+        fixed[2] = ch.channels();
       }
     }
-    return new ImageShape(h, w, c);
+    return fixed;
   }
 
   /**
@@ -244,17 +251,10 @@ public final class ImageTransforms {
    * @param architecture the model's spec, for the message
    */
   public void checkFits(ImageShape modelInput, String architecture) {
-    Integer h = null;
-    Integer w = null;
-    Integer c = null;
-    for (Step step : steps) {
-      if (step instanceof Resize r) {
-        h = r.height();
-        w = r.width();
-      } else if (step instanceof Channels ch) {
-        c = ch.channels();
-      }
-    }
+    int[] fixed = fixedShape();
+    Integer h = fixed[0] > 0 ? fixed[0] : null;
+    Integer w = fixed[1] > 0 ? fixed[1] : null;
+    Integer c = fixed[2] > 0 ? fixed[2] : null;
     String produced =
         (h == null ? "H" : h) + "x" + (w == null ? "W" : w) + "x" + (c == null ? "C" : c);
     boolean fits =
