@@ -65,10 +65,24 @@ public record ImagePrediction(int label, String className, float probability, lo
    */
   static float[] input(LabeledImage image, InferenceModel model, Settings settings) {
     ImageTransforms transforms = ImageTransforms.parse(model.transforms());
-    if (transforms.isEmpty()) {
-      return ImageTensors.toTensor(image);
-    }
     ImageShape shape = Pipeline.inputShape(model.spec());
+    if (transforms.isEmpty()) {
+      float[] x = ImageTensors.toTensor(image);
+      if (x.length != model.spec().inputFeatures()) {
+        throw new IllegalArgumentException(
+            "image "
+                + image.getId()
+                + " is "
+                + new ImageShape(image.getHeight(), image.getWidth(), image.getChannels())
+                + " but model "
+                + model.spec()
+                + " takes "
+                + shape
+                + ", and its snapshot has no transforms to resize or convert it (a .pth carries"
+                + " none: use the .safetensors or streamtrain model file, or the snapshots topic)");
+      }
+      return x;
+    }
     float[] x = new float[shape.size()];
     try {
       ImageTensors.toTransformedTensor(

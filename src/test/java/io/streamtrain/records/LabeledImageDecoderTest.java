@@ -3,6 +3,7 @@ package io.streamtrain.records;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTransforms;
@@ -243,5 +244,31 @@ class LabeledImageDecoderTest {
     assertEquals("1", ClassNames.nameOf(names.list(), 10, 1), "an unknown name is the label");
     assertEquals("Sneaker", ClassNames.nameOf(List.of(), 10, 7), "no names, 10 classes");
     assertEquals("7", ClassNames.nameOf(List.of(), 12, 7));
+  }
+
+  @Test
+  void shouldAugmentTheFeedAsAFunctionOfSeedEpochAndFeedPosition() throws Exception {
+    ImageShape shape = new ImageShape(6, 6, 1);
+    byte[] pixels = new byte[36];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (byte) (i * 7 + 1);
+    }
+    byte[] value =
+        bytes(LabeledImage.newBuilder(image(6, 6, 36, 1)).setData(ByteBuffer.wrap(pixels)).build());
+    ImageTransforms t = ImageTransforms.parse("crop:2,hflip");
+    LabeledImageDecoder feed =
+        new LabeledImageDecoder(images.deserializer(), "feed", shape, 10).transforms(t, 42, true);
+    LabeledImageDecoder serving =
+        new LabeledImageDecoder(images.deserializer(), "feed", shape, 10).transforms(t, 42, false);
+
+    byte[] first = feed.decode(value, 2, 0, 1000).bytes();
+    assertArrayEquals(first, feed.decode(value, 2, 0, 1000).bytes(), "a replay: same pixels");
+    java.util.Set<String> others = new java.util.HashSet<>();
+    for (long offset = 0; offset < 16; offset++) {
+      others.add(Arrays.toString(feed.decode(value, 2, 0, offset).bytes()));
+    }
+    assertTrue(others.size() > 1, "other offsets draw other crops and flips");
+    byte[] plain = serving.decode(value, 2, 0, 1000).bytes();
+    assertArrayEquals(pixels, Arrays.copyOfRange(plain, 1, plain.length), "no augmentation");
   }
 }
