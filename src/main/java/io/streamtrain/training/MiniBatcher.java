@@ -20,6 +20,7 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -172,12 +173,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     ExampleDecoder.Example decoded;
     try {
+      RecordMetadata m = context.recordMetadata().orElse(null);
       decoded =
           decoder.decode(
               record.value(),
               epoch.orElse(ImageTransforms.LIVE_EPOCH),
-              context.recordMetadata().map(m -> m.partition()).orElse(-1),
-              context.recordMetadata().map(m -> m.offset()).orElse(-1L));
+              m == null ? -1 : m.partition(),
+              m == null ? -1 : m.offset());
     } catch (InvalidRecordException e) {
       deadLetter(record, e);
       return;
