@@ -67,8 +67,15 @@ public final class Pipeline {
    * naming both shapes when the transforms cannot produce it.
    */
   public ImageTransforms transforms() {
+    return transforms(settings);
+  }
+
+  /** {@link #transforms()} of {@code settings}, to check them before anything else starts. */
+  public static ImageTransforms transforms(Settings settings) {
     ImageTransforms transforms = ImageTransforms.parse(settings.training().transforms());
-    transforms.checkFits(inputShape(), settings.training().architecture());
+    transforms.checkFits(
+        inputShape(ModelSpec.parse(settings.training().architecture())),
+        settings.training().architecture());
     return transforms;
   }
 
