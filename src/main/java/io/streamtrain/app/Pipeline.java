@@ -1,7 +1,6 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
-import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Replayer;
@@ -126,16 +125,7 @@ public final class Pipeline {
 
   /** The image shape {@code spec} takes (an MLP's from its input features). */
   public static ImageShape inputShape(ModelSpec spec) {
-    int features = spec.inputFeatures();
-    int side = (int) Math.round(Math.sqrt(features));
-    if (side * side == features) {
-      return new ImageShape(side, side, 1);
-    }
-    int rgbSide = (int) Math.round(Math.sqrt(features / 3.0));
-    if (rgbSide * rgbSide * 3 == features) {
-      return new ImageShape(rgbSide, rgbSide, 3);
-    }
-    return FashionMnist.IMAGE_SHAPE;
+    return ImageShape.ofModelInput(spec.inputShape());
   }
 
   public int classes() {

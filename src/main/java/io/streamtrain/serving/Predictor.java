@@ -57,20 +57,21 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   private final DeadLetters deadLetters;
   private final Stats stats;
   private final LongSupplier nanoClock;
-  private final int features;
+  // The input of the model requests are prepared for; the batch's pixels are packed for it.
+  private InferenceModel preparedFor;
+  private ImageShape shape;
+  private ImageTransforms transforms = ImageTransforms.NONE;
+  private int features;
 
   private ProcessorContext<Object, Object> context;
   // The batch being gathered: pixels packed for the forward pass, and what each answer needs.
-  private final float[] pixels;
+  private float[] pixels;
   private final byte[][] keys;
   private final long[] timestamps;
   private final String[] ids;
   private final Integer[] trueLabels;
   private int size;
   private long oldestNanos;
-  // The transforms of the model requests are prepared for, parsed once per spec.
-  private String transformsSpec = "";
-  private ImageTransforms transforms = ImageTransforms.NONE;
 
   /** {@code nanoClock} measures how long the oldest request waited ({@code System::nanoTime}). */
   Predictor(
@@ -98,7 +99,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     this.deadLetters = deadLetters;
     this.stats = stats;
     this.nanoClock = nanoClock;
-    this.features = decoder.inputShape().size();
+    this.shape = decoder.inputShape();
+    this.features = shape.size();
     this.pixels = new float[maxBatch * features];
     this.keys = new byte[maxBatch][];
     this.timestamps = new long[maxBatch];
@@ -115,11 +117,10 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
 
   @Override
   public void process(Record<byte[], byte[]> record) {
-    ImageShape shape = decoder.inputShape();
     LabeledImage image;
     try {
       image = decoder.deserialize(record.value());
-      ImageTransforms transforms = transforms(models.peek());
+      prepareFor(models.peek());
       if (transforms.isEmpty()) {
         ImageTensors.toValidatedTensor(
             image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
@@ -162,23 +163,34 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   }
 
   /**
-   * The transforms {@code model}'s snapshot says training applied, which prediction applies without
-   * the augmentation; the decoder's (the configured ones) before any model is there.
+   * Prepares requests for {@code model}: its input shape and the transforms its snapshot says
+   * training applied, which prediction applies without the augmentation (before any model is there:
+   * the configured ones). A batch gathered for another input shape is answered first.
    */
-  private ImageTransforms transforms(InferenceModel model) throws InvalidRecordException {
-    String spec = model == null ? decoder.transforms().spec() : model.transforms();
-    if (!spec.equals(transformsSpec)) {
-      try {
-        transforms = ImageTransforms.parse(spec);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidRecordException(
-            LabeledImageDecoder.INVALID_IMAGE,
-            "the model's snapshot has transforms that cannot be applied: " + e.getMessage(),
-            e);
-      }
-      transformsSpec = spec;
+  private void prepareFor(InferenceModel model) throws InvalidRecordException {
+    if (model == preparedFor && preparedFor != null) {
+      return;
     }
-    return transforms;
+    ImageShape input =
+        model == null ? decoder.inputShape() : ImageShape.ofModelInput(model.spec().inputShape());
+    ImageTransforms parsed;
+    try {
+      parsed =
+          ImageTransforms.parse(model == null ? decoder.transforms().spec() : model.transforms());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRecordException(
+          LabeledImageDecoder.INVALID_IMAGE,
+          "the model's snapshot has transforms that cannot be applied: " + e.getMessage(),
+          e);
+    }
+    if (!input.equals(shape)) {
+      flush();
+      shape = input;
+      features = input.size();
+      pixels = new float[maxBatch * features];
+    }
+    transforms = parsed;
+    preparedFor = model;
   }
 
   /** Number of requests waiting for the next forward pass. */

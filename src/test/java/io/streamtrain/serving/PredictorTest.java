@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.Device;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.LabeledImageDecoder;
@@ -15,8 +16,10 @@ import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.Prediction;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -226,6 +229,53 @@ class PredictorTest {
 
     assertEquals(1, predictions().size(), "the 4x4 request was resized to the model's 2x2");
     assertEquals("three", predictions().get(0).value().getClassName());
+  }
+
+  @Test
+  void shouldPrepareRequestsForTheServedModelsInputRatherThanTheConfiguredOne() {
+    // mlp:12-8-10 takes 2x2 RGB; the predictor's configured input is 2x2 gray.
+    ModelSpec rgb = ModelSpec.parse("mlp:12-8-10");
+    List<NamedTensor> tensors = new ArrayList<>();
+    for (int i = 0; i < rgb.parameterNames().size(); i++) {
+      long[] shape = rgb.parameterShapes().get(i);
+      int elements = 1;
+      List<Long> dims = new ArrayList<>();
+      for (long d : shape) {
+        elements *= (int) d;
+        dims.add(d);
+      }
+      ByteBuffer bytes = ByteBuffer.allocate(elements * 4).order(ByteOrder.LITTLE_ENDIAN);
+      if (i == rgb.parameterNames().size() - 1) {
+        bytes.putFloat(4 * 6, 5f); // the last bias: class 6 wins whatever the input
+      }
+      tensors.add(new NamedTensor(rgb.parameterNames().get(i), dims, "float32", bytes));
+    }
+    ModelSnapshot snapshot =
+        ModelSnapshot.newBuilder(VersionedModels.snapshot("m", 6))
+            .setArchitecture(rgb.toString())
+            .setTensors(tensors)
+            .setSha256(StateDicts.sha256(tensors, List.of()))
+            .setTransforms("resize:2x2,rgb")
+            .build();
+    models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    LabeledImage gray5x5 =
+        LabeledImage.newBuilder(VersionedModels.request("gray"))
+            .setHeight(5)
+            .setWidth(5)
+            .setData(ByteBuffer.wrap(new byte[25]))
+            .build();
+
+    predictor.process(
+        new Record<>(
+            "gray".getBytes(StandardCharsets.UTF_8),
+            fixtures.images.serializer().serialize(TOPIC, gray5x5),
+            1L));
+    punctuate();
+
+    assertEquals(1, predictions().size(), "resized and made RGB for the served model");
+    assertEquals(6, predictions().get(0).value().getLabel());
+    assertEquals("Shirt", predictions().get(0).value().getClassName(), "10 classes, no names");
   }
 
   /** A mock:// registry scope, the request serde, and {@link VersionedModels}. */
