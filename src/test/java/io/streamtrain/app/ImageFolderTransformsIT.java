@@ -1,11 +1,15 @@
 package io.streamtrain.app;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.cli.Main;
+import io.streamtrain.data.LabeledImages;
 import io.streamtrain.model.ModelSpec;
+import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.Prediction;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,11 +18,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -104,7 +112,7 @@ class ImageFolderTransformsIT {
   }
 
   @Test
-  void shouldTrainOnAnImageFolderOfMixedSizesAndNameTheClassOfANewImage() {
+  void shouldTrainOnAnImageFolderOfMixedSizesAndNameTheClassOfANewImage() throws Exception {
     assertEquals(ARCHITECTURE, ModelSpec.parse(ARCHITECTURE).toString());
     Path folder = scenario.newDir("imagefolder");
     Random random = new Random(15);
@@ -165,9 +173,11 @@ class ImageFolderTransformsIT {
         refused[2]);
 
     Path samples = scenario.newDir("samples");
+    List<LabeledImage> requests = new ArrayList<>();
     for (int label = 0; label < 3; label++) {
       Path one = samples.resolve(CLASSES[label] + ".png");
       writeImage(one, label, 47, 23, new Random(100 + label));
+      requests.add(LabeledImages.fromFile(one));
       List<String> predict = new ArrayList<>(connection());
       predict.addAll(List.of("--model-name", model, "--image", one.toString()));
       String[] predicted = run(command("predict", predict));
@@ -175,6 +185,33 @@ class ImageFolderTransformsIT {
       assertTrue(
           predicted[1].startsWith("Predicted: \"" + CLASSES[label] + "\""),
           "a 47x23 " + CLASSES[label] + " image: " + predicted[1]);
+    }
+
+    // The prediction application, configured with the default architecture: it serves the
+    // snapshot's model with the snapshot's input shape, transforms and names.
+    Pipeline serving = new Pipeline(scenario.settings(model, scenario.newDir("serving"), Map.of()));
+    try (PredictionRun run =
+        new PredictionRun(
+            serving, new PredictionRun.Options(64, Duration.ofMillis(5), false, "folder-it"))) {
+      run.start(Duration.ofSeconds(60));
+      scenario.produce(serving.names().imagesInfer(), requests);
+      Deserializer<Prediction> predictions = serving.serde(Prediction.class).deserializer();
+      Map<String, String> named = new HashMap<>();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                run.throwIfFailed();
+                for (ConsumerRecord<byte[], byte[]> r :
+                    scenario.readAll(serving.names().predictions())) {
+                  Prediction p = predictions.deserialize(r.topic(), r.value());
+                  named.put(p.getId(), p.getClassName());
+                }
+                return named.size() >= 3;
+              });
+      for (int label = 0; label < 3; label++) {
+        assertEquals(CLASSES[label], named.get(requests.get(label).getId()), named.toString());
+      }
     }
   }
 
