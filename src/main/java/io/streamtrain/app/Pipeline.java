@@ -134,14 +134,7 @@ public final class Pipeline {
 
   /** A decoder of {@code topic}'s records applying the transforms without augmentation. */
   public LabeledImageDecoder decoder(String topic) {
-    return new LabeledImageDecoder(
-            serde(LabeledImage.class).deserializer(),
-            topic,
-            inputShape(),
-            classes(),
-            settings.maxImagePixels(),
-            settings.outageWait())
-        .transforms(transforms(), settings.training().seed(), false);
+    return decoder(topic, inputShape(), classes(), transforms());
   }
 
   /**
@@ -151,15 +144,23 @@ public final class Pipeline {
    */
   public LabeledImageDecoder decoder(String topic, ModelSnapshot snapshot) {
     ModelSpec spec = ModelSpec.parse(snapshot.getArchitecture());
+    return decoder(
+        topic,
+        inputShape(spec),
+        spec.numClasses(),
+        ImageTransforms.parse(snapshot.getTransforms()));
+  }
+
+  private LabeledImageDecoder decoder(
+      String topic, ImageShape shape, int classes, ImageTransforms transforms) {
     return new LabeledImageDecoder(
             serde(LabeledImage.class).deserializer(),
             topic,
-            inputShape(spec),
-            spec.numClasses(),
+            shape,
+            classes,
             settings.maxImagePixels(),
             settings.outageWait())
-        .transforms(
-            ImageTransforms.parse(snapshot.getTransforms()), settings.training().seed(), false);
+        .transforms(transforms, settings.training().seed(), false);
   }
 
   /** The training feed's decoder: augmenting, and noting class names in {@code names}. */

@@ -213,18 +213,7 @@ class PredictorTest {
     snapshot.setClassNames(List.of("zero", "one", "two", "three"));
     models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
     Predictor predictor = predictor(64, Duration.ofMillis(5));
-    LabeledImage big =
-        LabeledImage.newBuilder(VersionedModels.request("big"))
-            .setHeight(4)
-            .setWidth(4)
-            .setData(ByteBuffer.wrap(new byte[16]))
-            .build();
-
-    predictor.process(
-        new Record<>(
-            "big".getBytes(StandardCharsets.UTF_8),
-            fixtures.images.serializer().serialize(TOPIC, big),
-            1L));
+    predictor.process(fixtures.request("big", 4, 4));
     punctuate();
 
     assertEquals(1, predictions().size(), "the 4x4 request was resized to the model's 2x2");
@@ -259,18 +248,7 @@ class PredictorTest {
             .build();
     models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
     Predictor predictor = predictor(64, Duration.ofMillis(5));
-    LabeledImage gray5x5 =
-        LabeledImage.newBuilder(VersionedModels.request("gray"))
-            .setHeight(5)
-            .setWidth(5)
-            .setData(ByteBuffer.wrap(new byte[25]))
-            .build();
-
-    predictor.process(
-        new Record<>(
-            "gray".getBytes(StandardCharsets.UTF_8),
-            fixtures.images.serializer().serialize(TOPIC, gray5x5),
-            1L));
+    predictor.process(fixtures.request("gray", 5, 5));
     punctuate();
 
     assertEquals(1, predictions().size(), "resized and made RGB for the served model");
@@ -288,6 +266,18 @@ class PredictorTest {
 
     LabeledImageDecoder decoder() {
       return new LabeledImageDecoder(images.deserializer(), TOPIC, SHAPE, 10);
+    }
+
+    /** A request for a gray image of {@code height} x {@code width} zero pixels. */
+    Record<byte[], byte[]> request(String id, int height, int width) {
+      LabeledImage image =
+          LabeledImage.newBuilder(VersionedModels.request(id))
+              .setHeight(height)
+              .setWidth(width)
+              .setData(ByteBuffer.wrap(new byte[height * width]))
+              .build();
+      return new Record<>(
+          id.getBytes(StandardCharsets.UTF_8), images.serializer().serialize(TOPIC, image), 1L);
     }
 
     Record<byte[], byte[]> request(String id, long timestamp) {
