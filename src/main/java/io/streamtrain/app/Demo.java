@@ -4,7 +4,6 @@ import io.streamtrain.config.Checks;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
-import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.LabeledImages;
 import io.streamtrain.data.Split;
@@ -14,6 +13,7 @@ import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.ClassNames;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.serving.Predictor;
@@ -104,7 +104,7 @@ public final class Demo {
               .orElseThrow(() -> new IllegalStateException("no snapshot on model.snapshots"));
       StateDictFiles.save(finalSnapshot, options.save());
       System.out.println("Saved PyTorch Model State to " + options.save());
-      predictFirstTestImage(options.save(), test, settings);
+      predictFirstTestImage(options.save(), finalSnapshot, test, settings);
       output.finished(printer.results());
     }
   }
@@ -127,17 +127,22 @@ public final class Demo {
     return summary;
   }
 
-  private static void predictFirstTestImage(Path file, LabeledDataset test, Settings settings) {
+  private static void predictFirstTestImage(
+      Path file, ModelSnapshot trained, LabeledDataset test, Settings settings) {
     ModelSnapshot loaded = StateDictFiles.load(file);
+    // A .pth is a plain state dict: the transforms and class names come from the snapshot saved.
+    loaded.setTransforms(trained.getTransforms());
+    loaded.setClassNames(trained.getClassNames());
     try (InferenceModel model =
         StateDicts.toInferenceModel(loaded, Devices.select(settings.training().device()))) {
       LabeledImage first = LabeledImages.fromDataset(test, 0);
-      float[] x = ImageTensors.toTensor(first);
+      float[] x = ImagePrediction.input(first, model, settings);
       float[] p = model.probabilities(x, 1)[0];
       int best = Predictor.argmax(p);
       System.out.printf(
           "Predicted: \"%s\", Actual: \"%s\"%n",
-          FashionMnist.CLASS_NAMES.get(best), FashionMnist.CLASS_NAMES.get(first.getLabel()));
+          ClassNames.nameOf(model.classNames(), p.length, best),
+          ClassNames.nameOf(model.classNames(), p.length, first.getLabel()));
     }
   }
 }

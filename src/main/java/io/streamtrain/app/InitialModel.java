@@ -34,6 +34,8 @@ public final class InitialModel {
             .setWindowIndex(-1)
             .setBatchesApplied(0)
             .setSeed(settings.training().seed())
+            // The state dict says nothing about inputs: it is trained with this run's transforms.
+            .setTransforms(pipeline.transforms().spec())
             .setCreatedAt(Instant.now())
             .build();
     pipeline.publishSnapshot(initial);

@@ -1,11 +1,12 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
-import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicNames;
 import io.streamtrain.model.ModelSpec;
+import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.records.Topic;
@@ -55,6 +56,26 @@ public final class Pipeline {
     this.settings = settings;
     this.names = TopicNames.withPrefix(settings.topicPrefix());
     this.registry = registry;
+    if (!settings.training().transforms().isEmpty()) {
+      transforms(); // refuses, before anything runs, transforms the model cannot take
+    }
+  }
+
+  /**
+   * The configured {@code --transforms}, checked against the configured model's input: one line
+   * naming both shapes when the transforms cannot produce it.
+   */
+  public ImageTransforms transforms() {
+    return transforms(settings);
+  }
+
+  /** {@link #transforms()} of {@code settings}, to check them before anything else starts. */
+  public static ImageTransforms transforms(Settings settings) {
+    ImageTransforms transforms = ImageTransforms.parse(settings.training().transforms());
+    transforms.checkFits(
+        inputShape(ModelSpec.parse(settings.training().architecture())),
+        settings.training().architecture());
+    return transforms;
   }
 
   public Settings settings() {
@@ -99,31 +120,54 @@ public final class Pipeline {
 
   /** The input shape of the configured model (1x28x28 for the quickstart MLP). */
   public ImageShape inputShape() {
-    ModelSpec spec = ModelSpec.parse(settings.training().architecture());
-    int features = spec.inputFeatures();
-    int side = (int) Math.round(Math.sqrt(features));
-    if (side * side == features) {
-      return new ImageShape(side, side, 1);
-    }
-    int rgbSide = (int) Math.round(Math.sqrt(features / 3.0));
-    if (rgbSide * rgbSide * 3 == features) {
-      return new ImageShape(rgbSide, rgbSide, 3);
-    }
-    return FashionMnist.IMAGE_SHAPE;
+    return inputShape(ModelSpec.parse(settings.training().architecture()));
+  }
+
+  /** The image shape {@code spec} takes (an MLP's from its input features). */
+  public static ImageShape inputShape(ModelSpec spec) {
+    return ImageShape.ofModelInput(spec.inputShape());
   }
 
   public int classes() {
     return ModelSpec.parse(settings.training().architecture()).numClasses();
   }
 
+  /** A decoder of {@code topic}'s records applying the transforms without augmentation. */
   public LabeledImageDecoder decoder(String topic) {
-    return new LabeledImageDecoder(
-        serde(LabeledImage.class).deserializer(),
+    return decoder(topic, inputShape(), classes(), transforms());
+  }
+
+  /**
+   * A decoder of {@code topic}'s records for the model of {@code snapshot} rather than the
+   * configured one: its input shape, classes and transforms (without augmentation), as evaluation
+   * of a snapshot needs.
+   */
+  public LabeledImageDecoder decoder(String topic, ModelSnapshot snapshot) {
+    ModelSpec spec = ModelSpec.parse(snapshot.getArchitecture());
+    return decoder(
         topic,
-        inputShape(),
-        classes(),
-        settings.maxImagePixels(),
-        settings.outageWait());
+        inputShape(spec),
+        spec.numClasses(),
+        ImageTransforms.parse(snapshot.getTransforms()));
+  }
+
+  private LabeledImageDecoder decoder(
+      String topic, ImageShape shape, int classes, ImageTransforms transforms) {
+    return new LabeledImageDecoder(
+            serde(LabeledImage.class).deserializer(),
+            topic,
+            shape,
+            classes,
+            settings.maxImagePixels(),
+            settings.outageWait())
+        .transforms(transforms, settings.training().seed(), false);
+  }
+
+  /** The training feed's decoder: augmenting, and noting class names in {@code names}. */
+  private LabeledImageDecoder feedDecoder(ClassNames names) {
+    return decoder(this.names.trainFeed())
+        .transforms(transforms(), settings.training().seed(), true)
+        .classNames(names);
   }
 
   /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
@@ -174,8 +218,9 @@ public final class Pipeline {
   public Topology trainingTopology(
       Resume resume, TrainingListener listener, StopSignal stop, boolean liveTail) {
     StartPoint start = new StartPoint(resume);
+    ClassNames classNames = new ClassNames(classes());
     TrainerDependencies deps =
-        new TrainerDependencies(start, testSet(), listener, stop, start::floor);
+        new TrainerDependencies(start, testSet(), listener, stop, start::floor, classNames);
     return TrainingTopology.build(
         settings.modelName(),
         settings.training(),
@@ -185,7 +230,7 @@ public final class Pipeline {
             metrics(),
             names.imagesDlq(),
             liveTail ? names.imagesTrain() : null),
-        decoder(names.trainFeed()),
+        feedDecoder(classNames),
         deps,
         true,
         () -> new KafkaFeedReader(settings.consumerProps(null)));

@@ -4,6 +4,7 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
@@ -267,6 +268,19 @@ public final class TrainingService {
                 + snapshot.getArchitecture()
                 + " but --architecture is "
                 + expected);
+      }
+      String transforms = ImageTransforms.parse(settings.training().transforms()).spec();
+      if (!transforms.equals(snapshot.getTransforms())) {
+        throw new SnapshotRejectedException(
+            "snapshot of model "
+                + snapshot.getModelName()
+                + " version "
+                + snapshot.getVersion()
+                + " was trained with --transforms '"
+                + snapshot.getTransforms()
+                + "' but --transforms is '"
+                + transforms
+                + "'");
       }
     } catch (SnapshotRejectedException e) {
       throw new IllegalStateException(TrainingRun.refusal(e), e);

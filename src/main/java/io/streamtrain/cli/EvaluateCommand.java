@@ -56,7 +56,7 @@ final class EvaluateCommand implements Callable<Integer> {
         TestSets.load(
             settings.consumerProps(null),
             pipeline.names().imagesTest(),
-            pipeline.decoder(pipeline.names().imagesTest()));
+            pipeline.decoder(pipeline.names().imagesTest(), model));
     if (test.isEmpty()) {
       throw new IllegalStateException(
           "No test images on "

@@ -88,6 +88,7 @@ final class TrainCommand implements Callable<Integer> {
                 ? Pipeline.Resume.version(snapshotVersion)
                 : Pipeline.Resume.latest();
     Settings settings = common.settings(trainingOptions.flags());
+    Pipeline.transforms(settings); // a spec the model cannot take: one line, before the broker
     if (initFrom != null) {
       Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
       var initial = InitialModel.publish(new Pipeline(settings), initFrom);

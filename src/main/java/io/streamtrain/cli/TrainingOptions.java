@@ -50,6 +50,17 @@ final class TrainingOptions {
   String architecture;
 
   @Option(
+      names = "--transforms",
+      paramLabel = "SPEC",
+      description =
+          "Image transforms between decoding and the model, in order, comma-separated: resize:HxW"
+              + " (bilinear), gray, rgb, crop:P and hflip (training only, seeded),"
+              + " normalize:MEANS:STDS (last), e.g."
+              + " resize:32x32,rgb,crop:4,hflip,normalize:0.4914/0.4822/0.4465:0.2470/0.2435/0.2616"
+              + " (default: none; the snapshot carries them to prediction).")
+  String transforms;
+
+  @Option(
       names = "--snapshot-every",
       paramLabel = "STEPS",
       description = "Snapshot every N steps (default 500).")
@@ -118,6 +129,7 @@ final class TrainingOptions {
     f.put("weight-decay", str(weightDecay));
     f.put("device", device);
     f.put("architecture", architecture);
+    f.put("transforms", transforms);
     f.put("snapshot-every", str(snapshotEvery));
     f.put("snapshot-seconds", str(snapshotSeconds));
     f.put("metrics-every", str(metricsEvery));

@@ -137,7 +137,8 @@ public final class SettingsLoader {
             new LiveWindows(
                 intOf(v, "live-window", base.live().size()),
                 intOf(v, "live-wait-ms", base.live().maxWaitMs()),
-                intOf(v, "live-snapshot-ms", base.live().minSnapshotIntervalMs())));
+                intOf(v, "live-snapshot-ms", base.live().minSnapshotIntervalMs())),
+            v.getOrDefault("transforms", base.transforms()));
     return new Settings(
         v.get("bootstrap"),
         v.get("registry"),

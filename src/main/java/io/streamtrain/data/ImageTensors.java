@@ -4,6 +4,7 @@ import io.streamtrain.data.InvalidImageException.Kind;
 import io.streamtrain.schema.ImageEncoding;
 import io.streamtrain.schema.LabeledImage;
 import java.nio.ByteBuffer;
+import java.util.SplittableRandom;
 
 /**
  * Image to model input, exactly as torchvision's {@code ToTensor}: uint8 HWC becomes float32 CHW
@@ -12,7 +13,8 @@ import java.nio.ByteBuffer;
  * float32 by the scalar (no reciprocal multiply), so the values are bit-identical.
  *
  * <p>An image whose shape is not the model's input is an error ({@link Kind#SHAPE_NOT_ACCEPTED}):
- * nothing is resized or converted between RGB and grayscale silently.
+ * nothing is resized or converted between RGB and grayscale unless {@link ImageTransforms} say so
+ * ({@link #transformedPixels}).
  */
 public final class ImageTensors {
   // v / 255f for every uint8 v: the same float32 values, without a division per pixel.
@@ -163,6 +165,63 @@ public final class ImageTensors {
     copyPixels(image, maxPixels, dst, offset);
   }
 
+  /**
+   * The record's pixels after {@code transforms}, checked as {@link #copyValidatedPixels} checks
+   * them, except that the shape to accept is the transforms' output: the record is decoded at its
+   * declared (bounded) shape, transformed, and refused ({@link Kind#SHAPE_NOT_ACCEPTED}) unless it
+   * then is {@code expected}.
+   *
+   * @param draws the augmentation draws of this record, or null for none
+   */
+  public static byte[] transformedPixels(
+      LabeledImage image,
+      ImageTransforms transforms,
+      ImageShape expected,
+      int numClasses,
+      boolean labelRequired,
+      long maxPixels,
+      SplittableRandom draws) {
+    ImageShape shape = declaredShape(image);
+    checkLabel(image, numClasses, labelRequired);
+    ImageShape produced = transforms.outputShape(shape);
+    if (!produced.equals(expected)) {
+      throw new InvalidImageException(
+          Kind.SHAPE_NOT_ACCEPTED,
+          image.getId(),
+          "image "
+              + shape
+              + " becomes "
+              + produced
+              + " after --transforms "
+              + transforms
+              + ", not the model's input "
+              + expected);
+    }
+    byte[] hwc =
+        image.getEncoding() == ImageEncoding.RAW
+            ? pixels(image)
+            : decodeChecked(image, shape, maxPixels);
+    return transforms.apply(hwc, shape, draws);
+  }
+
+  /**
+   * {@link #transformedPixels} without augmentation, then ToTensor and normalisation into {@code
+   * dst[offset ..]}: what prediction and evaluation apply to a record.
+   */
+  public static void toTransformedTensor(
+      LabeledImage image,
+      ImageTransforms transforms,
+      ImageShape expected,
+      int numClasses,
+      boolean labelRequired,
+      long maxPixels,
+      float[] dst,
+      int offset) {
+    byte[] hwc =
+        transformedPixels(image, transforms, expected, numClasses, labelRequired, maxPixels, null);
+    transforms.toTensor(hwc, 0, expected, dst, offset);
+  }
+
   /** Throws {@link Kind#NON_FINITE_PIXELS} if a value in the range is NaN or infinite. */
   public static void checkFinite(String imageId, float[] values, int offset, int length) {
     for (int i = offset; i < offset + length; i++) {
@@ -187,6 +246,10 @@ public final class ImageTensors {
           image.getId(),
           "image " + shape + " does not fit the model's input " + expected);
     }
+    checkLabel(image, numClasses, labelRequired);
+  }
+
+  private static void checkLabel(LabeledImage image, int numClasses, boolean labelRequired) {
     Integer label = image.getLabel();
     if (label == null) {
       if (labelRequired) {

@@ -16,6 +16,8 @@ public final class InferenceModel implements AutoCloseable {
   // Serialises calls (the network reuses its input buffers) and keeps close() out of a call.
   private final ReentrantLock lock = new ReentrantLock();
   private boolean closed;
+  private String transforms = "";
+  private List<String> classNames = List.of();
 
   private InferenceModel(Network network, long version) {
     this.network = network;
@@ -32,6 +34,27 @@ public final class InferenceModel implements AutoCloseable {
       throw e;
     }
     return new InferenceModel(network, version);
+  }
+
+  /**
+   * Sets what the model's snapshot says about its inputs and outputs: the image transforms it was
+   * trained with and its class names. Call before the model is shared.
+   */
+  InferenceModel labelled(CharSequence transforms, List<? extends CharSequence> classNames) {
+    this.transforms = transforms == null ? "" : transforms.toString();
+    this.classNames =
+        classNames == null ? List.of() : classNames.stream().map(CharSequence::toString).toList();
+    return this;
+  }
+
+  /** The image transforms the model was trained with ("" for none), to apply without augmenting. */
+  public String transforms() {
+    return transforms;
+  }
+
+  /** Class names by label from the model's snapshot, empty when it has none. */
+  public List<String> classNames() {
+    return classNames;
   }
 
   /** Softmax probabilities for the first {@code n} examples of {@code x}, one row each. */

@@ -1,5 +1,7 @@
 package io.streamtrain.model;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import java.io.IOException;
@@ -32,6 +34,9 @@ public final class StateDictFiles {
   static final String META_MODEL_NAME = "streamtrain.model_name";
   static final String META_VERSION = "streamtrain.version";
   static final String META_EPOCH = "streamtrain.epoch";
+  static final String META_TRANSFORMS = "streamtrain.transforms";
+  static final String META_CLASS_NAMES = "streamtrain.class_names";
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final String NUM_BATCHES_TRACKED = ".num_batches_tracked";
 
   private StateDictFiles() {}
@@ -74,6 +79,12 @@ public final class StateDictFiles {
       metadata.put(META_MODEL_NAME, snapshot.getModelName());
       metadata.put(META_VERSION, Long.toString(snapshot.getVersion()));
       metadata.put(META_EPOCH, Integer.toString(snapshot.getEpoch()));
+      metadata.put(META_TRANSFORMS, snapshot.getTransforms());
+      try {
+        metadata.put(META_CLASS_NAMES, JSON.writeValueAsString(snapshot.getClassNames()));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot write class names as JSON", e);
+      }
       bytes = SafetensorsFiles.write(tensors, metadata);
     }
     Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
@@ -148,7 +159,28 @@ public final class StateDictFiles {
         .setSha256(StateDicts.sha256(ordered, List.of()))
         .setInputOffsets(new LinkedHashMap<>())
         .setMetrics(new LinkedHashMap<>())
+        .setTransforms(metadata.getOrDefault(META_TRANSFORMS, ""))
+        .setClassNames(classNames(file, metadata))
         .build();
+  }
+
+  /** The class names a streamtrain .safetensors carries (a JSON array of strings), else none. */
+  private static List<String> classNames(Path file, Map<String, String> metadata) {
+    String text = metadata.get(META_CLASS_NAMES);
+    if (text == null) {
+      return new ArrayList<>();
+    }
+    try {
+      return new ArrayList<>(List.of(JSON.readValue(text, String[].class)));
+    } catch (JsonProcessingException | NullPointerException e) {
+      throw new IllegalArgumentException(
+          "model file "
+              + file
+              + " has metadata "
+              + META_CLASS_NAMES
+              + " that is not a JSON array"
+              + " of strings");
+    }
   }
 
   /** num_batches_tracked is an int64 scalar in PyTorch; snapshots keep every entry float32. */

@@ -78,6 +78,8 @@ public final class StateDicts {
     private Instant createdAt = Instant.now();
     private Map<String, Long> inputOffsets = Map.of();
     private Map<String, Double> metrics = Map.of();
+    private String transforms = "";
+    private List<String> classNames = List.of();
 
     private SnapshotBuilder(Learner learner, String modelName) {
       this.learner = learner;
@@ -112,6 +114,18 @@ public final class StateDicts {
       return this;
     }
 
+    /** The image transforms training applies ({@code --transforms}); "" for none. */
+    public SnapshotBuilder transforms(String transforms) {
+      this.transforms = transforms;
+      return this;
+    }
+
+    /** Class names by label ("" where unknown). */
+    public SnapshotBuilder classNames(List<String> classNames) {
+      this.classNames = classNames;
+      return this;
+    }
+
     /** Copies the state and checksums it; refuses a model with NaN/Inf parameters. */
     public ModelSnapshot build() {
       List<NamedTensor> tensors = learner.stateDict();
@@ -141,6 +155,8 @@ public final class StateDicts {
           .setSha256(sha256(tensors, optimizerState))
           .setInputOffsets(new LinkedHashMap<>(inputOffsets))
           .setMetrics(new LinkedHashMap<>(metrics))
+          .setTransforms(transforms)
+          .setClassNames(new ArrayList<>(classNames))
           .build();
     }
   }
@@ -253,7 +269,8 @@ public final class StateDicts {
           describe(snapshot) + " has an unknown architecture '" + snapshot.getArchitecture() + "'");
     }
     List<float[]> parameters = checkedParameters(snapshot, spec);
-    return InferenceModel.of(spec, parameters, snapshot.getVersion(), device);
+    return InferenceModel.of(spec, parameters, snapshot.getVersion(), device)
+        .labelled(snapshot.getTransforms(), snapshot.getClassNames());
   }
 
   private static List<float[]> checkedParameters(ModelSnapshot snapshot, ModelSpec spec) {

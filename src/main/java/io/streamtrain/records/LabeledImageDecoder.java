@@ -3,6 +3,7 @@ package io.streamtrain.records;
 import io.streamtrain.data.ImageDecoder;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.data.InvalidImageException;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.LabeledImage;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
@@ -28,7 +30,7 @@ import org.slf4j.LoggerFactory;
 public final class LabeledImageDecoder implements ExampleDecoder {
   static final String EMPTY_VALUE = "empty-value";
   static final String UNDECODABLE_RECORD = "undecodable-record";
-  static final String INVALID_IMAGE = "invalid-image";
+  public static final String INVALID_IMAGE = "invalid-image";
   private static final Logger LOG = LoggerFactory.getLogger(LabeledImageDecoder.class);
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(15);
@@ -43,6 +45,10 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   private final long maxPixels;
   private final Duration outageWait;
   private final Duration firstBackoff;
+  private ImageTransforms transforms = ImageTransforms.NONE;
+  private long seed;
+  private boolean augment;
+  private ClassNames classNames;
 
   /** A decoder refusing PNG/JPEG headers above {@link ImageDecoder#DEFAULT_MAX_PIXELS}. */
   public LabeledImageDecoder(
@@ -99,6 +105,28 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     this.firstBackoff = firstBackoff;
   }
 
+  /**
+   * Applies {@code transforms} between decoding and the tensor; with {@code augment} (the training
+   * feed's decoder) their crop and flip too, drawn from {@code seed} and each record's feed
+   * position. Call before the decoder is used.
+   */
+  public LabeledImageDecoder transforms(ImageTransforms transforms, long seed, boolean augment) {
+    this.transforms = transforms;
+    this.seed = seed;
+    this.augment = augment;
+    return this;
+  }
+
+  /** Notes each decoded record's class name in {@code names}. Call before the decoder is used. */
+  public LabeledImageDecoder classNames(ClassNames names) {
+    this.classNames = names;
+    return this;
+  }
+
+  public ImageTransforms transforms() {
+    return transforms;
+  }
+
   @Override
   public ImageShape inputShape() {
     return shape;
@@ -106,11 +134,33 @@ public final class LabeledImageDecoder implements ExampleDecoder {
 
   @Override
   public Example decode(byte[] value) throws InvalidRecordException {
+    return decode(value, ImageTransforms.LIVE_EPOCH, -1, -1);
+  }
+
+  @Override
+  public Example decode(byte[] value, int epoch, int partition, long offset)
+      throws InvalidRecordException {
     LabeledImage image = deserialize(value);
     try {
-      byte[] example = new byte[1 + shape.size()];
-      ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, example, 1);
+      byte[] example;
+      if (transforms.isEmpty()) {
+        example = new byte[1 + shape.size()];
+        ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, example, 1);
+      } else {
+        SplittableRandom draws =
+            augment && transforms.augments()
+                ? ImageTransforms.draws(seed, epoch, partition, offset)
+                : null;
+        byte[] pixels =
+            ImageTensors.transformedPixels(
+                image, transforms, shape, classes, true, maxPixels, draws);
+        example = new byte[1 + shape.size()];
+        System.arraycopy(pixels, 0, example, 1, shape.size());
+      }
       example[0] = (byte) (int) image.getLabel();
+      if (classNames != null) {
+        classNames.observe(image.getLabel(), image.getClassName());
+      }
       return new Example(example, image.getEpoch());
     } catch (InvalidImageException e) {
       throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
@@ -206,6 +256,11 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     } catch (IllegalStateException e) {
       return true;
     }
+  }
+
+  @Override
+  public void toTensor(byte[] example, int from, float[] dst, int at) {
+    transforms.toTensor(example, from, shape, dst, at);
   }
 
   /** Most pixels a PNG/JPEG header may declare ({@code max-image-pixels}). */

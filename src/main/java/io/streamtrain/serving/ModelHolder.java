@@ -77,6 +77,15 @@ public final class ModelHolder implements AutoCloseable {
     return current;
   }
 
+  /**
+   * The model the next batch will most likely use (the pending one, else the current one), without
+   * swapping: what a request is prepared for before its batch runs. Null before the first offer.
+   */
+  public InferenceModel peek() {
+    InferenceModel p = pending.get();
+    return p != null ? p : current;
+  }
+
   /** Version of the model serving now, or of the pending one if none serves yet; -1 if none. */
   public long version() {
     InferenceModel c = current;

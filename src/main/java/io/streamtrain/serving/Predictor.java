@@ -1,10 +1,11 @@
 package io.streamtrain.serving;
 
-import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.data.InvalidImageException;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.InvalidRecordException;
 import io.streamtrain.records.LabeledImageDecoder;
@@ -56,11 +57,15 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   private final DeadLetters deadLetters;
   private final Stats stats;
   private final LongSupplier nanoClock;
-  private final int features;
+  // The input of the model requests are prepared for; the batch's pixels are packed for it.
+  private InferenceModel preparedFor;
+  private ImageShape shape;
+  private ImageTransforms transforms = ImageTransforms.NONE;
+  private int features;
 
   private ProcessorContext<Object, Object> context;
   // The batch being gathered: pixels packed for the forward pass, and what each answer needs.
-  private final float[] pixels;
+  private float[] pixels;
   private final byte[][] keys;
   private final long[] timestamps;
   private final String[] ids;
@@ -94,7 +99,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     this.deadLetters = deadLetters;
     this.stats = stats;
     this.nanoClock = nanoClock;
-    this.features = decoder.inputShape().size();
+    this.shape = decoder.inputShape();
+    this.features = shape.size();
     this.pixels = new float[maxBatch * features];
     this.keys = new byte[maxBatch][];
     this.timestamps = new long[maxBatch];
@@ -111,12 +117,24 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
 
   @Override
   public void process(Record<byte[], byte[]> record) {
-    ImageShape shape = decoder.inputShape();
     LabeledImage image;
     try {
       image = decoder.deserialize(record.value());
-      ImageTensors.toValidatedTensor(
-          image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
+      prepareFor(models.peek());
+      if (transforms.isEmpty()) {
+        ImageTensors.toValidatedTensor(
+            image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
+      } else {
+        ImageTensors.toTransformedTensor(
+            image,
+            transforms,
+            shape,
+            Integer.MAX_VALUE,
+            false,
+            decoder.maxPixels(),
+            pixels,
+            size * features);
+      }
     } catch (InvalidRecordException e) {
       deadLetters.send(context, record, e);
       return;
@@ -144,6 +162,37 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     }
   }
 
+  /**
+   * Prepares requests for {@code model}: its input shape and the transforms its snapshot says
+   * training applied, which prediction applies without the augmentation (before any model is there:
+   * the configured ones). A batch gathered for another input shape is answered first.
+   */
+  private void prepareFor(InferenceModel model) throws InvalidRecordException {
+    if (model == preparedFor && preparedFor != null) {
+      return;
+    }
+    ImageShape input =
+        model == null ? decoder.inputShape() : ImageShape.ofModelInput(model.spec().inputShape());
+    ImageTransforms parsed;
+    try {
+      parsed =
+          ImageTransforms.parse(model == null ? decoder.transforms().spec() : model.transforms());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidRecordException(
+          LabeledImageDecoder.INVALID_IMAGE,
+          "the model's snapshot has transforms that cannot be applied: " + e.getMessage(),
+          e);
+    }
+    if (!input.equals(shape)) {
+      flush();
+      shape = input;
+      features = input.size();
+      pixels = new float[maxBatch * features];
+    }
+    transforms = parsed;
+    preparedFor = model;
+  }
+
   /** Number of requests waiting for the next forward pass. */
   int pending() {
     return size;
@@ -169,7 +218,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
           new Prediction(
               ids[i],
               best,
-              className(best),
+              ClassNames.nameOf(model.classNames(), p.length, best),
               boxed(p),
               modelName,
               version,
@@ -204,11 +253,6 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
       values[i] = p[i];
     }
     return Arrays.asList(values);
-  }
-
-  private static String className(int label) {
-    List<String> names = FashionMnist.CLASS_NAMES;
-    return label >= 0 && label < names.size() ? names.get(label) : String.valueOf(label);
   }
 
   /** Index of the largest probability: the predicted class. */

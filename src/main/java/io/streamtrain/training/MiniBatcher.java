@@ -2,7 +2,7 @@ package io.streamtrain.training;
 
 import io.streamtrain.config.LiveWindows;
 import io.streamtrain.data.ImageShape;
-import io.streamtrain.data.ImageTensors;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
@@ -20,6 +20,7 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
@@ -172,7 +173,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     ExampleDecoder.Example decoded;
     try {
-      decoded = decoder.decode(record.value());
+      RecordMetadata m = context.recordMetadata().orElse(null);
+      decoded =
+          decoder.decode(
+              record.value(),
+              epoch.orElse(ImageTransforms.LIVE_EPOCH),
+              m == null ? -1 : m.partition(),
+              m == null ? -1 : m.offset());
     } catch (InvalidRecordException e) {
       deadLetter(record, e);
       return;
@@ -348,14 +355,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       byte[] chunk = window.examples.chunkOf(index);
       int offset = window.examples.offsetOf(index);
       labelBuffer[i] = chunk[offset];
-      ImageTensors.toTensor(
-          chunk,
-          offset + 1,
-          shape.height(),
-          shape.width(),
-          shape.channels(),
-          pixelBuffer,
-          i * shape.size());
+      decoder.toTensor(chunk, offset + 1, pixelBuffer, i * shape.size());
     }
     Batch batch =
         new Batch(
@@ -562,7 +562,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
           window.firstOffset,
           window.lastOffset,
           (offset, headers, value) -> {
-            byte[] example = exampleOf(headers, value);
+            byte[] example = exampleOf(headers, value, window.feedPartition, offset);
             if (example != null) {
               examples.add(example);
             }
@@ -588,9 +588,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   /** The example a feed record added to its window, or null for a marker or a dead letter. */
-  private byte[] exampleOf(Headers headers, byte[] value) {
+  private byte[] exampleOf(Headers headers, byte[] value, String feedPartition, long offset) {
+    OptionalInt epoch;
     try {
-      FeedHeaders.epoch(headers);
+      epoch = FeedHeaders.epoch(headers);
     } catch (IllegalArgumentException e) {
       return null;
     }
@@ -598,7 +599,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       return null;
     }
     try {
-      return decoder.decode(value).bytes();
+      int partition = Integer.parseInt(feedPartition.substring(feedPartition.lastIndexOf('-') + 1));
+      return decoder
+          .decode(value, epoch.orElse(ImageTransforms.LIVE_EPOCH), partition, offset)
+          .bytes();
     } catch (InvalidRecordException e) {
       return null;
     }

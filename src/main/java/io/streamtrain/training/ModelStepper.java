@@ -4,6 +4,7 @@ import io.streamtrain.config.Training;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
 import io.streamtrain.model.Learners;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
@@ -84,6 +85,7 @@ final class ModelStepper implements AutoCloseable {
         restore.resume(learner, lastSnapshot, floor, position.epoch());
         guard.restore(lastSnapshot.getMetrics());
         deadLetterReport.restore(lastSnapshot.getMetrics());
+        deps.classNames().restore(lastSnapshot.getClassNames());
       } else {
         restore.fromScratch(learner, floor);
       }
@@ -250,6 +252,8 @@ final class ModelStepper implements AutoCloseable {
             .createdAt(Instant.ofEpochMilli(output.now()))
             .inputOffsets(batch == null ? lastSnapshotOffsets() : batch.reflectedOffsets())
             .metrics(metrics)
+            .transforms(ImageTransforms.parse(training.transforms()).spec())
+            .classNames(deps.classNames().list())
             .build();
     snapshot.setWindowIndex(position.windowIndex());
     snapshot.setBatchesApplied(position.batchesApplied());

@@ -1,7 +1,6 @@
 package io.streamtrain.training;
 
 import io.streamtrain.data.ImageShape;
-import io.streamtrain.data.ImageTensors;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.records.InvalidRecordException;
@@ -41,14 +40,7 @@ public final class TestSets {
           try {
             byte[] example = decoder.decode(r.value()).bytes();
             labels[n[0]] = example[0];
-            ImageTensors.toTensor(
-                example,
-                1,
-                shape.height(),
-                shape.width(),
-                shape.channels(),
-                pixels,
-                n[0] * shape.size());
+            decoder.toTensor(example, 1, pixels, n[0] * shape.size());
             n[0]++;
           } catch (InvalidRecordException e) {
             skipped[0]++;

@@ -30,6 +30,23 @@ class StateDictFilesTest {
   }
 
   @Test
+  void shouldCarryTransformsAndClassNamesInSafetensorsAndModelFilesButNotInPth() {
+    ModelSnapshot original =
+        ModelSnapshot.newBuilder(trainedSnapshot())
+            .setTransforms("resize:28x28,gray")
+            .setClassNames(List.of("a \"quoted\" name", "", "c"))
+            .build();
+    for (String name : List.of("model.safetensors", "model.params", "model.pth")) {
+      Path file = dir.resolve(name);
+      StateDictFiles.save(original, file);
+      ModelSnapshot loaded = StateDictFiles.load(file);
+      boolean carried = !name.endsWith(".pth");
+      assertEquals(carried ? "resize:28x28,gray" : "", loaded.getTransforms(), name);
+      assertEquals(carried ? original.getClassNames() : List.of(), loaded.getClassNames(), name);
+    }
+  }
+
+  @Test
   void shouldChooseTheFormatByExtension() {
     assertEquals(StateDictFiles.Format.PTH, StateDictFiles.Format.of(Path.of("a/model.pth")));
     assertEquals(StateDictFiles.Format.PTH, StateDictFiles.Format.of(Path.of("model.PT")));

@@ -1,9 +1,12 @@
 package io.streamtrain.records;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.ImageShape;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.registry.AvroDeserializer;
 import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
@@ -181,5 +184,91 @@ class LabeledImageDecoderTest {
 
     SchemaRegistryException e = assertThrows(SchemaRegistryException.class, () -> cut.decode(good));
     assertEquals(0, e.httpStatus());
+  }
+
+  @Test
+  void shouldResizeAnyImageToTheModelsInputWhenTransformsSaySo() throws Exception {
+    LabeledImageDecoder resizing =
+        new LabeledImageDecoder(images.deserializer(), "feed", SHAPE, 10)
+            .transforms(ImageTransforms.parse("resize:2x2,normalize:0.5:0.5"), 42, false);
+    LabeledImage big =
+        LabeledImage.newBuilder(image(4, 4, 16, 3))
+            .setData(
+                ByteBuffer.wrap(
+                    new byte[] {
+                      (byte) 255,
+                      (byte) 255,
+                      0,
+                      0,
+                      (byte) 255,
+                      (byte) 255,
+                      0,
+                      0,
+                      0,
+                      0,
+                      (byte) 255,
+                      (byte) 255,
+                      0,
+                      0,
+                      (byte) 255,
+                      (byte) 255
+                    }))
+            .build();
+
+    byte[] example = resizing.decode(bytes(big)).bytes();
+    float[] x = new float[4];
+    resizing.toTensor(example, 1, x, 0);
+
+    assertEquals(3, example[0]);
+    // 4 -> 2 averages each 2x2 block (no antialias needed): 255, 0 / 0, 255; then (v - 0.5) / 0.5.
+    assertArrayEquals(new float[] {1f, -1f, -1f, 1f}, x);
+    assertEquals(
+        "shape-not-accepted",
+        assertThrows(InvalidRecordException.class, () -> decoder.decode(bytes(big))).kind(),
+        "without transforms a 4x4 image does not fit a 2x2 model");
+  }
+
+  @Test
+  void shouldLearnClassNamesFromTheRecordsKeepingTheFirstNamePerLabel() throws Exception {
+    ClassNames names = new ClassNames(10);
+    LabeledImageDecoder naming =
+        new LabeledImageDecoder(images.deserializer(), "feed", SHAPE, 10).classNames(names);
+
+    naming.decode(bytes(LabeledImage.newBuilder(image(2, 2, 4, 2)).setClassName("cat").build()));
+    naming.decode(bytes(LabeledImage.newBuilder(image(2, 2, 4, 0)).setClassName("ant").build()));
+    naming.decode(bytes(LabeledImage.newBuilder(image(2, 2, 4, 2)).setClassName("dog").build()));
+    naming.decode(bytes(image(2, 2, 4, 1)));
+
+    assertEquals(List.of("ant", "", "cat"), names.list(), "first name kept, unknown label empty");
+    assertEquals("cat", ClassNames.nameOf(names.list(), 10, 2));
+    assertEquals("1", ClassNames.nameOf(names.list(), 10, 1), "an unknown name is the label");
+    assertEquals("Sneaker", ClassNames.nameOf(List.of(), 10, 7), "no names, 10 classes");
+    assertEquals("7", ClassNames.nameOf(List.of(), 12, 7));
+  }
+
+  @Test
+  void shouldAugmentTheFeedAsAFunctionOfSeedEpochAndFeedPosition() throws Exception {
+    ImageShape shape = new ImageShape(6, 6, 1);
+    byte[] pixels = new byte[36];
+    for (int i = 0; i < pixels.length; i++) {
+      pixels[i] = (byte) (i * 7 + 1);
+    }
+    byte[] value =
+        bytes(LabeledImage.newBuilder(image(6, 6, 36, 1)).setData(ByteBuffer.wrap(pixels)).build());
+    ImageTransforms t = ImageTransforms.parse("crop:2,hflip");
+    LabeledImageDecoder feed =
+        new LabeledImageDecoder(images.deserializer(), "feed", shape, 10).transforms(t, 42, true);
+    LabeledImageDecoder serving =
+        new LabeledImageDecoder(images.deserializer(), "feed", shape, 10).transforms(t, 42, false);
+
+    byte[] first = feed.decode(value, 2, 0, 1000).bytes();
+    assertArrayEquals(first, feed.decode(value, 2, 0, 1000).bytes(), "a replay: same pixels");
+    java.util.Set<String> others = new java.util.HashSet<>();
+    for (long offset = 0; offset < 16; offset++) {
+      others.add(Arrays.toString(feed.decode(value, 2, 0, offset).bytes()));
+    }
+    assertTrue(others.size() > 1, "other offsets draw other crops and flips");
+    byte[] plain = serving.decode(value, 2, 0, 1000).bytes();
+    assertArrayEquals(pixels, Arrays.copyOfRange(plain, 1, plain.length), "no augmentation");
   }
 }

@@ -5,14 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.ModelSpec;
+import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
 import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.Prediction;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -199,6 +206,56 @@ class PredictorTest {
     assertEquals(2, predictions().size(), "a task suspended mid-round still answers its requests");
   }
 
+  @Test
+  void shouldApplyTheSnapshotsTransformsAndNameClassesAsItDoes() {
+    ModelSnapshot snapshot = VersionedModels.snapshot("m", 3);
+    snapshot.setTransforms("resize:2x2");
+    snapshot.setClassNames(List.of("zero", "one", "two", "three"));
+    models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    predictor.process(fixtures.request("big", 4, 4));
+    punctuate();
+
+    assertEquals(1, predictions().size(), "the 4x4 request was resized to the model's 2x2");
+    assertEquals("three", predictions().get(0).value().getClassName());
+  }
+
+  @Test
+  void shouldPrepareRequestsForTheServedModelsInputRatherThanTheConfiguredOne() {
+    // mlp:12-8-10 takes 2x2 RGB; the predictor's configured input is 2x2 gray.
+    ModelSpec rgb = ModelSpec.parse("mlp:12-8-10");
+    List<NamedTensor> tensors = new ArrayList<>();
+    for (int i = 0; i < rgb.parameterNames().size(); i++) {
+      long[] shape = rgb.parameterShapes().get(i);
+      int elements = 1;
+      List<Long> dims = new ArrayList<>();
+      for (long d : shape) {
+        elements *= (int) d;
+        dims.add(d);
+      }
+      ByteBuffer bytes = ByteBuffer.allocate(elements * 4).order(ByteOrder.LITTLE_ENDIAN);
+      if (i == rgb.parameterNames().size() - 1) {
+        bytes.putFloat(4 * 6, 5f); // the last bias: class 6 wins whatever the input
+      }
+      tensors.add(new NamedTensor(rgb.parameterNames().get(i), dims, "float32", bytes));
+    }
+    ModelSnapshot snapshot =
+        ModelSnapshot.newBuilder(VersionedModels.snapshot("m", 6))
+            .setArchitecture(rgb.toString())
+            .setTensors(tensors)
+            .setSha256(StateDicts.sha256(tensors, List.of()))
+            .setTransforms("resize:2x2,rgb")
+            .build();
+    models.offer(StateDicts.toInferenceModel(snapshot, Device.cpu()));
+    Predictor predictor = predictor(64, Duration.ofMillis(5));
+    predictor.process(fixtures.request("gray", 5, 5));
+    punctuate();
+
+    assertEquals(1, predictions().size(), "resized and made RGB for the served model");
+    assertEquals(6, predictions().get(0).value().getLabel());
+    assertEquals("Shirt", predictions().get(0).value().getClassName(), "10 classes, no names");
+  }
+
   /** A mock:// registry scope, the request serde, and {@link VersionedModels}. */
   static final class Fixtures implements AutoCloseable {
     static final ImageShape SHAPE = new ImageShape(2, 2, 1);
@@ -209,6 +266,18 @@ class PredictorTest {
 
     LabeledImageDecoder decoder() {
       return new LabeledImageDecoder(images.deserializer(), TOPIC, SHAPE, 10);
+    }
+
+    /** A request for a gray image of {@code height} x {@code width} zero pixels. */
+    Record<byte[], byte[]> request(String id, int height, int width) {
+      LabeledImage image =
+          LabeledImage.newBuilder(VersionedModels.request(id))
+              .setHeight(height)
+              .setWidth(width)
+              .setData(ByteBuffer.wrap(new byte[height * width]))
+              .build();
+      return new Record<>(
+          id.getBytes(StandardCharsets.UTF_8), images.serializer().serialize(TOPIC, image), 1L);
     }
 
     Record<byte[], byte[]> request(String id, long timestamp) {
