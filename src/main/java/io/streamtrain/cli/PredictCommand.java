@@ -1,5 +1,7 @@
 package io.streamtrain.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.streamtrain.app.ImagePrediction;
 import io.streamtrain.app.PredictionRun;
 import io.streamtrain.app.PredictionService;
@@ -112,13 +114,13 @@ final class PredictCommand implements Callable<Integer> {
 
   private void printPrediction(ImagePrediction p) {
     if (json) {
-      System.out.printf(
-          Locale.ROOT,
-          "{\"label\":%d,\"className\":\"%s\",\"probability\":%.6f,\"modelVersion\":%d}%n",
-          p.label(),
-          p.className(),
-          p.probability(),
-          p.modelVersion());
+      // Class names come from the data (folder names): quotes and backslashes must be escaped.
+      ObjectNode line = new ObjectMapper().createObjectNode();
+      line.put("label", p.label());
+      line.put("className", p.className());
+      line.put("probability", p.probability());
+      line.put("modelVersion", p.modelVersion());
+      System.out.println(line);
     } else {
       System.out.printf(
           Locale.ROOT,
