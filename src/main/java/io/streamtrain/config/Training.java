@@ -4,8 +4,8 @@ package io.streamtrain.config;
  * Training hyperparameters and trainer behaviour. Defaults reproduce the PyTorch quickstart: the
  * 784-512-512-10 MLP, SGD lr=1e-3, batch 64, a whole-epoch shuffle, no image transforms.
  *
- * @param transforms the image transforms spec ({@code --transforms}, see data.ImageTransforms),
- *     "" for none
+ * @param transforms the image transforms spec ({@code --transforms}, see data.ImageTransforms), ""
+ *     for none
  */
 public record Training(
     String architecture,
@@ -28,46 +28,6 @@ public record Training(
     String transforms) {
 
   public static final String QUICKSTART_MLP = "mlp:784-512-512-10";
-
-  /** Training without image transforms ({@code --transforms} unset). */
-  public Training(
-      String architecture,
-      long seed,
-      int batchSize,
-      int shuffleWindow,
-      String optimizer,
-      double learningRate,
-      double momentum,
-      double weightDecay,
-      String device,
-      int snapshotEverySteps,
-      int snapshotEverySeconds,
-      int metricsEverySteps,
-      int maxBadSteps,
-      boolean evaluateEachEpoch,
-      double lrDecay,
-      boolean trainingFirst,
-      LiveWindows live) {
-    this(
-        architecture,
-        seed,
-        batchSize,
-        shuffleWindow,
-        optimizer,
-        learningRate,
-        momentum,
-        weightDecay,
-        device,
-        snapshotEverySteps,
-        snapshotEverySeconds,
-        metricsEverySteps,
-        maxBadSteps,
-        evaluateEachEpoch,
-        lrDecay,
-        trainingFirst,
-        live,
-        "");
-  }
 
   public Training {
     // The grammar is checked where it is parsed (data.ImageTransforms), at start-up.
@@ -126,7 +86,8 @@ public record Training(
         true,
         1.0,
         true,
-        LiveWindows.defaults());
+        LiveWindows.defaults(),
+        "");
   }
 
   /**

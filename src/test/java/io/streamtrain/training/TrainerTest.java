@@ -44,7 +44,8 @@ class TrainerTest {
         false,
         1.0,
         false,
-        LiveWindows.defaults());
+        LiveWindows.defaults(),
+        "");
   }
 
   private static Trainer trainer(TrainerDependencies deps) {

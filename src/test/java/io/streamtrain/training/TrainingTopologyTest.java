@@ -69,7 +69,8 @@ class TrainingTopologyTest {
         true,
         1.0,
         false,
-        LiveWindows.defaults());
+        LiveWindows.defaults(),
+        "");
   }
 
   /** Two classes: bright top half (label 0) or bright bottom half (label 1). */
@@ -123,7 +124,8 @@ class TrainingTopologyTest {
         t.evaluateEachEpoch(),
         t.lrDecay(),
         t.trainingFirst(),
-        new LiveWindows(size, waitMs, 0));
+        new LiveWindows(size, waitMs, 0),
+        "");
   }
 
   /** With a live tail from {@code dataset} when it is not null. */
