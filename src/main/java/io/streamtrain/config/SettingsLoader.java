@@ -111,9 +111,10 @@ public final class SettingsLoader {
         switch (v.get("preset")) {
           case "reference" -> Training.reference();
           case "good" -> Training.good();
+          case "cnn" -> Training.cnn();
           default ->
               throw new IllegalArgumentException(
-                  "--preset must be reference or good (got " + v.get("preset") + ")");
+                  "--preset must be reference, good or cnn (got " + v.get("preset") + ")");
         };
     Training training =
         new Training(

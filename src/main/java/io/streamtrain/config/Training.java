@@ -99,6 +99,41 @@ public record Training(
     return reference().withOptimizer("adam", 1e-3, 0, 0, 0.6);
   }
 
+  /**
+   * The small CNN for 28×28 grayscale ({@code cnn:small}) with the recipe that reached 91.5 % test
+   * accuracy on Fashion-MNIST in 5 epochs (README has the runs): Fashion-MNIST's mean and standard
+   * deviation as normalisation, Adam with lr 2e-3 decayed by 0.6 each epoch. Augmentation (crop,
+   * flip) lowered the 5-epoch figure, so it is left out.
+   */
+  public static Training cnn() {
+    return reference()
+        .withOptimizer("adam", 2e-3, 0, 0, 0.6)
+        .withModel("cnn:1x28x28-c32-c64-f128-10", "normalize:0.2860:0.3530");
+  }
+
+  /** This training with another architecture and image transforms. */
+  public Training withModel(String architecture, String transforms) {
+    return new Training(
+        architecture,
+        seed,
+        batchSize,
+        shuffleWindow,
+        optimizer,
+        learningRate,
+        momentum,
+        weightDecay,
+        device,
+        snapshotEverySteps,
+        snapshotEverySeconds,
+        metricsEverySteps,
+        maxBadSteps,
+        evaluateEachEpoch,
+        lrDecay,
+        trainingFirst,
+        live,
+        transforms);
+  }
+
   public Training withOptimizer(String name, double lr, double mom, double wd, double decay) {
     return new Training(
         architecture,
