@@ -17,7 +17,7 @@ class PresetTest {
   @Test
   void shouldGiveTheCnnPresetItsArchitectureTransformsAndOptimizer() {
     Training cnn = training(Map.of("preset", "cnn"));
-    assertEquals("cnn:1x28x28-c32-c64-f128-10", cnn.architecture());
+    assertEquals("cnn:1x28x28-c32-c64-f256-10", cnn.architecture());
     assertEquals("normalize:0.2860:0.3530", cnn.transforms());
     assertEquals("adam", cnn.optimizer());
     assertEquals(2e-3, cnn.learningRate());
