@@ -17,7 +17,7 @@ import java.util.function.LongSupplier;
  * the snapshot had when its window was trained, up to {@value #MAX_BACKLOG_INTERVAL_MS} ms. A
  * trainer that fell behind then spends less of its time (and the predictors' and the broker's) on
  * snapshots and catches up sooner, while the freshness its snapshots add stays a small part of the
- * backlog's.
+ * backlog's. Not with a minimum interval of 0, which asks for every live window's snapshot at once.
  */
 final class SnapshotPolicy {
   static final long MAX_BACKLOG_INTERVAL_MS = 2_000;
@@ -103,6 +103,9 @@ final class SnapshotPolicy {
   }
 
   private boolean liveIntervalPassed() {
+    if (liveIntervalNanos == 0) {
+      return true; // no minimum interval: every live window's snapshot at once, backlog or not
+    }
     long elapsedNanos = nanoClock.getAsLong() - lastNanos;
     if (elapsedNanos < liveIntervalNanos) {
       return false;

@@ -84,6 +84,14 @@ class SnapshotPolicyTest {
   }
 
   @Test
+  void shouldNotStretchWhenTheMinimumIntervalIsZero() {
+    SnapshotPolicy policy = new SnapshotPolicy(0, 0, 0, clock::get, this::nowMs);
+    policy.startAt(0);
+    policy.published(0);
+    assertTrue(policy.dueAfter(liveWindowEnd(1, nowMs() - 60_000), 1), "a minute's backlog");
+  }
+
+  @Test
   void shouldSnapshotAtEveryWindowEndEvenWithStepsAndTimeDisabled() {
     SnapshotPolicy policy = startedAt(0, 0, 0);
     assertFalse(policy.dueAfter(batch(0, 3), 1_000));
