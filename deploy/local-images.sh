@@ -92,8 +92,10 @@ start_service() {
   else
     log "starting podman system service on $SOCKET"
     rm -f "$SOCKET"
-    setsid nohup podman system service --time=0 "unix://$SOCKET" \
-      > "$STATE_DIR/service.log" 2>&1 < /dev/null &
+    # From /: conmon inherits the service's working directory, and one deleted under it (a CI
+    # checkout removed between runs) fails every container start with "write child: broken pipe".
+    (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCKET" \
+      > "$STATE_DIR/service.log" 2>&1 < /dev/null) &
     echo $! > "$STATE_DIR/service.pid"
     for _ in $(seq 1 60); do
       if curl -fsS --max-time 2 --unix-socket "$SOCKET" http://d/_ping > /dev/null 2>&1; then
@@ -107,7 +109,9 @@ start_service() {
   if [ -f "$STATE_DIR/health.pid" ] && kill -0 "$(cat "$STATE_DIR/health.pid")" 2> /dev/null; then
     return
   fi
-  setsid nohup "$0" health-loop > "$STATE_DIR/health.log" 2>&1 < /dev/null &
+  local self
+  self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+  (cd / && exec setsid nohup "$self" health-loop > "$STATE_DIR/health.log" 2>&1 < /dev/null) &
   echo $! > "$STATE_DIR/health.pid"
 }
 
