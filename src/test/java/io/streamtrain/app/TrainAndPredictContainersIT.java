@@ -116,7 +116,7 @@ class TrainAndPredictContainersIT {
     try (StreamtrainContainer predictor =
         StreamtrainContainer.await(
             new StreamtrainContainer("predictor").withCommand(predict.toArray(String[]::new)),
-            ".*Serving .* version 64.*")) {
+            ".*Serving .* version 66.*")) {
       TestPipelines.publish(pipeline, names.imagesInfer(), TestPipelines.images("req", 100, 3));
       List<Prediction> predictions = new ArrayList<>();
       try (KafkaConsumer<byte[], byte[]> consumer =
@@ -138,7 +138,7 @@ class TrainAndPredictContainersIT {
                 });
       }
       assertEquals(100, predictions.size());
-      assertTrue(predictions.stream().allMatch(p -> p.getModelVersion() == 64));
+      assertTrue(predictions.stream().allMatch(p -> p.getModelVersion() == 66));
       long right = predictions.stream().filter(p -> p.getLabel() == p.getTrueLabel()).count();
       assertTrue(right >= 90, "correct predictions: " + right);
     }
