@@ -76,6 +76,7 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
     props.putIfAbsent(
