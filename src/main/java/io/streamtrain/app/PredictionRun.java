@@ -151,6 +151,7 @@ public final class PredictionRun implements AutoCloseable {
     // Whatever the user put in the properties file wins over the tuning above.
     props.putAll(pipeline.settings().kafkaOverrides());
     props.putAll(options.streamsOverrides());
+    GroupLiveness.applyDefaults(props);
     return props;
   }
 
