@@ -38,7 +38,11 @@ final class PredictionInstances implements AutoCloseable {
     return instances;
   }
 
-  /** Waits until the instances serve all {@code partitions} request partitions between them. */
+  /**
+   * Waits until the instances serve all {@code partitions} request partitions between them, each
+   * with a model loaded: what {@code /ready} answers 200 for, so a burst measured right after this
+   * is the first burst a ready predictor meets.
+   */
   void awaitAssigned(int partitions, Duration timeout, PrintStream err)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -49,7 +53,8 @@ final class PredictionInstances implements AutoCloseable {
         run.throwIfFailed();
         int n = run.assignedPartitions();
         assigned += n;
-        allServing &= n > 0 && run.streams().state() == KafkaStreams.State.RUNNING;
+        allServing &=
+            n > 0 && run.streams().state() == KafkaStreams.State.RUNNING && run.modelVersion() >= 0;
       }
       if (assigned == partitions && allServing) {
         err.printf(

@@ -32,8 +32,12 @@ import org.apache.kafka.streams.processor.api.Record;
  * {@code maxWait} while more kept coming, or at the first punctuation after Streams handed over
  * what it polled. Streams punctuates after each round of processing and its wall-clock grain is 1
  * ms, so a lone request is answered in the same round, never after {@code maxWait}; under load a
- * round holds many requests and they share a pass. A batch uses one model from {@link ModelHolder},
- * so no batch mixes two versions and a hot swap never waits for anything.
+ * round holds many requests and they share a pass. Behind a backlog (the batch's oldest request was
+ * produced more than {@link #BACKLOG_LAG} ago) a punctuation that follows new arrivals does not cut
+ * the batch: when processing is slow (a cold JVM, a busy machine) Streams processes one record per
+ * task between punctuations, and cutting there would run a forward pass per request exactly when
+ * passes are dearest. Such a batch still runs within {@code maxWait}. A batch uses one model from
+ * {@link ModelHolder}, so no batch mixes two versions and a hot swap never waits for anything.
  *
  * <p>Requests wait at most until the next punctuation (about 1 ms) or {@link #close()}. Kafka
  * Streams has no pre-commit hook for processors, so an offset commit can land while a round's
@@ -48,6 +52,9 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
 
   /** Wall-clock punctuation period: Kafka Streams' finest, so partial batches wait one round. */
   static final Duration FLUSH_INTERVAL = Duration.ofMillis(1);
+
+  /** How late a request must be when gathered for its batch to keep gathering at a punctuation. */
+  static final Duration BACKLOG_LAG = Duration.ofMillis(25);
 
   private final LabeledImageDecoder decoder;
   private final ModelHolder models;
@@ -72,6 +79,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   private final Integer[] trueLabels;
   private int size;
   private long oldestNanos;
+  // Whether a request was gathered since the last punctuation: a backlog is still draining.
+  private boolean gatheredSinceRound;
 
   /** {@code nanoClock} measures how long the oldest request waited ({@code System::nanoTime}). */
   Predictor(
@@ -112,7 +121,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
     // Streams punctuates after each round of processing what it polled: answer what is left.
-    context.schedule(FLUSH_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> flush());
+    context.schedule(FLUSH_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::endOfRound);
   }
 
   @Override
@@ -155,6 +164,7 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     ids[size] = image.getId();
     trueLabels[size] = image.getLabel();
     size++;
+    gatheredSinceRound = true;
     if (size >= maxBatch) {
       flush();
     } else if (now - oldestNanos >= maxWaitNanos) {
@@ -191,6 +201,19 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     }
     transforms = parsed;
     preparedFor = model;
+  }
+
+  /** The punctuation: answers what is buffered unless a backlog is still draining into it. */
+  private void endOfRound(long wallClockMillis) {
+    boolean draining =
+        gatheredSinceRound
+            && size > 0
+            && wallClockMillis - timestamps[0] > BACKLOG_LAG.toMillis()
+            && nanoClock.getAsLong() - oldestNanos < maxWaitNanos;
+    gatheredSinceRound = false;
+    if (!draining) {
+      flush();
+    }
   }
 
   /** Number of requests waiting for the next forward pass. */

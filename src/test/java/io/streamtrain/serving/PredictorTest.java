@@ -37,6 +37,9 @@ import org.junit.jupiter.api.Test;
 
 /** The Predictor's micro-batching under MockProcessorContext, with tiny version-encoding models. */
 class PredictorTest {
+  // The predictor's wall clock; requests produced just before it are fresh, not a backlog.
+  private static final long NOW = 5_000L;
+
   static final String TOPIC = "images.infer";
   private final Fixtures fixtures = new Fixtures();
   private final ModelHolder models = new ModelHolder();
@@ -67,7 +70,7 @@ class PredictorTest {
             new DeadLetters(Predictor.DEAD_LETTERS),
             stats,
             nanos::get);
-    context.setCurrentSystemTimeMs(5_000L);
+    context.setCurrentSystemTimeMs(NOW);
     predictor.init(context);
     return predictor;
   }
@@ -94,7 +97,7 @@ class PredictorTest {
   void shouldAnswerALoneRequestAtTheEndOfTheRoundNotAfterMaxWait() {
     Predictor predictor = serving(3, 64, Duration.ofSeconds(10));
 
-    predictor.process(fixtures.request("req-1", 1_000L));
+    predictor.process(fixtures.request("req-1", NOW - 1));
     punctuate(); // Streams punctuates after processing what one poll delivered
 
     List<Record<byte[], Prediction>> out = predictions();
@@ -110,7 +113,7 @@ class PredictorTest {
     Predictor predictor = serving(3, 8, Duration.ofSeconds(10));
 
     for (int i = 0; i < 20; i++) {
-      predictor.process(fixtures.request("req-" + i, 1_000L + i));
+      predictor.process(fixtures.request("req-" + i, NOW - 20 + i));
     }
     assertEquals(16, predictions().size(), "two full batches went out while the burst arrived");
     assertEquals(4, predictor.pending());
@@ -142,6 +145,30 @@ class PredictorTest {
   }
 
   @Test
+  void shouldKeepGatheringABacklogAtAPunctuationUntilMaxWait() {
+    Predictor predictor = serving(3, 64, Duration.ofMillis(5));
+    long late = NOW - Predictor.BACKLOG_LAG.toMillis() - 1; // produced before the backlog lag
+
+    predictor.process(fixtures.request("a", late));
+    punctuate();
+    assertEquals(0, predictions().size(), "a late request arrived this round: keep gathering");
+    predictor.process(fixtures.request("b", late));
+    nanos.addAndGet(Duration.ofMillis(2).toNanos());
+    punctuate();
+    assertEquals(0, predictions().size(), "2 ms < max-wait and b arrived: keep gathering");
+    punctuate();
+    assertEquals(2, predictions().size(), "a round without arrivals: the backlog is drained");
+    assertEquals(1, stats.batches(), "a and b shared one pass");
+
+    predictor.process(fixtures.request("c", late));
+    punctuate();
+    nanos.addAndGet(Duration.ofMillis(5).toNanos());
+    predictor.process(fixtures.request("d", late));
+    assertEquals(4, predictions().size(), "c waited max-wait: c and d went out together");
+    assertEquals(2, stats.batches());
+  }
+
+  @Test
   void shouldAnswerEveryRequestWithinItsOwnProcessCallWhenMaxWaitIsZero() {
     Predictor predictor = serving(3, 64, Duration.ZERO); // how the exactly-once app runs
 
@@ -169,7 +196,7 @@ class PredictorTest {
     assertEquals("Sneaker", p.getClassName());
     assertEquals(10, p.getProbabilities().size());
     assertEquals(Instant.ofEpochMilli(123_456L), p.getRequestTime());
-    assertEquals(Instant.ofEpochMilli(5_000L), p.getPredictTime());
+    assertEquals(Instant.ofEpochMilli(NOW), p.getPredictTime());
     assertNull(p.getTrueLabel(), "requests carry no label");
     assertEquals("m", p.getModelName());
   }
@@ -179,10 +206,10 @@ class PredictorTest {
     Predictor predictor = serving(1, 64, Duration.ofMillis(5));
     context.setRecordMetadata(TOPIC, 0, 17L);
 
-    predictor.process(fixtures.request("good-1", 1L));
+    predictor.process(fixtures.request("good-1", NOW - 3));
     byte[] garbage = {0, 0, 0, 0, 1, 2, 3};
-    predictor.process(new Record<>("bad".getBytes(StandardCharsets.UTF_8), garbage, 2L));
-    predictor.process(fixtures.request("good-2", 3L));
+    predictor.process(new Record<>("bad".getBytes(StandardCharsets.UTF_8), garbage, NOW - 2));
+    predictor.process(fixtures.request("good-2", NOW - 1));
     punctuate();
 
     assertEquals(2, predictions().size());
@@ -277,7 +304,9 @@ class PredictorTest {
               .setData(ByteBuffer.wrap(new byte[height * width]))
               .build();
       return new Record<>(
-          id.getBytes(StandardCharsets.UTF_8), images.serializer().serialize(TOPIC, image), 1L);
+          id.getBytes(StandardCharsets.UTF_8),
+          images.serializer().serialize(TOPIC, image),
+          NOW - 1);
     }
 
     Record<byte[], byte[]> request(String id, long timestamp) {
