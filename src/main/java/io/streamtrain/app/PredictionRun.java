@@ -137,8 +137,7 @@ public final class PredictionRun implements AutoCloseable {
     props.put(StreamsConfig.POLL_MS_CONFIG, "1");
     props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
     // A prediction is ~150 bytes: lz4 saves nothing worth its CPU. A 1 ms linger gathers the
-    // predictions of a few batches into one produce request: at 6,000 requests/s (bench --predict)
-    // the process used 55 % of the machine instead of 61 % with linger 0, for ~1 ms at low rates.
+    // predictions of a few batches into one produce request (docs/benchmarks.md has the CPU saved).
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), "1");
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
     // The broker answers a fetch once one byte is there; the wait only bounds an idle fetch.
@@ -158,8 +157,8 @@ public final class PredictionRun implements AutoCloseable {
   /**
    * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. A
    * micro-batch is too small to split across cores, and on a machine shared with the broker and a
-   * trainer a second OpenMP thread spins waiting for a descheduled peer: measured on 2 cores, a
-   * 32-image pass took 0.75 ms with one thread and 12 ms with two. Call before the engine loads.
+   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has
+   * the measured passes). Call before the engine loads.
    */
   public static void preferOneTorchThread() {
     if (System.getProperty(TORCH_THREADS_PROPERTY) == null) {

@@ -26,8 +26,8 @@ final class Torch {
       System.setProperty(OFFLINE, "true");
     }
     // PyTorch's default of one intra-op thread per core fights the Kafka client, Streams and
-    // decoding threads for the same cores: on 2 cores a batch-64 MLP step took 11 ms with one
-    // thread and 155 ms with two. Leave a core to the pipeline unless the user chose.
+    // decoding threads for the same cores (docs/benchmarks.md has the measured steps). Leave a
+    // core to the pipeline unless the user chose.
     if (System.getProperty(THREADS) == null) {
       int cores = Runtime.getRuntime().availableProcessors();
       System.setProperty(THREADS, String.valueOf(Math.max(1, cores - 1)));
