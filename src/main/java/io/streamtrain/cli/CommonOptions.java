@@ -40,22 +40,6 @@ final class CommonOptions {
       description = "Model name (default fashion-mlp).")
   String modelName;
 
-  @Option(
-      names = "--max-image-pixels",
-      paramLabel = "N",
-      description =
-          "Most pixels a PNG/JPEG record's header may declare; more is dead-lettered as"
-              + " image-too-large before any pixel is decoded (default 16777216).")
-  Long maxImagePixels;
-
-  @Option(
-      names = "--outage-wait-seconds",
-      paramLabel = "S",
-      description =
-          "How long train and predict wait out an unreachable Schema Registry, retrying with"
-              + " backoff, before they stop with one line (default 300).")
-  Integer outageWaitSeconds;
-
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")
   Path stateDir;
 
@@ -67,9 +51,6 @@ final class CommonOptions {
     flags.put("topic-prefix", topicPrefix);
     flags.put("model-name", modelName);
     flags.put("state-dir", stateDir == null ? null : stateDir.toString());
-    flags.put("max-image-pixels", maxImagePixels == null ? null : maxImagePixels.toString());
-    flags.put(
-        "outage-wait-seconds", outageWaitSeconds == null ? null : outageWaitSeconds.toString());
     return SettingsLoader.load(config, System.getenv(), flags);
   }
 

@@ -15,6 +15,7 @@ import io.streamtrain.training.TestSets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +36,7 @@ import picocli.CommandLine.Option;
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @Mixin RecordOptions records;
 
   @Option(
       names = "--snapshot",
@@ -56,7 +58,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Settings settings = common.settings();
+    Settings settings = common.settings(records.with(Map.of()));
     if (data != null) {
       OfflineEvaluation.Result result =
           snapshot != null
@@ -95,25 +97,25 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   private void print(ModelSnapshot model, Evaluation e) {
-      if (json) {
-        System.out.printf(
-            Locale.ROOT,
-            "{\"model\":\"%s\",\"version\":%d,\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f,\"count\":%d}%n",
-            model.getModelName(),
-            model.getVersion(),
-            model.getEpoch(),
-            e.accuracy(),
-            e.averageLoss(),
-            e.count());
-      } else {
-        System.out.printf(
-            Locale.ROOT,
-            "Model %s version %d (epoch %d)%nTest Error: %n Accuracy: %.1f%%, Avg loss: %f %n",
-            model.getModelName(),
-            model.getVersion(),
-            model.getEpoch(),
-            100 * e.accuracy(),
-            e.averageLoss());
-      }
+    if (json) {
+      System.out.printf(
+          Locale.ROOT,
+          "{\"model\":\"%s\",\"version\":%d,\"epoch\":%d,\"accuracy\":%.4f,\"avgLoss\":%.6f,\"count\":%d}%n",
+          model.getModelName(),
+          model.getVersion(),
+          model.getEpoch(),
+          e.accuracy(),
+          e.averageLoss(),
+          e.count());
+    } else {
+      System.out.printf(
+          Locale.ROOT,
+          "Model %s version %d (epoch %d)%nTest Error: %n Accuracy: %.1f%%, Avg loss: %f %n",
+          model.getModelName(),
+          model.getVersion(),
+          model.getEpoch(),
+          100 * e.accuracy(),
+          e.averageLoss());
+    }
   }
 }

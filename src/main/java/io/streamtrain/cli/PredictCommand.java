@@ -53,6 +53,7 @@ import picocli.CommandLine.Option;
     })
 final class PredictCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @Mixin RecordOptions records;
 
   @Option(names = "--image", paramLabel = "FILE", description = "Predict this PNG/JPEG and exit.")
   Path image;
@@ -95,7 +96,7 @@ final class PredictCommand implements Callable<Integer> {
     }
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     PredictionRun.preferOneTorchThread();
-    Settings settings = common.settings(Collections.singletonMap("device", device));
+    Settings settings = common.settings(records.with(Collections.singletonMap("device", device)));
     if (image != null) {
       printPrediction(ImagePrediction.of(image, snapshot, settings));
       return 0;

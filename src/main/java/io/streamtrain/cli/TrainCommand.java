@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
     })
 final class TrainCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
+  @Mixin RecordOptions records;
   @Mixin TrainingOptions trainingOptions;
 
   @Option(
@@ -87,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
             : snapshotVersion != null
                 ? Pipeline.Resume.version(snapshotVersion)
                 : Pipeline.Resume.latest();
-    Settings settings = common.settings(trainingOptions.flags());
+    Settings settings = common.settings(records.with(trainingOptions.flags()));
     Pipeline.transforms(settings); // a spec the model cannot take: one line, before the broker
     if (initFrom != null) {
       Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
