@@ -1,5 +1,13 @@
 package io.streamtrain.app;
 
+import java.util.Properties;
+
+import org.apache.kafka.common.KafkaException;
+
+import org.apache.kafka.clients.producer.ProducerConfig;
+
+import io.streamtrain.records.SnapshotChunks;
+
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTransforms;
@@ -396,21 +404,47 @@ public final class Pipeline {
                         + hint));
   }
 
-  /** Publishes {@code snapshot} keyed by its model name and waits for the broker's ack. */
+  /**
+   * Publishes {@code snapshot} keyed by its model name and waits for the broker's ack; one too
+   * large for a record goes out as chunks and a manifest in one transaction.
+   */
   public void publishSnapshot(ModelSnapshot snapshot) {
     String topic = names.modelSnapshots();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic,
-                  snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
-                  serde(ModelSnapshot.class).serializer().serialize(topic, snapshot)))
-          .get(60, TimeUnit.SECONDS);
+    var serializer = serde(ModelSnapshot.class).serializer();
+    boolean chunked = SnapshotChunks.needsChunks(snapshot, SnapshotChunks.DEFAULT_CHUNK_BYTES);
+    Properties props = settings.producerProps();
+    if (chunked) {
+      props.put(
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+          "streamtrain-snapshot-publish-" + snapshot.getModelName());
+    }
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+      if (!chunked) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topic,
+                    snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
+                    serializer.serialize(topic, snapshot)))
+            .get(60, TimeUnit.SECONDS);
+        return;
+      }
+      producer.initTransactions();
+      producer.beginTransaction();
+      SnapshotChunks.write(
+          snapshot,
+          SnapshotChunks.DEFAULT_CHUNK_BYTES,
+          (key, record) ->
+              producer.send(
+                  new ProducerRecord<>(
+                      topic,
+                      key.getBytes(StandardCharsets.UTF_8),
+                      serializer.serialize(topic, record))));
+      producer.commitTransaction();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while publishing a snapshot to " + topic, e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException | KafkaException e) {
       throw new IllegalStateException(
           "Cannot publish version "
               + snapshot.getVersion()

@@ -1,5 +1,9 @@
 package io.streamtrain.app;
 
+import io.streamtrain.config.Settings;
+
+import io.streamtrain.records.SnapshotChunks;
+
 import io.streamtrain.kafka.TailStart;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.registry.SchemaRegistryException;
@@ -18,6 +22,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
@@ -67,6 +72,9 @@ public final class TrainingRun implements AutoCloseable {
    * @param liveTail also learn, once each, the records that arrive on the dataset topic from now on
    *     (from where the tail stopped, on a restart), without replay
    */
+  /** How long a trainer's transaction may stay open: long enough to write a big snapshot. */
+  static final int SNAPSHOT_TRANSACTION_TIMEOUT_MS = 120_000;
+
   public TrainingRun(
       Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener, boolean liveTail) {
     ExplainedFailures.install();
@@ -76,6 +84,11 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    // A big model's snapshot is many chunk records in one transaction, written while it is open:
+    // Streams' 10 s default would let the broker abort it (and fence the trainer) on a slow disk.
+    props.putIfAbsent(
+        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        String.valueOf(SNAPSHOT_TRANSACTION_TIMEOUT_MS));
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
     props.putIfAbsent(
@@ -236,6 +249,19 @@ public final class TrainingRun implements AutoCloseable {
    * says what to do, so it comes alone (the chain, whose root adds only a socket error, goes to the
    * log at DEBUG); Streams' wrapper messages would carry a whole stack trace.
    */
+  /** A record the client or the broker refused for its size: which limits, and what to change. */
+  static String tooLargeLine(String what, Throwable e) {
+    return what
+        + " stopped: "
+        + e.getMessage()
+        + " (snapshots over "
+        + SnapshotChunks.DEFAULT_CHUNK_BYTES
+        + " bytes go out as chunks of that size, so a record this large is not a snapshot chunk,"
+        + " or the topic takes less than "
+        + Settings.SNAPSHOT_MAX_BYTES
+        + " bytes: check max.message.bytes of the topics with: streamtrain topics create)";
+  }
+
   static IllegalStateException stopped(String what, Throwable t) {
     if (ExplainedFailures.isExplained(t)) {
       LOG.debug("{} stopped", what, t);
@@ -247,6 +273,12 @@ public final class TrainingRun implements AutoCloseable {
                   ? registry.getMessage()
                   : "a topic it reads was deleted; recreate it with: streamtrain topics create,"
                       + " and start it again"));
+    }
+    org.apache.kafka.common.errors.RecordTooLargeException tooLarge =
+        find(t, org.apache.kafka.common.errors.RecordTooLargeException.class);
+    if (tooLarge != null) {
+      LOG.debug("{} stopped", what, t);
+      return new IllegalStateException(tooLargeLine(what, tooLarge));
     }
     // Streams' "Exception caught in process ..." messages embed the whole stack trace.
     Throwable shown = t;

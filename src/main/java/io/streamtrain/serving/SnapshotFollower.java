@@ -5,6 +5,7 @@ import io.streamtrain.kafka.Partitions;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.ChunkLocations;
 import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
@@ -33,6 +34,8 @@ public final class SnapshotFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Properties consumerProps;
+  private final ChunkLocations chunks;
   private final String topic;
   private final byte[] modelKey;
   private final Deserializer<ModelSnapshot> deserializer;
@@ -51,6 +54,8 @@ public final class SnapshotFollower implements AutoCloseable {
       Device device,
       ModelHolder holder) {
     this.consumer = new KafkaConsumer<>(consumerProps);
+    this.consumerProps = consumerProps;
+    this.chunks = new ChunkLocations(modelName);
     this.topic = topic;
     this.modelKey = modelName.getBytes(StandardCharsets.UTF_8);
     this.deserializer = deserializer;
@@ -94,7 +99,7 @@ public final class SnapshotFollower implements AutoCloseable {
       while (!Thread.currentThread().isInterrupted()) {
         newest.set(null);
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (isOfModel(r)) {
+          if (!chunks.offer(r) && isOfModel(r)) {
             newest.set(r);
           }
         }
@@ -122,7 +127,7 @@ public final class SnapshotFollower implements AutoCloseable {
             partitions,
             TopicReader.DEFAULT_TIMEOUT,
             r -> {
-              if (isOfModel(r)) {
+              if (!chunks.offer(r) && isOfModel(r)) {
                 visitor.accept(r);
               }
             });
@@ -144,6 +149,8 @@ public final class SnapshotFollower implements AutoCloseable {
       if (snapshot.getVersion() <= newestVersion) {
         return;
       }
+      // A chunked snapshot's chunks came before its manifest: where the follower saw them last.
+      snapshot = Snapshots.complete(consumerProps, topic, snapshot, chunks, deserializer);
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
       holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));
