@@ -89,6 +89,7 @@ public final class TrainingRun implements AutoCloseable {
     props.putIfAbsent(
         StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
         String.valueOf(SNAPSHOT_TRANSACTION_TIMEOUT_MS));
+    GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
     props.putIfAbsent(
@@ -381,7 +382,7 @@ public final class TrainingRun implements AutoCloseable {
   /**
    * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving the
    * consumer group: the trainer is the model's only member, so the next start need not wait for
-   * this one's session to expire (45 s by default) before it gets the feed.
+   * this one's session to expire before it gets the feed.
    */
   @Override
   public void close() {
