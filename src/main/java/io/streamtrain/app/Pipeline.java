@@ -1,13 +1,5 @@
 package io.streamtrain.app;
 
-import java.util.Properties;
-
-import org.apache.kafka.common.KafkaException;
-
-import org.apache.kafka.clients.producer.ProducerConfig;
-
-import io.streamtrain.records.SnapshotChunks;
-
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTransforms;
@@ -16,6 +8,7 @@ import io.streamtrain.kafka.TopicNames;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.records.Topic;
 import io.streamtrain.registry.AvroSerde;
@@ -38,12 +31,15 @@ import io.streamtrain.training.TrainingTopology;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
@@ -417,6 +413,10 @@ public final class Pipeline {
       props.put(
           ProducerConfig.TRANSACTIONAL_ID_CONFIG,
           "streamtrain-snapshot-publish-" + snapshot.getModelName());
+      // A few chunks in flight, not the whole snapshot: send blocks while the buffer is full.
+      props.put(
+          ProducerConfig.BUFFER_MEMORY_CONFIG,
+          String.valueOf(3L * SnapshotChunks.DEFAULT_CHUNK_BYTES));
     }
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
       if (!chunked) {
@@ -429,6 +429,8 @@ public final class Pipeline {
             .get(60, TimeUnit.SECONDS);
         return;
       }
+      int partition =
+          SnapshotChunks.partition(snapshot.getModelName(), producer.partitionsFor(topic).size());
       producer.initTransactions();
       producer.beginTransaction();
       SnapshotChunks.write(
@@ -438,6 +440,7 @@ public final class Pipeline {
               producer.send(
                   new ProducerRecord<>(
                       topic,
+                      partition,
                       key.getBytes(StandardCharsets.UTF_8),
                       serializer.serialize(topic, record))));
       producer.commitTransaction();

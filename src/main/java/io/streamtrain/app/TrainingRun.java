@@ -1,12 +1,12 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
-
-import io.streamtrain.records.SnapshotChunks;
-
 import io.streamtrain.kafka.TailStart;
+import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.registry.SchemaRegistryException;
+import io.streamtrain.training.SnapshotSize;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TrainingListener;
 import java.time.Duration;
@@ -20,9 +20,9 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.DefaultProductionExceptionHandler;
@@ -72,9 +72,6 @@ public final class TrainingRun implements AutoCloseable {
    * @param liveTail also learn, once each, the records that arrive on the dataset topic from now on
    *     (from where the tail stopped, on a restart), without replay
    */
-  /** How long a trainer's transaction may stay open: long enough to write a big snapshot. */
-  static final int SNAPSHOT_TRANSACTION_TIMEOUT_MS = 120_000;
-
   public TrainingRun(
       Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener, boolean liveTail) {
     ExplainedFailures.install();
@@ -85,10 +82,15 @@ public final class TrainingRun implements AutoCloseable {
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
     // A big model's snapshot is many chunk records in one transaction, written while it is open:
-    // Streams' 10 s default would let the broker abort it (and fence the trainer) on a slow disk.
-    props.putIfAbsent(
-        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
-        String.valueOf(SNAPSHOT_TRANSACTION_TIMEOUT_MS));
+    // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
+    long transactionMs =
+        SnapshotSize.transactionTimeoutMs(
+            SnapshotSize.expectedBytes(pipeline.settings().training()));
+    if (transactionMs > 0) {
+      props.putIfAbsent(
+          StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+          String.valueOf(transactionMs));
+    }
     GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
@@ -245,24 +247,25 @@ public final class TrainingRun implements AutoCloseable {
     return null;
   }
 
+  /** A record the client or the broker refused for its size: which limits, and what to change. */
+  static String tooLargeLine(String what, Throwable e) {
+    return what
+        + " stopped: a record was refused as too large ("
+        + e.getMessage()
+        + "). Snapshots go out as chunk records of at most "
+        + SnapshotChunks.DEFAULT_CHUNK_BYTES
+        + " bytes plus their envelope, and clients send records of up to "
+        + Settings.SNAPSHOT_MAX_BYTES
+        + " bytes: give the topic max.message.bytes="
+        + TopicCatalog.SNAPSHOT_MAX_MESSAGE_BYTES
+        + " (streamtrain topics create lists the topics whose settings differ)";
+  }
+
   /**
    * The exception that tells the user why {@code what} stopped. An unreachable registry's own line
    * says what to do, so it comes alone (the chain, whose root adds only a socket error, goes to the
    * log at DEBUG); Streams' wrapper messages would carry a whole stack trace.
    */
-  /** A record the client or the broker refused for its size: which limits, and what to change. */
-  static String tooLargeLine(String what, Throwable e) {
-    return what
-        + " stopped: "
-        + e.getMessage()
-        + " (snapshots over "
-        + SnapshotChunks.DEFAULT_CHUNK_BYTES
-        + " bytes go out as chunks of that size, so a record this large is not a snapshot chunk,"
-        + " or the topic takes less than "
-        + Settings.SNAPSHOT_MAX_BYTES
-        + " bytes: check max.message.bytes of the topics with: streamtrain topics create)";
-  }
-
   static IllegalStateException stopped(String what, Throwable t) {
     if (ExplainedFailures.isExplained(t)) {
       LOG.debug("{} stopped", what, t);

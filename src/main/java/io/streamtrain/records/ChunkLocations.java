@@ -6,8 +6,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Where the newest chunk record of each index of one model's snapshots is, as a read of the
- * snapshot topic passes them: a manifest's chunks precede it in its transaction, so at the
- * manifest these are its chunks.
+ * snapshot topic passes them: a manifest's chunks precede it in its transaction, so at the manifest
+ * these are its chunks.
  */
 public final class ChunkLocations {
   private final byte[] prefix;

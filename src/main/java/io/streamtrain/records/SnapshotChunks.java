@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Properties;
 import java.util.function.BiConsumer;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
@@ -25,13 +26,15 @@ import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A snapshot too large for one Kafka record, as several: chunk records keyed {@code
  * <model>/chunk/<index>} that carry slices of the payload (the Avro binary encoding of the tensors
  * and the optimizer state), then the manifest keyed by the model name that carries everything else
- * and the payload's size and SHA-256. Both are {@link ModelSnapshot} records, so the topic keeps one
- * schema. Written in one transaction, chunks first, so that a read_committed reader that sees a
+ * and the payload's size and SHA-256. Both are {@link ModelSnapshot} records, so the topic keeps
+ * one schema. Written in one transaction, chunks first, so that a read_committed reader that sees a
  * manifest finds its chunks before it; keyed by index, so that compaction keeps the newest of each.
  *
  * <p>Both directions stream: the writer hands out one chunk at a time, the reader decodes the
@@ -47,6 +50,29 @@ public final class SnapshotChunks {
   private static final String CHUNK_INFIX = "/chunk/";
 
   private SnapshotChunks() {}
+
+  /**
+   * {@code consumerProps} with fetches of about one chunk, for reads of the snapshot topic: the
+   * consumer then holds one chunk record in flight rather than the 64 MiB a fetch may bring. A
+   * record larger than that (a one-record snapshot of up to 16 MiB) still comes, alone.
+   */
+  public static Properties oneChunkAtATime(Properties consumerProps) {
+    Properties props = new Properties();
+    props.putAll(consumerProps);
+    String fetchBytes = String.valueOf(DEFAULT_CHUNK_BYTES + 64 * 1024);
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
+    props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, fetchBytes);
+    return props;
+  }
+
+  /**
+   * The partition of every record of {@code modelName}'s snapshots, chunks and manifests alike: the
+   * one the producer's default partitioner picks for the model name, so that one-record snapshots
+   * stay where they were and a manifest's chunks come before it in one partition.
+   */
+  public static int partition(String modelName, int partitions) {
+    return Utils.toPositive(Utils.murmur2(modelName.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
 
   /** The key of chunk {@code index} of {@code modelName}'s snapshots. */
   public static String chunkKey(String modelName, int index) {
@@ -150,8 +176,8 @@ public final class SnapshotChunks {
 
   /**
    * The snapshot {@code manifest} describes, its tensors decoded from {@code chunks} (chunk records
-   * in index order, pulled one at a time). Fails with one line naming the version and what is
-   * wrong when a chunk is missing, of another version, or does not match its checksum.
+   * in index order, pulled one at a time). Fails with one line naming the version and what is wrong
+   * when a chunk is missing, of another version, or does not match its checksum.
    */
   public static ModelSnapshot read(ModelSnapshot manifest, Iterator<ModelSnapshot> chunks) {
     ChunkManifest m = manifest.getManifest();

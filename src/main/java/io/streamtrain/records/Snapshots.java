@@ -5,8 +5,8 @@ import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -58,6 +58,7 @@ public final class Snapshots {
     for (int attempt = 1; ; attempt++) {
       List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
       ChunkLocations chunks = new ChunkLocations(modelName);
+      ChunkLocations[] newestChunks = new ChunkLocations[1];
       scan(
           consumerProps,
           topic,
@@ -67,15 +68,16 @@ public final class Snapshots {
           r -> {
             newest.clear();
             newest.add(r);
+            // As they are at the manifest: a read may return the first chunks of a newer version
+            // after it (committed while the read ran) without that version's manifest.
+            newestChunks[0] = chunks.copy();
           });
       if (newest.isEmpty()) {
         return Optional.empty();
       }
       ModelSnapshot decoded = decode(newest.get(0), deserializer);
       try {
-        // The newest manifest's chunks are the newest of their indexes: a newer chunk would be
-        // of a newer committed version, whose manifest would be the newest.
-        return Optional.of(complete(consumerProps, topic, decoded, chunks, deserializer));
+        return Optional.of(complete(consumerProps, topic, decoded, newestChunks[0], deserializer));
       } catch (SnapshotChunks.TornSnapshotException e) {
         if (attempt == TORN_ATTEMPTS) {
           throw e;
@@ -100,13 +102,8 @@ public final class Snapshots {
     if (decoded.getManifest() == null) {
       return decoded;
     }
-    Properties props = new Properties();
-    props.putAll(consumerProps);
-    // One chunk per poll and per fetch: the read holds about one chunk beyond the tensors.
-    String fetchBytes = String.valueOf(decoded.getManifest().getChunkBytes() + 64 * 1024);
+    Properties props = SnapshotChunks.oneChunkAtATime(consumerProps);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
-    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, fetchBytes);
-    props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, fetchBytes);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       return SnapshotChunks.read(
           decoded, new ChunkFetcher(consumer, topic, decoded, chunks, deserializer));
@@ -284,7 +281,7 @@ public final class Snapshots {
     try {
       exists =
           TopicReader.read(
-              consumerProps,
+              SnapshotChunks.oneChunkAtATime(consumerProps),
               topic,
               from,
               TopicReader.DEFAULT_TIMEOUT,

@@ -6,6 +6,7 @@ import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.ChunkLocations;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
@@ -53,7 +54,8 @@ public final class SnapshotFollower implements AutoCloseable {
       Deserializer<ModelSnapshot> deserializer,
       Device device,
       ModelHolder holder) {
-    this.consumer = new KafkaConsumer<>(consumerProps);
+    // About one chunk per fetch: a big model's chunks pass by here before its manifest.
+    this.consumer = new KafkaConsumer<>(SnapshotChunks.oneChunkAtATime(consumerProps));
     this.consumerProps = consumerProps;
     this.chunks = new ChunkLocations(modelName);
     this.topic = topic;
@@ -90,7 +92,7 @@ public final class SnapshotFollower implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       // Until caught up, only remember the newest: serving starts with the newest snapshot.
-      AtomicReference<ConsumerRecord<byte[], byte[]>> newest = new AtomicReference<>();
+      AtomicReference<Seen> newest = new AtomicReference<>();
       catchUp(partitions, newest::set);
       if (newest.get() != null) {
         load(newest.get());
@@ -100,7 +102,7 @@ public final class SnapshotFollower implements AutoCloseable {
         newest.set(null);
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (!chunks.offer(r) && isOfModel(r)) {
-            newest.set(r);
+            newest.set(new Seen(r, chunks.copy()));
           }
         }
         if (newest.get() != null) {
@@ -117,9 +119,7 @@ public final class SnapshotFollower implements AutoCloseable {
   }
 
   /** Reads to the end, trying again while the broker does not answer: serving waits for it. */
-  private void catchUp(
-      List<TopicPartition> partitions,
-      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+  private void catchUp(List<TopicPartition> partitions, java.util.function.Consumer<Seen> visitor) {
     while (true) {
       try {
         TopicReader.catchUp(
@@ -128,7 +128,7 @@ public final class SnapshotFollower implements AutoCloseable {
             TopicReader.DEFAULT_TIMEOUT,
             r -> {
               if (!chunks.offer(r) && isOfModel(r)) {
-                visitor.accept(r);
+                visitor.accept(new Seen(r, chunks.copy()));
               }
             });
         return;
@@ -142,15 +142,20 @@ public final class SnapshotFollower implements AutoCloseable {
     return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
   }
 
-  private void load(ConsumerRecord<byte[], byte[]> record) {
+  /**
+   * A record of the model (a snapshot or a manifest) and where its chunks were when it came: later
+   * records may be the first chunks of a version whose manifest is still to come.
+   */
+  private record Seen(ConsumerRecord<byte[], byte[]> record, ChunkLocations chunks) {}
+
+  private void load(Seen seen) {
     try {
       // A record that is not a snapshot is named with its partition and offset.
-      ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
+      ModelSnapshot snapshot = Snapshots.decode(seen.record(), deserializer);
       if (snapshot.getVersion() <= newestVersion) {
         return;
       }
-      // A chunked snapshot's chunks came before its manifest: where the follower saw them last.
-      snapshot = Snapshots.complete(consumerProps, topic, snapshot, chunks, deserializer);
+      snapshot = Snapshots.complete(consumerProps, topic, snapshot, seen.chunks(), deserializer);
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
       holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));

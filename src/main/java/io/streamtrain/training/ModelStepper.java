@@ -98,15 +98,9 @@ final class ModelStepper implements AutoCloseable {
     long bytes =
         lastSnapshot != null
             ? SnapshotChunks.payloadBytes(lastSnapshot)
-            : expectedSnapshotBytes(training, learner.spec().parameterCount());
+            : SnapshotSize.expectedBytes(training, learner.spec().parameterCount());
     snapshotPolicy.expect(bytes);
     LOG.info(announcement(modelName, training, bytes));
-  }
-
-  /** Parameters and optimizer buffers in float32: what a snapshot of the model carries. */
-  static long expectedSnapshotBytes(Training training, long parameters) {
-    int copies = training.optimizer().equals("adam") ? 3 : training.momentum() > 0 ? 2 : 1;
-    return parameters * Float.BYTES * copies;
   }
 
   /** The one start-up line that says how snapshots of this size go out, and how often. */

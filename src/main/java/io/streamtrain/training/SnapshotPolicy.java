@@ -30,8 +30,6 @@ final class SnapshotPolicy {
   /** The byte budget of live and timed snapshots. */
   static final long BYTES_PER_SECOND = 32L * 1024 * 1024;
 
-  // The interval the last snapshot's size asks for.
-  private long sizeIntervalNanos;
   private static final int BACKLOG_SHARE = 4;
   private final int everySteps;
   private final long everyNanos;
@@ -44,6 +42,8 @@ final class SnapshotPolicy {
   private final LongSupplier wallClockMs;
   // The age of the oldest event of the pending live windows when its window was trained.
   private long pendingBacklogMs;
+  // The interval the last snapshot's size asks for within the byte budget.
+  private long sizeIntervalNanos;
 
   /** {@code wallClockMs}: the clock of the records' timestamps, in milliseconds. */
   SnapshotPolicy(Training training, LongSupplier wallClockMs) {

@@ -2,7 +2,6 @@ package io.streamtrain.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.SnapshotChunks;
@@ -90,7 +89,7 @@ class ChunkedSnapshotCompactionIT {
   }
 
   /** Small segments (two chunks each) that roll fast, and a cleaner that starts at once. */
-  private static void compactEagerly(Pipeline pipeline, String topic) throws Exception {
+  static void compactEagerly(Pipeline pipeline, String topic) throws Exception {
     try (Admin admin = Admin.create(pipeline.settings().adminProps())) {
       ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
       List<AlterConfigOp> ops =
@@ -183,7 +182,9 @@ class ChunkedSnapshotCompactionIT {
       random.nextBytes(data);
       tensors.add(
           new NamedTensor(
-              "layer" + i + ".weight", List.of((long) data.length / 4), "float32",
+              "layer" + i + ".weight",
+              List.of((long) data.length / 4),
+              "float32",
               ByteBuffer.wrap(data)));
       left -= data.length;
     }

@@ -16,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaCompatibility.SchemaCompatibilityType;
 import org.junit.jupiter.api.Test;
 
 class SnapshotChunksTest {
@@ -28,8 +31,12 @@ class SnapshotChunksTest {
     for (int i = 0; i < floats.length; i++) {
       byte[] data = new byte[floats[i] * 4];
       random.nextBytes(data);
-      tensors.add(new NamedTensor("layer" + i + ".weight", List.of((long) floats[i]), "float32",
-          ByteBuffer.wrap(data)));
+      tensors.add(
+          new NamedTensor(
+              "layer" + i + ".weight",
+              List.of((long) floats[i]),
+              "float32",
+              ByteBuffer.wrap(data)));
     }
     byte[] moment = new byte[64];
     random.nextBytes(moment);
@@ -81,8 +88,7 @@ class SnapshotChunksTest {
     for (int i = 0; i < original.getTensors().size(); i++) {
       assertEquals(original.getTensors().get(i).getName(), back.getTensors().get(i).getName());
       assertArrayEquals(
-          bytes(original.getTensors().get(i).getData()),
-          bytes(back.getTensors().get(i).getData()));
+          bytes(original.getTensors().get(i).getData()), bytes(back.getTensors().get(i).getData()));
     }
     assertEquals(original.getOptimizerState(), back.getOptimizerState());
     assertEquals(original.getInputOffsets(), back.getInputOffsets());
@@ -120,7 +126,11 @@ class SnapshotChunksTest {
     ModelSnapshot manifest = sent.get(sent.size() - 1).record();
     List<ModelSnapshot> chunks = new ArrayList<>();
     sent.subList(0, sent.size() - 1).forEach(s -> chunks.add(s.record()));
-    chunks.get(0).getChunk().getData().put(5, (byte) (chunks.get(0).getChunk().getData().get(5) ^ 1));
+    chunks
+        .get(0)
+        .getChunk()
+        .getData()
+        .put(5, (byte) (chunks.get(0).getChunk().getData().get(5) ^ 1));
     var e =
         assertThrows(
             SnapshotChunks.TornSnapshotException.class,
@@ -147,6 +157,27 @@ class SnapshotChunksTest {
     assertEquals(-1, SnapshotChunks.chunkIndex(key("mm/chunk/1"), prefix));
     assertEquals(-1, SnapshotChunks.chunkIndex(key("m/chunk/x"), prefix));
     assertEquals(-1, SnapshotChunks.chunkIndex(null, prefix));
+  }
+
+  @Test
+  void shouldStayFullyCompatibleWithTheSchemaBeforeChunks() {
+    Schema now = ModelSnapshot.getClassSchema();
+    List<Schema.Field> before = new ArrayList<>();
+    for (Schema.Field f : now.getFields()) {
+      if (!f.name().equals("manifest") && !f.name().equals("chunk")) {
+        before.add(new Schema.Field(f, f.schema()));
+      }
+    }
+    Schema old =
+        Schema.createRecord(now.getName(), now.getDoc(), now.getNamespace(), false, before);
+    assertEquals(now.getFields().size() - 2, old.getFields().size());
+    // BACKWARD: new readers read old snapshots; FORWARD: old readers read new records.
+    assertEquals(
+        SchemaCompatibilityType.COMPATIBLE,
+        SchemaCompatibility.checkReaderWriterCompatibility(now, old).getType());
+    assertEquals(
+        SchemaCompatibilityType.COMPATIBLE,
+        SchemaCompatibility.checkReaderWriterCompatibility(old, now).getType());
   }
 
   private static byte[] key(String text) {
