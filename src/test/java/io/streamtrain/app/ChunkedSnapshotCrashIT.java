@@ -8,6 +8,7 @@ import io.streamtrain.data.Split;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.SnapshotChunks;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.serving.SnapshotFollower;
@@ -72,7 +73,13 @@ class ChunkedSnapshotCrashIT {
           // Read while the killed trainer's transaction is still open: nothing cleans it yet.
           long newest = manifestVersions(s, "read_committed");
           killedMidWrite = chunkVersions(s).stream().anyMatch(v -> v > newest);
-          ModelSnapshot snapshot = pipeline.latestSnapshot().orElseThrow();
+          ModelSnapshot snapshot =
+              Snapshots.latest(
+                      pipeline.settings().consumerProps(null),
+                      pipeline.names().modelSnapshots(),
+                      MODEL,
+                      pipeline.serde(ModelSnapshot.class).deserializer())
+                  .orElseThrow();
           assertEquals(newest, snapshot.getVersion());
           assertTrue(snapshot.getManifest().getChunks() == 3, "chunked: " + snapshot.getManifest());
           StateDicts.verify(snapshot);
