@@ -407,7 +407,7 @@ public final class Pipeline {
   public void publishSnapshot(ModelSnapshot snapshot) {
     String topic = names.modelSnapshots();
     var serializer = serde(ModelSnapshot.class).serializer();
-    boolean chunked = SnapshotChunks.needsChunks(snapshot, SnapshotChunks.DEFAULT_CHUNK_BYTES);
+    boolean chunked = SnapshotChunks.needsChunks(snapshot);
     Properties props = settings.producerProps();
     if (chunked) {
       props.put(

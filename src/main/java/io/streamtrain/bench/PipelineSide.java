@@ -147,7 +147,7 @@ final class PipelineSide {
     ModelSnapshot last = pipeline.latestSnapshot().orElseThrow();
     long snapshotBytes;
     double publishMillis;
-    if (SnapshotChunks.needsChunks(last, SnapshotChunks.DEFAULT_CHUNK_BYTES)) {
+    if (SnapshotChunks.needsChunks(last)) {
       snapshotBytes = SnapshotChunks.payloadBytes(last);
       publishMillis = publishChunkedMillis(pipeline, last);
     } else {

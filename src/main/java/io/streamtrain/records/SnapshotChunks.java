@@ -44,6 +44,13 @@ public final class SnapshotChunks {
   /** Payload per chunk: well under the producer's and the topic's 16 MiB record limit. */
   public static final int DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
 
+  /**
+   * Largest payload that still goes out as one record: every snapshot that fitted the 16 MiB record
+   * before chunks existed (the quickstart MLP with Adam, 8 MB) stays one record, with room for the
+   * envelope.
+   */
+  public static final int ONE_RECORD_MAX_BYTES = 12 * 1024 * 1024;
+
   /** Largest chunk that still fits a record of {@code SNAPSHOT_MAX_BYTES} with its envelope. */
   public static final int MAX_CHUNK_BYTES = 15 * 1024 * 1024;
 
@@ -117,8 +124,13 @@ public final class SnapshotChunks {
   }
 
   /** Whether {@code snapshot} goes out as chunks rather than as one record. */
-  public static boolean needsChunks(ModelSnapshot snapshot, int chunkBytes) {
-    return payloadBytes(snapshot) > chunkBytes;
+  public static boolean needsChunks(ModelSnapshot snapshot) {
+    return needsChunks(snapshot, ONE_RECORD_MAX_BYTES);
+  }
+
+  /** Whether {@code snapshot}'s payload is larger than {@code oneRecordMaxBytes}. */
+  public static boolean needsChunks(ModelSnapshot snapshot, int oneRecordMaxBytes) {
+    return payloadBytes(snapshot) > oneRecordMaxBytes;
   }
 
   /** The number of chunks a payload of {@code payloadBytes} takes. */
@@ -203,6 +215,8 @@ public final class SnapshotChunks {
     ModelSnapshot whole = shallowCopy(manifest);
     whole.setTensors(tensors);
     whole.setOptimizerState(optimizerState);
+    // Whole again: published or saved as it is, it must not send readers looking for chunks.
+    whole.setManifest(null);
     return whole;
   }
 

@@ -107,7 +107,7 @@ final class ModelStepper implements AutoCloseable {
   static String announcement(String modelName, Training training, long bytes) {
     int chunkBytes = SnapshotChunks.DEFAULT_CHUNK_BYTES;
     String records =
-        bytes > chunkBytes
+        bytes > SnapshotChunks.ONE_RECORD_MAX_BYTES
             ? SnapshotChunks.chunkCount(bytes, chunkBytes)
                 + " chunk records of up to "
                 + chunkBytes / (1024 * 1024)

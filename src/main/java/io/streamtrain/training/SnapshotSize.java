@@ -34,7 +34,7 @@ public final class SnapshotSize {
    * a fresh state directory, which waits for the killed one's open transaction to time out.
    */
   public static long transactionTimeoutMs(long bytes) {
-    if (bytes <= SnapshotChunks.DEFAULT_CHUNK_BYTES) {
+    if (bytes <= SnapshotChunks.ONE_RECORD_MAX_BYTES) {
       return 0;
     }
     int chunks = SnapshotChunks.chunkCount(bytes, SnapshotChunks.DEFAULT_CHUNK_BYTES);

@@ -68,7 +68,7 @@ final class TrainerOutput {
     long time = now();
     outbox.post(
         () -> {
-          if (SnapshotChunks.needsChunks(snapshot, SnapshotChunks.DEFAULT_CHUNK_BYTES)) {
+          if (SnapshotChunks.needsChunks(snapshot)) {
             long start = System.nanoTime();
             ModelSnapshot manifest =
                 SnapshotChunks.write(

@@ -83,6 +83,7 @@ class SnapshotChunksTest {
         SnapshotChunks.read(
             manifest.record(), sent.subList(0, chunks).stream().map(Sent::record).iterator());
     assertEquals(original.getSha256(), back.getSha256());
+    assertNull(back.getManifest(), "whole again: republished as is, it is one record");
     io.streamtrain.model.StateDicts.verify(back); // recomputes the SHA-256 from the tensors
     assertEquals(original.getTensors().size(), back.getTensors().size());
     for (int i = 0; i < original.getTensors().size(); i++) {
@@ -141,11 +142,13 @@ class SnapshotChunksTest {
   @Test
   void shouldKeepSmallSnapshotsInOneRecord() {
     ModelSnapshot small = snapshot("m", 1, 100);
-    assertFalse(SnapshotChunks.needsChunks(small, SnapshotChunks.DEFAULT_CHUNK_BYTES));
+    assertFalse(SnapshotChunks.needsChunks(small));
     assertTrue(SnapshotChunks.needsChunks(snapshot("m", 1, 1000), CHUNK));
     // The quickstart MLP (669,706 float32 parameters, plain SGD) stays one record.
     long mlp = 669_706L * 4;
-    assertTrue(mlp < SnapshotChunks.DEFAULT_CHUNK_BYTES);
+    assertTrue(mlp < SnapshotChunks.ONE_RECORD_MAX_BYTES);
+    // With Adam's two moment buffers too: 8 MB fitted one record before chunks, and still does.
+    assertTrue(3 * mlp < SnapshotChunks.ONE_RECORD_MAX_BYTES);
     assertNull(SnapshotChunks.read(small, List.<ModelSnapshot>of().iterator()).getManifest());
   }
 

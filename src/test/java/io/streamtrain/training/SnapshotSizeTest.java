@@ -22,6 +22,18 @@ class SnapshotSizeTest {
   }
 
   @Test
+  void shouldSayAtStartUpHowSnapshotsGoOutAndHowOften() {
+    long resnet = SnapshotSize.expectedBytes(RESNET18_ADAM);
+    String big = ModelStepper.announcement("r18", RESNET18_ADAM, resnet);
+    assertTrue(big.contains("about 134.1 MB each (32 chunk records of up to 4 MiB"), big);
+    assertTrue(big.contains("at least 3996 ms apart (the size at a budget of 32 MiB/s)"), big);
+    Training mlp = Training.reference();
+    String small = ModelStepper.announcement("m", mlp, SnapshotSize.expectedBytes(mlp));
+    assertTrue(small.contains("about 2.7 MB each (one record)"), small);
+    assertTrue(small.contains("at least 250 ms apart (--live-snapshot-ms)"), small);
+  }
+
+  @Test
   void shouldLeaveStreamsTransactionTimeoutForOneRecordAndAddASecondPerChunk() {
     assertEquals(0, SnapshotSize.transactionTimeoutMs(669_706L * 4), "the quickstart MLP");
     long bytes = SnapshotSize.expectedBytes(RESNET18_ADAM);
