@@ -252,9 +252,11 @@ public final class TrainingRun implements AutoCloseable {
     return what
         + " stopped: a record was refused as too large ("
         + e.getMessage()
-        + "). Snapshots go out as chunk records of at most "
+        + "). Snapshots go out as one record of up to "
+        + SnapshotChunks.ONE_RECORD_MAX_BYTES
+        + " bytes or as chunk records of "
         + SnapshotChunks.DEFAULT_CHUNK_BYTES
-        + " bytes plus their envelope, and clients send records of up to "
+        + " bytes, plus their envelope, and clients send records of up to "
         + Settings.SNAPSHOT_MAX_BYTES
         + " bytes: give the topic max.message.bytes="
         + TopicCatalog.SNAPSHOT_MAX_MESSAGE_BYTES
