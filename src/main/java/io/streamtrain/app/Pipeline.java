@@ -8,6 +8,7 @@ import io.streamtrain.kafka.TopicNames;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.records.Topic;
 import io.streamtrain.registry.AvroSerde;
@@ -30,12 +31,15 @@ import io.streamtrain.training.TrainingTopology;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
 
@@ -396,21 +400,54 @@ public final class Pipeline {
                         + hint));
   }
 
-  /** Publishes {@code snapshot} keyed by its model name and waits for the broker's ack. */
+  /**
+   * Publishes {@code snapshot} keyed by its model name and waits for the broker's ack; one too
+   * large for a record goes out as chunks and a manifest in one transaction.
+   */
   public void publishSnapshot(ModelSnapshot snapshot) {
     String topic = names.modelSnapshots();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings.producerProps())) {
-      producer
-          .send(
-              new ProducerRecord<>(
-                  topic,
-                  snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
-                  serde(ModelSnapshot.class).serializer().serialize(topic, snapshot)))
-          .get(60, TimeUnit.SECONDS);
+    var serializer = serde(ModelSnapshot.class).serializer();
+    boolean chunked = SnapshotChunks.needsChunks(snapshot);
+    Properties props = settings.producerProps();
+    if (chunked) {
+      props.put(
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+          "streamtrain-snapshot-publish-" + snapshot.getModelName());
+      // A few chunks in flight, not the whole snapshot: send blocks while the buffer is full.
+      props.put(
+          ProducerConfig.BUFFER_MEMORY_CONFIG,
+          String.valueOf(3L * SnapshotChunks.DEFAULT_CHUNK_BYTES));
+    }
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+      if (!chunked) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    topic,
+                    snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
+                    serializer.serialize(topic, snapshot)))
+            .get(60, TimeUnit.SECONDS);
+        return;
+      }
+      int partition =
+          SnapshotChunks.partition(snapshot.getModelName(), producer.partitionsFor(topic).size());
+      producer.initTransactions();
+      producer.beginTransaction();
+      SnapshotChunks.write(
+          snapshot,
+          SnapshotChunks.DEFAULT_CHUNK_BYTES,
+          (key, record) ->
+              producer.send(
+                  new ProducerRecord<>(
+                      topic,
+                      partition,
+                      key.getBytes(StandardCharsets.UTF_8),
+                      serializer.serialize(topic, record))));
+      producer.commitTransaction();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while publishing a snapshot to " + topic, e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (ExecutionException | TimeoutException | KafkaException e) {
       throw new IllegalStateException(
           "Cannot publish version "
               + snapshot.getVersion()

@@ -1,8 +1,12 @@
 package io.streamtrain.app;
 
+import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.TailStart;
+import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.registry.SchemaRegistryException;
+import io.streamtrain.training.SnapshotSize;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TrainingListener;
 import java.time.Duration;
@@ -16,6 +20,7 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -76,6 +81,16 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    // A big model's snapshot is many chunk records in one transaction, written while it is open:
+    // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
+    long transactionMs =
+        SnapshotSize.transactionTimeoutMs(
+            SnapshotSize.expectedBytes(pipeline.settings().training()));
+    if (transactionMs > 0) {
+      props.putIfAbsent(
+          StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+          String.valueOf(transactionMs));
+    }
     GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
@@ -232,6 +247,22 @@ public final class TrainingRun implements AutoCloseable {
     return null;
   }
 
+  /** A record the client or the broker refused for its size: which limits, and what to change. */
+  static String tooLargeLine(String what, Throwable e) {
+    return what
+        + " stopped: a record was refused as too large ("
+        + e.getMessage()
+        + "). Snapshots go out as one record of up to "
+        + SnapshotChunks.ONE_RECORD_MAX_BYTES
+        + " bytes or as chunk records of "
+        + SnapshotChunks.DEFAULT_CHUNK_BYTES
+        + " bytes, plus their envelope, and clients send records of up to "
+        + Settings.SNAPSHOT_MAX_BYTES
+        + " bytes: give the topic max.message.bytes="
+        + TopicCatalog.SNAPSHOT_MAX_MESSAGE_BYTES
+        + " (streamtrain topics create lists the topics whose settings differ)";
+  }
+
   /**
    * The exception that tells the user why {@code what} stopped. An unreachable registry's own line
    * says what to do, so it comes alone (the chain, whose root adds only a socket error, goes to the
@@ -248,6 +279,12 @@ public final class TrainingRun implements AutoCloseable {
                   ? registry.getMessage()
                   : "a topic it reads was deleted; recreate it with: streamtrain topics create,"
                       + " and start it again"));
+    }
+    org.apache.kafka.common.errors.RecordTooLargeException tooLarge =
+        find(t, org.apache.kafka.common.errors.RecordTooLargeException.class);
+    if (tooLarge != null) {
+      LOG.debug("{} stopped", what, t);
+      return new IllegalStateException(tooLargeLine(what, tooLarge));
     }
     // Streams' "Exception caught in process ..." messages embed the whole stack trace.
     Throwable shown = t;

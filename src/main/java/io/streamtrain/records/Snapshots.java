@@ -5,14 +5,19 @@ import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Deserializer;
 
 /**
@@ -22,6 +27,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * resumed from.
  */
 public final class Snapshots {
+  private static final int TORN_ATTEMPTS = 3;
+
   private Snapshots() {}
 
   /**
@@ -48,17 +55,121 @@ public final class Snapshots {
       String modelName,
       Deserializer<ModelSnapshot> deserializer,
       Map<Integer, Long> from) {
-    List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
-    scan(
-        consumerProps,
-        topic,
-        modelName,
-        from,
-        r -> {
-          newest.clear();
-          newest.add(r);
-        });
-    return newest.isEmpty() ? Optional.empty() : Optional.of(decode(newest.get(0), deserializer));
+    for (int attempt = 1; ; attempt++) {
+      List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
+      ChunkLocations chunks = new ChunkLocations(modelName);
+      ChunkLocations[] newestChunks = new ChunkLocations[1];
+      scan(
+          consumerProps,
+          topic,
+          modelName,
+          from,
+          chunks,
+          r -> {
+            newest.clear();
+            newest.add(r);
+            // As they are at the manifest: a read may return the first chunks of a newer version
+            // after it (committed while the read ran) without that version's manifest.
+            newestChunks[0] = chunks.copy();
+          });
+      if (newest.isEmpty()) {
+        return Optional.empty();
+      }
+      ModelSnapshot decoded = decode(newest.get(0), deserializer);
+      try {
+        return Optional.of(complete(consumerProps, topic, decoded, newestChunks[0], deserializer));
+      } catch (SnapshotChunks.TornSnapshotException e) {
+        if (attempt == TORN_ATTEMPTS) {
+          throw e;
+        }
+        // A newer version replaced the chunks while they were read: read again.
+      }
+    }
+  }
+
+  /**
+   * The whole snapshot: {@code decoded} itself when it was one record, or with its tensors read
+   * back from its chunks, one chunk in memory at a time.
+   *
+   * @param chunks where the model's chunk records are, as a read of the topic found them
+   */
+  public static ModelSnapshot complete(
+      Properties consumerProps,
+      String topic,
+      ModelSnapshot decoded,
+      ChunkLocations chunks,
+      Deserializer<ModelSnapshot> deserializer) {
+    if (decoded.getManifest() == null) {
+      return decoded;
+    }
+    Properties props = SnapshotChunks.oneChunkAtATime(consumerProps);
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+      return SnapshotChunks.read(
+          decoded, new ChunkFetcher(consumer, topic, decoded, chunks, deserializer));
+    }
+  }
+
+  /** Fetches the chunk records of one manifest in index order, each by its offset. */
+  private static final class ChunkFetcher implements Iterator<ModelSnapshot> {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String topic;
+    private final int count;
+    private final ChunkLocations chunks;
+    private final Deserializer<ModelSnapshot> deserializer;
+    private int next;
+
+    ChunkFetcher(
+        KafkaConsumer<byte[], byte[]> consumer,
+        String topic,
+        ModelSnapshot manifest,
+        ChunkLocations chunks,
+        Deserializer<ModelSnapshot> deserializer) {
+      this.consumer = consumer;
+      this.topic = topic;
+      this.count = manifest.getManifest().getChunks();
+      this.chunks = chunks;
+      this.deserializer = deserializer;
+    }
+
+    @Override
+    public boolean hasNext() {
+      return next < count;
+    }
+
+    /** The chunk record, or null when it is no longer on the topic (compacted away). */
+    @Override
+    public ModelSnapshot next() {
+      ChunkLocations.At at = chunks.at(next++);
+      if (at == null) {
+        return null;
+      }
+      TopicPartition tp = new TopicPartition(topic, at.partition());
+      consumer.assign(List.of(tp));
+      consumer.seek(tp, at.offset());
+      long deadline = System.nanoTime() + TopicReader.DEFAULT_TIMEOUT.toNanos();
+      while (System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          if (r.offset() == at.offset() && r.value() != null) {
+            return deserializer.deserialize(topic, r.value());
+          }
+          if (r.offset() >= at.offset()) {
+            return null;
+          }
+        }
+        if (consumer.position(tp) > at.offset()) {
+          return null;
+        }
+      }
+      throw new IllegalStateException(
+          "Cannot read the chunk at offset "
+              + at.offset()
+              + " of "
+              + tp
+              + " within "
+              + TopicReader.DEFAULT_TIMEOUT.toSeconds()
+              + " s");
+    }
   }
 
   /**
@@ -126,11 +237,14 @@ public final class Snapshots {
       long version) {
     List<Long> versions = new ArrayList<>();
     ModelSnapshot[] match = new ModelSnapshot[1];
+    ChunkLocations chunks = new ChunkLocations(modelName);
+    ChunkLocations[] matchChunks = new ChunkLocations[1];
     scan(
         consumerProps,
         topic,
         modelName,
         Map.of(),
+        chunks,
         r -> {
           ModelSnapshot snapshot;
           try {
@@ -141,28 +255,40 @@ public final class Snapshots {
           versions.add(snapshot.getVersion());
           if (snapshot.getVersion() == version) {
             match[0] = snapshot;
+            matchChunks[0] = chunks.copy();
           }
         });
-    return new Lineage(Optional.ofNullable(match[0]), List.copyOf(versions));
+    ModelSnapshot requested =
+        match[0] == null
+            ? null
+            : complete(consumerProps, topic, match[0], matchChunks[0], deserializer);
+    return new Lineage(Optional.ofNullable(requested), List.copyOf(versions));
   }
 
-  /** Hands every non-null record keyed by {@code modelName} from {@code from} on to the visitor. */
+  /**
+   * Hands every non-null record keyed by {@code modelName} (single snapshots and manifests) from
+   * {@code from} on to the visitor, and the model's chunk records to {@code chunks}.
+   */
   private static void scan(
       Properties consumerProps,
       String topic,
       String modelName,
       Map<Integer, Long> from,
+      ChunkLocations chunks,
       Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
     byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
     boolean exists;
     try {
       exists =
           TopicReader.read(
-              consumerProps,
+              SnapshotChunks.oneChunkAtATime(consumerProps),
               topic,
               from,
               TopicReader.DEFAULT_TIMEOUT,
               r -> {
+                if (chunks.offer(r)) {
+                  return;
+                }
                 if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
                   visitor.accept(r);
                 }

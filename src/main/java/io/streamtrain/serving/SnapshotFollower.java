@@ -5,6 +5,8 @@ import io.streamtrain.kafka.Partitions;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.ChunkLocations;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
@@ -33,6 +35,8 @@ public final class SnapshotFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
 
   private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Properties consumerProps;
+  private final ChunkLocations chunks;
   private final String topic;
   private final byte[] modelKey;
   private final Deserializer<ModelSnapshot> deserializer;
@@ -50,7 +54,10 @@ public final class SnapshotFollower implements AutoCloseable {
       Deserializer<ModelSnapshot> deserializer,
       Device device,
       ModelHolder holder) {
-    this.consumer = new KafkaConsumer<>(consumerProps);
+    // About one chunk per fetch: a big model's chunks pass by here before its manifest.
+    this.consumer = new KafkaConsumer<>(SnapshotChunks.oneChunkAtATime(consumerProps));
+    this.consumerProps = consumerProps;
+    this.chunks = new ChunkLocations(modelName);
     this.topic = topic;
     this.modelKey = modelName.getBytes(StandardCharsets.UTF_8);
     this.deserializer = deserializer;
@@ -85,7 +92,7 @@ public final class SnapshotFollower implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       // Until caught up, only remember the newest: serving starts with the newest snapshot.
-      AtomicReference<ConsumerRecord<byte[], byte[]>> newest = new AtomicReference<>();
+      AtomicReference<Seen> newest = new AtomicReference<>();
       catchUp(partitions, newest::set);
       if (newest.get() != null) {
         load(newest.get());
@@ -94,8 +101,8 @@ public final class SnapshotFollower implements AutoCloseable {
       while (!Thread.currentThread().isInterrupted()) {
         newest.set(null);
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (isOfModel(r)) {
-            newest.set(r);
+          if (!chunks.offer(r) && isOfModel(r)) {
+            newest.set(new Seen(r, chunks.copy()));
           }
         }
         if (newest.get() != null) {
@@ -112,9 +119,7 @@ public final class SnapshotFollower implements AutoCloseable {
   }
 
   /** Reads to the end, trying again while the broker does not answer: serving waits for it. */
-  private void catchUp(
-      List<TopicPartition> partitions,
-      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
+  private void catchUp(List<TopicPartition> partitions, java.util.function.Consumer<Seen> visitor) {
     while (true) {
       try {
         TopicReader.catchUp(
@@ -122,8 +127,8 @@ public final class SnapshotFollower implements AutoCloseable {
             partitions,
             TopicReader.DEFAULT_TIMEOUT,
             r -> {
-              if (isOfModel(r)) {
-                visitor.accept(r);
+              if (!chunks.offer(r) && isOfModel(r)) {
+                visitor.accept(new Seen(r, chunks.copy()));
               }
             });
         return;
@@ -137,13 +142,20 @@ public final class SnapshotFollower implements AutoCloseable {
     return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
   }
 
-  private void load(ConsumerRecord<byte[], byte[]> record) {
+  /**
+   * A record of the model (a snapshot or a manifest) and where its chunks were when it came: later
+   * records may be the first chunks of a version whose manifest is still to come.
+   */
+  private record Seen(ConsumerRecord<byte[], byte[]> record, ChunkLocations chunks) {}
+
+  private void load(Seen seen) {
     try {
       // A record that is not a snapshot is named with its partition and offset.
-      ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
+      ModelSnapshot snapshot = Snapshots.decode(seen.record(), deserializer);
       if (snapshot.getVersion() <= newestVersion) {
         return;
       }
+      snapshot = Snapshots.complete(consumerProps, topic, snapshot, seen.chunks(), deserializer);
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
       holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));

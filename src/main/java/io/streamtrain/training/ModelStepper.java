@@ -8,6 +8,7 @@ import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
@@ -94,6 +95,39 @@ final class ModelStepper implements AutoCloseable {
       throw e;
     }
     snapshotPolicy.startAt(learner.steps());
+    long bytes =
+        lastSnapshot != null
+            ? SnapshotChunks.payloadBytes(lastSnapshot)
+            : SnapshotSize.expectedBytes(training, learner.spec().parameterCount());
+    snapshotPolicy.expect(bytes);
+    LOG.info(announcement(modelName, training, bytes));
+  }
+
+  /** The one start-up line that says how snapshots of this size go out, and how often. */
+  static String announcement(String modelName, Training training, long bytes) {
+    int chunkBytes = SnapshotChunks.DEFAULT_CHUNK_BYTES;
+    String records =
+        bytes > SnapshotChunks.ONE_RECORD_MAX_BYTES
+            ? SnapshotChunks.chunkCount(bytes, chunkBytes)
+                + " chunk records of up to "
+                + chunkBytes / (1024 * 1024)
+                + " MiB and a manifest, in one transaction"
+            : "one record";
+    long sizeMs = SnapshotPolicy.sizeIntervalMs(bytes);
+    long liveMs = training.live().minSnapshotIntervalMs();
+    return String.format(
+        java.util.Locale.ROOT,
+        "Snapshots of model %s: about %.1f MB each (%s); live and timed snapshots at least %d ms"
+            + " apart (%s), besides one at every shuffle window's end",
+        modelName,
+        bytes / 1e6,
+        records,
+        liveMs == 0 ? 0 : Math.max(liveMs, sizeMs),
+        sizeMs > liveMs && liveMs > 0
+            ? "the size at a budget of "
+                + SnapshotPolicy.BYTES_PER_SECOND / (1024 * 1024)
+                + " MiB/s"
+            : "--live-snapshot-ms");
   }
 
   /** The snapshot the model resumed from or last published, or null. */
@@ -262,7 +296,7 @@ final class ModelStepper implements AutoCloseable {
     output.snapshot(snapshot, System.nanoTime() - startNanos);
     lastSnapshot = snapshot;
     newestVersion = snapshot.getVersion();
-    snapshotPolicy.published(learner.steps());
+    snapshotPolicy.published(learner.steps(), SnapshotChunks.payloadBytes(snapshot));
     deadLetterReport.reportChanged(
         deadLetterCounts,
         (kind, n) -> emitMetric(MetricKind.DEAD_LETTER, null, null, null, n, kind));

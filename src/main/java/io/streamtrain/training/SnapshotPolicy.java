@@ -18,9 +18,18 @@ import java.util.function.LongSupplier;
  * trainer that fell behind then spends less of its time (and the predictors' and the broker's) on
  * snapshots and catches up sooner, while the freshness its snapshots add stays a small part of the
  * backlog's. Not with a minimum interval of 0, which asks for every live window's snapshot at once.
+ *
+ * <p>Big models get their snapshots less often: the live and the timed intervals are at least the
+ * time the last snapshot's size takes at {@value #BYTES_PER_SECOND} bytes a second, so that
+ * snapshots of a model of any size stay within that budget of the broker's and the predictors'
+ * bandwidth (window ends, the final snapshot and step counts are kept as they are).
  */
 final class SnapshotPolicy {
   static final long MAX_BACKLOG_INTERVAL_MS = 2_000;
+
+  /** The byte budget of live and timed snapshots. */
+  static final long BYTES_PER_SECOND = 32L * 1024 * 1024;
+
   private static final int BACKLOG_SHARE = 4;
   private final int everySteps;
   private final long everyNanos;
@@ -33,6 +42,8 @@ final class SnapshotPolicy {
   private final LongSupplier wallClockMs;
   // The age of the oldest event of the pending live windows when its window was trained.
   private long pendingBacklogMs;
+  // The interval the last snapshot's size asks for within the byte budget.
+  private long sizeIntervalNanos;
 
   /** {@code wallClockMs}: the clock of the records' timestamps, in milliseconds. */
   SnapshotPolicy(Training training, LongSupplier wallClockMs) {
@@ -107,7 +118,7 @@ final class SnapshotPolicy {
       return true; // no minimum interval: every live window's snapshot at once, backlog or not
     }
     long elapsedNanos = nanoClock.getAsLong() - lastNanos;
-    if (elapsedNanos < liveIntervalNanos) {
+    if (elapsedNanos < Math.max(liveIntervalNanos, sizeIntervalNanos)) {
       return false;
     }
     long stretchedMs = Math.min(pendingBacklogMs / BACKLOG_SHARE, MAX_BACKLOG_INTERVAL_MS);
@@ -118,7 +129,27 @@ final class SnapshotPolicy {
     if (everySteps > 0 && steps - Math.max(lastStep, 0) >= everySteps) {
       return true;
     }
-    return everyNanos > 0 && nanoClock.getAsLong() - lastNanos >= everyNanos;
+    return everyNanos > 0
+        && nanoClock.getAsLong() - lastNanos >= Math.max(everyNanos, sizeIntervalNanos);
+  }
+
+  /** Snapshots of about {@code bytes} are expected: the size interval until the first is out. */
+  void expect(long bytes) {
+    sizeIntervalNanos = sizeIntervalMs(bytes) * 1_000_000L;
+  }
+
+  /** The interval a snapshot of {@code bytes} asks for within the byte budget, in milliseconds. */
+  static long sizeIntervalMs(long bytes) {
+    return bytes * 1000 / BYTES_PER_SECOND;
+  }
+
+  /**
+   * A snapshot of the model at {@code steps}, {@code bytes} large, was published: counts start
+   * over.
+   */
+  void published(long steps, long bytes) {
+    sizeIntervalNanos = sizeIntervalMs(bytes) * 1_000_000L;
+    published(steps);
   }
 
   /** A snapshot of the model at {@code steps} was published: counts start over. */

@@ -1,12 +1,15 @@
 package io.streamtrain.training;
 
 import io.streamtrain.model.Evaluation;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Instant;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a trainer sends out, from whichever thread steps the model: snapshots and metrics to the
@@ -14,6 +17,7 @@ import org.apache.kafka.streams.processor.api.Record;
  * order they were sent.
  */
 final class TrainerOutput {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainerOutput.class);
   static final String SNAPSHOTS = "snapshot-sink";
   static final String METRICS = "metric-sink";
 
@@ -55,11 +59,32 @@ final class TrainerOutput {
     context.commit();
   }
 
+  /**
+   * Sends {@code snapshot} to the snapshot sink: as one record, or, too large for one, as its chunk
+   * records and then its manifest, all in the task's transaction (see {@link SnapshotChunks}). The
+   * chunks are encoded and handed to the producer one at a time.
+   */
   void snapshot(ModelSnapshot snapshot, long encodeNanos) {
     long time = now();
     outbox.post(
         () -> {
-          context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+          if (SnapshotChunks.needsChunks(snapshot)) {
+            long start = System.nanoTime();
+            ModelSnapshot manifest =
+                SnapshotChunks.write(
+                    snapshot,
+                    SnapshotChunks.DEFAULT_CHUNK_BYTES,
+                    (key, record) -> context.forward(new Record<>(key, record, time), SNAPSHOTS));
+            LOG.debug(
+                "Version {} of model {}: {} bytes in {} chunks handed to the producer in {} ms",
+                snapshot.getVersion(),
+                modelName,
+                manifest.getManifest().getPayloadBytes(),
+                manifest.getManifest().getChunks(),
+                (System.nanoTime() - start) / 1_000_000);
+          } else {
+            context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+          }
           listener.onSnapshot(snapshot, encodeNanos);
         });
   }

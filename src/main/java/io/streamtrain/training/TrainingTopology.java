@@ -3,10 +3,13 @@ package io.streamtrain.training;
 import io.streamtrain.config.Training;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
+import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.records.Topic;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -114,6 +117,9 @@ public final class TrainingTopology {
         topics.snapshots().name(),
         topics.snapshots().keySerde().serializer(),
         topics.snapshots().valueSerde().serializer(),
+        // Chunks go where their manifest goes: readers find them before it in its partition.
+        (topic, key, snapshot, partitions) ->
+            Optional.of(Set.of(SnapshotChunks.partition(snapshot.getModelName(), partitions))),
         MiniBatcher.TRAINER);
     topology.addSink(
         Trainer.METRICS,

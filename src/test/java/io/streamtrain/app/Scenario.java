@@ -12,6 +12,8 @@ import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.registry.InMemorySchemaStore;
 import io.streamtrain.registry.RegistryServer;
 import io.streamtrain.schema.LabeledImage;
+import io.streamtrain.records.ChunkLocations;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import java.io.IOException;
@@ -505,15 +507,31 @@ public final class Scenario implements AutoCloseable {
     return all;
   }
 
-  /** The committed snapshots of {@code modelName}, decoded, in the order they were published. */
+  /**
+   * The committed snapshots of {@code modelName}, decoded (chunked ones put back together), in the
+   * order they were published.
+   */
   public List<ModelSnapshot> snapshots(String modelName) {
     var deserializer = pipeline().serde(ModelSnapshot.class).deserializer();
     byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
     String topic = pipeline().names().modelSnapshots();
-    return readAll(topic).stream()
-        .filter(r -> r.key() != null && Arrays.equals(r.key(), key) && r.value() != null)
-        .map(r -> deserializer.deserialize(topic, r.value()))
-        .toList();
+    ChunkLocations chunks = new ChunkLocations(modelName);
+    List<ModelSnapshot> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : readAll(topic)) {
+      if (!chunks.offer(r)
+          && r.key() != null
+          && Arrays.equals(r.key(), key)
+          && r.value() != null) {
+        out.add(
+            Snapshots.complete(
+                pipeline().settings().consumerProps(null),
+                topic,
+                deserializer.deserialize(topic, r.value()),
+                chunks,
+                deserializer));
+      }
+    }
+    return out;
   }
 
   /** Waits until a committed snapshot of {@code modelName} matches, and returns the first such. */
@@ -544,6 +562,8 @@ public final class Scenario implements AutoCloseable {
     private final byte[] key;
     private final org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer;
     private final List<ModelSnapshot> seen = new ArrayList<>();
+    private final java.util.Properties consumerProps;
+    private final ChunkLocations chunks;
     private final List<Long> seenAtMillis = new ArrayList<>();
     private final String modelName;
     private final Scenario scenario;
@@ -555,6 +575,8 @@ public final class Scenario implements AutoCloseable {
         org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer,
         Scenario scenario) {
       this.consumer = new KafkaConsumer<>(consumerProps);
+      this.consumerProps = consumerProps;
+      this.chunks = new ChunkLocations(modelName);
       this.topic = topic;
       this.modelName = modelName;
       this.key = modelName.getBytes(StandardCharsets.UTF_8);
@@ -578,8 +600,18 @@ public final class Scenario implements AutoCloseable {
           throw new IllegalStateException("could not read " + topic + " to its end in 60 s");
         }
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
-            seen.add(deserializer.deserialize(topic, r.value()));
+          if (!chunks.offer(r)
+              && r.key() != null
+              && Arrays.equals(r.key(), key)
+              && r.value() != null) {
+            // Chunked: its chunks came just before it, read back now, before compaction.
+            seen.add(
+                Snapshots.complete(
+                    consumerProps,
+                    topic,
+                    deserializer.deserialize(topic, r.value()),
+                    chunks,
+                    deserializer));
             seenAtMillis.add(System.currentTimeMillis());
           }
         }
@@ -671,7 +703,7 @@ public final class Scenario implements AutoCloseable {
   public static double maxAbsDifference(ModelSnapshot a, ModelSnapshot b) {
     List<NamedTensor> ta = a.getTensors();
     List<NamedTensor> tb = b.getTensors();
-    if (ta.size() != tb.size()) {
+    if (ta.isEmpty() || ta.size() != tb.size()) {
       throw new IllegalArgumentException(
           "different tensor counts " + ta.size() + " vs " + tb.size());
     }

@@ -130,6 +130,33 @@ class SnapshotPolicyTest {
     assertFalse(policy.dueAfter(batch(1, 50), 2), "the request was served");
   }
 
+  @Test
+  void shouldSpaceLiveAndTimedSnapshotsOfABigModelByItsSizeAtTheByteBudget() {
+    long resnetWithAdam = 134_138_795L; // a 4 s interval at 32 MiB/s
+    SnapshotPolicy live = livePolicy();
+    live.published(0, resnetWithAdam);
+    clock.addAndGet(2 * SECOND);
+    assertFalse(live.dueAfter(liveWindowEnd(1), 1), "2 s: well past 250 ms, short of 4 s");
+    assertTrue(live.dueAfter(batch(0, 1), 2), "a replayed window's end is never held back");
+    clock.addAndGet(2 * SECOND);
+    assertTrue(live.liveWindowDue() == 1, "4 s after the last snapshot");
+
+    SnapshotPolicy timed = startedAt(0, 0, 1);
+    timed.published(0, resnetWithAdam);
+    clock.addAndGet(3 * SECOND);
+    assertFalse(timed.dueAfter(batch(0, 50), 1), "every 1 s asked, 4 s the size allows");
+    clock.addAndGet(SECOND);
+    assertTrue(timed.dueAfter(batch(0, 50), 1));
+  }
+
+  @Test
+  void shouldKeepTheLiveIntervalForTheQuickstartMlp() {
+    SnapshotPolicy policy = livePolicy();
+    policy.published(0, 2_679_299L); // 80 ms at the budget: below the 250 ms asked
+    clock.addAndGet(250_000_000L);
+    assertTrue(policy.dueAfter(liveWindowEnd(1), 1));
+  }
+
   /** A policy snapshotting every {@code steps} steps and {@code seconds} s, started at a step. */
   private SnapshotPolicy startedAt(long step, int steps, int seconds) {
     SnapshotPolicy policy = new SnapshotPolicy(steps, seconds, clock::get);
