@@ -33,9 +33,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Live records (appended by the live tail, no epoch) fill live windows of their own, which seal
  * at {@link LiveWindows#size()} records or {@link LiveWindows#maxWaitMs()} after their first
  * record, whichever comes first. A sealed live window goes ahead of the epoch windows none of whose
- * batches was forwarded yet (their indices are swapped in the store, in the same commit), so that a
- * replay running far ahead of training does not hold back what was just learned live. Epoch windows
- * keep their composition and shuffle, so replays stay reproducible.
+ * batches was forwarded yet, and before the next batch of the epoch window in progress, which is
+ * cut there (see {@link #sealLive}; the new order is written to the store in the same commit), so
+ * that a replay running far ahead of training does not hold back what was just learned live. Epoch
+ * windows keep their composition and shuffle, so replays stay reproducible. A live event's time is
+ * its production time on the dataset topic ({@link FeedHeaders#PRODUCED}).
  *
  * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
  * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
@@ -217,7 +219,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       target.examples.add(example);
     }
     target.count++;
-    target.noteEventTime(record.timestamp());
+    target.noteEventTime(FeedHeaders.producedAt(record.headers(), record.timestamp()));
     context
         .recordMetadata()
         .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
@@ -250,35 +252,87 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   /**
    * Seals a live window and moves it ahead of the epoch windows none of whose batches was forwarded
-   * yet, swapping indices so that the deque stays in index order (the trainer's position and the
-   * release of windows rely on it). Live windows keep their order among themselves.
+   * yet, and cuts the epoch window in progress at its next batch: its remaining batches (same
+   * composition, same shuffle) go to a continuation window after the live one. So a live window
+   * waits for at most the batches already forwarded, never for the rest of a 60,000-example
+   * window. The windows from the moved ones on are renumbered in order, in the store, in the same
+   * commit, so that the deque stays in index order (the trainer's position and the release of
+   * windows rely on it) and a restart rebuilds the same sequence. Live windows keep their order
+   * among themselves; nothing the trainer reflected already (its resume position) moves.
    */
   private void sealLive(ShuffleWindow window) {
     window.sealed = true;
     List<ShuffleWindow> list = new ArrayList<>(windows);
     int at = list.indexOf(window);
     int to = at;
-    while (to > 0 && !list.get(to - 1).live && list.get(to - 1).nextBatch == 0) {
+    while (to > 0 && movable(list.get(to - 1))) {
       to--;
     }
-    if (to == at) {
+    ShuffleWindow continuation = to > 0 ? cut(list.get(to - 1)) : null;
+    if (to == at && continuation == null) {
       writeMeta(window);
       return;
     }
-    List<ShuffleWindow> moved = new ArrayList<>(list.subList(to, at + 1));
-    long[] indices = moved.stream().mapToLong(w -> w.index).sorted().toArray();
-    for (ShuffleWindow w : moved) {
+    List<ShuffleWindow> renumbered = new ArrayList<>(list.subList(to, list.size()));
+    renumbered.remove(window);
+    renumbered.add(0, window);
+    if (continuation != null) {
+      renumbered.add(1, continuation);
+    }
+    for (ShuffleWindow w : list.subList(to, list.size())) {
       store.delete(metaKey(w.index));
     }
-    moved.remove(window);
-    moved.add(0, window);
-    for (int i = 0; i < moved.size(); i++) {
-      moved.get(i).index = indices[i];
-      writeMeta(moved.get(i));
-      list.set(to + i, moved.get(i));
+    long next = continuation != null ? list.get(to - 1).index + 1 : list.get(to).index;
+    for (ShuffleWindow w : renumbered) {
+      w.index = next++;
+      writeMeta(w);
     }
+    lastWindowIndex = Math.max(lastWindowIndex, next - 1);
+    List<ShuffleWindow> reordered = new ArrayList<>(list.subList(0, to));
+    reordered.addAll(renumbered);
     windows.clear();
-    windows.addAll(list);
+    windows.addAll(reordered);
+  }
+
+  /** An epoch window neither forwarded from nor reflected by the trainer's resume position. */
+  private boolean movable(ShuffleWindow w) {
+    return !w.live && w.unstarted() && w.index > trainer.resumedWindow();
+  }
+
+  /**
+   * Cuts an epoch window in progress after the batches forwarded (or reflected by the trainer when
+   * it resumed): it ends there, and the returned continuation, which takes over its examples,
+   * forwards the rest. Null when there is nothing left to cut.
+   */
+  private ShuffleWindow cut(ShuffleWindow w) {
+    if (w.live || !w.sealed || w.count == 0) {
+      return null;
+    }
+    int end = w.endBatch(batchSize);
+    int at = Math.max(w.nextBatch, trainer.appliedOnResume(w.index, w.firstBatch, end));
+    if (at <= w.firstBatch || at >= end) {
+      return null;
+    }
+    ShuffleWindow rest = new ShuffleWindow(w.index, w.epoch, w.windowInEpoch);
+    rest.count = w.count;
+    rest.sealed = true;
+    rest.epochEnd = w.epochEnd;
+    rest.feedPartition = w.feedPartition;
+    rest.firstOffset = w.firstOffset;
+    rest.lastOffset = w.lastOffset;
+    rest.firstBatch = at;
+    rest.nextBatch = at;
+    rest.endBatch = w.endBatch;
+    w.endBatch = at;
+    w.epochEnd = false; // the continuation ends the epoch
+    writeMeta(w);
+    if (w.nextBatch == at) { // else w still forwards batches up to the cut
+      rest.examples = w.examples;
+      rest.order = w.order;
+      w.examples = null;
+      w.order = null;
+    }
+    return rest;
   }
 
   private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {

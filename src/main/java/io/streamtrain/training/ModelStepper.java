@@ -94,6 +94,8 @@ final class ModelStepper implements AutoCloseable {
       throw e;
     }
     snapshotPolicy.startAt(learner.steps());
+    // The batcher must not move live windows ahead of what this model already reflects.
+    queue.resumedAt(position.windowIndex(), position.batchesApplied());
   }
 
   /** The snapshot the model resumed from or last published, or null. */
