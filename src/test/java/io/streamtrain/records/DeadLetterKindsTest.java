@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 
 /** README's table of dead-letter kinds lists exactly the kinds the code can emit. */
 class DeadLetterKindsTest {
-  private static final String HEADING = "### Dead-letter kinds";
+  private static final String HEADING = "## Dead-letter kinds";
   private static final Pattern ROW = Pattern.compile("^\\|\\s*`([a-z0-9-]+)`\\s*\\|");
 
   @Test
   void shouldListEveryKindTheCodeEmitsInReadme() throws IOException {
-    List<String> documented = readmeKinds(Path.of("README.md"));
+    List<String> documented = readmeKinds(Path.of("docs/reliability.md"));
 
     assertEquals(
         new HashSet<>(documented).size(),
@@ -32,7 +32,7 @@ class DeadLetterKindsTest {
     assertEquals(
         new TreeSet<>(DeadLetters.KINDS),
         new TreeSet<>(documented),
-        "README.md's table under '" + HEADING + "' must list DeadLetters.KINDS");
+        "docs/reliability.md's table under '" + HEADING + "' must list DeadLetters.KINDS");
   }
 
   @Test
@@ -50,7 +50,7 @@ class DeadLetterKindsTest {
   private static List<String> readmeKinds(Path readme) throws IOException {
     List<String> lines = Files.readAllLines(readme);
     int start = lines.indexOf(HEADING);
-    assertFalse(start < 0, "README.md has no '" + HEADING + "' section");
+    assertFalse(start < 0, "docs/reliability.md has no '" + HEADING + "' section");
     List<String> kinds = new ArrayList<>();
     boolean inTable = false;
     for (String line : lines.subList(start + 1, lines.size())) {
