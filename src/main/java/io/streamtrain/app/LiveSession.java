@@ -10,6 +10,7 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.training.Trainer;
 import io.streamtrain.training.TrainingListener;
 import java.nio.charset.StandardCharsets;
@@ -84,6 +85,7 @@ public final class LiveSession implements AutoCloseable {
   private Thread requestLoad;
   // The predictor whose swaps freshness is measured on: this session's own unless measureOn.
   private volatile PredictionRun servedBy;
+  private volatile ModelHolder.SwapObserver alsoOnSwap = (version, at, live) -> {};
 
   private LiveSession(Pipeline pipeline, TrainingListener also) {
     this.pipeline = pipeline;
@@ -145,7 +147,11 @@ public final class LiveSession implements AutoCloseable {
    */
   public void startPredictor(Duration timeout, LabeledDataset requests)
       throws InterruptedException {
-    predictor.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
+    predictor.observeSwaps(
+        (version, at, live) -> {
+          swaps.add(new long[] {at, version});
+          alsoOnSwap.swapped(version, at, live);
+        });
     predictor.start(timeout);
     requestLoad = new Thread(() -> sendRequests(requests), "live-requests");
     requestLoad.setDaemon(true);
@@ -153,6 +159,14 @@ public final class LiveSession implements AutoCloseable {
   }
 
   private static final int REQUESTS_PER_SECOND = 200;
+
+  /**
+   * Also tells {@code observer} of every swap of this session's predictor (e.g. the Prometheus
+   * meters {@code predict --metrics-port} keeps); call it before {@link #startPredictor}.
+   */
+  public void alsoOnSwap(ModelHolder.SwapObserver observer) {
+    this.alsoOnSwap = observer;
+  }
 
   /**
    * Measures freshness on {@code serving}, a predictor started and loaded with requests elsewhere

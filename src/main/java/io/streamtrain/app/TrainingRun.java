@@ -45,6 +45,16 @@ public final class TrainingRun implements AutoCloseable {
   private static final Duration FINAL_SNAPSHOT_WAIT = Duration.ofSeconds(60);
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
+  /**
+   * Stream threads of a following trainer: the live tail's task gets a thread of its own (Streams
+   * gives the stateless task to the thread without the stateful one), with its own consumer and
+   * transactional producer. On the batcher's thread it waited behind the decoding of a replay's
+   * backlog, the drain punctuations and the snapshots in the trainer's transactions. Each thread
+   * commits its own tasks exactly once, the tail's offsets in the same group as before, so a
+   * restart resumes where it stopped.
+   */
+  static final int LIVE_THREADS = 2;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -76,6 +86,9 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    if (liveTail) {
+      props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(LIVE_THREADS));
+    }
     GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
@@ -300,11 +313,17 @@ public final class TrainingRun implements AutoCloseable {
     }
   }
 
-  /** Whether a stream thread of this instance runs the trainer's task now. */
+  /**
+   * Whether a stream thread of this instance runs the trainer's task (the feed's) now; the live
+   * tail's task alone is not training.
+   */
   public boolean isActive() {
+    String feed = pipeline.names().trainFeed();
     for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-      if (!thread.activeTasks().isEmpty()) {
-        return true;
+      for (var task : thread.activeTasks()) {
+        if (task.topicPartitions().stream().anyMatch(tp -> tp.topic().equals(feed))) {
+          return true;
+        }
       }
     }
     return false;

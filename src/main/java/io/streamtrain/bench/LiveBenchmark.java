@@ -24,10 +24,10 @@ import java.util.Optional;
  * topic at a fixed rate; the trainer follows it (live tail, live windows); a predictor serves and
  * hot-swaps the versions. For every event produced after a warm-up: the time from its production to
  * the moment the predictor started serving a version that learned it. {@code --find-max} looks for
- * the highest rate whose p99 stays under a bound with nothing lost, one fresh model per trial.
- * With {@code --replay-epochs N} the training set is on the dataset topic first and a replay of N
- * epochs of it starts with the measured events: their freshness while the trainer also works
- * through the replay, and which of them fell inside it.
+ * the highest rate whose p99 stays under a bound with nothing lost, one fresh model per trial. With
+ * {@code --replay-epochs N} the training set is on the dataset topic first and a replay of N epochs
+ * of it starts with the measured events: their freshness while the trainer also works through the
+ * replay, and which of them fell inside it.
  */
 public final class LiveBenchmark {
   /**
@@ -80,30 +80,29 @@ public final class LiveBenchmark {
 
   private static final Duration JVM_WARMUP = Duration.ofSeconds(20);
 
-  /** How long a trial waits, after its events, for the trainer to finish the replay. */
-  private static final Duration REPLAY_DRAIN = Duration.ofMinutes(5);
+  /** How long a trial waits, after its events, for the replay's copy into the feed to end. */
+  private static final Duration REPLAY_COPY_WAIT = Duration.ofMinutes(2);
 
   private LiveBenchmark() {}
 
   /**
-   * The replay a trial ran next to its live events: its size, its copy's rate, when the trainer
-   * finished it (NaN when not within the trial), and the events produced from its start until then
-   * with their freshness.
+   * The replay a trial ran next to its live events: its size; its copy into the feed (seconds,
+   * records/s); the replayed examples the trainer learned from the replay's start to its newest
+   * snapshot of the trial, and at what rate; when it finished the last epoch (NaN when not within
+   * the trial); the events produced from the replay's start until then (all of them while it runs
+   * on) with their freshness, and those after.
    */
   public record Replay(
       int epochs,
       long records,
       double copySeconds,
       double copyRecordsPerSecond,
+      long trainedRecords,
+      double trainedRecordsPerSecond,
       double trainedSeconds,
       long eventsInside,
       long eventsAfter,
-      double[] insideFreshnessMs) {
-    /** Records the trainer learned per second, from the replay's start to its last epoch's end. */
-    public double trainedRecordsPerSecond() {
-      return records / trainedSeconds;
-    }
-  }
+      double[] insideFreshnessMs) {}
 
   /**
    * One trial: the live figures; p50, p99 and max of the time from an event's production to its
@@ -174,8 +173,7 @@ public final class LiveBenchmark {
         replay = new ConcurrentReplay(cluster.pipeline(), options.replayEpochs());
       }
       try (LiveSession session =
-          LiveSession.start(
-              cluster.pipeline(), replay == null ? TrainingListener.NONE : replay)) {
+          LiveSession.start(cluster.pipeline(), replay == null ? TrainingListener.NONE : replay)) {
         // Warm-up: a first version to serve; its events are not measured.
         session.produce(train, "warmup", rate, WARMUP, label -> label);
         session.startPredictor(Duration.ofSeconds(60), train);
@@ -189,7 +187,7 @@ public final class LiveBenchmark {
         session.drain(DRAIN);
         Optional<Replay> replayed = Optional.empty();
         if (replay != null) {
-          replay.awaitTrained(REPLAY_DRAIN.toMillis());
+          replay.awaitCopied(REPLAY_COPY_WAIT);
           replayed = Optional.of(replayFigures(replay, session, events));
         }
         double[] delays =
@@ -224,15 +222,17 @@ public final class LiveBenchmark {
     double[] f = session.freshness(inside);
     double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
     var summary = replay.summary();
+    double trainingSeconds = (replay.examplesTrainedAtMs() - replay.startMs()) / 1e3;
     return new Replay(
         replay.epochs(),
         summary == null ? 0 : summary.records(),
         summary == null ? Double.NaN : summary.seconds(),
         summary == null ? Double.NaN : summary.recordsPerSecond(),
+        replay.examplesTrained(),
+        trainingSeconds > 0 ? replay.examplesTrained() / trainingSeconds : Double.NaN,
         replay.trainedMs() < 0 ? Double.NaN : (replay.trainedMs() - replay.startMs()) / 1e3,
         inside.size(),
-        events.values().stream().filter(at -> at >= replay.trainedMs() && replay.trainedMs() >= 0)
-            .count(),
+        events.size() - inside.size(),
         new double[] {
           LiveSession.percentile(served, 50),
           LiveSession.percentile(served, 99),
@@ -256,14 +256,19 @@ public final class LiveBenchmark {
                 live
                     + String.format(
                         Locale.ROOT,
-                        "%n  replay of %d epochs (%,d records): copied at %,.0f records/s, trained"
-                            + " in %.1f s (%,.0f records/s); %d events inside it: freshness p50"
-                            + " %.0f ms p99 %.0f ms max %.0f ms; %d after it",
+                        "%n  replay of %d epochs (%,d records): copied in %.1f s (%,.0f records/s);"
+                            + " trainer learned %,d of them by the end (%,.0f records/s)%s;"
+                            + " %d events inside it: freshness p50 %.0f ms p99 %.0f ms max %.0f ms;"
+                            + " %d after it",
                         r.epochs(),
                         r.records(),
+                        r.copySeconds(),
                         r.copyRecordsPerSecond(),
-                        r.trainedSeconds(),
+                        r.trainedRecords(),
                         r.trainedRecordsPerSecond(),
+                        Double.isNaN(r.trainedSeconds())
+                            ? ", still training"
+                            : String.format(Locale.ROOT, ", all in %.1f s", r.trainedSeconds()),
                         r.eventsInside(),
                         r.insideFreshnessMs()[0],
                         r.insideFreshnessMs()[1],
@@ -290,16 +295,17 @@ public final class LiveBenchmark {
                     + String.format(
                         Locale.ROOT,
                         ",\"replay\":{\"epochs\":%d,\"records\":%d,\"copySeconds\":%s,"
-                            + "\"copyRecordsPerSecond\":%s,\"trainedSeconds\":%s,"
-                            + "\"trainedRecordsPerSecond\":%s,\"eventsInside\":%d,"
-                            + "\"eventsAfter\":%d,\"insideFreshnessMs\":{\"p50\":%s,"
-                            + "\"p99\":%s,\"max\":%s}}}",
+                            + "\"copyRecordsPerSecond\":%s,\"trainedRecords\":%d,"
+                            + "\"trainedRecordsPerSecond\":%s,\"trainedSeconds\":%s,"
+                            + "\"eventsInside\":%d,\"eventsAfter\":%d,"
+                            + "\"insideFreshnessMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}}}",
                         r.epochs(),
                         r.records(),
                         number(r.copySeconds()),
                         number(r.copyRecordsPerSecond()),
-                        number(r.trainedSeconds()),
+                        r.trainedRecords(),
                         number(r.trainedRecordsPerSecond()),
+                        number(r.trainedSeconds()),
                         r.eventsInside(),
                         r.eventsAfter(),
                         number(r.insideFreshnessMs()[0]),

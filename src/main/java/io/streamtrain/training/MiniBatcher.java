@@ -79,6 +79,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private static final long MAX_WINDOW = META - 1;
 
+  /**
+   * Epoch batches in flight at most while live records keep coming: a sealed live window goes
+   * before the next epoch batch, but after those already handed to the trainer, and a full queue
+   * ({@link TrainerQueue#DEFAULT_CAPACITY}) is seconds of training on a busy CPU. Replay-only runs
+   * keep the whole queue.
+   */
+  static final int LIVE_LOOKAHEAD_BATCHES = 32;
+
+  /** How long after the last live record epoch batches stay limited to the live lookahead. */
+  static final long LIVE_RECENT_MS = 10_000;
+
   private final ExampleDecoder decoder;
   private final long seed;
   private final int windowSize;
@@ -107,6 +118,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
+  // When the last live record came (the task's wall clock), -1 for none since init.
+  private long lastLiveMs = -1;
 
   /**
    * @param trainer what the trainer reports back; {@link TrainerQueue#withoutFeedback()} for a
@@ -153,6 +166,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     lastWindowEpoch = -1;
     lastWindowInEpoch = -1;
     lastWindowEndedEpoch = true;
+    lastLiveMs = -1;
     restoreWindows();
     byte[] counts = store.get(DEAD_LETTER_COUNTS);
     deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
@@ -215,6 +229,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private void addLive(Record<byte[], byte[]> record, byte[] example) {
     ShuffleWindow window = fillingWindow(true);
     ShuffleWindow target = window != null ? window : openLiveWindow();
+    lastLiveMs = context.currentSystemTimeMs();
     if (target.examples != null) {
       target.examples.add(example);
     }
@@ -254,11 +269,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    * Seals a live window and moves it ahead of the epoch windows none of whose batches was forwarded
    * yet, and cuts the epoch window in progress at its next batch: its remaining batches (same
    * composition, same shuffle) go to a continuation window after the live one. So a live window
-   * waits for at most the batches already forwarded, never for the rest of a 60,000-example
-   * window. The windows from the moved ones on are renumbered in order, in the store, in the same
-   * commit, so that the deque stays in index order (the trainer's position and the release of
-   * windows rely on it) and a restart rebuilds the same sequence. Live windows keep their order
-   * among themselves; nothing the trainer reflected already (its resume position) moves.
+   * waits for at most the batches already forwarded, never for the rest of a 60,000-example window.
+   * The windows from the moved ones on are renumbered in order, in the store, in the same commit,
+   * so that the deque stays in index order (the trainer's position and the release of windows rely
+   * on it) and a restart rebuilds the same sequence. Live windows keep their order among
+   * themselves; nothing the trainer reflected already (its resume position) moves.
    */
   private void sealLive(ShuffleWindow window) {
     window.sealed = true;
@@ -350,7 +365,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     releaseDone();
     while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
       ShuffleWindow window = nextToForward();
-      if (window == null) {
+      if (window == null || (!window.live && liveLookaheadFull())) {
         break;
       }
       pageIn(window);
@@ -372,6 +387,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       }
       releaseDone();
     }
+  }
+
+  /** Whether live records came recently and the epoch batches in flight fill the lookahead. */
+  private boolean liveLookaheadFull() {
+    return lastLiveMs >= 0
+        && context.currentSystemTimeMs() - lastLiveMs < LIVE_RECENT_MS
+        && trainer.queued() >= LIVE_LOOKAHEAD_BATCHES;
   }
 
   /** The first sealed window with batches not forwarded yet, or null. */

@@ -54,6 +54,11 @@ final class TrainerQueue {
     return capacity - queued.get();
   }
 
+  /** Batches forwarded and not stepped yet. */
+  int queued() {
+    return queued.get();
+  }
+
   void added() {
     queued.incrementAndGet();
   }

@@ -22,8 +22,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.Test;
 
 /**
- * A sealed live window goes before the next batch of the epoch window in progress: the epoch
- * window is cut there, its batches unchanged, and the cut survives a restart.
+ * A sealed live window goes before the next batch of the epoch window in progress: the epoch window
+ * is cut there, its batches unchanged, and the cut survives a restart.
  */
 class MiniBatcherInterleavingTest {
   private static final ImageShape SHAPE = new ImageShape(2, 2, 1);
@@ -179,6 +179,34 @@ class MiniBatcherInterleavingTest {
     assertEquals(5, next.batchIndex(), "no batch the trainer reflects is handed over twice");
     assertEquals(
         WINDOW, out.stream().filter(b -> !b.isLive()).mapToInt(Batch::size).sum(), "each once");
+  }
+
+  @Test
+  void shouldKeepFewEpochBatchesInFlightWhileLiveRecordsComeAndAllOfThemAfter() {
+    int epochBatches = 4 * 13;
+    Setup quiet = setup(TrainerQueue.DEFAULT_CAPACITY, null, -1, 0);
+    feed(quiet, 0, 4 * WINDOW);
+    quiet.batcher().drain();
+    assertEquals(epochBatches, quiet.out().size(), "a replay alone may fill the trainer's queue");
+
+    Setup s = setup(TrainerQueue.DEFAULT_CAPACITY, null, -1, 0);
+    feedLive(s, 200, 208);
+    s.batcher().drain();
+    assertEquals(1, s.out().size());
+    stepAll(s, 1);
+    feed(s, 0, 4 * WINDOW);
+    s.batcher().drain();
+    assertEquals(
+        1 + MiniBatcher.LIVE_LOOKAHEAD_BATCHES,
+        s.out().size(),
+        "a live window that seals now waits for these epoch batches only");
+    stepAll(s, 5);
+    s.batcher().drain();
+    assertEquals(1 + MiniBatcher.LIVE_LOOKAHEAD_BATCHES + 5, s.out().size());
+
+    s.context().setCurrentSystemTimeMs(1_000L + MiniBatcher.LIVE_RECENT_MS);
+    s.batcher().drain();
+    assertEquals(1 + epochBatches, s.out().size(), "no live record lately: the whole queue");
   }
 
   private static List<Batch> epochOnly() {
