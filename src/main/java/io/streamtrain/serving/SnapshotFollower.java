@@ -93,13 +93,20 @@ public final class SnapshotFollower implements AutoCloseable {
       caughtUp.countDown();
       while (!Thread.currentThread().isInterrupted()) {
         newest.set(null);
+        // Only the newest of a poll is loaded; the live events the others learned first are
+        // served first by it, so that its freshness counts from the oldest of them.
+        NewLiveEvents skipped = null;
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (isOfModel(r)) {
+            if (newest.get() != null) {
+              NewLiveEvents live = newLiveEvents(newest.get());
+              skipped = live == null ? skipped : live.merge(skipped);
+            }
             newest.set(r);
           }
         }
         if (newest.get() != null) {
-          load(newest.get());
+          load(newest.get(), skipped);
         }
       }
     } catch (WakeupException e) {
@@ -137,7 +144,24 @@ public final class SnapshotFollower implements AutoCloseable {
     return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
   }
 
+  /** The live events a newer snapshot than the one loaded learned first; null for none. */
+  private NewLiveEvents newLiveEvents(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
+      return snapshot.getVersion() <= newestVersion
+          ? null
+          : NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
+    } catch (RuntimeException e) {
+      return null; // refused when loaded, if it is the newest; skipped, it serves nothing
+    }
+  }
+
   private void load(ConsumerRecord<byte[], byte[]> record) {
+    load(record, null);
+  }
+
+  /** Loads a newer snapshot, which also serves first the live events {@code skipped} learned. */
+  private void load(ConsumerRecord<byte[], byte[]> record, NewLiveEvents skipped) {
     try {
       // A record that is not a snapshot is named with its partition and offset.
       ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
@@ -146,7 +170,8 @@ public final class SnapshotFollower implements AutoCloseable {
       }
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
-      holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));
+      NewLiveEvents live = NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
+      holder.offer(model, live == null ? skipped : live.merge(skipped));
     } catch (RuntimeException e) {
       rejected++;
       LOG.warn(

@@ -23,7 +23,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -66,8 +68,16 @@ class LiveFreshnessIT {
       PredictionMetrics meters = new PredictionMetrics(registry, () -> -1L);
       Map<String, Long> sent = new HashMap<>();
       Map<String, Long> duringOutage;
+      // Every swap as the meters saw it, for the failure message.
+      List<String> swaps = new CopyOnWriteArrayList<>();
+      Runnable histogram;
       try (LiveSession session = LiveSession.start(pipeline, TrainingListener.NONE)) {
-        session.alsoOnSwap((version, at, live) -> meters.swapped(at, live));
+        session.alsoOnSwap(
+            (version, at, live) -> {
+              meters.swapped(at, live);
+              swaps.add(
+                  version + "@" + at + (live == null ? "" : " oldest " + live.oldestEventTime()));
+            });
         CompletableFuture<Replayer.Summary> replay =
             CompletableFuture.supplyAsync(() -> pipeline.replayer().replay(3));
         // Its first version is the replay's: every live event is served by a swap seen here.
@@ -91,9 +101,9 @@ class LiveFreshnessIT {
         replay.get();
         session.drain(Duration.ofMinutes(3));
 
-        LiveSession.Result result = session.result(sent, 100, 11);
+        LiveSession.Result result = session.result(sent, 100, 11); // rate and seconds: nominal
         assertEquals(0, result.lost(), "every event served: " + result);
-        checkHistogram(registry, session, sent);
+        histogram = checkHistogram(registry, session, sent, swaps);
       }
 
       Map<String, Long> offsets = new HashMap<>();
@@ -115,6 +125,7 @@ class LiveFreshnessIT {
           latestFeedTimeAfterProduction > 1_000,
           "events of the outage reached the feed late: " + latestFeedTimeAfterProduction + " ms");
       checkSnapshots(s.snapshots(MODEL), offsets, sent);
+      histogram.run();
     }
   }
 
@@ -158,10 +169,14 @@ class LiveFreshnessIT {
 
   /**
    * The bench's figure per event is the first swap serving it minus its send time; the oldest event
-   * of each swap is the histogram's observation for that swap.
+   * of each swap is the histogram's observation for that swap. Scraped now, checked by the returned
+   * runnable after the snapshots, whose metrics the histogram is made of.
    */
-  private static void checkHistogram(
-      PrometheusMeterRegistry registry, LiveSession session, Map<String, Long> sent) {
+  private static Runnable checkHistogram(
+      PrometheusMeterRegistry registry,
+      LiveSession session,
+      Map<String, Long> sent,
+      List<String> swaps) {
     double[] freshness = session.freshness(sent);
     Map<Long, Double> oldestPerSwap = new HashMap<>();
     int i = 0;
@@ -173,9 +188,17 @@ class LiveFreshnessIT {
     Map<String, Double> samples = samples(registry.scrape());
     double count = samples.get("streamtrain_model_freshness_seconds_count");
     double sum = samples.get("streamtrain_model_freshness_seconds_sum");
-    assertEquals(oldestPerSwap.size(), count, "one observation per swap serving new events");
-    assertEquals(
-        expectedSum, sum, count * TOLERANCE_MS / 1000.0, "sum of the swaps' oldest events' ages");
+    String both =
+        "bench (served at -> oldest age): " + new TreeMap<>(oldestPerSwap) + "; swaps: " + swaps;
+    return () -> {
+      assertEquals(
+          oldestPerSwap.size(), count, "one observation per swap serving new events, " + both);
+      assertEquals(
+          expectedSum,
+          sum,
+          count * TOLERANCE_MS / 1000.0,
+          "sum of the swaps' oldest events' ages, " + both);
+    };
   }
 
   /** Sample name without labels to value, from Prometheus' text format (one series per name). */
