@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -55,6 +56,8 @@ public final class TrainingRun implements AutoCloseable {
    */
   static final int LIVE_THREADS = 2;
 
+  private static final int LIVE_METADATA_MAX_AGE_MS = 5_000;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -88,6 +91,12 @@ public final class TrainingRun implements AutoCloseable {
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
     if (liveTail) {
       props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(LIVE_THREADS));
+      // A deleted dataset topic stops the app through a rebalance that the group leader starts
+      // when its metadata changes; the leader may be the feed's thread, which does not fetch the
+      // dataset topic and would otherwise refresh its metadata only every 5 minutes.
+      props.putIfAbsent(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG),
+          String.valueOf(LIVE_METADATA_MAX_AGE_MS));
     }
     GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
