@@ -141,7 +141,8 @@ class BrokerRestartIT {
         broker.restart();
         returnedAt.set(System.currentTimeMillis());
         double down = (System.nanoTime() - stoppedAt) / 1e9;
-        double before = liveCount(log.refresh().get(log.refresh().size() - 1));
+        List<ModelSnapshot> seen = log.refresh(); // once: a second read may have grown
+        double before = liveCount(seen.get(seen.size() - 1));
         ModelSnapshot progress = log.await(v -> liveCount(v) > before, Duration.ofMinutes(2));
         long progressAt = seenAt(log, progress);
         s.await("an event produced after the return", Duration.ofSeconds(30), () -> firstAfterReturn.get() >= 0);
