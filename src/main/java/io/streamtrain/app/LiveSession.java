@@ -10,6 +10,7 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.training.Trainer;
 import io.streamtrain.training.TrainingListener;
 import java.nio.charset.StandardCharsets;
@@ -73,8 +74,9 @@ public final class LiveSession implements AutoCloseable {
   // Version -> (live examples, live feed end, dead letters) of every snapshot the trainer
   // published.
   private final Map<Long, long[]> published = new ConcurrentHashMap<>();
-  // Live records read from the feed so far: event id -> feed offset.
+  // Live records read from the feed so far: event id -> feed offset, and its append time there.
   private final Map<String, Long> feedOffsets = new HashMap<>();
+  private final Map<String, Long> feedAppendTimes = new HashMap<>();
   private final KafkaConsumer<byte[], byte[]> feed;
   private final List<TopicPartition> feedPartitions;
   private final AtomicReference<Exception> producerFailure = new AtomicReference<>();
@@ -83,6 +85,7 @@ public final class LiveSession implements AutoCloseable {
   private Thread requestLoad;
   // The predictor whose swaps freshness is measured on: this session's own unless measureOn.
   private volatile PredictionRun servedBy;
+  private volatile ModelHolder.SwapObserver alsoOnSwap = (version, at, live) -> {};
 
   private LiveSession(Pipeline pipeline, TrainingListener also) {
     this.pipeline = pipeline;
@@ -144,7 +147,11 @@ public final class LiveSession implements AutoCloseable {
    */
   public void startPredictor(Duration timeout, LabeledDataset requests)
       throws InterruptedException {
-    predictor.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
+    predictor.observeSwaps(
+        (version, at, live) -> {
+          swaps.add(new long[] {at, version});
+          alsoOnSwap.swapped(version, at, live);
+        });
     predictor.start(timeout);
     requestLoad = new Thread(() -> sendRequests(requests), "live-requests");
     requestLoad.setDaemon(true);
@@ -152,6 +159,14 @@ public final class LiveSession implements AutoCloseable {
   }
 
   private static final int REQUESTS_PER_SECOND = 200;
+
+  /**
+   * Also tells {@code observer} of every swap of this session's predictor (e.g. the Prometheus
+   * meters {@code predict --metrics-port} keeps); call it before {@link #startPredictor}.
+   */
+  public void alsoOnSwap(ModelHolder.SwapObserver observer) {
+    this.alsoOnSwap = observer;
+  }
 
   /**
    * Measures freshness on {@code serving}, a predictor started and loaded with requests elsewhere
@@ -289,6 +304,22 @@ public final class LiveSession implements AutoCloseable {
     return out;
   }
 
+  /**
+   * For each event of {@code events}, how long after its production the live tail appended it to
+   * the feed, in ms (NaN for those not in the feed yet): the part of freshness spent before the
+   * trainer could see it.
+   */
+  public synchronized double[] feedDelays(Map<String, Long> events) {
+    readFeed();
+    return events.entrySet().stream()
+        .mapToDouble(
+            e -> {
+              Long appended = feedAppendTimes.get(e.getKey());
+              return appended == null ? Double.NaN : appended - e.getValue();
+            })
+        .toArray();
+  }
+
   /** The first time a version covering {@code offset} was served, or NaN. */
   private static double servedAt(List<long[]> served, long offset) {
     int lo = 0;
@@ -312,7 +343,9 @@ public final class LiveSession implements AutoCloseable {
         TopicReader.DEFAULT_TIMEOUT,
         r -> {
           if (r.key() != null && FeedHeaders.isLive(r.headers())) {
-            feedOffsets.put(new String(r.key(), StandardCharsets.UTF_8), r.offset());
+            String id = new String(r.key(), StandardCharsets.UTF_8);
+            feedOffsets.put(id, r.offset());
+            feedAppendTimes.put(id, r.timestamp()); // the feed's LogAppendTime
           }
         });
   }
@@ -397,7 +430,7 @@ public final class LiveSession implements AutoCloseable {
   }
 
   /** Nearest-rank percentile of sorted values; NaN when empty. */
-  static double percentile(double[] sorted, double p) {
+  public static double percentile(double[] sorted, double p) {
     if (sorted.length == 0) {
       return Double.NaN;
     }

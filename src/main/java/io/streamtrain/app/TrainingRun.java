@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
@@ -49,6 +50,18 @@ public final class TrainingRun implements AutoCloseable {
   private static final Duration REPLACEMENT_WINDOW = Duration.ofMinutes(5);
   private static final Duration FINAL_SNAPSHOT_WAIT = Duration.ofSeconds(60);
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+
+  /**
+   * Stream threads of a following trainer: the live tail's task gets a thread of its own (Streams
+   * gives the stateless task to the thread without the stateful one), with its own consumer and
+   * transactional producer. On the batcher's thread it waited behind the decoding of a replay's
+   * backlog, the drain punctuations and the snapshots in the trainer's transactions. Each thread
+   * commits its own tasks exactly once, the tail's offsets in the same group as before, so a
+   * restart resumes where it stopped.
+   */
+  static final int LIVE_THREADS = 2;
+
+  private static final int LIVE_METADATA_MAX_AGE_MS = 5_000;
 
   private final Pipeline pipeline;
   private final boolean liveTail;
@@ -90,6 +103,15 @@ public final class TrainingRun implements AutoCloseable {
       props.putIfAbsent(
           StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
           String.valueOf(transactionMs));
+    }
+    if (liveTail) {
+      props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(LIVE_THREADS));
+      // A deleted dataset topic stops the app through a rebalance that the group leader starts
+      // when its metadata changes; the leader may be the feed's thread, which does not fetch the
+      // dataset topic and would otherwise refresh its metadata only every 5 minutes.
+      props.putIfAbsent(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG),
+          String.valueOf(LIVE_METADATA_MAX_AGE_MS));
     }
     GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
@@ -337,11 +359,17 @@ public final class TrainingRun implements AutoCloseable {
     }
   }
 
-  /** Whether a stream thread of this instance runs the trainer's task now. */
+  /**
+   * Whether a stream thread of this instance runs the trainer's task (the feed's) now; the live
+   * tail's task alone is not training.
+   */
   public boolean isActive() {
+    String feed = pipeline.names().trainFeed();
     for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-      if (!thread.activeTasks().isEmpty()) {
-        return true;
+      for (var task : thread.activeTasks()) {
+        if (task.topicPartitions().stream().anyMatch(tp -> tp.topic().equals(feed))) {
+          return true;
+        }
       }
     }
     return false;

@@ -1,5 +1,6 @@
 package io.streamtrain.bench;
 
+import io.streamtrain.app.DatasetPublisher;
 import io.streamtrain.app.LiveSession;
 import io.streamtrain.app.LocalCluster;
 import io.streamtrain.data.DatasetLocator;
@@ -23,7 +24,10 @@ import java.util.Optional;
  * topic at a fixed rate; the trainer follows it (live tail, live windows); a predictor serves and
  * hot-swaps the versions. For every event produced after a warm-up: the time from its production to
  * the moment the predictor started serving a version that learned it. {@code --find-max} looks for
- * the highest rate whose p99 stays under a bound with nothing lost, one fresh model per trial.
+ * the highest rate whose p99 stays under a bound with nothing lost, one fresh model per trial. With
+ * {@code --replay-epochs N} the training set is on the dataset topic first and a replay of N epochs
+ * of it starts with the measured events: their freshness while the trainer also works through the
+ * replay, and which of them fell inside it.
  */
 public final class LiveBenchmark {
   /**
@@ -38,8 +42,23 @@ public final class LiveBenchmark {
       boolean findMax,
       double boundMs,
       Map<String, String> flags,
-      Optional<Path> data) {
+      Optional<Path> data,
+      int replayEpochs) {
+    public Options(
+        double rate,
+        Duration duration,
+        boolean findMax,
+        double boundMs,
+        Map<String, String> flags,
+        Optional<Path> data) {
+      this(rate, duration, findMax, boundMs, flags, data, 0);
+    }
+
     public Options {
+      if (replayEpochs < 0) {
+        throw new IllegalArgumentException(
+            "--replay-epochs must be 0 (no replay) or more (got " + replayEpochs + ")");
+      }
       if (!(rate > 0)) {
         throw new IllegalArgumentException("--rate must be positive (got " + rate + ")");
       }
@@ -61,13 +80,41 @@ public final class LiveBenchmark {
 
   private static final Duration JVM_WARMUP = Duration.ofSeconds(20);
 
+  /** How long a trial waits, after its events, for the replay's copy into the feed to end. */
+  private static final Duration REPLAY_COPY_WAIT = Duration.ofMinutes(2);
+
   private LiveBenchmark() {}
 
+  /**
+   * The replay a trial ran next to its live events: its size; its copy into the feed (seconds,
+   * records/s); the replayed examples the trainer learned from the replay's start to its newest
+   * snapshot of the trial, and at what rate; when it finished the last epoch (NaN when not within
+   * the trial); the events produced from the replay's start until then (all of them while it runs
+   * on) with their freshness, and those after.
+   */
+  public record Replay(
+      int epochs,
+      long records,
+      double copySeconds,
+      double copyRecordsPerSecond,
+      long trainedRecords,
+      double trainedRecordsPerSecond,
+      double trainedSeconds,
+      long eventsInside,
+      long eventsAfter,
+      double[] insideFreshnessMs) {}
+
+  /**
+   * One trial: the live figures; p50, p99 and max of the time from an event's production to its
+   * append to the feed by the live tail; and the concurrent replay's figures when there was one.
+   */
+  public record Trial(LiveSession.Result result, double[] feedDelayMs, Optional<Replay> replay) {}
+
   /** Runs the trial(s); progress on {@code err}; returns every trial's result in order. */
-  public static List<LiveSession.Result> run(Options options, PrintStream err) throws Exception {
+  public static List<Trial> run(Options options, PrintStream err) throws Exception {
     Path dir = DatasetLocator.standard().locate(options.data()).dir();
     LabeledDataset train = FashionMnist.load(dir, Split.TRAIN);
-    List<LiveSession.Result> results = new ArrayList<>();
+    List<Trial> results = new ArrayList<>();
     if (options.rate() > COLD_JVM_RATE) {
       err.printf(Locale.ROOT, "JVM warm-up (not measured):%n");
       trial(train, COLD_JVM_RATE, JVM_WARMUP, options, err);
@@ -81,9 +128,9 @@ public final class LiveBenchmark {
     double rate = options.rate();
     // Double while the bound holds, then bisect three times between the last good and first bad.
     for (int i = 0; i < 12 && (Double.isNaN(bad) || bad - good > good * 0.1); i++) {
-      LiveSession.Result r = trial(train, rate, options.duration(), options, err);
-      results.add(r);
-      if (holds(r, options.boundMs())) {
+      Trial t = trial(train, rate, options.duration(), options, err);
+      results.add(t);
+      if (holds(t.result(), options.boundMs())) {
         good = rate;
       } else {
         bad = rate;
@@ -104,7 +151,7 @@ public final class LiveBenchmark {
     return r.lost() == 0 && r.achievedRate() >= 0.95 * r.rate() && r.freshnessMs()[2] <= boundMs;
   }
 
-  private static LiveSession.Result trial(
+  private static Trial trial(
       LabeledDataset train, double rate, Duration duration, Options options, PrintStream err)
       throws Exception {
     Map<String, String> flags = new HashMap<>(options.flags());
@@ -112,19 +159,159 @@ public final class LiveBenchmark {
     // The predictor shares the process: its snapshot follower must not wait behind the trainer.
     flags.putIfAbsent("training-first", "false");
     err.printf(Locale.ROOT, "live trial at %,.0f events/s for %d s%n", rate, duration.toSeconds());
-    try (LocalCluster cluster = LocalCluster.start("bench-live", flags);
-        LiveSession session = LiveSession.start(cluster.pipeline(), TrainingListener.NONE)) {
-      // Warm-up: a first version to serve; its events are not measured.
-      session.produce(train, "warmup", rate, WARMUP, label -> label);
-      session.startPredictor(Duration.ofSeconds(60), train);
-      long start = System.nanoTime();
-      Map<String, Long> events = session.produce(train, "event", rate, duration, label -> label);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      session.drain(DRAIN);
-      LiveSession.Result result = session.result(events, rate, seconds);
-      err.println("  " + line(result));
-      return result;
+    try (LocalCluster cluster = LocalCluster.start("bench-live", flags)) {
+      ConcurrentReplay replay = null;
+      if (options.replayEpochs() > 0) {
+        // Before the trainer starts: its live tail begins at the dataset's end, after these.
+        err.printf(Locale.ROOT, "  publishing the %,d training images to replay%n", train.count());
+        DatasetPublisher.publish(
+            cluster.pipeline(),
+            cluster.pipeline().names().imagesTrain(),
+            train,
+            train.count(),
+            n -> {});
+        replay = new ConcurrentReplay(cluster.pipeline(), options.replayEpochs());
+      }
+      try (LiveSession session =
+          LiveSession.start(cluster.pipeline(), replay == null ? TrainingListener.NONE : replay)) {
+        // Warm-up: a first version to serve; its events are not measured.
+        session.produce(train, "warmup", rate, WARMUP, label -> label);
+        session.startPredictor(Duration.ofSeconds(60), train);
+        if (replay != null) {
+          err.printf(Locale.ROOT, "  replaying %d epochs alongside%n", replay.epochs());
+          replay.start();
+        }
+        long start = System.nanoTime();
+        Map<String, Long> events = session.produce(train, "event", rate, duration, label -> label);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        session.drain(DRAIN);
+        Optional<Replay> replayed = Optional.empty();
+        if (replay != null) {
+          replay.awaitCopied(REPLAY_COPY_WAIT);
+          replayed = Optional.of(replayFigures(replay, session, events));
+        }
+        double[] delays =
+            java.util.Arrays.stream(session.feedDelays(events))
+                .filter(x -> !Double.isNaN(x))
+                .sorted()
+                .toArray();
+        Trial trial =
+            new Trial(
+                session.result(events, rate, seconds),
+                new double[] {
+                  LiveSession.percentile(delays, 50),
+                  LiveSession.percentile(delays, 99),
+                  delays.length == 0 ? Double.NaN : delays[delays.length - 1]
+                },
+                replayed);
+        err.println("  " + line(trial));
+        return trial;
+      }
     }
+  }
+
+  private static Replay replayFigures(
+      ConcurrentReplay replay, LiveSession session, Map<String, Long> events) {
+    Map<String, Long> inside = new HashMap<>();
+    events.forEach(
+        (id, at) -> {
+          if (replay.covers(at)) {
+            inside.put(id, at);
+          }
+        });
+    double[] f = session.freshness(inside);
+    double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
+    var summary = replay.summary();
+    double trainingSeconds = (replay.examplesTrainedAtMs() - replay.startMs()) / 1e3;
+    return new Replay(
+        replay.epochs(),
+        summary == null ? 0 : summary.records(),
+        summary == null ? Double.NaN : summary.seconds(),
+        summary == null ? Double.NaN : summary.recordsPerSecond(),
+        replay.examplesTrained(),
+        trainingSeconds > 0 ? replay.examplesTrained() / trainingSeconds : Double.NaN,
+        replay.trainedMs() < 0 ? Double.NaN : (replay.trainedMs() - replay.startMs()) / 1e3,
+        inside.size(),
+        events.size() - inside.size(),
+        new double[] {
+          LiveSession.percentile(served, 50),
+          LiveSession.percentile(served, 99),
+          served.length == 0 ? Double.NaN : served[served.length - 1]
+        });
+  }
+
+  /** One human line of a trial, and of its replay. */
+  public static String line(Trial t) {
+    String live =
+        line(t.result())
+            + String.format(
+                Locale.ROOT,
+                "  feed delay p50 %.0f ms p99 %.0f ms max %.0f ms",
+                t.feedDelayMs()[0],
+                t.feedDelayMs()[1],
+                t.feedDelayMs()[2]);
+    return t.replay()
+        .map(
+            r ->
+                live
+                    + String.format(
+                        Locale.ROOT,
+                        "%n  replay of %d epochs (%,d records): copied in %.1f s (%,.0f records/s);"
+                            + " trainer learned %,d of them by the end (%,.0f records/s)%s;"
+                            + " %d events inside it: freshness p50 %.0f ms p99 %.0f ms max %.0f ms;"
+                            + " %d after it",
+                        r.epochs(),
+                        r.records(),
+                        r.copySeconds(),
+                        r.copyRecordsPerSecond(),
+                        r.trainedRecords(),
+                        r.trainedRecordsPerSecond(),
+                        Double.isNaN(r.trainedSeconds())
+                            ? ", still training"
+                            : String.format(Locale.ROOT, ", all in %.1f s", r.trainedSeconds()),
+                        r.eventsInside(),
+                        r.insideFreshnessMs()[0],
+                        r.insideFreshnessMs()[1],
+                        r.insideFreshnessMs()[2],
+                        r.eventsAfter()))
+        .orElse(live);
+  }
+
+  /** The JSON of one trial: {@link #json(LiveSession.Result)}'s, plus "replay" when one ran. */
+  public static String json(Trial t) {
+    String result = json(t.result());
+    String live =
+        result.substring(0, result.length() - 1)
+            + String.format(
+                Locale.ROOT,
+                ",\"feedDelayMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}}",
+                number(t.feedDelayMs()[0]),
+                number(t.feedDelayMs()[1]),
+                number(t.feedDelayMs()[2]));
+    return t.replay()
+        .map(
+            r ->
+                live.substring(0, live.length() - 1)
+                    + String.format(
+                        Locale.ROOT,
+                        ",\"replay\":{\"epochs\":%d,\"records\":%d,\"copySeconds\":%s,"
+                            + "\"copyRecordsPerSecond\":%s,\"trainedRecords\":%d,"
+                            + "\"trainedRecordsPerSecond\":%s,\"trainedSeconds\":%s,"
+                            + "\"eventsInside\":%d,\"eventsAfter\":%d,"
+                            + "\"insideFreshnessMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}}}",
+                        r.epochs(),
+                        r.records(),
+                        number(r.copySeconds()),
+                        number(r.copyRecordsPerSecond()),
+                        r.trainedRecords(),
+                        number(r.trainedRecordsPerSecond()),
+                        number(r.trainedSeconds()),
+                        r.eventsInside(),
+                        r.eventsAfter(),
+                        number(r.insideFreshnessMs()[0]),
+                        number(r.insideFreshnessMs()[1]),
+                        number(r.insideFreshnessMs()[2])))
+        .orElse(live);
   }
 
   /** One human line of a trial. */

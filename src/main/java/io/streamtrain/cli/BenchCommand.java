@@ -89,19 +89,33 @@ final class BenchCommand implements Callable<Integer> {
               + " whose p99 stays under --p99-target-ms (default 5000 here).")
   boolean live;
 
+  @Option(
+      names = "--replay-epochs",
+      description =
+          "With --live: the training set goes to images.train first, and a replay of this many"
+              + " epochs of it runs alongside the measured events; adds the replay's rates and"
+              + " the freshness of the events that fell inside it (default 0: no replay).")
+  int replayEpochs;
+
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
     predictFlags.requireLiveRateWithPredict(predict, live);
+    if (replayEpochs != 0 && !live) {
+      throw new IllegalArgumentException(
+          "--replay-epochs goes with --live (freshness while a replay runs, e.g. bench --live"
+              + " --rate 100 --duration 10 --replay-epochs 3)");
+    }
     if (live) {
       var results =
           LiveBenchmark.run(
               predictFlags.toLiveOptions(
                   dataset.data,
                   trainingOptions.flags(),
-                  spec.commandLine().getParseResult().hasMatchedOption("--p99-target-ms")),
+                  spec.commandLine().getParseResult().hasMatchedOption("--p99-target-ms"),
+                  replayEpochs),
               System.err);
       for (var r : results) {
         System.out.println(json ? LiveBenchmark.json(r) : LiveBenchmark.line(r));

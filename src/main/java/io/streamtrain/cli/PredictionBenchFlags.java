@@ -126,14 +126,15 @@ final class PredictionBenchFlags {
 
   /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
   LiveBenchmark.Options toLiveOptions(
-      Path dataDir, Map<String, String> training, boolean boundGiven) {
+      Path dataDir, Map<String, String> training, boolean boundGiven, int replayEpochs) {
     return new LiveBenchmark.Options(
         rate == null ? 1000 : rate,
         duration(30),
         findMax,
         boundGiven ? p99TargetMs : 5000,
         training,
-        java.util.Optional.ofNullable(dataDir));
+        java.util.Optional.ofNullable(dataDir),
+        replayEpochs);
   }
 
   /**

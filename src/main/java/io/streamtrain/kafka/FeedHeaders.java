@@ -15,7 +15,9 @@ import org.apache.kafka.common.header.Headers;
  * {@link #COUNT}, the number of data records of that epoch written to that feed partition.
  *
  * <p>Live records, which the training application's live tail appends as they arrive on the dataset
- * topic, carry no epoch but {@link #LIVE}: where they came from ({@code topic-partition@offset}).
+ * topic, carry no epoch but {@link #LIVE}: where they came from ({@code topic-partition@offset}),
+ * and {@link #PRODUCED}: their record timestamp on the dataset topic, the production time every
+ * freshness figure counts from (the feed's own timestamps are its append times, for its retention).
  */
 public final class FeedHeaders {
   public static final String EPOCH = "streamtrain.epoch";
@@ -23,6 +25,7 @@ public final class FeedHeaders {
   public static final String COUNT = "streamtrain.count";
   public static final String EPOCH_END = "epoch-end";
   public static final String LIVE = "streamtrain.live";
+  public static final String PRODUCED = "streamtrain.produced";
 
   private FeedHeaders() {}
 
@@ -48,6 +51,23 @@ public final class FeedHeaders {
   /** The value of {@link #LIVE} for a record of {@code topicPartition} at {@code offset}. */
   public static byte[] liveSource(String topicPartition, long offset) {
     return utf8Text(topicPartition + "@" + offset);
+  }
+
+  /** The value of {@link #PRODUCED} for a record produced at {@code timestampMs}. */
+  public static byte[] produced(long timestampMs) {
+    return utf8(timestampMs);
+  }
+
+  /**
+   * The production time of a live record on the dataset topic; {@code fallbackMs} (its feed
+   * timestamp) when the header is absent or unreadable, as on records written before it existed.
+   */
+  public static long producedAt(Headers headers, long fallbackMs) {
+    try {
+      return longValue(headers, PRODUCED).orElse(fallbackMs);
+    } catch (IllegalArgumentException e) {
+      return fallbackMs;
+    }
   }
 
   /** The record count of an end-of-epoch marker, empty on data records. */

@@ -100,13 +100,20 @@ public final class SnapshotFollower implements AutoCloseable {
       caughtUp.countDown();
       while (!Thread.currentThread().isInterrupted()) {
         newest.set(null);
+        // Only the newest of a poll is loaded; the live events the others learned first are
+        // served first by it, so that its freshness counts from the oldest of them.
+        NewLiveEvents skipped = null;
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           if (!chunks.offer(r) && isOfModel(r)) {
+            if (newest.get() != null) {
+              NewLiveEvents live = newLiveEvents(newest.get().record());
+              skipped = live == null ? skipped : live.merge(skipped);
+            }
             newest.set(new Seen(r, chunks.copy()));
           }
         }
         if (newest.get() != null) {
-          load(newest.get());
+          load(newest.get(), skipped);
         }
       }
     } catch (WakeupException e) {
@@ -148,7 +155,24 @@ public final class SnapshotFollower implements AutoCloseable {
    */
   private record Seen(ConsumerRecord<byte[], byte[]> record, ChunkLocations chunks) {}
 
+  /** The live events a newer snapshot than the one loaded learned first; null for none. */
+  private NewLiveEvents newLiveEvents(ConsumerRecord<byte[], byte[]> record) {
+    try {
+      ModelSnapshot snapshot = Snapshots.decode(record, deserializer);
+      return snapshot.getVersion() <= newestVersion
+          ? null
+          : NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
+    } catch (RuntimeException e) {
+      return null; // refused when loaded, if it is the newest; skipped, it serves nothing
+    }
+  }
+
   private void load(Seen seen) {
+    load(seen, null);
+  }
+
+  /** Loads a newer snapshot, which also serves first the live events {@code skipped} learned. */
+  private void load(Seen seen, NewLiveEvents skipped) {
     try {
       // A record that is not a snapshot is named with its partition and offset.
       ModelSnapshot snapshot = Snapshots.decode(seen.record(), deserializer);
@@ -158,7 +182,8 @@ public final class SnapshotFollower implements AutoCloseable {
       snapshot = Snapshots.complete(consumerProps, topic, snapshot, seen.chunks(), deserializer);
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
-      holder.offer(model, NewLiveEvents.of(snapshot.getMetrics()).orElse(null));
+      NewLiveEvents live = NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
+      holder.offer(model, live == null ? skipped : live.merge(skipped));
     } catch (RuntimeException e) {
       rejected++;
       LOG.warn(

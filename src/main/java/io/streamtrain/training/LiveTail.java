@@ -34,7 +34,11 @@ final class LiveTail implements Processor<byte[], byte[], byte[], byte[]> {
     headers.remove(FeedHeaders.MARKER);
     headers.remove(FeedHeaders.COUNT);
     headers.remove(FeedHeaders.LIVE);
+    headers.remove(FeedHeaders.PRODUCED);
     headers.add(FeedHeaders.LIVE, FeedHeaders.liveSource(source, offset));
+    // The feed stamps its own append time (LogAppendTime, for its retention): the production
+    // time travels in a header.
+    headers.add(FeedHeaders.PRODUCED, FeedHeaders.produced(record.timestamp()));
     context.forward(record.withHeaders(headers));
   }
 }

@@ -33,9 +33,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>Live records (appended by the live tail, no epoch) fill live windows of their own, which seal
  * at {@link LiveWindows#size()} records or {@link LiveWindows#maxWaitMs()} after their first
  * record, whichever comes first. A sealed live window goes ahead of the epoch windows none of whose
- * batches was forwarded yet (their indices are swapped in the store, in the same commit), so that a
- * replay running far ahead of training does not hold back what was just learned live. Epoch windows
- * keep their composition and shuffle, so replays stay reproducible.
+ * batches was forwarded yet, and before the next batch of the epoch window in progress, which is
+ * cut there (see {@link #sealLive}; the new order is written to the store in the same commit), so
+ * that a replay running far ahead of training does not hold back what was just learned live. Epoch
+ * windows keep their composition and shuffle, so replays stay reproducible. A live event's time is
+ * its production time on the dataset topic ({@link FeedHeaders#PRODUCED}).
  *
  * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
  * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
@@ -77,6 +79,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   private static final long MAX_WINDOW = META - 1;
 
+  /**
+   * Epoch batches in flight at most while live records keep coming: a sealed live window goes
+   * before the next epoch batch, but after those already handed to the trainer, and a full queue
+   * ({@link TrainerQueue#DEFAULT_CAPACITY}) is seconds of training on a busy CPU. Replay-only runs
+   * keep the whole queue.
+   */
+  static final int LIVE_LOOKAHEAD_BATCHES = 32;
+
+  /** How long after the last live record epoch batches stay limited to the live lookahead. */
+  static final long LIVE_RECENT_MS = 10_000;
+
   private final ExampleDecoder decoder;
   private final long seed;
   private final int windowSize;
@@ -105,6 +118,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private int lastWindowEpoch = -1;
   private int lastWindowInEpoch = -1;
   private boolean lastWindowEndedEpoch = true;
+  // When the last live record came (the task's wall clock), -1 for none since init.
+  private long lastLiveMs = -1;
 
   /**
    * @param trainer what the trainer reports back; {@link TrainerQueue#withoutFeedback()} for a
@@ -151,6 +166,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     lastWindowEpoch = -1;
     lastWindowInEpoch = -1;
     lastWindowEndedEpoch = true;
+    lastLiveMs = -1;
     restoreWindows();
     byte[] counts = store.get(DEAD_LETTER_COUNTS);
     deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
@@ -213,11 +229,12 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private void addLive(Record<byte[], byte[]> record, byte[] example) {
     ShuffleWindow window = fillingWindow(true);
     ShuffleWindow target = window != null ? window : openLiveWindow();
+    lastLiveMs = context.currentSystemTimeMs();
     if (target.examples != null) {
       target.examples.add(example);
     }
     target.count++;
-    target.noteEventTime(record.timestamp());
+    target.noteEventTime(FeedHeaders.producedAt(record.headers(), record.timestamp()));
     context
         .recordMetadata()
         .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
@@ -250,35 +267,87 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   /**
    * Seals a live window and moves it ahead of the epoch windows none of whose batches was forwarded
-   * yet, swapping indices so that the deque stays in index order (the trainer's position and the
-   * release of windows rely on it). Live windows keep their order among themselves.
+   * yet, and cuts the epoch window in progress at its next batch: its remaining batches (same
+   * composition, same shuffle) go to a continuation window after the live one. So a live window
+   * waits for at most the batches already forwarded, never for the rest of a 60,000-example window.
+   * The windows from the moved ones on are renumbered in order, in the store, in the same commit,
+   * so that the deque stays in index order (the trainer's position and the release of windows rely
+   * on it) and a restart rebuilds the same sequence. Live windows keep their order among
+   * themselves; nothing the trainer reflected already (its resume position) moves.
    */
   private void sealLive(ShuffleWindow window) {
     window.sealed = true;
     List<ShuffleWindow> list = new ArrayList<>(windows);
     int at = list.indexOf(window);
     int to = at;
-    while (to > 0 && !list.get(to - 1).live && list.get(to - 1).nextBatch == 0) {
+    while (to > 0 && movable(list.get(to - 1))) {
       to--;
     }
-    if (to == at) {
+    ShuffleWindow continuation = to > 0 ? cut(list.get(to - 1)) : null;
+    if (to == at && continuation == null) {
       writeMeta(window);
       return;
     }
-    List<ShuffleWindow> moved = new ArrayList<>(list.subList(to, at + 1));
-    long[] indices = moved.stream().mapToLong(w -> w.index).sorted().toArray();
-    for (ShuffleWindow w : moved) {
+    List<ShuffleWindow> renumbered = new ArrayList<>(list.subList(to, list.size()));
+    renumbered.remove(window);
+    renumbered.add(0, window);
+    if (continuation != null) {
+      renumbered.add(1, continuation);
+    }
+    for (ShuffleWindow w : list.subList(to, list.size())) {
       store.delete(metaKey(w.index));
     }
-    moved.remove(window);
-    moved.add(0, window);
-    for (int i = 0; i < moved.size(); i++) {
-      moved.get(i).index = indices[i];
-      writeMeta(moved.get(i));
-      list.set(to + i, moved.get(i));
+    long next = continuation != null ? list.get(to - 1).index + 1 : list.get(to).index;
+    for (ShuffleWindow w : renumbered) {
+      w.index = next++;
+      writeMeta(w);
     }
+    lastWindowIndex = Math.max(lastWindowIndex, next - 1);
+    List<ShuffleWindow> reordered = new ArrayList<>(list.subList(0, to));
+    reordered.addAll(renumbered);
     windows.clear();
-    windows.addAll(list);
+    windows.addAll(reordered);
+  }
+
+  /** An epoch window neither forwarded from nor reflected by the trainer's resume position. */
+  private boolean movable(ShuffleWindow w) {
+    return !w.live && w.unstarted() && w.index > trainer.resumedWindow();
+  }
+
+  /**
+   * Cuts an epoch window in progress after the batches forwarded (or reflected by the trainer when
+   * it resumed): it ends there, and the returned continuation, which takes over its examples,
+   * forwards the rest. Null when there is nothing left to cut.
+   */
+  private ShuffleWindow cut(ShuffleWindow w) {
+    if (w.live || !w.sealed || w.count == 0) {
+      return null;
+    }
+    int end = w.endBatch(batchSize);
+    int at = Math.max(w.nextBatch, trainer.appliedOnResume(w.index, w.firstBatch, end));
+    if (at <= w.firstBatch || at >= end) {
+      return null;
+    }
+    ShuffleWindow rest = new ShuffleWindow(w.index, w.epoch, w.windowInEpoch);
+    rest.count = w.count;
+    rest.sealed = true;
+    rest.epochEnd = w.epochEnd;
+    rest.feedPartition = w.feedPartition;
+    rest.firstOffset = w.firstOffset;
+    rest.lastOffset = w.lastOffset;
+    rest.firstBatch = at;
+    rest.nextBatch = at;
+    rest.endBatch = w.endBatch;
+    w.endBatch = at;
+    w.epochEnd = false; // the continuation ends the epoch
+    writeMeta(w);
+    if (w.nextBatch == at) { // else w still forwards batches up to the cut
+      rest.examples = w.examples;
+      rest.order = w.order;
+      w.examples = null;
+      w.order = null;
+    }
+    return rest;
   }
 
   private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
@@ -296,7 +365,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     releaseDone();
     while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
       ShuffleWindow window = nextToForward();
-      if (window == null) {
+      if (window == null || (!window.live && liveLookaheadFull())) {
         break;
       }
       pageIn(window);
@@ -318,6 +387,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       }
       releaseDone();
     }
+  }
+
+  /** Whether live records came recently and the epoch batches in flight fill the lookahead. */
+  private boolean liveLookaheadFull() {
+    return lastLiveMs >= 0
+        && context.currentSystemTimeMs() - lastLiveMs < LIVE_RECENT_MS
+        && trainer.queued() >= LIVE_LOOKAHEAD_BATCHES;
   }
 
   /** The first sealed window with batches not forwarded yet, or null. */

@@ -101,6 +101,8 @@ final class ModelStepper implements AutoCloseable {
             : SnapshotSize.expectedBytes(training, learner.spec().parameterCount());
     snapshotPolicy.expect(bytes);
     LOG.info(announcement(modelName, training, bytes));
+    // The batcher must not move live windows ahead of what this model already reflects.
+    queue.resumedAt(position.windowIndex(), position.batchesApplied());
   }
 
   /** The one start-up line that says how snapshots of this size go out, and how often. */

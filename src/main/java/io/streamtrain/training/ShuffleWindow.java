@@ -28,6 +28,10 @@ final class ShuffleWindow {
   long newestEventTime = Long.MIN_VALUE;
   // When a live window opened, on the task's wall clock (not stored).
   long openedMs;
+  // A cut epoch window (see MiniBatcher#sealLive) forwards batches firstBatch..endBatch-1 of its
+  // composition only; endBatch -1 for up to its last.
+  int firstBatch;
+  int endBatch = -1;
 
   void noteEventTime(long timestamp) {
     oldestEventTime = Math.min(oldestEventTime, timestamp);
@@ -40,7 +44,17 @@ final class ShuffleWindow {
   }
 
   boolean forwarded(int batchSize) {
-    return sealed && nextBatch >= Math.max(1, batchCount(batchSize));
+    return sealed && nextBatch >= endBatch(batchSize);
+  }
+
+  /** The batch after the last this window forwards. */
+  int endBatch(int batchSize) {
+    return endBatch >= 0 ? endBatch : Math.max(1, batchCount(batchSize));
+  }
+
+  /** Whether none of its batches was forwarded yet. */
+  boolean unstarted() {
+    return nextBatch == firstBatch;
   }
 
   void noteOffset(String partition, long offset) {
@@ -59,7 +73,7 @@ final class ShuffleWindow {
 
   static byte[] encodeMeta(ShuffleWindow w) {
     byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(42 + partition.length + 17)
+    return ByteBuffer.allocate(42 + partition.length + 17 + 8)
         .putLong(w.index)
         .putInt(w.epoch)
         .putInt(w.windowInEpoch)
@@ -73,6 +87,8 @@ final class ShuffleWindow {
         .put((byte) (w.live ? 1 : 0))
         .putLong(w.oldestEventTime)
         .putLong(w.newestEventTime)
+        .putInt(w.firstBatch)
+        .putInt(w.endBatch)
         .array();
   }
 
@@ -91,6 +107,11 @@ final class ShuffleWindow {
       w.live = buf.get() == 1;
       w.oldestEventTime = buf.getLong();
       w.newestEventTime = buf.getLong();
+    }
+    if (buf.remaining() >= 8) { // absent in descriptions written before cut windows
+      w.firstBatch = buf.getInt();
+      w.endBatch = buf.getInt();
+      w.nextBatch = w.firstBatch;
     }
     return w;
   }

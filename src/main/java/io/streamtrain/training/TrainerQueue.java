@@ -9,7 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * is room, so the stream thread goes back to polling instead of waiting for training), and the last
  * window whose end the trainer has published a snapshot for (the batcher deletes a window from its
  * store only then, so the deletion never commits before the snapshot that makes it safe), and the
- * pixel buffers of stepped batches, which the batcher fills again.
+ * pixel buffers of stepped batches, which the batcher fills again; and where the trainer resumed
+ * (its snapshot's window and batches applied), which the batcher must not reorder live windows
+ * before.
  */
 final class TrainerQueue {
   /**
@@ -22,6 +24,8 @@ final class TrainerQueue {
   private final AtomicInteger queued = new AtomicInteger();
   // Written and read on the stream thread only.
   private long windowDone = -1;
+  private long resumedWindow = -1;
+  private int resumedBatches;
   // 64 Fashion-MNIST images are 200 KB of floats, 375 batches a second on a CPU: allocated fresh
   // they were a fifth of the pipeline's allocations, and those in flight at a collection were
   // promoted. Null without feedback: nothing comes back.
@@ -50,6 +54,11 @@ final class TrainerQueue {
     return capacity - queued.get();
   }
 
+  /** Batches forwarded and not stepped yet. */
+  int queued() {
+    return queued.get();
+  }
+
   void added() {
     queued.incrementAndGet();
   }
@@ -76,8 +85,31 @@ final class TrainerQueue {
     windowDone = Math.max(windowDone, windowIndex);
   }
 
+  /** The trainer resumed right after batch {@code batchesApplied - 1} of window {@code window}. */
+  void resumedAt(long window, int batchesApplied) {
+    resumedWindow = window;
+    resumedBatches = batchesApplied;
+  }
+
+  /**
+   * Batches of window {@code index} the trainer had applied when it resumed: all of them ({@code
+   * end}) for an earlier window, none ({@code first}) for a later one.
+   */
+  int appliedOnResume(long index, int first, int end) {
+    if (index < resumedWindow) {
+      return end;
+    }
+    return index == resumedWindow ? Math.max(first, resumedBatches) : first;
+  }
+
+  long resumedWindow() {
+    return resumedWindow;
+  }
+
   /** A (re)started task: nothing in flight, nothing done yet. */
   void reset() {
+    resumedWindow = -1;
+    resumedBatches = 0;
     queued.set(0);
     windowDone = feedback ? -1 : Long.MAX_VALUE;
   }
