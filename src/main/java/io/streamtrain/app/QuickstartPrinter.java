@@ -1,8 +1,8 @@
 package io.streamtrain.app;
 
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.training.TrainingListener;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

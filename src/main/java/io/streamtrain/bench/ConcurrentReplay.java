@@ -2,11 +2,11 @@ package io.streamtrain.bench;
 
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.kafka.Replayer;
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.Trainer;
-import io.streamtrain.training.TrainingListener;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 

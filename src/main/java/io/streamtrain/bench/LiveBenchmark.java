@@ -7,7 +7,7 @@ import io.streamtrain.data.DatasetLocator;
 import io.streamtrain.data.FashionMnist;
 import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.Split;
-import io.streamtrain.training.TrainingListener;
+import io.streamtrain.metrics.TrainingListener;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

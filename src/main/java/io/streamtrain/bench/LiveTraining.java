@@ -4,7 +4,7 @@ import io.streamtrain.app.Errors;
 import io.streamtrain.app.LiveSession;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.data.LabeledDataset;
-import io.streamtrain.training.TrainingListener;
+import io.streamtrain.metrics.TrainingListener;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;

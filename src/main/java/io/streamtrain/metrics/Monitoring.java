@@ -10,7 +10,6 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.streamtrain.training.TrainingListener;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -88,7 +87,9 @@ public final class Monitoring implements AutoCloseable {
     return server.port();
   }
 
-  /** What {@code GET /ready} on the metrics port answers: 200 while {@code ready} holds, else 503. */
+  /**
+   * What {@code GET /ready} on the metrics port answers: 200 while {@code ready} holds, else 503.
+   */
   public void readiness(java.util.function.BooleanSupplier ready) {
     server.readiness(ready);
   }

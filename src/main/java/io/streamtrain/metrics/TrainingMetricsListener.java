@@ -12,7 +12,6 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.training.TrainingListener;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;

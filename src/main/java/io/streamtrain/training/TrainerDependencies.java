@@ -1,5 +1,6 @@
 package io.streamtrain.training;
 
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.records.ClassNames;
 import io.streamtrain.schema.ModelSnapshot;
 import java.util.Optional;

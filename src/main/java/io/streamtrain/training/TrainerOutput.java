@@ -1,5 +1,6 @@
 package io.streamtrain.training;
 
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.schema.MetricKind;

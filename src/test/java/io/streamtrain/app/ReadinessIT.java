@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.Device;
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.metrics.Monitoring;
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Learner;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.OptimizerConfig;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.training.TrainingListener;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,7 +84,8 @@ class ReadinessIT {
   }
 
   private static int status(URI uri) throws Exception {
-    return HTTP.send(HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.discarding())
+    return HTTP.send(
+            HttpRequest.newBuilder(uri).GET().build(), HttpResponse.BodyHandlers.discarding())
         .statusCode();
   }
 }

@@ -15,7 +15,6 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.training.TrainingListener;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -164,7 +163,8 @@ class MetricsServerTest {
   void shouldAnswerReadyOnlyWhileTheApplicationSaysSo() throws Exception {
     java.net.URI ready = server.uri().resolve(MetricsServer.READY_PATH);
     assertEquals(503, Scrapes.get(ready, null).statusCode(), "not ready before told");
-    java.util.concurrent.atomic.AtomicBoolean state = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean state =
+        new java.util.concurrent.atomic.AtomicBoolean();
     server.readiness(state::get);
     assertEquals(503, Scrapes.get(ready, null).statusCode());
     state.set(true);

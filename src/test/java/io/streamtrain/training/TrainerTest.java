@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.config.LiveWindows;
 import io.streamtrain.config.Training;
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;

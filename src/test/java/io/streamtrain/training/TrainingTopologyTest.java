@@ -7,6 +7,7 @@ import io.streamtrain.config.LiveWindows;
 import io.streamtrain.config.Training;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.kafka.FeedHeaders;
+import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.records.Topic;

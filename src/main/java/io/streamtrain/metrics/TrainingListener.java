@@ -1,4 +1,4 @@
-package io.streamtrain.training;
+package io.streamtrain.metrics;
 
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.schema.ModelSnapshot;
