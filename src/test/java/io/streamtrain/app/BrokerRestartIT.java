@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
-import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
@@ -14,16 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.awaitility.Awaitility;
@@ -129,7 +125,9 @@ class BrokerRestartIT {
             () -> trainer.stderr().contains("Live tail of") || !trainer.isAlive());
         CompletableFuture<Void> stream =
             CompletableFuture.runAsync(
-                () -> produceAt150PerSecond(s, train, events, returnedAt, firstAfterReturn, produced));
+                () ->
+                    produceAt150PerSecond(
+                        s, train, events, returnedAt, firstAfterReturn, produced));
         s.await("the first 1200 events", Duration.ofSeconds(60), () -> produced.get() >= 1200);
         log.await(v -> liveCount(v) > 0, Duration.ofSeconds(60));
         broker.stop();
@@ -146,7 +144,10 @@ class BrokerRestartIT {
         double before = liveCount(seenSoFar.get(seenSoFar.size() - 1));
         ModelSnapshot progress = log.await(v -> liveCount(v) > before, Duration.ofMinutes(2));
         long progressAt = seenAt(log, progress);
-        s.await("an event produced after the return", Duration.ofSeconds(30), () -> firstAfterReturn.get() >= 0);
+        s.await(
+            "an event produced after the return",
+            Duration.ofSeconds(30),
+            () -> firstAfterReturn.get() >= 0);
         // Live windows are trained in feed order, whole (window = batch): a count past the first
         // event produced after the return means a snapshot that learned it.
         int k = firstAfterReturn.get();
@@ -172,7 +173,7 @@ class BrokerRestartIT {
         }
         assertEquals(LIVE_EVENTS, liveCount(all.get(all.size() - 1)), "each event learned once");
       }
-      assertLiveFeedHoldsEachOnce(s, LIVE_EVENTS);
+      s.assertLiveFeedHoldsEachOnce(LIVE_EVENTS);
     }
   }
 
@@ -196,7 +197,8 @@ class BrokerRestartIT {
         if (returnedAt.get() != 0 && firstAfterReturn.get() < 0) {
           firstAfterReturn.set(from);
         }
-        for (LabeledImage image : events.subList(from, Math.min(events.size(), from + EVENTS_PER_TICK))) {
+        for (LabeledImage image :
+            events.subList(from, Math.min(events.size(), from + EVENTS_PER_TICK))) {
           producer.send(
               new ProducerRecord<>(
                   topic,
@@ -218,21 +220,6 @@ class BrokerRestartIT {
 
   private static double liveCount(ModelSnapshot snapshot) {
     return snapshot.getMetrics().getOrDefault(SnapshotMetrics.LIVE_EXAMPLES_TRAINED, 0.0);
-  }
-
-  /** The feed holds {@code expected} live records, each from a distinct dataset record. */
-  private static void assertLiveFeedHoldsEachOnce(Scenario s, int expected) {
-    Set<String> sources = new HashSet<>();
-    int live = 0;
-    for (ConsumerRecord<byte[], byte[]> r : s.readAll(s.pipeline().names().trainFeed())) {
-      if (FeedHeaders.isLive(r.headers())) {
-        live++;
-        sources.add(
-            new String(r.headers().lastHeader(FeedHeaders.LIVE).value(), StandardCharsets.UTF_8));
-      }
-    }
-    assertEquals(expected, live, "live records on the feed");
-    assertEquals(expected, sources.size(), "each from a distinct dataset record");
   }
 
   private static List<String> train(Scenario s, String model, Path stateDir) {

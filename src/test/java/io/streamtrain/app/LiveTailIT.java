@@ -3,7 +3,6 @@ package io.streamtrain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.Trainer;
@@ -11,14 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -58,7 +54,7 @@ class LiveTailIT {
       ModelSnapshot last = newest(s);
       assertEquals(500.0, last.getMetrics().get(Trainer.LIVE_EXAMPLES_TRAINED), "each once");
       assertEquals(1.0, last.getMetrics().get(Trainer.DEAD_LETTERS_PREFIX + "wrong-magic-byte"));
-      assertLiveFeed(s, 501);
+      s.assertLiveFeedHoldsEachOnce(501);
     }
   }
 
@@ -96,7 +92,7 @@ class LiveTailIT {
         }
         assertEquals(1500.0, liveCount(all.get(all.size() - 1)));
       }
-      assertLiveFeed(s, 1500);
+      s.assertLiveFeedHoldsEachOnce(1500);
     }
   }
 
@@ -119,7 +115,7 @@ class LiveTailIT {
           2 * 1024.0 + 300,
           last.getMetrics().get(Trainer.EXAMPLES_TRAINED),
           "two epochs of the dataset and every live event, once each");
-      assertLiveFeed(s, 300);
+      s.assertLiveFeedHoldsEachOnce(300);
     }
   }
 
@@ -174,21 +170,6 @@ class LiveTailIT {
             java.util.concurrent.locks.LockSupport.parkNanos(next - System.nanoTime());
           }
         });
-  }
-
-  /** The feed holds {@code expected} live records, one per dataset record (source offsets). */
-  private static void assertLiveFeed(Scenario s, int expected) {
-    Set<String> sources = new HashSet<>();
-    int live = 0;
-    for (ConsumerRecord<byte[], byte[]> r : s.readAll(s.pipeline().names().trainFeed())) {
-      if (FeedHeaders.isLive(r.headers())) {
-        live++;
-        sources.add(
-            new String(r.headers().lastHeader(FeedHeaders.LIVE).value(), StandardCharsets.UTF_8));
-      }
-    }
-    assertEquals(expected, live, "live records on the feed");
-    assertEquals(expected, sources.size(), "each from a distinct dataset record");
   }
 
   private static ModelSnapshot newest(Scenario s) {

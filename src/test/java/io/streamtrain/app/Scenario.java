@@ -9,11 +9,11 @@ import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
+import io.streamtrain.records.ChunkLocations;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.registry.InMemorySchemaStore;
 import io.streamtrain.registry.RegistryServer;
 import io.streamtrain.schema.LabeledImage;
-import io.streamtrain.records.ChunkLocations;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import java.io.IOException;
@@ -211,10 +211,7 @@ public final class Scenario implements AutoCloseable {
       command.add("-Dlogback.configurationFile=" + childLogging);
     }
     command.addAll(
-        List.of(
-            "-cp",
-            System.getProperty("java.class.path"),
-            "io.streamtrain.cli.Main"));
+        List.of("-cp", System.getProperty("java.class.path"), "io.streamtrain.cli.Main"));
     command.addAll(args);
     Path out = workDir.resolve(name + ".stdout");
     Path err = workDir.resolve(name + ".stderr");
@@ -391,7 +388,8 @@ public final class Scenario implements AutoCloseable {
    * Waits (bounded, polling every 100 ms) until {@code condition} holds; on timeout fails with
    * {@code what} and the {@link #evidence}.
    */
-  public void await(String what, Duration timeout, java.util.concurrent.Callable<Boolean> condition) {
+  public void await(
+      String what, Duration timeout, java.util.concurrent.Callable<Boolean> condition) {
     try {
       Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(condition);
     } catch (org.awaitility.core.ConditionTimeoutException e) {
@@ -483,6 +481,27 @@ public final class Scenario implements AutoCloseable {
                 topic, snapshot.getModelName().getBytes(StandardCharsets.UTF_8), value)));
   }
 
+  /**
+   * Asserts that {@code train.feed} holds {@code expected} live records, each from a distinct
+   * dataset record (the source offsets in their live header): every event once, none twice.
+   */
+  public void assertLiveFeedHoldsEachOnce(int expected) {
+    java.util.Set<String> sources = new java.util.HashSet<>();
+    int live = 0;
+    for (ConsumerRecord<byte[], byte[]> r : readAll(pipeline().names().trainFeed())) {
+      if (io.streamtrain.kafka.FeedHeaders.isLive(r.headers())) {
+        live++;
+        sources.add(
+            new String(
+                r.headers().lastHeader(io.streamtrain.kafka.FeedHeaders.LIVE).value(),
+                StandardCharsets.UTF_8));
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertEquals(expected, live, "live records on the feed");
+    org.junit.jupiter.api.Assertions.assertEquals(
+        expected, sources.size(), "each from a distinct dataset record");
+  }
+
   /** Every committed record of {@code topic} up to its current end, in offset order. */
   public List<ConsumerRecord<byte[], byte[]>> readAll(String topic) {
     List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
@@ -518,10 +537,7 @@ public final class Scenario implements AutoCloseable {
     ChunkLocations chunks = new ChunkLocations(modelName);
     List<ModelSnapshot> out = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : readAll(topic)) {
-      if (!chunks.offer(r)
-          && r.key() != null
-          && Arrays.equals(r.key(), key)
-          && r.value() != null) {
+      if (!chunks.offer(r) && r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
         out.add(
             Snapshots.complete(
                 pipeline().settings().consumerProps(null),
