@@ -8,6 +8,7 @@ import io.streamtrain.serving.SnapshotFollower;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -83,6 +84,8 @@ public final class PredictionRun implements AutoCloseable {
   }
 
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
+  // Rounds of forward passes over the micro-batch sizes before the first model serves.
+  private static final int WARM_ROUNDS = 3;
 
   private final ModelHolder models = new ModelHolder();
   private final Predictor.Stats stats = new Predictor.Stats();
@@ -92,6 +95,14 @@ public final class PredictionRun implements AutoCloseable {
 
   public PredictionRun(Pipeline pipeline, Options options) {
     ExplainedFailures.install();
+    // Only the first model meets a cold engine and JIT; later swaps stay as fresh as they were.
+    AtomicBoolean cold = new AtomicBoolean(true);
+    models.warmWith(
+        model -> {
+          if (cold.getAndSet(false)) {
+            model.warm(options.maxBatch(), WARM_ROUNDS);
+          }
+        });
     follower =
         new SnapshotFollower(
             pipeline.settings().consumerProps(null),
@@ -140,6 +151,7 @@ public final class PredictionRun implements AutoCloseable {
     // Whatever the user put in the properties file wins over the tuning above.
     props.putAll(pipeline.settings().kafkaOverrides());
     props.putAll(options.streamsOverrides());
+    GroupLiveness.applyDefaults(props);
     return props;
   }
 

@@ -29,9 +29,7 @@ public final class PredictionService {
             ? null
             : Monitoring.start(metricsPort, "predictor", settings.modelName());
     if (monitoring != null) {
-      var meters = monitoring.predictionMetrics(run::modelVersion);
-      run.stats().observeWith(meters::record);
-      run.observeSwaps((version, atMillis, live) -> meters.swapped(atMillis, live));
+      observe(run, monitoring);
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
@@ -61,5 +59,16 @@ public final class PredictionService {
       run.throwIfFailed();
       stopped.await(1, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * The predictor's meters and {@code /ready}: ready once its Streams app runs with a model loaded
+   * (warmed before it serves), so 503 until the first snapshot.
+   */
+  static void observe(PredictionRun run, Monitoring monitoring) {
+    var meters = monitoring.predictionMetrics(run::modelVersion);
+    run.stats().observeWith(meters::record);
+    run.observeSwaps((version, atMillis, live) -> meters.swapped(atMillis, live));
+    monitoring.readiness(StreamsReadiness.of(run));
   }
 }

@@ -76,6 +76,7 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    GroupLiveness.applyDefaults(props);
     props.putIfAbsent(
         StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, pipeline.names().imagesDlq());
     props.putIfAbsent(
@@ -349,7 +350,7 @@ public final class TrainingRun implements AutoCloseable {
   /**
    * Asks the trainer for a final snapshot, waits for it (bounded), then closes the app, leaving the
    * consumer group: the trainer is the model's only member, so the next start need not wait for
-   * this one's session to expire (45 s by default) before it gets the feed.
+   * this one's session to expire before it gets the feed.
    */
   @Override
   public void close() {

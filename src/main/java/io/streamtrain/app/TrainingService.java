@@ -97,6 +97,9 @@ public final class TrainingService {
               closeQuietly(monitoring);
               stopped.countDown();
             });
+    if (monitoring != null) {
+      monitoring.readiness(StreamsReadiness.of(run));
+    }
     run.start();
     if (monitoring != null) {
       monitoring.bindStreams(run.streams());

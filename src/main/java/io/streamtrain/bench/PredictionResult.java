@@ -41,7 +41,7 @@ public record PredictionResult(
     setup.put("maxBatch", options.maxBatch());
     setup.put("maxWaitMs", options.maxWait().toMillis());
     setup.put("guarantee", options.exactlyOnce() ? "exactly_once" : "at_least_once");
-    setup.put("durationSeconds", options.duration().toSeconds());
+    setup.put("durationSeconds", options.duration().toMillis() / 1000.0);
     setup.put("warmupSeconds", options.warmup().toSeconds());
     setup.put("p99TargetMs", options.p99TargetMs());
     setup.put("attempts", options.attempts());

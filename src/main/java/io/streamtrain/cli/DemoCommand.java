@@ -30,7 +30,7 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  streamtrain demo                      # the reference run: 5 epochs, SGD lr=1e-3",
       "  streamtrain demo --preset good        # a good model: about 88%% after 5 epochs",
-      "  streamtrain demo --epochs 1 --limit 6000 --save /tmp/model.params"
+      "  streamtrain demo --epochs 1 --limit 6000 --save /tmp/model.params   # streamtrain's format"
     })
 final class DemoCommand implements Callable<Integer> {
   @Mixin TrainingOptions trainingOptions;
@@ -42,8 +42,11 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--save",
       paramLabel = "FILE",
-      description = "Where to save the final state dict (default model.params).")
-  Path save = Path.of("model.params");
+      description =
+          "Where to save the final state dict (default model.pth, as torch.save writes it);"
+              + " .safetensors, or any other extension for streamtrain's own file with the"
+              + " optimizer state and lineage.")
+  Path save = Path.of("model.pth");
 
   @Option(names = "--json", description = "Print per-epoch results as JSON on stdout.")
   boolean json;

@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.OfflineEvaluation;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
@@ -23,13 +24,14 @@ import picocli.CommandLine.Option;
     name = "evaluate",
     mixinStandardHelpOptions = true,
     description =
-        "Evaluate the newest snapshot (or a saved state dict) on images.test, in the quickstart's"
-            + " format.",
+        "Evaluate the newest snapshot (or a saved state dict) on images.test, or on a local test"
+            + " set without Kafka (--snapshot FILE --data PATH), in the quickstart's format.",
     footer = {
       "",
       "Examples:",
       "  streamtrain evaluate",
-      "  streamtrain evaluate --snapshot model.params --json"
+      "  streamtrain evaluate --snapshot model.params --json",
+      "  streamtrain evaluate --snapshot model.pth --data /usr/share/datasets/fashion-mnist"
     })
 final class EvaluateCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
@@ -40,12 +42,29 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "A saved state dict instead of the topic's newest snapshot.")
   Path snapshot;
 
+  @Option(
+      names = "--data",
+      paramLabel = "PATH",
+      description =
+          "Evaluate on this local test set instead of images.test: Fashion-MNIST's IDX directory"
+              + " (its test split), an ImageFolder tree or one image. With --snapshot no broker"
+              + " is needed.")
+  Path data;
+
   @Option(names = "--json", description = "Print the result as JSON on stdout.")
   boolean json;
 
   @Override
   public Integer call() {
     Settings settings = common.settings();
+    if (data != null) {
+      OfflineEvaluation.Result result =
+          snapshot != null
+              ? OfflineEvaluation.run(snapshot, data, settings)
+              : OfflineEvaluation.run(newestSnapshot(settings), data, settings);
+      print(result.model(), result.evaluation());
+      return 0;
+    }
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
     ModelSnapshot model =
@@ -65,7 +84,17 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     try (InferenceModel inference =
         StateDicts.toInferenceModel(model, Devices.select(settings.training().device()))) {
-      Evaluation e = inference.evaluate(test.pixels(), test.labels(), test.count(), 64);
+      print(model, inference.evaluate(test.pixels(), test.labels(), test.count(), 64));
+    }
+    return 0;
+  }
+
+  private static ModelSnapshot newestSnapshot(Settings settings) {
+    Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
+    return new Pipeline(settings).requireSnapshot(Pipeline.Resume.latest(), "");
+  }
+
+  private void print(ModelSnapshot model, Evaluation e) {
       if (json) {
         System.out.printf(
             Locale.ROOT,
@@ -86,7 +115,5 @@ final class EvaluateCommand implements Callable<Integer> {
             100 * e.accuracy(),
             e.averageLoss());
       }
-    }
-    return 0;
   }
 }

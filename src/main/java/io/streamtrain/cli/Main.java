@@ -1,5 +1,6 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.BuildInfo;
 import io.streamtrain.app.Errors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -68,8 +69,7 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"streamtrain " + (v == null ? "dev" : v)};
+      return BuildInfo.lines().toArray(String[]::new);
     }
   }
 }

@@ -23,8 +23,11 @@ final class PredictionBenchFlags {
 
   @Option(
       names = "--duration",
-      description = "Measured seconds per run (default 30; 10 per step of --find-max).")
-  Integer durationSeconds;
+      description =
+          "Measured seconds per run (default 30; 10 per step of --find-max); fractions allowed:"
+              + " --warmup 0 --rate 5000 --duration 0.2 is a burst of 1,000 requests right after"
+              + " the predictors are ready.")
+  Double durationSeconds;
 
   @Option(
       names = "--warmup",
@@ -115,12 +118,18 @@ final class PredictionBenchFlags {
     }
   }
 
+  private Duration duration(int defaultSeconds) {
+    return durationSeconds == null
+        ? Duration.ofSeconds(defaultSeconds)
+        : Duration.ofMillis(Math.round(1000 * durationSeconds));
+  }
+
   /** {@code bench --live}'s options from the flags it shares: rate, duration, find-max, bound. */
   LiveBenchmark.Options toLiveOptions(
       Path dataDir, Map<String, String> training, boolean boundGiven) {
     return new LiveBenchmark.Options(
         rate == null ? 1000 : rate,
-        Duration.ofSeconds(durationSeconds == null ? 30 : durationSeconds),
+        duration(30),
         findMax,
         boundGiven ? p99TargetMs : 5000,
         training,
@@ -141,7 +150,7 @@ final class PredictionBenchFlags {
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     return new PredictionOptions(
         rate != null ? rate : findMax ? 2000 : 500,
-        Duration.ofSeconds(durationSeconds != null ? durationSeconds : findMax ? 10 : 30),
+        duration(findMax ? 10 : 30),
         Duration.ofSeconds(warmupSeconds),
         instances,
         partitions,

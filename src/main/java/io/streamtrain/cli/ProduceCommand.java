@@ -3,24 +3,15 @@ package io.streamtrain.cli;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.Progress;
 import io.streamtrain.config.Settings;
-import io.streamtrain.data.DatasetLocator;
-import io.streamtrain.data.FashionMnist;
-import io.streamtrain.data.ImageFolderReader;
-import io.streamtrain.data.LabeledDataset;
-import io.streamtrain.data.LabeledImages;
+import io.streamtrain.data.ImageSources;
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Publisher;
 import io.streamtrain.schema.LabeledImage;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,7 +57,7 @@ final class ProduceCommand implements Callable<Integer> {
     if (limit != null && limit < 0) {
       throw new IllegalArgumentException("--limit must be >= 0 (got " + limit + ")");
     }
-    Source source = open(data, which, limit);
+    ImageSources.Source source = ImageSources.open(data, which, limit);
     Settings settings = common.settings();
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
@@ -114,38 +105,5 @@ final class ProduceCommand implements Callable<Integer> {
       default ->
           throw new IllegalArgumentException("--split must be train or test (got " + text + ")");
     };
-  }
-
-  /** The images to publish, counted up front so the progress bar has a total. */
-  record Source(int count, Iterator<LabeledImage> images, int skipped) {}
-
-  static Source open(Path data, Split split, Integer limit) {
-    int max = limit == null ? Integer.MAX_VALUE : limit;
-    if (data != null && !Files.exists(data)) {
-      throw new IllegalArgumentException("--data " + data + " does not exist");
-    }
-    if (data != null && Files.isRegularFile(data)) {
-      List<LabeledImage> one = List.of(LabeledImages.fromFile(data));
-      return new Source(Math.min(1, max), one.subList(0, Math.min(1, max)).iterator(), 0);
-    }
-    boolean idx =
-        data == null
-            || FashionMnist.findFiles(data).isPresent()
-            || FashionMnist.missingFiles(data).size() < FashionMnist.fileNames().size();
-    if (idx) {
-      // A directory with Fashion-MNIST's IDX files (some may be missing: the split's are checked).
-      Path dir = data != null ? data : DatasetLocator.standard().locate(Optional.empty()).dir();
-      LabeledDataset dataset = FashionMnist.load(dir, split);
-      int n = Math.min(dataset.count(), max);
-      return new Source(
-          n,
-          IntStream.range(0, n).mapToObj(i -> LabeledImages.fromDataset(dataset, i)).iterator(),
-          0);
-    }
-    ImageFolderReader reader = new ImageFolderReader(data);
-    List<LabeledImage> images = new java.util.ArrayList<>();
-    ImageFolderReader.Summary summary = reader.read(images::add);
-    List<LabeledImage> chosen = images.subList(0, Math.min(images.size(), max));
-    return new Source(chosen.size(), chosen.iterator(), summary.skipped());
   }
 }

@@ -1,5 +1,7 @@
 package io.streamtrain.cli;
 
+import io.streamtrain.app.Pipeline;
+import io.streamtrain.app.ValueSchemas;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.TopicCatalog;
@@ -16,7 +18,11 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "topics",
     mixinStandardHelpOptions = true,
-    description = "Create (idempotently) or list streamtrain's topics with their configs.",
+    description = {
+      "Create (idempotently) or list streamtrain's topics with their configs. `create` also"
+          + " registers the Avro value schema of every topic that carries one (<topic>-value),"
+          + " so that producers without auto-registration find it."
+    },
     footer = {
       "",
       "Examples:",
@@ -45,6 +51,8 @@ final class TopicsCommand implements Callable<Integer> {
           Map<String, String> result = TopicCatalog.create(admin, names, inferPartitions);
           result.forEach((topic, outcome) -> System.out.println(topic + ": " + outcome));
         }
+        ValueSchemas.register(new Pipeline(settings).registry(), names)
+            .forEach((subject, outcome) -> System.out.println(subject + ": " + outcome));
       }
       case "list" -> {
         for (TopicCatalog.TopicSpec spec : TopicCatalog.specs(names, inferPartitions)) {

@@ -11,9 +11,8 @@ final class TrainingOptions {
       paramLabel = "NAME",
       description =
           "reference (the PyTorch quickstart: SGD lr=1e-3, default), good (Adam lr=1e-3"
-              + " decayed x0.6 per epoch: about 88%% after 5 epochs) or cnn"
-              + " (cnn:1x28x28-c32-c64-f256-10, normalized, Adam lr=2e-3 decayed x0.6: 91.9%%"
-              + " after 5 epochs).")
+              + " decayed x0.6 per epoch) or cnn (cnn:1x28x28-c32-c64-f256-10, normalized, Adam"
+              + " lr=2e-3 decayed x0.6); docs/benchmarks.md has what each reaches.")
   String preset;
 
   @Option(names = "--seed", description = "Seed of initialisation and shuffling (default 42).")

@@ -101,10 +101,10 @@ public record Training(
 
   /**
    * A small CNN for 28×28 grayscale ({@code cnn:1x28x28-c32-c64-f256-10}: cnn:small's two conv
-   * blocks with a 256-wide hidden layer) with the recipe that reached 91.9 % test accuracy on
-   * Fashion-MNIST in 5 epochs through the pipeline (README has the runs): Fashion-MNIST's mean and
-   * standard deviation as normalisation, Adam with lr 2e-3 decayed by 0.6 each epoch. Augmentation
-   * (crop, flip) lowered the 5-epoch figure, so it is left out.
+   * blocks with a 256-wide hidden layer) with the recipe that did best on Fashion-MNIST in 5 epochs
+   * through the pipeline (docs/models-and-files.md has the runs): Fashion-MNIST's mean and standard
+   * deviation as normalisation, Adam with lr 2e-3 decayed by 0.6 each epoch. Augmentation (crop,
+   * flip) lowered the 5-epoch figure, so it is left out.
    */
   public static Training cnn() {
     return reference()

@@ -13,20 +13,24 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 
 /**
  * Serves a Micrometer Prometheus registry at {@code GET /metrics} with the JDK's HTTP server, in
  * OpenMetrics when the scraper's Accept header asks for it (Prometheus does) and in the Prometheus
- * text format otherwise.
+ * text format otherwise; and the application's readiness at {@code GET /ready}: 200 when it is
+ * ready, 503 until then (the probe of compose's healthcheck and Kubernetes' readinessProbe).
  */
 public final class MetricsServer implements AutoCloseable {
   public static final String PATH = "/metrics";
+  public static final String READY_PATH = "/ready";
   static final String TEXT = "text/plain; version=0.0.4; charset=utf-8";
   static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
   private final HttpServer server;
   private final ExecutorService executor;
   private final PrometheusMeterRegistry registry;
+  private volatile BooleanSupplier readiness = () -> false;
 
   private MetricsServer(
       HttpServer server, ExecutorService executor, PrometheusMeterRegistry registry) {
@@ -80,6 +84,11 @@ public final class MetricsServer implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
+  /** What {@code /ready} answers: 200 while {@code readiness} says so, 503 otherwise. */
+  public void readiness(BooleanSupplier readiness) {
+    this.readiness = readiness;
+  }
+
   /** {@code http://localhost:PORT/metrics}. */
   public URI uri() {
     return URI.create("http://localhost:" + port() + PATH);
@@ -88,14 +97,36 @@ public final class MetricsServer implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       String method = exchange.getRequestMethod();
-      if (!exchange.getRequestURI().getPath().equals(PATH)) {
+      String path = exchange.getRequestURI().getPath();
+      if (!path.equals(PATH) && !path.equals(READY_PATH)) {
         reply(
-            exchange, 404, "text/plain; charset=utf-8", "Not found: metrics are at " + PATH + "\n");
+            exchange,
+            404,
+            "text/plain; charset=utf-8",
+            "Not found: metrics are at " + PATH + ", readiness at " + READY_PATH + "\n");
         return;
       }
       if (!method.equals("GET") && !method.equals("HEAD")) {
         exchange.getResponseHeaders().set("Allow", "GET, HEAD");
-        reply(exchange, 405, "text/plain; charset=utf-8", "Use GET " + PATH + "\n");
+        reply(exchange, 405, "text/plain; charset=utf-8", "Use GET " + path + "\n");
+        return;
+      }
+      if (path.equals(READY_PATH)) {
+        boolean ready;
+        try {
+          ready = readiness.getAsBoolean();
+        } catch (RuntimeException e) {
+          ready = false;
+        }
+        if (method.equals("HEAD")) {
+          exchange.sendResponseHeaders(ready ? 200 : 503, -1);
+          return;
+        }
+        reply(
+            exchange,
+            ready ? 200 : 503,
+            "text/plain; charset=utf-8",
+            ready ? "ready\n" : "not ready\n");
         return;
       }
       String accept = exchange.getRequestHeaders().getFirst("Accept");

@@ -88,6 +88,11 @@ public final class Monitoring implements AutoCloseable {
     return server.port();
   }
 
+  /** What {@code GET /ready} on the metrics port answers: 200 while {@code ready} holds, else 503. */
+  public void readiness(java.util.function.BooleanSupplier ready) {
+    server.readiness(ready);
+  }
+
   /** {@code http://localhost:PORT/metrics}. */
   public URI uri() {
     return server.uri();

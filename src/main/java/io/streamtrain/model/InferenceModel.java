@@ -68,6 +68,21 @@ public final class InferenceModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs {@code rounds} forward passes of zeros at each batch size a micro-batcher of {@code
+   * maxBatch} uses most (1, the powers of two below {@code maxBatch}, and {@code maxBatch}), so the
+   * first requests it serves find the engine's kernels, allocator and the JIT already warm.
+   */
+  public void warm(int maxBatch, int rounds) {
+    float[] zeros = new float[maxBatch * network.spec.inputFeatures()];
+    for (int round = 0; round < rounds; round++) {
+      for (int n = 1; n < maxBatch; n *= 2) {
+        probabilities(zeros, n);
+      }
+      probabilities(zeros, maxBatch);
+    }
+  }
+
   /** Test accuracy and average loss computed exactly as the quickstart's test() does. */
   public Evaluation evaluate(float[] x, int[] labels, int n, int batchSize) {
     lock.lock();

@@ -8,7 +8,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
 
 /** Parsing and canonical forms of Avro schemas, shared by the stores, clients and serdes. */
-final class AvroSchemas {
+public final class AvroSchemas {
   /** Property the Avro compiler adds to string types; meaningless outside Java. */
   static final String JAVA_STRING_PROPERTY = "avro.java.string";
 
@@ -41,7 +41,7 @@ final class AvroSchemas {
    * another language registering the same .avsc get the same id (Confluent's
    * avro.remove.java.properties).
    */
-  static Schema withoutJavaProperties(Schema schema) {
+  public static Schema withoutJavaProperties(Schema schema) {
     String json = schema.toString();
     if (!json.contains(JAVA_STRING_PROPERTY)) {
       return schema;

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
  * Hands newer models from a loading thread to the prediction thread. The loader prepares a model
@@ -20,6 +21,7 @@ public final class ModelHolder implements AutoCloseable {
   // Live events the pending model learned first (merged over offers it replaced); see observeSwaps.
   private final AtomicReference<NewLiveEvents> pendingLive = new AtomicReference<>();
   private volatile SwapObserver observer = (version, atMillis, live) -> {};
+  private volatile Consumer<InferenceModel> warmer = model -> {};
 
   /** Told on the prediction thread whenever a model starts serving. */
   public interface SwapObserver {
@@ -31,6 +33,14 @@ public final class ModelHolder implements AutoCloseable {
 
   public void observeSwaps(SwapObserver observer) {
     this.observer = observer;
+  }
+
+  /**
+   * Runs {@code warmer} on every offered model on the offering (loading) thread before the
+   * prediction thread can take it, so that no request pays for a cold model.
+   */
+  public void warmWith(Consumer<InferenceModel> warmer) {
+    this.warmer = warmer;
   }
 
   /** Offers a newer model that learned {@code live} first (null: no new live events). */
@@ -47,6 +57,7 @@ public final class ModelHolder implements AutoCloseable {
 
   /** Offers a newer model; a model offered earlier and not yet taken is closed. */
   public void offer(InferenceModel model) {
+    warmer.accept(model);
     InferenceModel replaced = pending.getAndSet(model);
     if (replaced != null) {
       replaced.close();

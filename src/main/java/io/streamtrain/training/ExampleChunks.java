@@ -9,9 +9,9 @@ import java.util.List;
  * and takes back when the window is done.
  *
  * <p>Why: a window lives about an epoch, so its examples outlive young collections and reach the
- * old generation. As 60,000 separate arrays per Fashion-MNIST window they became 48 MB of old
- * garbage per epoch, and G1 grew the trainer's heap epoch after epoch to hold it. Reused chunks are
- * promoted once and then stay.
+ * old generation. As separate arrays per example they became old garbage every epoch, and G1 grew
+ * the trainer's heap epoch after epoch to hold it (docs/benchmarks.md has the figures). Reused
+ * chunks are promoted once and then stay.
  */
 final class ExampleChunks {
   /** Small enough to be an ordinary object for G1 at any region size (1 MiB regions and up). */

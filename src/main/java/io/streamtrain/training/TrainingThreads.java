@@ -21,13 +21,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Everything else in a trainer's process serves the training thread: the stream thread polling
  * and decoding the feed, the embedded broker and replay of {@code demo} and {@code bench}, the JIT
- * compiler. On 2 cores the training thread waited 1.2 s for a core during a 4.3 s epoch in which
- * the feed of 5 epochs came in. A favoured training thread keeps its nice value; the thread that
- * starts it, the stream thread feeding it, gets {@link #FEEDER_STEP} more and every other thread
- * {@link #NICE_STEP} more (as {@code renice} would do), but the garbage collector's, which every
- * Java thread waits for in a pause. The lowered threads still get every cycle the trainer does not
- * use. With the feeder lowered as far as the rest, bench's ratio was as good but the feed came in a
- * whole epoch later, and G1 grew the heap then, after the first epoch instead of during it.
+ * compiler. On 2 cores the training thread otherwise waits for a core for a good part of an epoch
+ * (docs/benchmarks.md has the measurement). A favoured training thread keeps its nice value; the
+ * thread that starts it, the stream thread feeding it, gets {@link #FEEDER_STEP} more and every
+ * other thread {@link #NICE_STEP} more (as {@code renice} would do), but the garbage collector's,
+ * which every Java thread waits for in a pause. The lowered threads still get every cycle the
+ * trainer does not use. With the feeder lowered as far as the rest, bench's ratio was as good but
+ * the feed came in a whole epoch later, and G1 grew the heap then, after the first epoch instead of
+ * during it.
  *
  * <p>Threads inherit their creator's nice value, so training threads are created by one spawner
  * thread that is never lowered: a trainer restarted in the same process is favoured again.

@@ -11,7 +11,6 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.config.SettingsLoader;
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
 import io.streamtrain.kafka.Replayer;
-import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.registry.KafkaSchemaStore;
 import io.streamtrain.registry.RegistryServer;
@@ -22,7 +21,11 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import io.streamtrain.testing.Python;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -36,7 +39,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
+import java.util.zip.GZIPOutputStream;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,12 +48,15 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * streamtrain with a foreign client on each end, as a Python user runs it: Debian's
- * python3-confluent-kafka registers LabeledImage with Confluent's SchemaRegistryClient and produces
- * Confluent-framed records encoded with python3-avro; Java replays and trains on them ({@code
- * streamtrain train --epochs 1}) and predicts; Python reads the predictions back with
- * confluent_kafka.Consumer and the schema fetched by id. Embedded broker and registry endpoint
- * (Kafka-backed store). Skipped where /usr/bin/python3 lacks confluent_kafka, requests or avro.
+ * streamtrain with a foreign client on each end, as a Python user runs it, with the documented
+ * example examples/python/streamtrain_client.py: {@code streamtrain topics create} registers the
+ * value schemas on an empty registry; the example, on Debian's python3-confluent-kafka, finds
+ * LabeledImage's with Confluent's {@code SchemaRegistryClient.get_latest_version} (registering
+ * nothing) and produces Confluent-framed records encoded with python3-avro, from IDX files and from
+ * an ImageFolder tree of PNGs; Java replays and trains on them ({@code streamtrain train --epochs
+ * 1}) and predicts; the example reads the predictions back with confluent_kafka.Consumer and the
+ * schema fetched by id. Embedded broker and registry endpoint (Kafka-backed store). Skipped where
+ * /usr/bin/python3 lacks confluent_kafka, requests or avro.
  */
 class PythonClientPipelineIT {
   private static final String PYTHON = Python.PATH;
@@ -101,14 +108,24 @@ class PythonClientPipelineIT {
     flags.put("state-dir", dir.resolve("state").toString());
     Settings settings = SettingsLoader.load(null, Map.of(), flags);
     Pipeline pipeline = new Pipeline(settings);
-    try (Admin admin = Admin.create(settings.adminProps())) {
-      TopicCatalog.create(admin, pipeline.names());
+    assertEquals(0, Main.run(cli("topics", flags, "create")), "streamtrain topics create");
+    // Every topic that carries Avro has its value schema before anything was produced.
+    Set<String> subjects = new HashSet<>(pipeline.registry().subjects());
+    for (String topic : avroTopics(pipeline)) {
+      assertTrue(subjects.contains(topic + "-value"), topic + "-value in " + subjects);
     }
-    Path script = copyScript();
+    Path script = Path.of("examples/python/streamtrain_client.py").toAbsolutePath();
+    Path trainIdx = idx(dir.resolve("train-idx"), "train", TestPipelines.images("t", TRAIN_IMAGES, 1));
+    Path testIdx = idx(dir.resolve("test-idx"), "t10k", TestPipelines.images("s", TEST_IMAGES, 2));
+    Path requests = imageFolder(dir.resolve("requests"), TestPipelines.images("r", REQUESTS, 3));
     long start = System.nanoTime();
 
-    JsonNode train = python(script, "produce", pipeline.names().imagesTrain(), TRAIN_IMAGES, 1);
-    JsonNode test = python(script, "produce", pipeline.names().imagesTest(), TEST_IMAGES, 2);
+    JsonNode train =
+        python(script, "produce", pipeline.names().imagesTrain(), "--images", trainIdx, "--split", "train");
+    JsonNode test =
+        python(script, "produce", pipeline.names().imagesTest(), "--images", testIdx, "--split", "test");
+    assertEquals(TRAIN_IMAGES, train.path("count").asInt());
+    assertEquals(TEST_IMAGES, test.path("count").asInt());
 
     // Python registered the same schema Java's serializer registers: one id for both.
     byte[] fromJava =
@@ -153,8 +170,11 @@ class PythonClientPipelineIT {
         new PredictionRun(
                 pipeline, new PredictionRun.Options(BATCH, Duration.ofMillis(5), false, "-python"))
             .start(Duration.ofSeconds(60))) {
-      python(script, "produce", pipeline.names().imagesInfer(), REQUESTS, 3, "--unlabeled");
-      answers = python(script, "consume", pipeline.names().predictions(), REQUESTS, 0);
+      python(script, "produce", pipeline.names().imagesInfer(), "--images", requests, "--unlabeled");
+      answers =
+          python(
+              script, "consume", pipeline.names().predictions(), "--count",
+              Integer.toString(REQUESTS), "--timeout", "90");
       predictor.throwIfFailed();
     }
     long answered = System.nanoTime();
@@ -187,27 +207,18 @@ class PythonClientPipelineIT {
         (produced - start) / 1e9, (trained - produced) / 1e9, (answered - trained) / 1e9);
   }
 
-  /** Runs one pipeline_client.py command against the embedded broker and registry. */
-  private JsonNode python(
-      Path script, String command, String topic, int count, int seed, String... extra)
+  /** Runs one command of the example against the embedded broker and registry. */
+  private JsonNode python(Path script, String command, String topic, Object... extra)
       throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of(PYTHON, script.toString(), command));
     args.addAll(
-        List.of(
-            "--registry", registry.url(),
-            "--bootstrap", kafka.bootstrap(),
-            "--topic", topic,
-            "--count", Integer.toString(count)));
+        List.of("--registry", registry.url(), "--bootstrap", kafka.bootstrap(), "--topic", topic));
     if (command.equals("produce")) {
-      args.addAll(
-          List.of(
-              "--schemas", Path.of("schemas").toAbsolutePath().toString(),
-              "--seed", Integer.toString(seed),
-              "--prefix", "python-" + topic));
-    } else {
-      args.addAll(List.of("--timeout", "90"));
+      args.addAll(List.of("--prefix", "python-" + topic));
     }
-    args.addAll(List.of(extra));
+    for (Object e : extra) {
+      args.add(e.toString());
+    }
     Path log = dir.resolve(command + "-" + topic + ".log");
     Process process = new ProcessBuilder(args).redirectError(log.toFile()).start();
     byte[] out;
@@ -226,12 +237,59 @@ class PythonClientPipelineIT {
     return JSON.readTree(out);
   }
 
-  private Path copyScript() throws IOException {
-    Path script = dir.resolve("pipeline_client.py");
-    try (InputStream in = getClass().getResourceAsStream("/python/pipeline_client.py")) {
-      Files.copy(in, script);
+  private static List<String> avroTopics(Pipeline pipeline) {
+    var n = pipeline.names();
+    return List.of(
+        n.imagesTrain(), n.imagesTest(), n.trainFeed(), n.imagesInfer(), n.predictions(),
+        n.modelSnapshots(), n.trainingMetrics());
+  }
+
+  /** {@code images} as Fashion-MNIST's gzipped IDX files {@code <stem>-images/labels-...}. */
+  private static Path idx(Path directory, String stem, List<LabeledImage> images)
+      throws IOException {
+    Files.createDirectories(directory);
+    ByteArrayOutputStream pixels = new ByteArrayOutputStream();
+    ByteArrayOutputStream labels = new ByteArrayOutputStream();
+    DataOutputStream p = new DataOutputStream(pixels);
+    DataOutputStream l = new DataOutputStream(labels);
+    p.writeInt(2051);
+    p.writeInt(images.size());
+    p.writeInt(28);
+    p.writeInt(28);
+    l.writeInt(2049);
+    l.writeInt(images.size());
+    for (LabeledImage image : images) {
+      p.write(bytes(image));
+      l.write(image.getLabel());
     }
-    return script;
+    gzip(directory.resolve(stem + "-images-idx3-ubyte.gz"), pixels.toByteArray());
+    gzip(directory.resolve(stem + "-labels-idx1-ubyte.gz"), labels.toByteArray());
+    return directory;
+  }
+
+  /** {@code images} as an ImageFolder tree of grayscale PNGs, {@code root/<className>/<id>.png}. */
+  private static Path imageFolder(Path root, List<LabeledImage> images) throws IOException {
+    for (LabeledImage image : images) {
+      BufferedImage png = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+      png.getRaster().setDataElements(0, 0, 28, 28, bytes(image));
+      Path file = root.resolve(image.getClassName()).resolve(image.getId() + ".png");
+      Files.createDirectories(file.getParent());
+      ImageIO.write(png, "png", file.toFile());
+    }
+    return root;
+  }
+
+  private static byte[] bytes(LabeledImage image) {
+    ByteBuffer data = image.getData().duplicate();
+    byte[] bytes = new byte[data.remaining()];
+    data.get(bytes);
+    return bytes;
+  }
+
+  private static void gzip(Path file, byte[] bytes) throws IOException {
+    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(file))) {
+      out.write(bytes);
+    }
   }
 
   private static String[] cli(String command, Map<String, String> flags, String... extra) {

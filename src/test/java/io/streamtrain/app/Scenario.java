@@ -73,6 +73,7 @@ public final class Scenario implements AutoCloseable {
   private final RegistryServer registry;
   private final String prefix = "t" + UUID.randomUUID().toString().replace("-", "") + ".";
   private final Path workDir;
+  private final List<Child> children = new ArrayList<>();
   private Pipeline pipeline;
 
   private Scenario(EmbeddedKafka broker, String bootstrap) {
@@ -201,7 +202,14 @@ public final class Scenario implements AutoCloseable {
             "-Xmx768m",
             "-Dai.djl.offline=true",
             "-Dai.djl.pytorch.num_threads=1",
-            "-Dai.djl.pytorch.num_interop_threads=1",
+            "-Dai.djl.pytorch.num_interop_threads=1"));
+    // A logging configuration of one's own for the children, to look into a failure.
+    String childLogging = System.getProperty("streamtrain.it.child-logback");
+    if (childLogging != null) {
+      command.add("-Dlogback.configurationFile=" + childLogging);
+    }
+    command.addAll(
+        List.of(
             "-cp",
             System.getProperty("java.class.path"),
             "io.streamtrain.cli.Main"));
@@ -214,7 +222,11 @@ public final class Scenario implements AutoCloseable {
               .redirectOutput(out.toFile())
               .redirectError(err.toFile())
               .start();
-      return new Child(name, process, out, err);
+      Child child = new Child(name, process, out, err, evidenceDir());
+      synchronized (children) {
+        children.add(child);
+      }
+      return child;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + command, e);
     }
@@ -226,12 +238,18 @@ public final class Scenario implements AutoCloseable {
     private final Process process;
     private final Path out;
     private final Path err;
+    private final Path evidenceDir;
 
-    Child(String name, Process process, Path out, Path err) {
+    Child(String name, Process process, Path out, Path err, Path evidenceDir) {
       this.name = name;
       this.process = process;
       this.out = out;
       this.err = err;
+      this.evidenceDir = evidenceDir;
+    }
+
+    public String name() {
+      return name;
     }
 
     public boolean isAlive() {
@@ -269,7 +287,14 @@ public final class Scenario implements AutoCloseable {
       try {
         if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
           throw new AssertionError(
-              name + " still runs after " + timeout + "; stderr tail:\n" + tail(stderr(), 40));
+              name
+                  + " still runs after "
+                  + timeout
+                  + "; stderr tail:\n"
+                  + tail(stderr(), 40)
+                  + "\n(all of it in "
+                  + evidenceDir.toAbsolutePath()
+                  + " once the test ends)");
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -318,17 +343,57 @@ public final class Scenario implements AutoCloseable {
       keepLogs();
     }
 
-    /** Copies the output to target/it-logs, which outlives the scenario's work directory. */
-    private void keepLogs() {
-      Path dir = Path.of("target", "it-logs");
+    /** Copies the output to the scenario's evidence directory, which outlives the work dir. */
+    void keepLogs() {
       try {
-        Files.createDirectories(dir);
-        String prefix = out.getParent().getFileName() + "-" + name;
-        Files.copy(out, dir.resolve(prefix + ".stdout"), StandardCopyOption.REPLACE_EXISTING);
-        Files.copy(err, dir.resolve(prefix + ".stderr"), StandardCopyOption.REPLACE_EXISTING);
+        Files.createDirectories(evidenceDir);
+        Files.copy(out, evidenceDir.resolve(name + ".stdout"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(err, evidenceDir.resolve(name + ".stderr"), StandardCopyOption.REPLACE_EXISTING);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot keep the logs of " + name, e);
       }
+    }
+  }
+
+  /**
+   * Where this scenario's evidence outlives it: {@code target/it-logs/<work dir name>/}, with every
+   * child's stdout and stderr (copied when the child is closed, and on the scenario's close) and
+   * the snapshot log of a wait that timed out.
+   */
+  public Path evidenceDir() {
+    return Path.of("target", "it-logs", workDir.getFileName().toString());
+  }
+
+  /**
+   * What a failure message should carry: the stderr tail of every child launched so far, and where
+   * their whole output is kept.
+   */
+  public String evidence() {
+    StringBuilder text = new StringBuilder();
+    List<Child> launched;
+    synchronized (children) {
+      launched = List.copyOf(children);
+    }
+    for (Child child : launched) {
+      text.append("\n--- ")
+          .append(child.name())
+          .append(child.isAlive() ? " (running)" : " (exited)")
+          .append(" stderr tail:\n")
+          .append(Child.tail(child.stderr(), 30));
+    }
+    text.append("\n--- children's whole output: ").append(evidenceDir().toAbsolutePath());
+    return text.toString();
+  }
+
+  /**
+   * Waits (bounded, polling every 100 ms) until {@code condition} holds; on timeout fails with
+   * {@code what} and the {@link #evidence}.
+   */
+  public void await(String what, Duration timeout, java.util.concurrent.Callable<Boolean> condition) {
+    try {
+      Awaitility.await().atMost(timeout).pollInterval(Duration.ofMillis(100)).until(condition);
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("waited " + timeout + " for " + what + evidence(), e);
     }
   }
 
@@ -465,7 +530,8 @@ public final class Scenario implements AutoCloseable {
         pipeline().settings().consumerProps(null),
         pipeline().names().modelSnapshots(),
         modelName,
-        pipeline().serde(ModelSnapshot.class).deserializer());
+        pipeline().serde(ModelSnapshot.class).deserializer(),
+        this);
   }
 
   /**
@@ -478,16 +544,22 @@ public final class Scenario implements AutoCloseable {
     private final byte[] key;
     private final org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer;
     private final List<ModelSnapshot> seen = new ArrayList<>();
+    private final List<Long> seenAtMillis = new ArrayList<>();
+    private final String modelName;
+    private final Scenario scenario;
 
     SnapshotLog(
         java.util.Properties consumerProps,
         String topic,
         String modelName,
-        org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer) {
+        org.apache.kafka.common.serialization.Deserializer<ModelSnapshot> deserializer,
+        Scenario scenario) {
       this.consumer = new KafkaConsumer<>(consumerProps);
       this.topic = topic;
+      this.modelName = modelName;
       this.key = modelName.getBytes(StandardCharsets.UTF_8);
       this.deserializer = deserializer;
+      this.scenario = scenario;
       List<TopicPartition> partitions =
           consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
@@ -508,25 +580,85 @@ public final class Scenario implements AutoCloseable {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
           if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
             seen.add(deserializer.deserialize(topic, r.value()));
+            seenAtMillis.add(System.currentTimeMillis());
           }
         }
       }
       return List.copyOf(seen);
     }
 
-    /** Waits until a snapshot matches and returns the first that does. */
+    /**
+     * Waits until a snapshot matches and returns the first that does. On timeout the failure
+     * carries the snapshot log (also written to the scenario's evidence directory) and the
+     * children's stderr.
+     */
     public ModelSnapshot await(Predicate<ModelSnapshot> condition, Duration timeout) {
-      return Awaitility.await()
-          .atMost(timeout)
-          .pollInterval(Duration.ofMillis(100))
-          .until(
-              () -> refresh().stream().filter(condition).findFirst().orElse(null),
-              java.util.Objects::nonNull);
+      try {
+        return Awaitility.await()
+            .atMost(timeout)
+            .pollInterval(Duration.ofMillis(100))
+            .until(
+                () -> refresh().stream().filter(condition).findFirst().orElse(null),
+                java.util.Objects::nonNull);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError(
+            "no snapshot of "
+                + modelName
+                + " matched within "
+                + timeout
+                + "; snapshot log ("
+                + keep()
+                + "), newest last:\n"
+                + Child.tail(describe(), 15)
+                + scenario.evidence(),
+            e);
+      }
     }
 
+    /** When each snapshot was first seen here (epoch millis), in the order of {@link #refresh}. */
+    public List<Long> seenAtMillis() {
+      return List.copyOf(seenAtMillis);
+    }
+
+    /** One line per snapshot seen: when, version, epoch, window, steps and its live metrics. */
+    public String describe() {
+      StringBuilder text = new StringBuilder();
+      for (int i = 0; i < seen.size(); i++) {
+        ModelSnapshot s = seen.get(i);
+        text.append(
+            String.format(
+                "%s version=%d epoch=%d%s window=%d steps=%d live=%s%n",
+                java.time.Instant.ofEpochMilli(seenAtMillis.get(i)),
+                s.getVersion(),
+                s.getEpoch(),
+                s.getEpochComplete() ? " (complete)" : "",
+                s.getWindowIndex(),
+                io.streamtrain.records.SnapshotMetrics.stepsApplied(s),
+                s.getMetrics().get(io.streamtrain.records.SnapshotMetrics.LIVE_EXAMPLES_TRAINED)));
+      }
+      return text.toString();
+    }
+
+    /** Writes {@link #describe} to the evidence directory; returns the file or why it could not. */
+    private String keep() {
+      Path file = scenario.evidenceDir().resolve(modelName + ".snapshots.txt");
+      try {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, describe());
+        return "all of it in " + file.toAbsolutePath();
+      } catch (IOException e) {
+        return "could not write " + file + ": " + e;
+      }
+    }
+
+    /** Keeps the snapshot log as evidence (see {@link Scenario#evidenceDir}). */
     @Override
     public void close() {
-      consumer.close();
+      try {
+        keep();
+      } finally {
+        consumer.close();
+      }
     }
   }
 
@@ -567,6 +699,13 @@ public final class Scenario implements AutoCloseable {
 
   @Override
   public void close() {
+    List<Child> launched;
+    synchronized (children) {
+      launched = List.copyOf(children);
+    }
+    for (Child child : launched) {
+      child.close();
+    }
     try {
       registry.close();
     } finally {

@@ -105,24 +105,22 @@ class ImageTransformsTest {
 
     assertArrayEquals(
         new int[] {0, 0, 0, 0, 1, 2, 0, 4, 5},
-        ints(ImageTransforms.crop(image, 3, 3, 1, 1, 0, 0)),
+        ints(PixelKernels.crop(image, 3, 3, 1, 1, 0, 0)),
         "top 0, left 0 of the padded image: shifted down and right");
     assertArrayEquals(
         new int[] {4, 5, 6, 7, 8, 9, 0, 0, 0},
-        ints(ImageTransforms.crop(image, 3, 3, 1, 1, 2, 1)),
+        ints(PixelKernels.crop(image, 3, 3, 1, 1, 2, 1)),
         "top 2, left 1: shifted up");
     assertArrayEquals(
-        ints(image), ints(ImageTransforms.crop(image, 3, 3, 1, 1, 1, 1)), "centre: unchanged");
+        ints(image), ints(PixelKernels.crop(image, 3, 3, 1, 1, 1, 1)), "centre: unchanged");
   }
 
   @Test
   void shouldFlipLeftToRightKeepingEachPixelsChannels() {
     assertArrayEquals(
-        new int[] {4, 5, 6, 1, 2, 3},
-        ints(ImageTransforms.hflip(bytes(1, 2, 3, 4, 5, 6), 1, 2, 3)));
+        new int[] {4, 5, 6, 1, 2, 3}, ints(PixelKernels.hflip(bytes(1, 2, 3, 4, 5, 6), 1, 2, 3)));
     assertArrayEquals(
-        new int[] {3, 2, 1, 6, 5, 4},
-        ints(ImageTransforms.hflip(bytes(1, 2, 3, 4, 5, 6), 2, 3, 1)));
+        new int[] {3, 2, 1, 6, 5, 4}, ints(PixelKernels.hflip(bytes(1, 2, 3, 4, 5, 6), 2, 3, 1)));
   }
 
   @Test

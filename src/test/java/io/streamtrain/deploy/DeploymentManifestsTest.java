@@ -142,11 +142,20 @@ class DeploymentManifestsTest {
     Map<String, Object> container = map(list(podSpec.get("containers")).get(0));
     List<Object> args = list(container.get("args"));
     assertEquals(List.of("train", "--follow"), args.subList(0, 2));
-    // Ready once the metrics endpoint answers, i.e. the topology is up.
-    Map<String, Object> probe = map(map(container.get("readinessProbe")).get("httpGet"));
-    assertEquals("/metrics", probe.get("path"));
-    Object port = probe.get("port");
-    assertEquals(9404, "metrics".equals(port) ? metricsContainerPort(container) : port);
+    assertProbes(container);
+  }
+
+  /**
+   * Ready when /ready says so (the trainer's stream thread runs; a predictor serves a model), alive
+   * while the metrics endpoint answers, both on the metrics port.
+   */
+  private static void assertProbes(Map<String, Object> container) {
+    for (String kind : List.of("readinessProbe", "livenessProbe")) {
+      Map<String, Object> probe = map(map(container.get(kind)).get("httpGet"));
+      assertEquals(kind.equals("readinessProbe") ? "/ready" : "/metrics", probe.get("path"), kind);
+      Object port = probe.get("port");
+      assertEquals(9404, "metrics".equals(port) ? metricsContainerPort(container) : port, kind);
+    }
   }
 
   @Test
@@ -157,8 +166,9 @@ class DeploymentManifestsTest {
     int partitions = DESIGN_TOPICS.get("images.infer").partitions();
     assertTrue(replicas <= partitions, replicas + " predictors for " + partitions + " partitions");
     Map<String, Object> podSpec = map(map(spec.get("template")).get("spec"));
-    List<Object> args = list(map(list(podSpec.get("containers")).get(0)).get("args"));
-    assertEquals("predict", args.get(0));
+    Map<String, Object> container = map(list(podSpec.get("containers")).get(0));
+    assertEquals("predict", list(container.get("args")).get(0));
+    assertProbes(container);
   }
 
   @Test
@@ -310,6 +320,9 @@ class DeploymentManifestsTest {
           map(map(service.get("depends_on")).get("topics")).get("condition"),
           name);
       assertNotNull(service.get("healthcheck"), name + " has no healthcheck");
+      // Healthy means ready to train or serve, not merely that the metrics port answers.
+      String check = String.join(" ", list(map(service.get("healthcheck")).get("test")).stream().map(String::valueOf).toList());
+      assertTrue(check.contains("/dev/tcp/127.0.0.1/9404") && check.contains("GET /ready "), name + ": " + check);
     }
     Map<String, Object> trainer = map(services.get("trainer"));
     assertEquals(List.of("train", "--follow"), list(trainer.get("command")).subList(0, 2));

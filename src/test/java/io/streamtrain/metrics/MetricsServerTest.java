@@ -161,6 +161,25 @@ class MetricsServerTest {
   }
 
   @Test
+  void shouldAnswerReadyOnlyWhileTheApplicationSaysSo() throws Exception {
+    java.net.URI ready = server.uri().resolve(MetricsServer.READY_PATH);
+    assertEquals(503, Scrapes.get(ready, null).statusCode(), "not ready before told");
+    java.util.concurrent.atomic.AtomicBoolean state = new java.util.concurrent.atomic.AtomicBoolean();
+    server.readiness(state::get);
+    assertEquals(503, Scrapes.get(ready, null).statusCode());
+    state.set(true);
+    HttpResponse<String> response = Scrapes.get(ready, null);
+    assertEquals(200, response.statusCode());
+    assertEquals("ready\n", response.body());
+    server.readiness(
+        () -> {
+          throw new IllegalStateException("streams closed");
+        });
+    assertEquals(503, Scrapes.get(ready, null).statusCode(), "a failing check is not ready");
+    assertEquals(200, Scrapes.get(server.uri(), null).statusCode(), "metrics still served");
+  }
+
+  @Test
   void shouldSayWhichPortIsTakenInOneLine() {
     IllegalStateException e =
         assertThrows(
