@@ -5,23 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
-import io.streamtrain.testing.Python;
+import io.streamtrain.testing.TorchScripts;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,12 +36,9 @@ class TorchScriptModelIT {
 
   @BeforeAll
   static void needsTorch() throws Exception {
-    assumeTrue(
-        Python.imports(Duration.ofSeconds(120), "torch"),
-        Python.PATH + " cannot import torch (apt-get install python3-torch to run this test)");
+    TorchScripts.assumeTorch();
     for (String name : List.of("quickstart", "cnn_bn", "frozen", "wide_output")) {
-      String out = python("make", name);
-      assertTrue(out.contains("saved"), out);
+      TorchScripts.make(dir, name);
     }
   }
 
@@ -131,6 +123,14 @@ class TorchScriptModelIT {
       String out = python("state", "cnn_bn", pth.toString());
       JsonNode sums = JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
       assertEquals(5.0, sums.get("features.1.num_batches_tracked").asDouble(), out);
+
+      // train --init-from: the exported file starts a learner holding the same state.
+      try (Learner fromFile = Learner.create(spec, OptimizerConfig.adam(1e-3, 0), 1, CPU)) {
+        StateDicts.restore(fromFile, StateDictFiles.load(pth, spec));
+        assertEquals(
+            StateDicts.sha256(snapshot.getTensors(), List.of()),
+            StateDicts.sha256(fromFile.stateDict(), List.of()));
+      }
     }
   }
 
@@ -207,24 +207,7 @@ class TorchScriptModelIT {
     return parameters;
   }
 
-  static String python(String... args) throws IOException, InterruptedException {
-    Path script = dir.resolve("torchscript_modules.py");
-    if (!Files.exists(script)) {
-      try (InputStream in =
-          TorchScriptModelIT.class.getResourceAsStream("/python/torchscript_modules.py")) {
-        Files.copy(in, script);
-      }
-    }
-    List<String> command = new ArrayList<>(List.of(Python.PATH, script.toString(), args[0]));
-    command.add(dir.toString());
-    command.addAll(List.of(args).subList(1, args.length));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out;
-    try (InputStream stdout = process.getInputStream()) {
-      out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    assertTrue(process.waitFor(300, TimeUnit.SECONDS), "python timed out");
-    assertEquals(0, process.exitValue(), out);
-    return out;
+  static String python(String mode, String... args) throws IOException, InterruptedException {
+    return TorchScripts.run(dir, mode, args);
   }
 }
