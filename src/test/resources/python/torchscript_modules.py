@@ -4,10 +4,11 @@
       it as DIR/NAME.pt; also writes its state dict's keys, shapes and dtypes to DIR/NAME.keys.json.
       NAME: quickstart (the quickstart's NeuralNetwork, verbatim), cnn_bn (a small CNN with
       BatchNorm and Dropout), frozen (no parameter), wide_output (returns [batch, 10, 2]).
-  torchscript_modules.py check DIR NAME PTH DATA  -- loads streamtrain's exported state dict PTH
-      into a fresh NAME with load_state_dict(strict=True), evaluates it in eval mode on the
-      Fashion-MNIST test set in DATA (IDX .gz files, scaled to [0,1]) as the quickstart's test()
-      does and prints "accuracy=<fraction>".
+  torchscript_modules.py check DIR NAME PTH DATA [MEAN STD]  -- loads streamtrain's exported
+      state dict PTH into a fresh NAME with load_state_dict(strict=True), evaluates it in eval mode
+      on the Fashion-MNIST test set in DATA (IDX .gz files, scaled to [0,1], then normalised with
+      MEAN and STD when given, as --transforms normalize:MEAN:STD) as the quickstart's test() does
+      and prints "accuracy=<fraction>".
   torchscript_modules.py state DIR NAME PTH  -- loads PTH (strict) and prints the buffers' sums as
       JSON (so a test sees BatchNorm statistics that moved).
 """
@@ -121,6 +122,8 @@ def main():
     data = sys.argv[5]
     images = idx(os.path.join(data, "t10k-images-idx3-ubyte.gz")).float().div(255)
     labels = idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz")).long()
+    if len(sys.argv) > 7:
+        images = (images - float(sys.argv[6])) / float(sys.argv[7])
     correct = 0
     with torch.no_grad():
         for start in range(0, len(labels), 64):

@@ -131,6 +131,7 @@ public final class TrainingRun implements AutoCloseable {
   public TrainingRun start() {
     try {
       requireOneFeedPartition();
+      pipeline.publishModule();
       if (liveTail) {
         var started =
             TailStart.atEndUnlessCommitted(

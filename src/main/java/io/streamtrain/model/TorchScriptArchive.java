@@ -34,7 +34,7 @@ import java.util.zip.ZipFile;
  */
 final class TorchScriptArchive {
   /** The largest module accepted: it travels as one Kafka record. */
-  static final int MAX_BYTES = 64 << 20;
+  static final int MAX_BYTES = io.streamtrain.config.Settings.MODULE_MAX_BYTES;
 
   private static final Pattern CLASS = Pattern.compile("^class\\s+(\\w+)\\s*\\(");
   private static final Pattern DECLARED =
