@@ -3,7 +3,8 @@
   torchscript_modules.py make DIR NAME  -- scripts module NAME after torch.manual_seed(0) and saves
       it as DIR/NAME.pt; also writes its state dict's keys, shapes and dtypes to DIR/NAME.keys.json.
       NAME: quickstart (the quickstart's NeuralNetwork, verbatim), cnn_bn (a small CNN with
-      BatchNorm and Dropout), frozen (no parameter), wide_output (returns [batch, 10, 2]).
+      BatchNorm and Dropout), frozen (no parameter), wide_output (returns [batch, 10, 2]),
+      resnet18 and mobilenet_v3_small (torchvision's, 10 classes).
   torchscript_modules.py check DIR NAME PTH DATA [MEAN STD]  -- loads streamtrain's exported
       state dict PTH into a fresh NAME with load_state_dict(strict=True), evaluates it in eval mode
       on the Fashion-MNIST test set in DATA (IDX .gz files, scaled to [0,1], then normalised with
@@ -84,11 +85,25 @@ class WideOutput(nn.Module):
         return self.linear(torch.flatten(x, 1)).reshape(-1, 10, 2)
 
 
+def resnet18():
+    import torchvision
+
+    return torchvision.models.resnet18(num_classes=10)
+
+
+def mobilenet_v3_small():
+    import torchvision
+
+    return torchvision.models.mobilenet_v3_small(num_classes=10)
+
+
 MODULES = {
     "quickstart": NeuralNetwork,
     "cnn_bn": CnnBn,
     "frozen": Frozen,
     "wide_output": WideOutput,
+    "resnet18": resnet18,
+    "mobilenet_v3_small": mobilenet_v3_small,
 }
 
 

@@ -135,6 +135,38 @@ class TorchScriptModelIT {
   }
 
   @Test
+  void shouldTrainTorchvisionModelsAndHandThemBackToTheirOwnClasses() throws Exception {
+    float[] x = TestData.randomInputs(5, 8, 3 * 32 * 32);
+    int[] y = TestData.randomLabels(6, 8, 10);
+    for (String name : List.of("mobilenet_v3_small", "resnet18")) {
+      TorchScripts.make(dir, name);
+      ModelSpec spec = ModelSpec.parse("torchscript:" + dir.resolve(name + ".pt") + "@3x32x32");
+      assertEquals(pytorchKeys(name), spec.parameterNames(), name);
+      assertEquals(10, spec.numClasses());
+      try (Learner learner = Learner.create(spec, OptimizerConfig.adam(1e-3, 0), 42, CPU)) {
+        for (int i = 0; i < 2; i++) {
+          assertTrue(Float.isFinite(learner.step(x, y, 8).loss()), name);
+        }
+        ModelSnapshot snapshot = StateDicts.snapshot(learner, name).build();
+        try (InferenceModel served = StateDicts.toInferenceModel(snapshot, CPU)) {
+          assertArrayEquals(
+              learner.predictProbabilities(x, 8)[7], served.probabilities(x, 8)[7], 1e-5f, name);
+        }
+        Path pth = dir.resolve(name + "-trained.pth");
+        StateDictFiles.save(snapshot, pth);
+        String out = python("state", name, pth.toString()); // load_state_dict(strict=True)
+        JsonNode buffers = JSON.readTree(out.strip().lines().reduce((a, b) -> b).orElseThrow());
+        String tracked =
+            spec.parameterNames().stream()
+                .filter(n -> n.endsWith("num_batches_tracked"))
+                .reduce((a, b) -> b)
+                .orElseThrow();
+        assertEquals(2.0, buffers.get(tracked).asDouble(), out);
+      }
+    }
+  }
+
+  @Test
   void shouldRefuseWhatCannotBeTrainedWithOneLine() throws Exception {
     Path text = dir.resolve("notes.pt");
     Files.writeString(text, "not a module");
