@@ -5,11 +5,13 @@
       NAME: quickstart (the quickstart's NeuralNetwork, verbatim), cnn_bn (a small CNN with
       BatchNorm and Dropout), frozen (no parameter), wide_output (returns [batch, 10, 2]),
       resnet18 and mobilenet_v3_small (torchvision's, 10 classes).
-  torchscript_modules.py check DIR NAME PTH DATA [MEAN STD]  -- loads streamtrain's exported
-      state dict PTH into a fresh NAME with load_state_dict(strict=True), evaluates it in eval mode
-      on the Fashion-MNIST test set in DATA (IDX .gz files, scaled to [0,1], then normalised with
-      MEAN and STD when given, as --transforms normalize:MEAN:STD) as the quickstart's test() does
-      and prints "accuracy=<fraction>".
+  torchscript_modules.py check DIR NAME PTH DATA [MEAN STD [SIDE]]  -- loads streamtrain's
+      exported state dict PTH into a fresh NAME with load_state_dict(strict=True), evaluates it in
+      eval mode on the Fashion-MNIST test set in DATA (IDX .gz files) as the quickstart's test()
+      does and prints "accuracy=<fraction>". The images go through what --transforms
+      resize:SIDExSIDE,rgb,normalize:MEAN:STD does: a bilinear resize of the uint8 pixels rounded
+      back to uint8 (SIDE given), scaling to [0,1], three equal channels (SIDE given),
+      normalisation (MEAN and STD given).
   torchscript_modules.py state DIR NAME PTH  -- loads PTH (strict) and prints the buffers' sums as
       JSON (so a test sees BatchNorm statistics that moved).
 """
@@ -137,12 +139,20 @@ def main():
     data = sys.argv[5]
     images = idx(os.path.join(data, "t10k-images-idx3-ubyte.gz")).float().div(255)
     labels = idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz")).long()
+    images = images.unsqueeze(1)
+    if len(sys.argv) > 8:
+        side = int(sys.argv[8])
+        raw = idx(os.path.join(data, "t10k-images-idx3-ubyte.gz")).float().unsqueeze(1)
+        resized = torch.nn.functional.interpolate(
+            raw, size=(side, side), mode="bilinear", align_corners=False
+        )
+        images = resized.round().clamp(0, 255).div(255).repeat(1, 3, 1, 1)
     if len(sys.argv) > 7:
         images = (images - float(sys.argv[6])) / float(sys.argv[7])
     correct = 0
     with torch.no_grad():
         for start in range(0, len(labels), 64):
-            x = images[start : start + 64].unsqueeze(1)
+            x = images[start : start + 64]
             pred = model(x)
             correct += (pred.argmax(1) == labels[start : start + 64]).type(torch.float).sum().item()
     print("accuracy=%.6f" % (correct / len(labels)))

@@ -437,7 +437,8 @@ public final class Pipeline {
   public void publishModule() {
     TorchScriptModule module = ModelSpec.parse(settings.training().architecture()).torchScript();
     if (module != null) {
-      ModuleDefinitions.publish(settings, names.modelDefinitions(), module.sha256(), module.bytes());
+      ModuleDefinitions.publish(
+          settings, names.modelDefinitions(), module.sha256(), module.bytes());
     }
   }
 

@@ -85,8 +85,8 @@ final class Torch {
   }
 
   /**
-   * Runs the module's forward in train() or eval() mode. Always outside inference mode (DJL's
-   * eval path uses c10::InferenceMode, whose tensors then fail in autograd); the caller's grad mode
+   * Runs the module's forward in train() or eval() mode. Always outside inference mode (DJL's eval
+   * path uses c10::InferenceMode, whose tensors then fail in autograd); the caller's grad mode
    * decides whether a graph is recorded.
    */
   static NDList forward(PtSymbolBlock module, NDList inputs, boolean train) {

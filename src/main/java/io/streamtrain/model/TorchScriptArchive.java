@@ -22,12 +22,12 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
- * A TorchScript archive ({@code torch.jit.save}) read without libtorch, so a file is checked
- * before libtorch ever parses it: a zip of stored entries under one top folder with {@code
- * data.pkl}, {@code code/} and {@code version}, at most {@link #MAX_BYTES}. Its {@code data.pkl}
- * is walked by the restricted {@link PickleReader} (nothing in it runs) to find the module's
- * parameters and buffers by their state-dict names, with the classes' {@code __parameters__} and
- * {@code __buffers__} declarations in {@code code/} saying which tensor attribute is which.
+ * A TorchScript archive ({@code torch.jit.save}) read without libtorch, so a file is checked before
+ * libtorch ever parses it: a zip of stored entries under one top folder with {@code data.pkl},
+ * {@code code/} and {@code version}, at most {@link #MAX_BYTES}. Its {@code data.pkl} is walked by
+ * the restricted {@link PickleReader} (nothing in it runs) to find the module's parameters and
+ * buffers by their state-dict names, with the classes' {@code __parameters__} and {@code
+ * __buffers__} declarations in {@code code/} saying which tensor attribute is which.
  *
  * <p>State goes back in by rewriting the storages of those tensors in a copy of the archive, which
  * libtorch then loads: libtorch offers no way to set a module's buffers from Java.
@@ -171,8 +171,7 @@ final class TorchScriptArchive {
       Slot slot = slots.get(i);
       PickleReader.Storage storage = slot.ref().storage();
       byte[] data =
-          patched.computeIfAbsent(
-              storage.key(), k -> entries.get(prefix + "data/" + k).clone());
+          patched.computeIfAbsent(storage.key(), k -> entries.get(prefix + "data/" + k).clone());
       float[] floats = values.get(i);
       long numel = Tensors.elements(slot.ref().size());
       if (floats.length != numel) {
@@ -197,7 +196,9 @@ final class TorchScriptArchive {
           entry.getKey().startsWith(prefix + "data/")
               ? entry.getKey().substring((prefix + "data/").length())
               : null;
-      zip.add(entry.getKey(), key != null && patched.containsKey(key) ? patched.get(key) : entry.getValue());
+      zip.add(
+          entry.getKey(),
+          key != null && patched.containsKey(key) ? patched.get(key) : entry.getValue());
     }
     return zip.finish();
   }

@@ -20,8 +20,8 @@ import java.util.stream.Collectors;
  * A user's TorchScript module as a model: the archive's bytes and SHA-256, the input shape it is
  * fed (C×H×W), its state entries (parameters, then buffers, by the module's own names) and the
  * number of classes a trial forward found. Immutable. {@link #of} runs the start-up checks, each
- * failing with one line: not an archive (or over the size limit), no trainable parameter, a
- * forward that fails on the input shape, an output that is not [batch, classes].
+ * failing with one line: not an archive (or over the size limit), no trainable parameter, a forward
+ * that fails on the input shape, an output that is not [batch, classes].
  */
 public final class TorchScriptModule {
   private final byte[] bytes;

@@ -115,8 +115,8 @@ public final class TorchScriptModules {
   }
 
   /**
-   * Installs how missing modules are looked up by hash (the application's definitions topic).
-   * The fetched bytes are checked against the hash before use.
+   * Installs how missing modules are looked up by hash (the application's definitions topic). The
+   * fetched bytes are checked against the hash before use.
    */
   public static void fetchWith(Function<String, Optional<byte[]>> lookup) {
     fetcher = lookup == null ? hash -> Optional.empty() : lookup;

@@ -100,7 +100,10 @@ class TorchScriptDefinitionsIT {
         new Pipeline(scenario.settings("ts-forged", scenario.newDir("forged"), Map.of()));
     String claimed = "ab".repeat(32);
     ModuleDefinitions.publish(
-        pipeline.settings(), pipeline.names().modelDefinitions(), claimed, Files.readAllBytes(module));
+        pipeline.settings(),
+        pipeline.names().modelDefinitions(),
+        claimed,
+        Files.readAllBytes(module));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

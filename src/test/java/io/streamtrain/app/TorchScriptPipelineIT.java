@@ -29,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A user's scripted CNN with BatchNorm and Dropout through the whole loop on a real broker: replay
  * two epochs, train, snapshot under the module's own names (buffers included), serve the snapshot
- * to a fresh predictor, and export a .pth that PyTorch loads into the user's class
- * (strict=True). Skipped where /usr/bin/python3 cannot import torch.
+ * to a fresh predictor, and export a .pth that PyTorch loads into the user's class (strict=True).
+ * Skipped where /usr/bin/python3 cannot import torch.
  */
 class TorchScriptPipelineIT {
   @RegisterExtension static final EmbeddedKafkaExtension broker = new EmbeddedKafkaExtension();
@@ -72,8 +72,7 @@ class TorchScriptPipelineIT {
     assertEquals(spec.toString(), snapshot.getArchitecture(), "named by the module's SHA-256");
     assertTrue(snapshot.getArchitecture().matches("torchscript:[0-9a-f]{64}@1x28x28"));
     assertEquals(
-        spec.parameterNames(),
-        snapshot.getTensors().stream().map(NamedTensor::getName).toList());
+        spec.parameterNames(), snapshot.getTensors().stream().map(NamedTensor::getName).toList());
     assertTrue(spec.parameterNames().contains("features.1.running_var"));
     // 2 epochs x 1024 images / 64 per batch, each a BatchNorm update in train mode.
     long steps = SnapshotMetrics.stepsApplied(snapshot);

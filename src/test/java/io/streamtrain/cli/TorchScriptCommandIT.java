@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A scripted module that cannot take the input it would be fed is refused by {@code train} with
- * one line, before any broker is reached. Skipped where /usr/bin/python3 cannot import torch.
+ * A scripted module that cannot take the input it would be fed is refused by {@code train} with one
+ * line, before any broker is reached. Skipped where /usr/bin/python3 cannot import torch.
  */
 class TorchScriptCommandIT {
   @TempDir static Path dir;
@@ -38,7 +38,13 @@ class TorchScriptCommandIT {
   void shouldNameTheShapeTriedAndTheModulesErrorWhenItsForwardFails() {
     assertOneLineError(
         CommandLine.run(
-            "train", "--architecture", quickstart, "--input-shape", "3x32x32", "--bootstrap", "x:1"),
+            "train",
+            "--architecture",
+            quickstart,
+            "--input-shape",
+            "3x32x32",
+            "--bootstrap",
+            "x:1"),
         "[2, 3, 32, 32] fails",
         "shapes cannot be multiplied",
         "--input-shape");

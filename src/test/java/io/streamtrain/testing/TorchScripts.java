@@ -35,12 +35,15 @@ public final class TorchScripts {
     return dir.resolve(name + ".pt");
   }
 
-  /** Runs the script's {@code mode} for {@code dir} with {@code args}; its output, exit 0 checked. */
+  /**
+   * Runs the script's {@code mode} for {@code dir} with {@code args}; its output, exit 0 checked.
+   */
   public static String run(Path dir, String mode, String... args)
       throws IOException, InterruptedException {
     Path script = dir.resolve("torchscript_modules.py");
     if (!Files.exists(script)) {
-      try (InputStream in = TorchScripts.class.getResourceAsStream("/python/torchscript_modules.py")) {
+      try (InputStream in =
+          TorchScripts.class.getResourceAsStream("/python/torchscript_modules.py")) {
         Files.copy(in, script);
       }
     }
