@@ -215,7 +215,8 @@ final class PickleReader {
               || !tuple.items().isEmpty()) {
             throw new PickleException(
                 String.format(
-                    "pickle opcode NEWOBJ at byte %d is not allowed in a state dict", position));
+                    "pickle opcode 0x81 (NEWOBJ) at byte %d is not allowed in a state dict",
+                    position));
           }
           push(new ScriptObject(global.name(), new LinkedHashMap<>()));
         }
