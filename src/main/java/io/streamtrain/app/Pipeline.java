@@ -3,10 +3,13 @@ package io.streamtrain.app;
 import io.streamtrain.config.Settings;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTransforms;
+import io.streamtrain.kafka.ModuleDefinitions;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicNames;
 import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.ModelSpec;
+import io.streamtrain.model.TorchScriptModule;
+import io.streamtrain.model.TorchScriptModules;
 import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.records.SnapshotChunks;
@@ -60,6 +63,9 @@ public final class Pipeline {
     this.settings = settings;
     this.names = TopicNames.withPrefix(settings.topicPrefix());
     this.registry = registry;
+    // A snapshot names a TorchScript module by hash; one not known here comes from the cluster.
+    TorchScriptModules.fetchWith(
+        hash -> ModuleDefinitions.find(settings, names.modelDefinitions(), hash));
     if (!settings.training().transforms().isEmpty()) {
       transforms(); // refuses, before anything runs, transforms the model cannot take
     }
@@ -458,6 +464,18 @@ public final class Pipeline {
               + ": "
               + Errors.oneLine(e),
           e);
+    }
+  }
+
+  /**
+   * Publishes the configured TorchScript module (a {@code torchscript:} architecture) to the
+   * definitions topic, so whoever reads this model's snapshots can load it; nothing otherwise.
+   */
+  public void publishModule() {
+    TorchScriptModule module = ModelSpec.parse(settings.training().architecture()).torchScript();
+    if (module != null) {
+      ModuleDefinitions.publish(
+          settings, names.modelDefinitions(), module.sha256(), module.bytes());
     }
   }
 

@@ -168,6 +168,7 @@ public final class TrainingRun implements AutoCloseable {
   public TrainingRun start() {
     try {
       requireOneFeedPartition();
+      pipeline.publishModule();
       if (liveTail) {
         var started =
             TailStart.atEndUnlessCommitted(

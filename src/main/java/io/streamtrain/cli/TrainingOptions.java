@@ -47,8 +47,20 @@ final class TrainingOptions {
   @Option(names = "--device", description = "auto, cpu or gpu (default auto).")
   String device;
 
-  @Option(names = "--architecture", description = "Model spec (default mlp:784-512-512-10).")
+  @Option(
+      names = "--architecture",
+      description =
+          "Model spec (default mlp:784-512-512-10), or torchscript:PATH for your own scripted"
+              + " PyTorch module (docs/torchscript.md).")
   String architecture;
+
+  @Option(
+      names = "--input-shape",
+      paramLabel = "CxHxW",
+      description =
+          "Input of a torchscript: module, after --transforms (default 1x28x28); built-in specs"
+              + " carry their own.")
+  String inputShape;
 
   @Option(
       names = "--transforms",
@@ -130,6 +142,7 @@ final class TrainingOptions {
     f.put("weight-decay", str(weightDecay));
     f.put("device", device);
     f.put("architecture", architecture);
+    f.put("input-shape", inputShape);
     f.put("transforms", transforms);
     f.put("snapshot-every", str(snapshotEvery));
     f.put("snapshot-seconds", str(snapshotSeconds));

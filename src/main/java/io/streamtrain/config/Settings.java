@@ -185,4 +185,13 @@ public record Settings(
    * of float32, with Adam's two buffers 8 MB; Kafka's 1 MiB default would refuse both.
    */
   public static final int SNAPSHOT_MAX_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * Largest TorchScript module ({@code torchscript:} architectures) accepted: its archive travels
+   * as one record of the definitions topic.
+   */
+  public static final int MODULE_MAX_BYTES = 64 * 1024 * 1024;
+
+  /** A definitions record's limit: the largest module plus room for key and record overhead. */
+  public static final int MODULE_RECORD_MAX_BYTES = MODULE_MAX_BYTES + 1024 * 1024;
 }

@@ -22,6 +22,7 @@ import java.util.TreeMap;
 public final class SettingsLoader {
 
   private static final String FILE_PREFIX = "streamtrain.";
+  private static final String TORCHSCRIPT = "torchscript:";
   private static final String ENV_PREFIX = "STREAMTRAIN_";
   // Confluent's names for registry client settings (basic auth, TLS of the registry connection).
   private static final List<String> REGISTRY_PREFIXES =
@@ -118,7 +119,7 @@ public final class SettingsLoader {
         };
     Training training =
         new Training(
-            v.getOrDefault("architecture", base.architecture()),
+            architecture(v.getOrDefault("architecture", base.architecture()), v.get("input-shape")),
             longOf(v, "seed", base.seed()),
             intOf(v, "batch-size", base.batchSize()),
             intOf(v, "shuffle-window", base.shuffleWindow()),
@@ -151,6 +152,34 @@ public final class SettingsLoader {
         registry,
         longOf(v, "max-image-pixels", Settings.DEFAULT_MAX_IMAGE_PIXELS),
         intOf(v, "outage-wait-seconds", Settings.DEFAULT_OUTAGE_WAIT_SECONDS));
+  }
+
+  /**
+   * The architecture with {@code --input-shape} folded in: a torchscript: spec carries its input
+   * shape after '@' ({@code torchscript:model.pt@3x32x32}), a built-in spec has its own.
+   */
+  static String architecture(String architecture, String inputShape) {
+    if (inputShape == null || inputShape.isBlank()) {
+      return architecture;
+    }
+    String shape = inputShape.trim();
+    if (!shape.matches("[1-9][0-9]*x[1-9][0-9]*x[1-9][0-9]*")) {
+      throw new IllegalArgumentException(
+          "--input-shape must be CxHxW with positive numbers, e.g. 1x28x28 or 3x32x32 (got '"
+              + inputShape
+              + "')");
+    }
+    if (!architecture.trim().startsWith(TORCHSCRIPT)) {
+      throw new IllegalArgumentException(
+          "--input-shape applies to a torchscript: architecture; "
+              + architecture
+              + " carries its own input shape");
+    }
+    if (architecture.matches(".*@[0-9]+x[0-9]+x[0-9]+\\s*")) {
+      throw new IllegalArgumentException(
+          "--architecture " + architecture + " already names an input shape; drop --input-shape");
+    }
+    return architecture.trim() + "@" + shape;
   }
 
   private static int intOf(Map<String, String> v, String name, int fallback) {

@@ -262,6 +262,11 @@ public final class ImageTransforms {
             && (w == null || w == modelInput.width())
             && (c == null || c == modelInput.channels());
     if (!fits) {
+      // A scripted module's input is a flag, not part of a built-in spec.
+      String remedy =
+          architecture.startsWith("torchscript:") && h != null && w != null && c != null
+              ? "give --input-shape " + c + "x" + h + "x" + w + " if the module takes that"
+              : "choose an architecture for " + produced;
       throw new IllegalArgumentException(
           "--transforms "
               + spec
@@ -271,8 +276,8 @@ public final class ImageTransforms {
               + architecture
               + " takes "
               + modelInput
-              + ": end the transforms at the model's input or choose an architecture for "
-              + produced);
+              + ": end the transforms at the model's input or "
+              + remedy);
     }
     if (normalize != null
         && normalize.means().length != 1

@@ -1,5 +1,6 @@
 package io.streamtrain.kafka;
 
+import io.streamtrain.config.Settings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -109,6 +110,17 @@ public final class TopicCatalog {
                 "60000",
                 TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
                 "0")));
+    // TorchScript modules by SHA-256: one record per module ever trained, kept forever
+    // (compaction only drops a republished copy), sized for the largest module.
+    specs.add(
+        new TopicSpec(
+            names.modelDefinitions(),
+            1,
+            Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG,
+                TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                String.valueOf(Settings.MODULE_RECORD_MAX_BYTES))));
     specs.add(
         new TopicSpec(
             names.trainingMetrics(),

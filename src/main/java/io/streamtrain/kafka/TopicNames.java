@@ -11,6 +11,7 @@ public record TopicNames(
     String imagesInfer,
     String predictions,
     String modelSnapshots,
+    String modelDefinitions,
     String trainingMetrics,
     String imagesDlq) {
 
@@ -25,6 +26,7 @@ public record TopicNames(
           imagesInfer,
           predictions,
           modelSnapshots,
+          modelDefinitions,
           trainingMetrics,
           imagesDlq
         }) {
@@ -48,6 +50,7 @@ public record TopicNames(
         p + "images.infer",
         p + "predictions",
         p + "model.snapshots",
+        p + "model.definitions",
         p + "training.metrics",
         p + "images.dlq");
   }
@@ -61,6 +64,7 @@ public record TopicNames(
         imagesInfer,
         predictions,
         modelSnapshots,
+        modelDefinitions,
         trainingMetrics,
         imagesDlq);
   }

@@ -22,6 +22,10 @@ import java.util.stream.Collectors;
  *   <li>{@code resnet18:3x32x32-10} (preset {@code resnet18-cifar}): ResNet-18 with the CIFAR stem
  *       (3×3 conv, stride 1, no max pooling), torchvision's key names ({@code conv1}, {@code bn1},
  *       {@code layer1.0.conv1}, {@code layer2.0.downsample.0}, ..., {@code fc}).
+ *   <li>{@code torchscript:PATH} or {@code torchscript:PATH@CxHxW} (default input 1x28x28): the
+ *       user's own TorchScript module, its parameters and buffers under their own names; written
+ *       {@code torchscript:SHA256@CxHxW} once read, which names the module by its archive's hash
+ *       (see {@link TorchScriptModules}).
  * </ul>
  *
  * <p>The state dict lists the trainable parameters first, in PyTorch's order, then the BatchNorm
@@ -45,16 +49,21 @@ public final class ModelSpec {
   private static final String MLP = "mlp:";
   private static final String CNN = "cnn:";
   private static final String RESNET18 = "resnet18:";
+  private static final String TORCHSCRIPT = "torchscript:";
+  private static final java.util.regex.Pattern SHA256 =
+      java.util.regex.Pattern.compile("[0-9a-f]{64}");
   private static final String PARAMETER_PREFIX = "linear_relu_stack.";
   private static final String EXAMPLES =
-      "e.g. mlp:784-512-512-10, cnn:1x28x28-c32-c64-f128-10, resnet18:3x32x32-10, or a preset ("
+      "e.g. mlp:784-512-512-10, cnn:1x28x28-c32-c64-f128-10, resnet18:3x32x32-10,"
+          + " torchscript:model.pt, or a preset ("
           + "quickstart, cnn:small, resnet18-cifar)";
 
   /** The kinds of architecture. */
   public enum Kind {
     MLP,
     CNN,
-    RESNET18
+    RESNET18,
+    TORCHSCRIPT
   }
 
   /** What a state-dict entry is, which says how it is initialised and whether it is trained. */
@@ -65,10 +74,14 @@ public final class ModelSpec {
     BN_BIAS,
     RUNNING_MEAN,
     RUNNING_VAR,
-    NUM_BATCHES_TRACKED;
+    NUM_BATCHES_TRACKED,
+    /** A TorchScript module's parameter: trained, initialised by the module itself. */
+    MODULE_PARAMETER,
+    /** A TorchScript module's buffer, kept as the module keeps it. */
+    MODULE_BUFFER;
 
     boolean trainable() {
-      return ordinal() <= BN_BIAS.ordinal();
+      return ordinal() <= BN_BIAS.ordinal() || this == MODULE_PARAMETER;
     }
   }
 
@@ -81,6 +94,7 @@ public final class ModelSpec {
   private final List<Integer> convolutions;
   private final List<Integer> hidden;
   private final int classes;
+  private final TorchScriptModule module;
   private final List<Entry> entries;
 
   private ModelSpec(
@@ -90,6 +104,18 @@ public final class ModelSpec {
       List<Integer> convolutions,
       List<Integer> hidden,
       int classes) {
+    this(kind, widths, input, convolutions, hidden, classes, null);
+  }
+
+  private ModelSpec(
+      Kind kind,
+      List<Integer> widths,
+      int[] input,
+      List<Integer> convolutions,
+      List<Integer> hidden,
+      int classes,
+      TorchScriptModule module) {
+    this.module = module;
     this.kind = kind;
     this.widths = List.copyOf(widths);
     this.input = input;
@@ -140,7 +166,48 @@ public final class ModelSpec {
       checkPooling(input, 3, text, "the three stride-2 stages");
       return new ModelSpec(Kind.RESNET18, List.of(), input, List.of(), List.of(), classes);
     }
+    if (spec.startsWith(TORCHSCRIPT)) {
+      return torchScript(spec.substring(TORCHSCRIPT.length()), text);
+    }
     throw new IllegalArgumentException("unknown model '" + text + "'; " + EXAMPLES);
+  }
+
+  /** The TorchScript module spec: PATH or SHA256, then @CxHxW or the default 1x28x28. */
+  private static ModelSpec torchScript(String rest, String text) {
+    String example = "torchscript:model.pt@1x28x28";
+    String source = rest;
+    int[] input = {1, 28, 28};
+    int at = rest.lastIndexOf('@');
+    if (at >= 0) {
+      source = rest.substring(0, at);
+      input = inputShape(rest.substring(at + 1), text, example);
+    }
+    if (source.isEmpty()) {
+      throw new IllegalArgumentException(
+          "model '" + text + "' names no module file; e.g. " + example);
+    }
+    TorchScriptModule module;
+    if (SHA256.matcher(source).matches()) {
+      module =
+          TorchScriptModules.find(source, input)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "TorchScript module "
+                              + rest
+                              + " is not known here: give its file (--architecture"
+                              + " torchscript:PATH) or reach the model.definitions topic that"
+                              + " holds it"));
+    } else {
+      module = TorchScriptModules.fromFile(java.nio.file.Path.of(source), input);
+    }
+    return new ModelSpec(
+        Kind.TORCHSCRIPT, List.of(), input, List.of(), List.of(), module.classes(), module);
+  }
+
+  /** The user's module of a {@code torchscript:} spec (null for the built-in families). */
+  public TorchScriptModule torchScript() {
+    return module;
   }
 
   private static ModelSpec parseCnn(String spec, String text) {
@@ -447,6 +514,17 @@ public final class ModelSpec {
         }
         linear(trainable, "fc", channels, classes);
       }
+      case TORCHSCRIPT -> {
+        for (TorchScriptArchive.Slot slot : module.slots()) {
+          (slot.parameter() ? trainable : buffers)
+              .add(
+                  new Entry(
+                      slot.name(),
+                      slot.shape(),
+                      slot.parameter() ? Role.MODULE_PARAMETER : Role.MODULE_BUFFER,
+                      0));
+        }
+      }
       default -> throw new IllegalStateException(kind.toString());
     }
     List<Entry> all = new ArrayList<>(trainable);
@@ -505,6 +583,8 @@ public final class ModelSpec {
               + "-"
               + classes;
       case RESNET18 -> RESNET18 + input[0] + "x" + input[1] + "x" + input[2] + "-" + classes;
+      case TORCHSCRIPT ->
+          TORCHSCRIPT + module.sha256() + "@" + input[0] + "x" + input[1] + "x" + input[2];
     };
   }
 }

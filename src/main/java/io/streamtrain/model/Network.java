@@ -18,6 +18,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.pooling.Pool;
+import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import java.nio.ByteBuffer;
@@ -47,29 +48,57 @@ final class Network implements AutoCloseable {
 
   private long batchesTracked;
   private final Block block;
+  // The user's TorchScript module (torchscript: specs) in place of a block; its buffers live in it.
+  private PtSymbolBlock module;
   private final ParameterStore store;
   // Reused every call so a step allocates no direct memory of its own; DJL copies from it.
   private ByteBuffer inputBuffer = ByteBuffer.allocateDirect(0);
   private ByteBuffer labelBuffer = ByteBuffer.allocateDirect(0);
 
   Network(ModelSpec spec, Device device, String name) {
+    this(spec, device, name, null);
+  }
+
+  /**
+   * The network of {@code spec}; a TorchScript module is loaded holding {@code moduleState} (its
+   * whole state dict, in {@link ModelSpec#entries()} order) or, when null, its own state.
+   */
+  Network(ModelSpec spec, Device device, String name, List<float[]> moduleState) {
     Torch.engine();
     this.spec = spec;
     this.names = spec.parameterNames();
     model = Model.newInstance(name, device, Torch.ENGINE);
+    manager = model.getNDManager();
+    if (spec.kind() == ModelSpec.Kind.TORCHSCRIPT) {
+      block = null;
+      TorchScriptModule scripted = spec.torchScript();
+      attachModule(
+          moduleState == null
+              ? scripted.archiveBytes()
+              : scripted.archive().withValues(moduleState));
+    } else {
+      block = buildBlock(spec);
+      if (moduleState != null) {
+        setParameters(moduleState);
+      }
+    }
+    store = new ParameterStore(manager, false);
+  }
+
+  private Block buildBlock(ModelSpec spec) {
     // PyTorch module prefix (linear_relu_stack.0, features.1, layer2.0.downsample.0 ...) → block.
     Map<String, Block> modules = new HashMap<>();
-    block =
+    Block block =
         switch (spec.kind()) {
           case MLP -> mlp(spec, modules);
           case CNN -> cnn(spec, modules);
           case RESNET18 -> resnet18(spec, modules);
+          case TORCHSCRIPT -> throw new IllegalStateException("a module is loaded, not built");
         };
     // Values are overwritten by our seeded PyTorch-default init or a state dict.
     block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
     block.setInitializer(Initializer.ZEROS, Parameter.Type.BIAS);
     model.setBlock(block);
-    manager = model.getNDManager();
     long[] inputShape = spec.inputShape();
     long[] batchShape = new long[inputShape.length + 1];
     batchShape[0] = 1;
@@ -88,7 +117,39 @@ final class Network implements AutoCloseable {
         parameters.add(array);
       }
     }
-    store = new ParameterStore(manager, false);
+    return block;
+  }
+
+  /**
+   * Loads the TorchScript module from {@code archive} in place of the current one: its parameters
+   * become {@link #parameters} (recording gradients), its buffers stay inside the module.
+   */
+  private void attachModule(byte[] archive) {
+    PtSymbolBlock loaded = Torch.loadModule(manager, archive);
+    Map<String, NDArray> byName = new HashMap<>();
+    for (NDArray parameter : Torch.moduleParameters(loaded, manager)) {
+      byName.put(parameter.getName(), parameter);
+    }
+    if (module != null) {
+      parameters.forEach(NDArray::close);
+      module.close();
+    }
+    module = loaded;
+    parameters.clear();
+    state.clear();
+    for (ModelSpec.Entry entry : spec.entries()) {
+      if (entry.role().trainable()) {
+        NDArray parameter = byName.get(entry.name());
+        if (parameter == null) {
+          throw new IllegalStateException("the module has no parameter " + entry.name());
+        }
+        parameter.setRequiresGradient(true);
+        parameters.add(parameter);
+        state.add(parameter);
+      } else {
+        state.add(null);
+      }
+    }
   }
 
   private static final Map<ModelSpec.Role, String> DJL_NAMES =
@@ -215,6 +276,11 @@ final class Network implements AutoCloseable {
    * state-dict order; BatchNorm weight 1, bias 0, running mean 0, running variance 1.
    */
   void initialize(long seed) {
+    if (module != null) {
+      // The module's own initialisation is the user's: only Dropout's generator is seeded.
+      Torch.engine().setRandomSeed(Math.toIntExact(Math.floorMod(seed, Integer.MAX_VALUE)));
+      return;
+    }
     SplittableRandom random = new SplittableRandom(seed);
     List<ModelSpec.Entry> entries = spec.entries();
     for (int i = 0; i < entries.size(); i++) {
@@ -232,6 +298,7 @@ final class Network implements AutoCloseable {
         case BN_WEIGHT, RUNNING_VAR -> array.set(filled(array, 1f));
         case BN_BIAS, RUNNING_MEAN -> array.set(filled(array, 0f));
         case NUM_BATCHES_TRACKED -> batchesTracked = 0;
+        case MODULE_PARAMETER, MODULE_BUFFER -> throw new IllegalStateException(entry.name());
       }
     }
     if (spec.hasTrainingMode()) {
@@ -248,6 +315,10 @@ final class Network implements AutoCloseable {
 
   /** Sets the whole state dict (parameters and buffers), in {@link ModelSpec#entries()} order. */
   void setParameters(List<float[]> values) {
+    if (module != null) {
+      attachModule(spec.torchScript().archive().withValues(values));
+      return;
+    }
     for (int i = 0; i < state.size(); i++) {
       if (state.get(i) == null) {
         batchesTracked = (long) values.get(i)[0];
@@ -259,10 +330,33 @@ final class Network implements AutoCloseable {
 
   /** The whole state dict (parameters and buffers), in {@link ModelSpec#entries()} order. */
   List<float[]> parameterValues() {
+    if (module != null) {
+      return moduleValues();
+    }
     List<float[]> values = new ArrayList<>(state.size());
     for (NDArray array : state) {
       // num_batches_tracked travels as a float32 scalar: exact up to 2^24 training steps.
       values.add(array == null ? new float[] {batchesTracked} : array.toFloatArray());
+    }
+    return values;
+  }
+
+  /**
+   * The module's state: parameters from their arrays; buffers, which libtorch does not hand out,
+   * from the archive the module saves (only when it has any).
+   */
+  private List<float[]> moduleValues() {
+    List<String> buffers = new ArrayList<>();
+    for (int i = parameters.size(); i < names.size(); i++) {
+      buffers.add(names.get(i));
+    }
+    List<float[]> values = new ArrayList<>(names.size());
+    for (NDArray parameter : parameters) {
+      values.add(parameter.toFloatArray());
+    }
+    if (!buffers.isEmpty()) {
+      values.addAll(
+          TorchScriptArchive.read(Torch.saveModule(module), "the trained module").values(buffers));
     }
     return values;
   }
@@ -336,6 +430,9 @@ final class Network implements AutoCloseable {
   }
 
   NDArray logits(NDArray input, boolean training) {
+    if (module != null) {
+      return Torch.forward(module, new NDList(input), training).get(0);
+    }
     if (training) {
       batchesTracked++;
     }

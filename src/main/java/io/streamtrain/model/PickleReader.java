@@ -42,6 +42,16 @@ final class PickleReader {
           Map.entry("torch.BoolStorage", Tensors.BOOL));
 
   private static final Set<String> ALLOWED_CALLS = Set.of(ORDERED_DICT, REBUILD_TENSOR);
+  private static final String SCRIPT_CLASSES = "__torch__.";
+  // torch.jit._pickle's helpers that rebuild a typed list (or tag a value): they return it.
+  private static final Set<String> SCRIPT_LISTS =
+      Set.of(
+          "torch.jit._pickle.build_intlist",
+          "torch.jit._pickle.build_doublelist",
+          "torch.jit._pickle.build_boollist",
+          "torch.jit._pickle.build_tensorlist",
+          "torch.jit._pickle.build_genericlist",
+          "torch.jit._pickle.restore_type_tag");
   private static final int MAX_DEPTH = 10_000;
 
   /** A Python tuple. */
@@ -49,6 +59,12 @@ final class PickleReader {
 
   /** An allowed global (a class or function we never call). */
   record Global(String name) {}
+
+  /**
+   * An object of a TorchScript class ({@code __torch__.*}, a scripted module) with its attributes,
+   * as {@code data.pkl} of a TorchScript archive holds it. Only built by {@link #readModule}.
+   */
+  record ScriptObject(String className, Map<Object, Object> attributes) {}
 
   /** A tensor storage named by a persistent id: the archive entry {@code data/<key>}. */
   record Storage(String key, String dtype, long numel) {}
@@ -71,13 +87,27 @@ final class PickleReader {
   private final Map<Long, Object> memo = new HashMap<>();
   private final Map<String, Storage> storages = new HashMap<>();
 
-  private PickleReader(byte[] pickle) {
+  // TorchScript archives also build __torch__.* objects and call torch.jit._pickle's list makers.
+  private final boolean module;
+
+  private PickleReader(byte[] pickle, boolean module) {
     this.in = ByteBuffer.wrap(pickle).order(ByteOrder.LITTLE_ENDIAN);
+    this.module = module;
   }
 
   /** Unpickles {@code pickle} under the restrictions above and returns the top-level value. */
   static Object read(byte[] pickle) {
-    return new PickleReader(pickle).run();
+    return new PickleReader(pickle, false).run();
+  }
+
+  /**
+   * Unpickles the {@code data.pkl} of a TorchScript archive: as {@link #read}, plus objects of
+   * {@code __torch__.*} classes (NEWOBJ, then BUILD with their attributes: a {@link ScriptObject},
+   * nothing of the class is run) and {@code torch.jit._pickle}'s typed-list helpers, which return
+   * their list.
+   */
+  static Object readModule(byte[] pickle) {
+    return new PickleReader(pickle, true).run();
   }
 
   private Object run() {
@@ -175,11 +205,28 @@ final class PickleReader {
           Object callable = pop();
           push(reduce(callable, args));
         }
+        case 0x81 -> { // NEWOBJ
+          Object args = pop();
+          Object type = pop();
+          if (!module
+              || !(type instanceof Global global)
+              || !global.name().startsWith(SCRIPT_CLASSES)
+              || !(args instanceof Tuple tuple)
+              || !tuple.items().isEmpty()) {
+            throw new PickleException(
+                String.format(
+                    "pickle opcode 0x81 (NEWOBJ) at byte %d is not allowed in a state dict",
+                    position));
+          }
+          push(new ScriptObject(global.name(), new LinkedHashMap<>()));
+        }
         case 'b' -> { // BUILD
           Object state = pop();
           Object target = peek();
-          // An OrderedDict state dict carries its module versions as _metadata: not needed here.
-          if (!(target instanceof Map) || !(state instanceof Map)) {
+          if (module && target instanceof ScriptObject object && state instanceof Map<?, ?> map) {
+            object.attributes().putAll(map);
+          } else if (!(target instanceof Map) || !(state instanceof Map)) {
+            // An OrderedDict state dict carries its module versions as _metadata: not needed here.
             throw new PickleException("BUILD is only allowed to set a state dict's _metadata");
           }
         }
@@ -195,8 +242,11 @@ final class PickleReader {
     }
   }
 
-  private static Global global(String name) {
+  private Global global(String name) {
     if (ALLOWED_CALLS.contains(name) || STORAGE_DTYPES.containsKey(name)) {
+      return new Global(name);
+    }
+    if (module && (name.startsWith(SCRIPT_CLASSES) || SCRIPT_LISTS.contains(name))) {
       return new Global(name);
     }
     throw new PickleException(
@@ -214,6 +264,12 @@ final class PickleReader {
       throw new PickleException("REDUCE is only allowed on an allowed global with a tuple");
     }
     List<Object> items = tuple.items();
+    if (module && SCRIPT_LISTS.contains(global.name())) {
+      if (items.isEmpty()) {
+        throw new PickleException(global.name() + "() called without a value");
+      }
+      return items.get(0);
+    }
     switch (global.name()) {
       case ORDERED_DICT -> {
         Map<Object, Object> dict = new LinkedHashMap<>();

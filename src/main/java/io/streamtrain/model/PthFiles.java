@@ -156,7 +156,7 @@ final class PthFiles {
   }
 
   /** Copies the strided view {@code ref} of {@code storage} into a row-major tensor. */
-  private static NamedTensor contiguous(
+  static NamedTensor contiguous(
       String name, PickleReader.TensorRef ref, byte[] storage, String what) {
     int elementSize = Tensors.elementSize(ref.storage().dtype());
     long numel = 1;
@@ -265,7 +265,7 @@ final class PthFiles {
   }
 
   /** A minimal zip writer: stored entries, data aligned to 64 bytes, fixed timestamps. */
-  private static final class ZipWriter {
+  static final class ZipWriter {
     private static final int DOS_DATE_1980_01_01 = (1 << 5) | 1;
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private final ByteArrayOutputStream central = new ByteArrayOutputStream();

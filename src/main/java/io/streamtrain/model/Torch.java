@@ -2,8 +2,17 @@ package io.streamtrain.model;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * The one place that touches the PyTorch engine directly: offline native loading and the two
@@ -54,6 +63,46 @@ final class Torch {
    */
   static void noGradOnThisThread() {
     JniUtils.setGradMode(false);
+  }
+
+  /**
+   * Loads a TorchScript module from the bytes of its (already checked) archive into {@code
+   * manager}'s device, its parameters plain tensors (not inference tensors) that may record
+   * gradients.
+   */
+  static PtSymbolBlock loadModule(NDManager manager, byte[] archive) {
+    try {
+      return JniUtils.loadModule(
+          (PtNDManager) manager, new ByteArrayInputStream(archive), true, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The module's parameters with their names (named_parameters()), sharing its storage. */
+  static NDList moduleParameters(PtSymbolBlock module, NDManager manager) {
+    return JniUtils.moduleGetParams(module, (PtNDManager) manager);
+  }
+
+  /**
+   * Runs the module's forward in train() or eval() mode. Always outside inference mode (DJL's eval
+   * path uses c10::InferenceMode, whose tensors then fail in autograd); the caller's grad mode
+   * decides whether a graph is recorded.
+   */
+  static NDList forward(PtSymbolBlock module, NDList inputs, boolean train) {
+    if (train) {
+      JniUtils.enableTrainingMode(module);
+    } else {
+      JniUtils.enableInferenceMode(module);
+    }
+    return IValueUtils.forward(module, inputs, true);
+  }
+
+  /** The module as libtorch saves it: a TorchScript archive with its current state. */
+  static byte[] saveModule(PtSymbolBlock module) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    JniUtils.writeModule(module, out, false);
+    return out.toByteArray();
   }
 
   /** Zeroes the gradient buffer of a parameter in place; unlike g - g this also clears NaN/Inf. */

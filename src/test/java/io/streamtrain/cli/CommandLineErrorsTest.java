@@ -35,6 +35,17 @@ class CommandLineErrorsTest {
   }
 
   @Test
+  void shouldRejectAFileThatIsNoTorchScriptModuleBeforeReachingTheBroker() throws IOException {
+    Path notes = Files.writeString(dir.resolve("notes.pt"), "not a module");
+    assertOneLineError(
+        CommandLine.run("train", "--architecture", "torchscript:" + notes, "--bootstrap", "x:1"),
+        "is not a TorchScript archive");
+    assertOneLineError(
+        CommandLine.run("train", "--input-shape", "3x32x32", "--bootstrap", "x:1"),
+        "--input-shape applies to a torchscript: architecture");
+  }
+
+  @Test
   void shouldRejectAnUnknownSplit() {
     assertOneLineError(
         CommandLine.run("produce", "--split", "validation"), "--split must be train or test");

@@ -60,6 +60,9 @@ class DeploymentManifestsTest {
                       "cleanup.policy", "compact",
                       "max.message.bytes", "16777216",
                       "min.compaction.lag.ms", "0")),
+          "model.definitions",
+              new TopicSpec(
+                  1, Map.of("cleanup.policy", "compact", "max.message.bytes", "68157440")),
           "training.metrics", new TopicSpec(null, Map.of("retention.ms", "604800000")),
           "images.dlq", new TopicSpec(null, Map.of("retention.ms", "-1")));
 

@@ -12,7 +12,7 @@ class TopicNamesTest {
     assertEquals("exp1.images.train", names.imagesTrain());
     assertEquals("exp1.train.feed", names.trainFeed());
     assertEquals("exp1.images.dlq", names.imagesDlq());
-    assertEquals(8, names.all().stream().distinct().count());
+    assertEquals(9, names.all().stream().distinct().count());
     names.all().forEach(n -> assertEquals(true, n.startsWith("exp1."), n));
   }
 
