@@ -41,10 +41,13 @@ public final class TorchScripts {
   public static String run(Path dir, String mode, String... args)
       throws IOException, InterruptedException {
     Path script = dir.resolve("torchscript_modules.py");
-    if (!Files.exists(script)) {
-      try (InputStream in =
-          TorchScripts.class.getResourceAsStream("/python/torchscript_modules.py")) {
-        Files.copy(in, script);
+    // It imports the quickstart's NeuralNetwork from torch_state_dict.py, beside it.
+    for (String name : List.of("torchscript_modules.py", "torch_state_dict.py")) {
+      Path copy = dir.resolve(name);
+      if (!Files.exists(copy)) {
+        try (InputStream in = TorchScripts.class.getResourceAsStream("/python/" + name)) {
+          Files.copy(in, copy);
+        }
       }
     }
     List<String> command = new ArrayList<>(List.of(Python.PATH, script.toString(), mode));
