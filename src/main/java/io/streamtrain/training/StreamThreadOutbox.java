@@ -17,6 +17,11 @@ final class StreamThreadOutbox {
     this.deferred = deferred;
   }
 
+  /** Whether actions wait for {@link #drain}: they are posted from another thread. */
+  boolean deferred() {
+    return deferred;
+  }
+
   /** On the stream thread: later when deferred, right away otherwise. */
   void post(Runnable action) {
     if (deferred) {

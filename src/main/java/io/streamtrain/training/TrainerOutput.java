@@ -7,6 +7,7 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Instant;
+import java.util.concurrent.Semaphore;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
@@ -27,6 +28,15 @@ final class TrainerOutput {
   private final StreamThreadOutbox outbox;
   private final TrainingListener listener;
   private final boolean systemClock;
+
+  /**
+   * Snapshots handed to the stream thread and not sent yet. Off the stream thread the trainer waits
+   * for room before it hands over another: a stream thread held back (a busy machine, its lower
+   * priority) must not collect copies of the model until the heap runs out.
+   */
+  static final int MAX_WAITING_SNAPSHOTS = 2;
+
+  private final Semaphore snapshotRoom = new Semaphore(MAX_WAITING_SNAPSHOTS);
 
   /**
    * {@code systemClock}: stamp records with the system's wall clock (off the stream thread, where
@@ -66,28 +76,56 @@ final class TrainerOutput {
    * chunks are encoded and handed to the producer one at a time.
    */
   void snapshot(ModelSnapshot snapshot, long encodeNanos) {
+    boolean counted = awaitRoomForSnapshot();
     long time = now();
     outbox.post(
         () -> {
-          if (SnapshotChunks.needsChunks(snapshot)) {
-            long start = System.nanoTime();
-            ModelSnapshot manifest =
-                SnapshotChunks.write(
-                    snapshot,
-                    SnapshotChunks.DEFAULT_CHUNK_BYTES,
-                    (key, record) -> context.forward(new Record<>(key, record, time), SNAPSHOTS));
-            LOG.debug(
-                "Version {} of model {}: {} bytes in {} chunks handed to the producer in {} ms",
-                snapshot.getVersion(),
-                modelName,
-                manifest.getManifest().getPayloadBytes(),
-                manifest.getManifest().getChunks(),
-                (System.nanoTime() - start) / 1_000_000);
-          } else {
-            context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+          try {
+            send(snapshot, time, encodeNanos);
+          } finally {
+            if (counted) {
+              snapshotRoom.release();
+            }
           }
-          listener.onSnapshot(snapshot, encodeNanos);
         });
+  }
+
+  /**
+   * Off the stream thread, waits while {@link #MAX_WAITING_SNAPSHOTS} snapshots wait for it; true
+   * once it took room, false on the stream thread itself or when interrupted (the worker stops).
+   */
+  private boolean awaitRoomForSnapshot() {
+    if (!outbox.deferred()) {
+      return false;
+    }
+    try {
+      snapshotRoom.acquire();
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void send(ModelSnapshot snapshot, long time, long encodeNanos) {
+    if (SnapshotChunks.needsChunks(snapshot)) {
+      long start = System.nanoTime();
+      ModelSnapshot manifest =
+          SnapshotChunks.write(
+              snapshot,
+              SnapshotChunks.DEFAULT_CHUNK_BYTES,
+              (key, record) -> context.forward(new Record<>(key, record, time), SNAPSHOTS));
+      LOG.debug(
+          "Version {} of model {}: {} bytes in {} chunks handed to the producer in {} ms",
+          snapshot.getVersion(),
+          modelName,
+          manifest.getManifest().getPayloadBytes(),
+          manifest.getManifest().getChunks(),
+          (System.nanoTime() - start) / 1_000_000);
+    } else {
+      context.forward(new Record<>(modelName, snapshot, time), SNAPSHOTS);
+    }
+    listener.onSnapshot(snapshot, encodeNanos);
   }
 
   /** A training.metrics record of the model at {@code version}; null fields are left out. */
