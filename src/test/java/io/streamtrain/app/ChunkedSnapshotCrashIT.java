@@ -39,7 +39,8 @@ class ChunkedSnapshotCrashIT {
   private static final int EPOCHS = 20;
   private static final Pattern RESUMED =
       Pattern.compile("Resumed model " + MODEL + " from snapshot version (\\d+)");
-  private static final int ATTEMPTS = 4;
+  // A kill lands mid-write in some attempts only (the write is a small part of the run).
+  private static final int ATTEMPTS = 12;
 
   @Test
   void shouldKeepServingAndResumeFromTheNewestCompleteVersionAfterAKillMidWrite() throws Exception {
