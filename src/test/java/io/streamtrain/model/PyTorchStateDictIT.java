@@ -12,10 +12,8 @@ import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.testing.Python;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -172,26 +169,7 @@ class PyTorchStateDictIT {
   }
 
   private String python(String mode, String arch) throws IOException, InterruptedException {
-    Path script = dir.resolve("torch_state_dict.py");
-    if (!Files.exists(script)) {
-      try (InputStream in = getClass().getResourceAsStream("/python/torch_state_dict.py")) {
-        Files.copy(in, script);
-      }
-    }
-    Process process =
-        new ProcessBuilder(PYTHON, script.toString(), mode, dir.toString(), arch)
-            .redirectErrorStream(true)
-            .start();
-    String out;
-    try (InputStream stdout = process.getInputStream()) {
-      out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    if (!process.waitFor(300, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      throw new AssertionError("python " + mode + " did not finish: " + out);
-    }
-    assertEquals(0, process.exitValue(), "python " + mode + " said: " + out);
-    return out;
+    return Python.run(Python.script(dir, "torch_state_dict.py"), mode, dir.toString(), arch);
   }
 
   private byte[] raw(String key) throws IOException {

@@ -1,18 +1,13 @@
 package io.streamtrain.testing;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * PyTorch's side of the torchscript: tests: {@code python/torchscript_modules.py} run by Debian's
@@ -40,26 +35,10 @@ public final class TorchScripts {
    */
   public static String run(Path dir, String mode, String... args)
       throws IOException, InterruptedException {
-    Path script = dir.resolve("torchscript_modules.py");
     // It imports the quickstart's NeuralNetwork from torch_state_dict.py, beside it.
-    for (String name : List.of("torchscript_modules.py", "torch_state_dict.py")) {
-      Path copy = dir.resolve(name);
-      if (!Files.exists(copy)) {
-        try (InputStream in = TorchScripts.class.getResourceAsStream("/python/" + name)) {
-          Files.copy(in, copy);
-        }
-      }
-    }
-    List<String> command = new ArrayList<>(List.of(Python.PATH, script.toString(), mode));
-    command.add(dir.toString());
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out;
-    try (InputStream stdout = process.getInputStream()) {
-      out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
-    }
-    assertTrue(process.waitFor(300, TimeUnit.SECONDS), "python timed out");
-    assertEquals(0, process.exitValue(), out);
-    return out;
+    Python.script(dir, "torch_state_dict.py");
+    List<String> all = new ArrayList<>(List.of(mode, dir.toString()));
+    all.addAll(List.of(args));
+    return Python.run(Python.script(dir, "torchscript_modules.py"), all.toArray(String[]::new));
   }
 }
