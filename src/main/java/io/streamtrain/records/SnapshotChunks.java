@@ -231,15 +231,50 @@ public final class SnapshotChunks {
     return out;
   }
 
-  /** A chunked snapshot that cannot be put back together from what the topic holds. */
+  /**
+   * A chunked snapshot that cannot be put back together from what the topic holds: {@link
+   * #superseded()} when a newer committed version overwrote its chunks (nothing is wrong, a reader
+   * goes on to the newer one), damaged otherwise.
+   */
   public static final class TornSnapshotException extends IllegalStateException {
+    private final boolean superseded;
+
     public TornSnapshotException(String message) {
+      this(message, false);
+    }
+
+    public TornSnapshotException(String message, boolean superseded) {
       super(message);
+      this.superseded = superseded;
     }
 
     public TornSnapshotException(String message, Throwable cause) {
       super(message, cause);
+      this.superseded = false;
     }
+
+    /**
+     * Whether a newer version took the chunks' keys: a chunk of a higher version where this
+     * version's was, or this version's chunk compacted away (the cleaner removes a committed record
+     * only once a later committed record has its key, and a version's chunks and manifest are
+     * committed together).
+     */
+    public boolean superseded() {
+      return superseded;
+    }
+  }
+
+  /**
+   * The failure of a read whose chunk {@code index} was compacted away after the read noted where
+   * it was: a newer version has written that chunk key since.
+   */
+  public static TornSnapshotException supersededAt(ModelSnapshot manifest, int index) {
+    return new TornSnapshotException(
+        describe(manifest)
+            + " cannot be read: chunk "
+            + index
+            + " was compacted away (a newer version overwrote it)",
+        true);
   }
 
   static String describe(ModelSnapshot manifest) {
@@ -383,8 +418,17 @@ public final class SnapshotChunks {
       }
       if (record.getVersion() != manifest.getVersion()
           || !record.getModelName().equals(manifest.getModelName())) {
-        throw torn(
-            "chunk " + next + " belongs to version " + record.getVersion() + " (overwritten)");
+        boolean newer =
+            record.getVersion() > manifest.getVersion()
+                && record.getModelName().equals(manifest.getModelName());
+        throw new TornSnapshotException(
+            describe(manifest)
+                + " cannot be read: chunk "
+                + next
+                + " belongs to version "
+                + record.getVersion()
+                + (newer ? " (overwritten)" : ""),
+            newer);
       }
       ByteBuffer data = chunk.getData();
       byte[] bytes = new byte[data.remaining()];

@@ -27,7 +27,8 @@ import org.apache.kafka.common.serialization.Deserializer;
  * resumed from.
  */
 public final class Snapshots {
-  private static final int TORN_ATTEMPTS = 3;
+  /** Reads of the newest version in a row that a yet newer version may supersede. */
+  private static final int SUPERSEDED_ATTEMPTS = 10;
 
   private Snapshots() {}
 
@@ -55,6 +56,8 @@ public final class Snapshots {
       String modelName,
       Deserializer<ModelSnapshot> deserializer,
       Map<Integer, Long> from) {
+    SnapshotChunks.TornSnapshotException superseded = null;
+    long supersededVersion = Long.MIN_VALUE;
     for (int attempt = 1; ; attempt++) {
       List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
       ChunkLocations chunks = new ChunkLocations(modelName);
@@ -76,13 +79,20 @@ public final class Snapshots {
         return Optional.empty();
       }
       ModelSnapshot decoded = decode(newest.get(0), deserializer);
+      if (superseded != null && decoded.getVersion() <= supersededVersion) {
+        // No newer version took the chunks' keys: what the read found is damage.
+        throw new SnapshotChunks.TornSnapshotException(
+            superseded.getMessage() + ", but no newer version is on the topic");
+      }
       try {
         return Optional.of(complete(consumerProps, topic, decoded, newestChunks[0], deserializer));
       } catch (SnapshotChunks.TornSnapshotException e) {
-        if (attempt == TORN_ATTEMPTS) {
+        if (!e.superseded() || attempt == SUPERSEDED_ATTEMPTS) {
           throw e;
         }
-        // A newer version replaced the chunks while they were read: read again.
+        // A newer version replaced the chunks while they were read: read its manifest.
+        superseded = e;
+        supersededVersion = decoded.getVersion();
       }
     }
   }
@@ -110,10 +120,14 @@ public final class Snapshots {
     }
   }
 
-  /** Fetches the chunk records of one manifest in index order, each by its offset. */
+  /**
+   * Fetches the chunk records of one manifest in index order, each by its offset; a chunk no longer
+   * at its offset was compacted away and fails the read as superseded.
+   */
   private static final class ChunkFetcher implements Iterator<ModelSnapshot> {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String topic;
+    private final ModelSnapshot manifest;
     private final int count;
     private final ChunkLocations chunks;
     private final Deserializer<ModelSnapshot> deserializer;
@@ -127,6 +141,7 @@ public final class Snapshots {
         Deserializer<ModelSnapshot> deserializer) {
       this.consumer = consumer;
       this.topic = topic;
+      this.manifest = manifest;
       this.count = manifest.getManifest().getChunks();
       this.chunks = chunks;
       this.deserializer = deserializer;
@@ -137,10 +152,11 @@ public final class Snapshots {
       return next < count;
     }
 
-    /** The chunk record, or null when it is no longer on the topic (compacted away). */
+    /** The chunk record, or null when the read found none of its index before the manifest. */
     @Override
     public ModelSnapshot next() {
-      ChunkLocations.At at = chunks.at(next++);
+      int index = next++;
+      ChunkLocations.At at = chunks.at(index);
       if (at == null) {
         return null;
       }
@@ -154,11 +170,11 @@ public final class Snapshots {
             return deserializer.deserialize(topic, r.value());
           }
           if (r.offset() >= at.offset()) {
-            return null;
+            throw SnapshotChunks.supersededAt(manifest, index);
           }
         }
         if (consumer.position(tp) > at.offset()) {
-          return null;
+          throw SnapshotChunks.supersededAt(manifest, index);
         }
       }
       throw new IllegalStateException(

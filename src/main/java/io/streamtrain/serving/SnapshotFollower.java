@@ -7,6 +7,7 @@ import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.ChunkLocations;
 import io.streamtrain.records.SnapshotChunks;
+import io.streamtrain.records.SnapshotChunks.TornSnapshotException;
 import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
@@ -14,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,6 +23,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
@@ -29,7 +32,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Follows {@code model.snapshots} on its own thread and offers each newer, verified snapshot of one
  * model to a {@link ModelHolder}, decoded and loaded off the prediction path. A snapshot that fails
- * its checks is logged once and skipped: the holder keeps serving its last good model.
+ * its checks is logged once and skipped: the holder keeps serving its last good model. A chunked
+ * version whose chunks a newer version overwrote while they were read is skipped quietly: the newer
+ * version's manifest is further on and is loaded next. Should the follower reach the end of the
+ * topic without finding one, the skipped version was damaged after all and is refused.
  */
 public final class SnapshotFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
@@ -46,6 +52,9 @@ public final class SnapshotFollower implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private volatile long newestVersion = -1;
   private volatile long rejected;
+  private volatile long superseded;
+  // A version skipped as superseded, until a newer one loads; refused if the topic ends first.
+  private Skipped skipped;
 
   public SnapshotFollower(
       Properties consumerProps,
@@ -86,6 +95,13 @@ public final class SnapshotFollower implements AutoCloseable {
     return rejected;
   }
 
+  /**
+   * Chunked versions skipped because a newer version overwrote their chunks while they were read.
+   */
+  public long superseded() {
+    return superseded;
+  }
+
   private void run() {
     try {
       List<TopicPartition> partitions = Partitions.of(consumer, topic);
@@ -114,6 +130,8 @@ public final class SnapshotFollower implements AutoCloseable {
         }
         if (newest.get() != null) {
           load(newest.get(), skipped);
+        } else if (this.skipped != null && atEnd(partitions)) {
+          refuseSkipped();
         }
       }
     } catch (WakeupException e) {
@@ -171,24 +189,69 @@ public final class SnapshotFollower implements AutoCloseable {
     load(seen, null);
   }
 
+  /** Whether the consumer has read every committed record there is now. */
+  private boolean atEnd(List<TopicPartition> partitions) {
+    try {
+      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+      return partitions.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp));
+    } catch (TimeoutException e) {
+      return false; // asked again after the next poll
+    }
+  }
+
+  /**
+   * The skipped version's chunks are gone, yet no newer version came before the end of the topic:
+   * not superseded but damaged (the chunks were deleted some other way).
+   */
+  private void refuseSkipped() {
+    rejected++;
+    LOG.warn(
+        "Refusing snapshot: {}, but no newer version is on the topic (still serving version {})",
+        skipped.failure().getMessage(),
+        holder.version());
+    skipped = null;
+  }
+
+  /** A version skipped as superseded, and the live events it would have served first. */
+  private record Skipped(long version, TornSnapshotException failure, NewLiveEvents live) {}
+
   /** Loads a newer snapshot, which also serves first the live events {@code skipped} learned. */
   private void load(Seen seen, NewLiveEvents skipped) {
+    if (this.skipped != null && this.skipped.live() != null) {
+      skipped = this.skipped.live().merge(skipped);
+    }
+    ModelSnapshot manifest = null;
     try {
       // A record that is not a snapshot is named with its partition and offset.
-      ModelSnapshot snapshot = Snapshots.decode(seen.record(), deserializer);
-      if (snapshot.getVersion() <= newestVersion) {
+      manifest = Snapshots.decode(seen.record(), deserializer);
+      if (manifest.getVersion() <= newestVersion) {
         return;
       }
-      snapshot = Snapshots.complete(consumerProps, topic, snapshot, seen.chunks(), deserializer);
+      ModelSnapshot snapshot =
+          Snapshots.complete(consumerProps, topic, manifest, seen.chunks(), deserializer);
       InferenceModel model = StateDicts.toInferenceModel(snapshot, device);
       newestVersion = snapshot.getVersion();
+      this.skipped = null;
       NewLiveEvents live = NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
       holder.offer(model, live == null ? skipped : live.merge(skipped));
+    } catch (TornSnapshotException e) {
+      if (!e.superseded()) {
+        refuse(e);
+        return;
+      }
+      superseded++;
+      NewLiveEvents live = NewLiveEvents.of(manifest.getMetrics()).orElse(null);
+      this.skipped =
+          new Skipped(manifest.getVersion(), e, live == null ? skipped : live.merge(skipped));
+      LOG.debug("Skipping snapshot: {}; reading on to the newer one", e.getMessage());
     } catch (RuntimeException e) {
-      rejected++;
-      LOG.warn(
-          "Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
+      refuse(e);
     }
+  }
+
+  private void refuse(RuntimeException e) {
+    rejected++;
+    LOG.warn("Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
   }
 
   @Override

@@ -2,9 +2,13 @@ package io.streamtrain.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.model.StateDicts;
+import io.streamtrain.records.ChunkLocations;
 import io.streamtrain.records.SnapshotChunks;
+import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import java.nio.ByteBuffer;
@@ -53,6 +57,10 @@ class ChunkedSnapshotCompactionIT {
       ModelSnapshot v1 = randomSnapshot(model, 1, 30 * MIB);
       ModelSnapshot v2 = randomSnapshot(model, 2, 14 * MIB);
       pipeline.publishSnapshot(v1);
+      // Where version 1's chunks are, as a reader that got to its manifest noted them.
+      ChunkLocations v1Chunks = new ChunkLocations(model);
+      s.readAll(topic).forEach(v1Chunks::offer);
+      ModelSnapshot v1Manifest = manifestOnTopic(s, topic, model);
       pipeline.publishSnapshot(v2);
       assertEquals(EIGHT, chunkIndexes(s, topic, model));
       writeChunksOf(pipeline, topic, randomSnapshot(model, 3, 14 * MIB), false); // aborted
@@ -87,6 +95,20 @@ class ChunkedSnapshotCompactionIT {
       StateDicts.verify(latest); // recomputed from the tensors read back
       assertEquals(sha256(v2), sha256(latest), "bit-identical tensors and optimizer state");
       assertNull(v2.getManifest(), "publishing leaves the caller's snapshot whole");
+
+      // A reader that noted version 1's chunks before the cleaner ran: superseded, not damaged.
+      var superseded =
+          assertThrows(
+              SnapshotChunks.TornSnapshotException.class,
+              () ->
+                  Snapshots.complete(
+                      pipeline.settings().consumerProps(null),
+                      topic,
+                      v1Manifest,
+                      v1Chunks,
+                      pipeline.serde(ModelSnapshot.class).deserializer()));
+      assertTrue(superseded.superseded(), superseded.getMessage());
+      assertTrue(superseded.getMessage().contains("Version 1 of model"), superseded.getMessage());
     }
   }
 

@@ -91,7 +91,14 @@ public final class Scenario implements AutoCloseable {
 
   /** A fresh embedded broker (deleted on close) tuned for fast crash recovery. */
   public static Scenario embedded() {
-    return new Scenario(EmbeddedKafka.start(0, null, FAST_RECOVERY_BROKER), null);
+    return embedded(Map.of());
+  }
+
+  /** As {@link #embedded()}, with {@code brokerOverrides} on top (e.g. an eager log cleaner). */
+  public static Scenario embedded(Map<String, String> brokerOverrides) {
+    Map<String, String> broker = new HashMap<>(FAST_RECOVERY_BROKER);
+    broker.putAll(brokerOverrides);
+    return new Scenario(EmbeddedKafka.start(0, null, broker), null);
   }
 
   /**

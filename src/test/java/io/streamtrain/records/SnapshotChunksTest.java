@@ -119,6 +119,37 @@ class SnapshotChunksTest {
             SnapshotChunks.TornSnapshotException.class,
             () -> SnapshotChunks.read(manifest, mixed.iterator()));
     assertTrue(missing.getMessage().contains("chunk 1 is missing"), missing.getMessage());
+    assertFalse(overwritten.superseded(), "an older version's chunk: this one's was never there");
+    assertFalse(missing.superseded(), "no chunk of its index before the manifest: damaged");
+  }
+
+  @Test
+  void shouldTellAVersionANewerOneOverwroteFromADamagedOne() {
+    List<Sent> v1 = write(snapshot("m", 1, 1000));
+    List<Sent> v2 = write(snapshot("m", 2, 1000));
+    ModelSnapshot manifest = v1.get(v1.size() - 1).record();
+    List<ModelSnapshot> mixed = new ArrayList<>();
+    v1.subList(0, v1.size() - 1).forEach(s -> mixed.add(s.record()));
+    mixed.set(2, v2.get(2).record());
+    var overwritten =
+        assertThrows(
+            SnapshotChunks.TornSnapshotException.class,
+            () -> SnapshotChunks.read(manifest, mixed.iterator()));
+    assertTrue(overwritten.superseded(), overwritten.getMessage());
+    assertTrue(overwritten.getMessage().contains("chunk 2 belongs to version 2 (overwritten)"));
+
+    var compacted = SnapshotChunks.supersededAt(manifest, 3);
+    assertTrue(compacted.superseded());
+    assertTrue(compacted.getMessage().startsWith("Version 1 of model m ("), compacted.getMessage());
+    assertTrue(compacted.getMessage().contains("chunk 3 was compacted away"));
+
+    List<ModelSnapshot> otherModel = new ArrayList<>();
+    write(snapshot("n", 2, 1000)).forEach(s -> otherModel.add(s.record()));
+    var foreign =
+        assertThrows(
+            SnapshotChunks.TornSnapshotException.class,
+            () -> SnapshotChunks.read(manifest, otherModel.iterator()));
+    assertFalse(foreign.superseded(), "another model's chunk supersedes nothing");
   }
 
   @Test
