@@ -226,6 +226,9 @@ public final class TrainingMetricsListener implements TrainingListener {
     for (NamedTensor t : snapshot.getTensors()) {
       bytes += t.getData().remaining();
     }
+    if (snapshot.getManifest() != null) {
+      bytes = snapshot.getManifest().getPayloadBytes(); // streamed as chunks: no tensors here
+    }
     snapshotBytes.set(bytes);
     Map<String, Double> counts = snapshot.getMetrics();
     counts.forEach(

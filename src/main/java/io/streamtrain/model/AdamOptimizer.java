@@ -78,6 +78,15 @@ final class AdamOptimizer extends ParameterOptimizer {
   }
 
   @Override
+  List<LiveTensor> liveState() {
+    List<LiveTensor> tensors = new ArrayList<>(super.liveState());
+    if (step > 0) {
+      tensors.add(LiveTensor.of(Tensors.int64Scalar(STEP, step)));
+    }
+    return tensors;
+  }
+
+  @Override
   boolean importState(List<NamedTensor> tensors, NDManager stateManager) {
     clearState();
     step = 0;

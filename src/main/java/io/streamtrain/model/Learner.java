@@ -178,6 +178,19 @@ public final class Learner implements AutoCloseable {
     return optimizer.exportState();
   }
 
+  /**
+   * {@link #stateDict()} read in place, slice by slice, when a snapshot streams; null for a
+   * TorchScript module. Consistent only while the model does not step.
+   */
+  public List<LiveTensor> liveStateDict() {
+    return network.liveValues(spec.parameterShapes());
+  }
+
+  /** {@link #optimizerState()} read in place, as {@link #liveStateDict()}. */
+  public List<LiveTensor> liveOptimizerState() {
+    return optimizer.liveState();
+  }
+
   /** A read-only copy of the current parameters for serving, at version {@link #steps()}. */
   public InferenceModel toInferenceModel() {
     return InferenceModel.of(spec, network.parameterValues(), steps, device);

@@ -342,6 +342,26 @@ final class Network implements AutoCloseable {
   }
 
   /**
+   * The whole state dict as {@link #parameterValues()} has it, read in place when published; null
+   * for a TorchScript module, whose buffers only come whole out of its archive.
+   */
+  List<LiveTensor> liveValues(List<long[]> shapes) {
+    if (module != null) {
+      return null;
+    }
+    List<LiveTensor> values = new ArrayList<>(state.size());
+    for (int i = 0; i < state.size(); i++) {
+      NDArray array = state.get(i);
+      values.add(
+          array == null
+              ? LiveTensor.of(
+                  Tensors.float32(names.get(i), shapes.get(i), new float[] {batchesTracked}))
+              : LiveTensor.ofArray(names.get(i), shapes.get(i), array));
+    }
+    return values;
+  }
+
+  /**
    * The module's state: parameters from their arrays; buffers, which libtorch does not hand out,
    * from the archive the module saves (only when it has any).
    */

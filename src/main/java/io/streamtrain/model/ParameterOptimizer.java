@@ -43,6 +43,16 @@ abstract class ParameterOptimizer implements AutoCloseable {
     return tensors;
   }
 
+  /** The state as {@link #exportState()} has it, read in place when published. */
+  List<LiveTensor> liveState() {
+    List<LiveTensor> tensors = new ArrayList<>();
+    for (Map.Entry<String, NDArray> entry : state.entrySet()) {
+      NDArray array = entry.getValue();
+      tensors.add(LiveTensor.ofArray(entry.getKey(), array.getShape().getShape(), array));
+    }
+    return tensors;
+  }
+
   /**
    * Replaces the state with {@code tensors} (those whose names belong to this optimizer). Returns
    * false when the tensors carry another optimizer's state (which is then ignored).

@@ -126,6 +126,29 @@ public final class StateDicts {
       return this;
     }
 
+    /**
+     * Everything but the state: no tensors, no optimizer state, no SHA-256 yet. A snapshot that
+     * streams its state from {@link Learner#liveStateDict()} sets the SHA-256 a {@link Checksum}
+     * computed as the tensors went by. The caller checked the parameters finite ({@link
+     * Learner#parametersFinite()}).
+     */
+    public ModelSnapshot buildHeader() {
+      return ModelSnapshot.newBuilder()
+          .setModelName(modelName)
+          .setVersion(version)
+          .setEpoch(epoch)
+          .setCreatedAt(createdAt)
+          .setArchitecture(learner.spec().toString())
+          .setTensors(List.of())
+          .setOptimizerState(List.of())
+          .setSha256("")
+          .setInputOffsets(new LinkedHashMap<>(inputOffsets))
+          .setMetrics(new LinkedHashMap<>(metrics))
+          .setTransforms(transforms)
+          .setClassNames(new ArrayList<>(classNames))
+          .build();
+    }
+
     /** Copies the state and checksums it; refuses a model with NaN/Inf parameters. */
     public ModelSnapshot build() {
       List<NamedTensor> tensors = learner.stateDict();
@@ -184,6 +207,44 @@ public final class StateDicts {
       }
     }
     return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /**
+   * {@link #sha256} fed one tensor at a time, its data in as many pieces as it comes in: for a
+   * snapshot whose tensors stream by and are never all in memory.
+   */
+  public static final class Checksum {
+    private final MessageDigest digest = newDigest();
+    private final ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+
+    /** Starts the next tensor (tensors, then optimizer state, in snapshot order). */
+    public void tensor(String name, String dtype, List<Long> shape, long bytes) {
+      updateString(digest, header, name);
+      updateString(digest, header, dtype);
+      digest.update(header.clear().putInt(shape.size()).array(), 0, 4);
+      for (long dim : shape) {
+        digest.update(header.clear().putLong(dim).array(), 0, 8);
+      }
+      digest.update(header.clear().putLong(bytes).array(), 0, 8);
+    }
+
+    /** The next bytes of the current tensor's data. */
+    public void data(byte[] bytes, int off, int len) {
+      digest.update(bytes, off, len);
+    }
+
+    /** The hex SHA-256 of everything fed. */
+    public String hex() {
+      return HexFormat.of().formatHex(digest.digest());
+    }
+  }
+
+  private static MessageDigest newDigest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
   }
 
   private static void updateString(MessageDigest digest, ByteBuffer header, String text) {

@@ -145,10 +145,7 @@ public final class SnapshotChunks {
    */
   public static ModelSnapshot write(
       ModelSnapshot snapshot, int chunkBytes, BiConsumer<String, ModelSnapshot> out) {
-    if (chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
-      throw new IllegalArgumentException(
-          "The snapshot chunk size must be in [1, " + MAX_CHUNK_BYTES + "], got " + chunkBytes);
-    }
+    checkChunkBytes(chunkBytes);
     ChunkingStream stream = new ChunkingStream(snapshot, chunkBytes, out);
     try {
       BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(stream, null);
@@ -160,6 +157,127 @@ public final class SnapshotChunks {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot encode a snapshot's tensors", e);
     }
+    return emitManifest(snapshot, stream, chunkBytes, out);
+  }
+
+  /**
+   * A tensor whose data is read in slices as it is encoded, from wherever it lives (the model's
+   * native memory), so that the encoded snapshot never exists whole.
+   */
+  public interface StreamedTensor {
+    String name();
+
+    List<Long> shape();
+
+    String dtype();
+
+    /** The size of the data. */
+    long bytes();
+
+    /** Reads data bytes {@code [offset, offset + len)} into {@code into}. */
+    void read(long offset, byte[] into, int off, int len);
+  }
+
+  /** What a streamed write passes by: each tensor's header, then its data in slices. */
+  public interface TensorObserver {
+    void tensor(String name, String dtype, List<Long> shape, long bytes);
+
+    void data(byte[] bytes, int off, int len);
+  }
+
+  /** Data is read from a streamed tensor this many bytes at a time. */
+  static final int SLICE_BYTES = 1024 * 1024;
+
+  /** {@link #payloadBytes(ModelSnapshot)} of a snapshot whose tensors stream. */
+  public static long payloadBytes(
+      List<? extends StreamedTensor> tensors, List<? extends StreamedTensor> optimizerState) {
+    return streamedBytes(tensors) + streamedBytes(optimizerState);
+  }
+
+  private static long streamedBytes(List<? extends StreamedTensor> tensors) {
+    long bytes = 10;
+    for (StreamedTensor t : tensors) {
+      bytes += t.bytes() + t.name().length() * 3L + t.dtype().length() + 30;
+      bytes += 10L * (t.shape().size() + 1);
+    }
+    return bytes;
+  }
+
+  /**
+   * As {@link #write(ModelSnapshot, int, BiConsumer)}, reading the tensors slice by slice as they
+   * are encoded: the same chunk records and the same manifest as the tensors in {@code header}
+   * would give, with one chunk and one slice in memory. {@code observer} sees every tensor as it is
+   * encoded; {@code sha256} is asked for the manifest's snapshot SHA-256 once all have been.
+   */
+  public static ModelSnapshot write(
+      ModelSnapshot header,
+      List<? extends StreamedTensor> tensors,
+      List<? extends StreamedTensor> optimizerState,
+      TensorObserver observer,
+      java.util.function.Supplier<String> sha256,
+      int chunkBytes,
+      BiConsumer<String, ModelSnapshot> out) {
+    checkChunkBytes(chunkBytes);
+    ChunkingStream stream = new ChunkingStream(header, chunkBytes, out);
+    try {
+      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(stream, null);
+      byte[] slice = new byte[SLICE_BYTES];
+      writeStreamed(encoder, tensors, observer, slice);
+      writeStreamed(encoder, optimizerState, observer, slice);
+      encoder.flush();
+      stream.finish();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot encode a snapshot's tensors", e);
+    }
+    header.setSha256(sha256.get());
+    return emitManifest(header, stream, chunkBytes, out);
+  }
+
+  /** Encodes as {@link SpecificDatumWriter} encodes {@link NamedTensor}s, the data in slices. */
+  private static void writeStreamed(
+      BinaryEncoder encoder,
+      List<? extends StreamedTensor> tensors,
+      TensorObserver observer,
+      byte[] slice)
+      throws IOException {
+    encoder.writeArrayStart();
+    encoder.setItemCount(tensors.size());
+    for (StreamedTensor t : tensors) {
+      encoder.startItem();
+      observer.tensor(t.name(), t.dtype(), t.shape(), t.bytes());
+      encoder.writeString(t.name());
+      encoder.writeArrayStart();
+      encoder.setItemCount(t.shape().size());
+      for (long dim : t.shape()) {
+        encoder.startItem();
+        encoder.writeLong(dim);
+      }
+      encoder.writeArrayEnd();
+      encoder.writeString(t.dtype());
+      encoder.writeLong(t.bytes());
+      for (long offset = 0; offset < t.bytes(); ) {
+        int n = (int) Math.min(slice.length, t.bytes() - offset);
+        t.read(offset, slice, 0, n);
+        observer.data(slice, 0, n);
+        encoder.writeFixed(slice, 0, n);
+        offset += n;
+      }
+    }
+    encoder.writeArrayEnd();
+  }
+
+  private static void checkChunkBytes(int chunkBytes) {
+    if (chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
+      throw new IllegalArgumentException(
+          "The snapshot chunk size must be in [1, " + MAX_CHUNK_BYTES + "], got " + chunkBytes);
+    }
+  }
+
+  private static ModelSnapshot emitManifest(
+      ModelSnapshot snapshot,
+      ChunkingStream stream,
+      int chunkBytes,
+      BiConsumer<String, ModelSnapshot> out) {
     ModelSnapshot manifest = shallowCopy(snapshot);
     manifest.setTensors(List.of());
     manifest.setOptimizerState(List.of());

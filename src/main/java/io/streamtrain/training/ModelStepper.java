@@ -1,10 +1,11 @@
 package io.streamtrain.training;
 
 import io.streamtrain.config.Training;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
 import io.streamtrain.model.Learners;
-import io.streamtrain.data.ImageTransforms;
+import io.streamtrain.model.LiveTensor;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
@@ -14,6 +15,7 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -281,7 +283,7 @@ final class ModelStepper implements AutoCloseable {
     DeadLetterReport.addTo(metrics, deadLetterCounts);
     metrics.put(SnapshotMetrics.STEPS_APPLIED, (double) position.stepsApplied());
     learner.continueAfter(newestVersion);
-    ModelSnapshot snapshot =
+    StateDicts.SnapshotBuilder builder =
         StateDicts.snapshot(learner, modelName)
             .version(learner.steps())
             .epoch(position.epoch())
@@ -289,16 +291,35 @@ final class ModelStepper implements AutoCloseable {
             .inputOffsets(batch == null ? lastSnapshotOffsets() : batch.reflectedOffsets())
             .metrics(metrics)
             .transforms(ImageTransforms.parse(training.transforms()).spec())
-            .classNames(deps.classNames().list())
-            .build();
+            .classNames(deps.classNames().list());
+    List<LiveTensor> live = learner.liveStateDict();
+    List<LiveTensor> liveOptimizer = live == null ? null : learner.liveOptimizerState();
+    boolean streamed =
+        live != null
+            && SnapshotChunks.payloadBytes(
+                    TrainerOutput.streamed(live), TrainerOutput.streamed(liveOptimizer))
+                > SnapshotChunks.ONE_RECORD_MAX_BYTES;
+    // Too large for one record: streamed from the arrays, never copied whole (training waits).
+    ModelSnapshot snapshot = streamed ? builder.buildHeader() : builder.build();
     snapshot.setWindowIndex(position.windowIndex());
     snapshot.setBatchesApplied(position.batchesApplied());
     snapshot.setEpochComplete(epochComplete);
     snapshot.setSeed(training.seed());
-    output.snapshot(snapshot, System.nanoTime() - startNanos);
+    long payloadBytes;
+    if (streamed) {
+      snapshot =
+          output.snapshotStreamed(snapshot, live, liveOptimizer, System.nanoTime() - startNanos);
+      if (snapshot == null) {
+        return; // interrupted: the training thread stops
+      }
+      payloadBytes = snapshot.getManifest().getPayloadBytes();
+    } else {
+      output.snapshot(snapshot, System.nanoTime() - startNanos);
+      payloadBytes = SnapshotChunks.payloadBytes(snapshot);
+    }
     lastSnapshot = snapshot;
     newestVersion = snapshot.getVersion();
-    snapshotPolicy.published(learner.steps(), SnapshotChunks.payloadBytes(snapshot));
+    snapshotPolicy.published(learner.steps(), payloadBytes);
     deadLetterReport.reportChanged(
         deadLetterCounts,
         (kind, n) -> emitMetric(MetricKind.DEAD_LETTER, null, null, null, n, kind));
@@ -327,13 +348,15 @@ final class ModelStepper implements AutoCloseable {
   private void rollBack(String reason) {
     guard.rolledBack();
     String detail;
-    if (lastSnapshot != null) {
-      restore.keepingVersion(learner, lastSnapshot);
+    // A streamed snapshot's tensors are on the topic only: read back the newest committed one.
+    ModelSnapshot good =
+        lastSnapshot != null && lastSnapshot.getManifest() != null
+            ? deps.latestSnapshot().get().orElse(null)
+            : lastSnapshot;
+    if (good != null) {
+      restore.keepingVersion(learner, good);
       detail =
-          "rolled back to the parameters of snapshot version "
-              + lastSnapshot.getVersion()
-              + ": "
-              + reason;
+          "rolled back to the parameters of snapshot version " + good.getVersion() + ": " + reason;
     } else {
       learner = restore.reinitialise(learner, position.epoch());
       detail = "re-initialised (no snapshot yet): " + reason;

@@ -2,11 +2,17 @@ package io.streamtrain.training;
 
 import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Evaluation;
+import io.streamtrain.model.LiveTensor;
+import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -88,6 +94,118 @@ final class TrainerOutput {
             }
           }
         });
+  }
+
+  /**
+   * Sends a snapshot too large for one record as its chunk records and manifest (in the task's
+   * transaction, as {@link #snapshot}), encoded from the model's arrays where they live, one slice
+   * and one chunk at a time, so that the trainer holds no copy of the model. The stream thread
+   * encodes and sends it; the calling training thread waits until it has, because the arrays must
+   * not change while they are read: training pauses for the write. Returns the manifest, null when
+   * the wait was interrupted (the training thread stops).
+   *
+   * @param header the snapshot without tensors ({@code StateDicts.SnapshotBuilder#buildHeader});
+   *     its SHA-256 is set as the tensors go by
+   */
+  ModelSnapshot snapshotStreamed(
+      ModelSnapshot header,
+      List<LiveTensor> tensors,
+      List<LiveTensor> optimizerState,
+      long encodeNanos) {
+    long time = now();
+    CompletableFuture<ModelSnapshot> written = new CompletableFuture<>();
+    outbox.post(
+        () -> {
+          try {
+            written.complete(sendStreamed(header, tensors, optimizerState, time, encodeNanos));
+          } catch (RuntimeException | Error e) {
+            written.completeExceptionally(e);
+            throw e;
+          }
+        });
+    try {
+      return written.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(
+          "Cannot publish version " + header.getVersion() + ": " + e.getCause().getMessage(),
+          e.getCause());
+    }
+  }
+
+  private ModelSnapshot sendStreamed(
+      ModelSnapshot header,
+      List<LiveTensor> tensors,
+      List<LiveTensor> optimizerState,
+      long time,
+      long encodeNanos) {
+    long start = System.nanoTime();
+    StateDicts.Checksum checksum = new StateDicts.Checksum();
+    ModelSnapshot manifest =
+        SnapshotChunks.write(
+            header,
+            streamed(tensors),
+            streamed(optimizerState),
+            new SnapshotChunks.TensorObserver() {
+              @Override
+              public void tensor(String name, String dtype, List<Long> shape, long bytes) {
+                checksum.tensor(name, dtype, shape, bytes);
+              }
+
+              @Override
+              public void data(byte[] bytes, int off, int len) {
+                checksum.data(bytes, off, len);
+              }
+            },
+            checksum::hex,
+            SnapshotChunks.DEFAULT_CHUNK_BYTES,
+            (key, record) -> context.forward(new Record<>(key, record, time), SNAPSHOTS));
+    LOG.debug(
+        "Version {} of model {}: {} bytes in {} chunks streamed to the producer in {} ms",
+        header.getVersion(),
+        modelName,
+        manifest.getManifest().getPayloadBytes(),
+        manifest.getManifest().getChunks(),
+        (System.nanoTime() - start) / 1_000_000);
+    listener.onSnapshot(manifest, encodeNanos + System.nanoTime() - start);
+    return manifest;
+  }
+
+  /** The model's live tensors as the chunk writer reads them. */
+  static List<SnapshotChunks.StreamedTensor> streamed(List<LiveTensor> tensors) {
+    List<SnapshotChunks.StreamedTensor> out = new ArrayList<>(tensors.size());
+    for (LiveTensor t : tensors) {
+      out.add(
+          new SnapshotChunks.StreamedTensor() {
+            @Override
+            public String name() {
+              return t.name();
+            }
+
+            @Override
+            public List<Long> shape() {
+              return t.shape();
+            }
+
+            @Override
+            public String dtype() {
+              return t.dtype();
+            }
+
+            @Override
+            public long bytes() {
+              return t.bytes();
+            }
+
+            @Override
+            public void read(long offset, byte[] into, int off, int len) {
+              t.read(offset, into, off, len);
+            }
+          });
+    }
+    return out;
   }
 
   /**

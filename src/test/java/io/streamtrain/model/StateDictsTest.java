@@ -29,6 +29,38 @@ class StateDictsTest {
   }
 
   @Test
+  void shouldReadLiveTensorsInPlaceAsTheCopyHasThemAtAnyOffset() {
+    try (Learner learner = trained(OptimizerConfig.adam(1e-3, 0), 2)) {
+      ModelSnapshot whole = StateDicts.snapshot(learner, "m").build();
+      List<LiveTensor> live = new ArrayList<>(learner.liveStateDict());
+      live.addAll(learner.liveOptimizerState());
+      List<NamedTensor> copies = new ArrayList<>(whole.getTensors());
+      copies.addAll(whole.getOptimizerState());
+      assertEquals(copies.size(), live.size());
+      StateDicts.Checksum checksum = new StateDicts.Checksum();
+      for (int i = 0; i < copies.size(); i++) {
+        NamedTensor copy = copies.get(i);
+        LiveTensor tensor = live.get(i);
+        assertEquals(copy.getName(), tensor.name());
+        assertEquals(copy.getShape(), tensor.shape());
+        assertEquals(copy.getDtype(), tensor.dtype());
+        byte[] expected = new byte[copy.getData().remaining()];
+        copy.getData().duplicate().get(expected);
+        assertEquals(expected.length, tensor.bytes());
+        // In odd pieces that cut through float32 elements.
+        byte[] read = new byte[expected.length];
+        for (int offset = 0; offset < read.length; offset += 7) {
+          tensor.read(offset, read, offset, Math.min(7, read.length - offset));
+        }
+        assertArrayEquals(expected, read, copy.getName());
+        checksum.tensor(tensor.name(), tensor.dtype(), tensor.shape(), tensor.bytes());
+        checksum.data(read, 0, read.length);
+      }
+      assertEquals(whole.getSha256(), checksum.hex(), "the SHA-256 of the copy, fed piecewise");
+    }
+  }
+
+  @Test
   void shouldNameTensorsLikeThePyTorchQuickstartStateDict() {
     try (Learner learner = TestData.learner("mlp:784-512-512-10", OptimizerConfig.QUICKSTART, 1)) {
       ModelSnapshot snapshot = StateDicts.snapshot(learner, "fmnist").build();
@@ -64,7 +96,8 @@ class StateDictsTest {
         ModelSnapshot decoded = ModelSnapshot.fromByteBuffer(snapshot.toByteBuffer());
         StateDicts.restore(restored, decoded);
         assertEquals(5, restored.steps());
-        assertArrayEquals(TestData.bytes(original.stateDict()), TestData.bytes(restored.stateDict()));
+        assertArrayEquals(
+            TestData.bytes(original.stateDict()), TestData.bytes(restored.stateDict()));
         assertArrayEquals(
             TestData.bytes(original.optimizerState()), TestData.bytes(restored.optimizerState()));
         assertEquals(40L, decoded.getInputOffsets().get("train.feed-0"));
@@ -73,7 +106,8 @@ class StateDictsTest {
           int[] labels = TestData.randomLabels(i, 8, 10);
           assertEquals(original.step(x, labels, 8), restored.step(x, labels, 8));
         }
-        assertArrayEquals(TestData.bytes(original.stateDict()), TestData.bytes(restored.stateDict()));
+        assertArrayEquals(
+            TestData.bytes(original.stateDict()), TestData.bytes(restored.stateDict()));
       }
     }
   }
@@ -88,10 +122,13 @@ class StateDictsTest {
       data.put(data.position() + 7, (byte) (data.get(data.position() + 7) ^ 0x01));
       SnapshotRejectedException e =
           assertThrows(SnapshotRejectedException.class, () -> StateDicts.restore(target, snapshot));
-      assertEquals("snapshot of model X version 12 fails its SHA-256 check: refusing to load", e.getMessage());
+      assertEquals(
+          "snapshot of model X version 12 fails its SHA-256 check: refusing to load",
+          e.getMessage());
       assertArrayEquals(before, TestData.bytes(target.stateDict()));
       assertThrows(
-          SnapshotRejectedException.class, () -> StateDicts.toInferenceModel(snapshot, Device.cpu()));
+          SnapshotRejectedException.class,
+          () -> StateDicts.toInferenceModel(snapshot, Device.cpu()));
     }
   }
 
@@ -140,7 +177,9 @@ class StateDictsTest {
       ModelSnapshot snapshot = StateDicts.snapshot(learner, "X").build();
       SnapshotRejectedException e =
           assertThrows(SnapshotRejectedException.class, () -> StateDicts.restore(other, snapshot));
-      assertTrue(e.getMessage().contains("is a mlp:784-16-10 but this model is a mlp:784-32-10"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("is a mlp:784-16-10 but this model is a mlp:784-32-10"),
+          e.getMessage());
     }
   }
 
@@ -155,7 +194,8 @@ class StateDictsTest {
       learner.restore(values, List.of(), 7);
       assertTrue(!learner.parametersFinite());
       SnapshotRejectedException e =
-          assertThrows(SnapshotRejectedException.class, () -> StateDicts.snapshot(learner, "X").build());
+          assertThrows(
+              SnapshotRejectedException.class, () -> StateDicts.snapshot(learner, "X").build());
       assertEquals(
           "model X version 7 has NaN/Inf in linear_relu_stack.0.bias: refusing to snapshot it",
           e.getMessage());
@@ -178,7 +218,9 @@ class StateDictsTest {
       bytes[bytes.length / 2] ^= 0x10;
       Files.write(file, bytes);
       RuntimeException e = assertThrows(RuntimeException.class, () -> StateDicts.load(file));
-      assertTrue(e.getMessage().contains("SHA-256") || e.getMessage().contains("not a readable"), e.getMessage());
+      assertTrue(
+          e.getMessage().contains("SHA-256") || e.getMessage().contains("not a readable"),
+          e.getMessage());
     }
   }
 }
