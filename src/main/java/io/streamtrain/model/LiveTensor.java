@@ -2,7 +2,6 @@ package io.streamtrain.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.streamtrain.schema.NamedTensor;
 import java.nio.ByteBuffer;
@@ -74,9 +73,9 @@ public final class LiveTensor {
   }
 
   /**
-   * A float32 array read in place: each read copies only the elements it covers out of native
-   * memory. Other dtypes, and a big-endian machine, go through a whole copy as {@link
-   * Tensors#float32} does, which gives the same bytes.
+   * A float32 array read in place: each read copies only the bytes it covers out of native memory.
+   * Other dtypes, and a big-endian machine, go through a whole copy as {@link Tensors#float32}
+   * does, which gives the same bytes.
    */
   static LiveTensor ofArray(String name, long[] shape, NDArray array) {
     if (array.getDataType() != DataType.FLOAT32
@@ -96,17 +95,15 @@ public final class LiveTensor {
     if (len == 0) {
       return;
     }
-    long first = offset / Float.BYTES;
-    long end = (offset + len + Float.BYTES - 1) / Float.BYTES;
     // Called from the thread that publishes, not the one that trains: no autograd graph here.
     Torch.noGradOnThisThread();
     try (NDManager scratch = array.getManager().newSubManager()) {
+      // A view of the array's own memory (a contiguous copy only if it is not contiguous), read
+      // through a direct buffer: nothing is copied but the bytes asked for.
       NDArray flat = array.reshape(-1);
       flat.attach(scratch);
-      NDArray part = flat.get(new NDIndex("{}:{}", first, end));
-      part.attach(scratch);
-      ByteBuffer data = part.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      data.position((int) (offset - first * Float.BYTES));
+      ByteBuffer data = flat.toByteBuffer(true);
+      data.position(Math.toIntExact(offset));
       data.get(into, off, len);
     }
   }
