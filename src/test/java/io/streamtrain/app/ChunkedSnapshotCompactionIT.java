@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +58,20 @@ class ChunkedSnapshotCompactionIT {
       ModelSnapshot v1 = randomSnapshot(model, 1, 30 * MIB);
       ModelSnapshot v2 = randomSnapshot(model, 2, 14 * MIB);
       pipeline.publishSnapshot(v1);
-      // Where version 1's chunks are, as a reader that got to its manifest noted them.
+      // Where version 1's chunks are, as a reader that got to its manifest noted them. The commit
+      // markers follow the commit asynchronously: read until the manifest is readable.
+      byte[] modelKey = model.getBytes(StandardCharsets.UTF_8);
+      List<ConsumerRecord<byte[], byte[]>> withV1 = new ArrayList<>();
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                withV1.clear();
+                withV1.addAll(s.readAll(topic));
+                return withV1.stream().anyMatch(r -> Arrays.equals(r.key(), modelKey));
+              });
       ChunkLocations v1Chunks = new ChunkLocations(model);
-      s.readAll(topic).forEach(v1Chunks::offer);
+      withV1.forEach(v1Chunks::offer);
       ModelSnapshot v1Manifest = manifestOnTopic(s, topic, model);
       pipeline.publishSnapshot(v2);
       assertEquals(EIGHT, chunkIndexes(s, topic, model));
