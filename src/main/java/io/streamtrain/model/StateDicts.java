@@ -186,27 +186,15 @@ public final class StateDicts {
 
   /** The hex SHA-256 over tensors then optimizer state (see class comment for the layout). */
   public static String sha256(List<NamedTensor> tensors, List<NamedTensor> optimizerState) {
-    MessageDigest digest;
-    try {
-      digest = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("this JVM has no SHA-256", e);
-    }
-    ByteBuffer header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    Checksum checksum = new Checksum();
     for (List<NamedTensor> list : List.of(tensors, optimizerState)) {
       for (NamedTensor tensor : list) {
-        updateString(digest, header, tensor.getName());
-        updateString(digest, header, tensor.getDtype());
-        digest.update(header.clear().putInt(tensor.getShape().size()).array(), 0, 4);
-        for (long dim : tensor.getShape()) {
-          digest.update(header.clear().putLong(dim).array(), 0, 8);
-        }
         ByteBuffer data = tensor.getData().duplicate();
-        digest.update(header.clear().putLong(data.remaining()).array(), 0, 8);
-        digest.update(data);
+        checksum.tensor(tensor.getName(), tensor.getDtype(), tensor.getShape(), data.remaining());
+        checksum.digest.update(data);
       }
     }
-    return HexFormat.of().formatHex(digest.digest());
+    return checksum.hex();
   }
 
   /**
