@@ -124,7 +124,7 @@ public final class LiveSession implements AutoCloseable {
     this.predictor = new PredictionRun(pipeline, PredictionRun.Options.defaults());
     this.servedBy = predictor;
     this.feed = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
-    this.feedPartitions = Partitions.of(feed, pipeline.names().trainFeed());
+    this.feedPartitions = Partitions.of(feed, pipeline.names().liveFeed());
     feed.assign(feedPartitions);
     feed.seekToBeginning(feedPartitions);
   }

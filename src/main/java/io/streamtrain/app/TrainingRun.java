@@ -167,9 +167,11 @@ public final class TrainingRun implements AutoCloseable {
   /** Checks the feed (it must exist and have one partition), then starts the app. */
   public TrainingRun start() {
     try {
-      requireOneFeedPartition();
+      requireOneFeedPartition(pipeline.names().trainFeed());
       pipeline.publishModule();
       if (liveTail) {
+        createLiveFeedIfMissing();
+        requireOneFeedPartition(pipeline.names().liveFeed());
         var started =
             TailStart.atEndUnlessCommitted(
                 pipeline.settings().adminProps(),
@@ -195,8 +197,7 @@ public final class TrainingRun implements AutoCloseable {
    * same batches, and one model has one trainer: both need a feed of exactly one partition (with
    * several, Streams would also run one trainer per partition, each publishing the same model).
    */
-  private void requireOneFeedPartition() {
-    String feed = pipeline.names().trainFeed();
+  private void requireOneFeedPartition(String feed) {
     int partitions;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
@@ -217,6 +218,18 @@ public final class TrainingRun implements AutoCloseable {
               + partitions
               + " partitions; the trainer needs exactly 1 so that a restart rebuilds the same"
               + " batches (delete it and run: streamtrain topics create)");
+    }
+  }
+
+  /** Topics made before the feed had a live lane lack it: the live tail adds it. */
+  private void createLiveFeedIfMissing() {
+    try (Admin admin = Admin.create(pipeline.settings().adminProps())) {
+      String lane = pipeline.names().liveFeed();
+      TopicCatalog.create(
+          admin,
+          TopicCatalog.specs(pipeline.names()).stream()
+              .filter(s -> s.name().equals(lane))
+              .toList());
     }
   }
 

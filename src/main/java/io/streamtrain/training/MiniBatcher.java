@@ -176,6 +176,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   @Override
   public void process(Record<byte[], byte[]> record) {
     Headers headers = record.headers();
+    if (FeedHeaders.isLive(headers)) {
+      // The live lane's stream timestamp only orders it first (LiveLaneFirst); dead letters keep
+      // the event's production time.
+      record = record.withTimestamp(FeedHeaders.producedAt(headers, record.timestamp()));
+    }
     OptionalInt epoch;
     try {
       epoch = FeedHeaders.epoch(headers);

@@ -1,10 +1,10 @@
 package io.streamtrain.training;
 
 import io.streamtrain.config.Training;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
 import io.streamtrain.model.Learners;
-import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
 import io.streamtrain.records.DeadLetters;
@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -286,7 +287,7 @@ final class ModelStepper implements AutoCloseable {
             .version(learner.steps())
             .epoch(position.epoch())
             .createdAt(Instant.ofEpochMilli(output.now()))
-            .inputOffsets(batch == null ? lastSnapshotOffsets() : batch.reflectedOffsets())
+            .inputOffsets(inputOffsets(batch))
             .metrics(metrics)
             .transforms(ImageTransforms.parse(training.transforms()).spec())
             .classNames(deps.classNames().list())
@@ -304,8 +305,16 @@ final class ModelStepper implements AutoCloseable {
         (kind, n) -> emitMetric(MetricKind.DEAD_LETTER, null, null, null, n, kind));
   }
 
-  private Map<String, Long> lastSnapshotOffsets() {
-    return lastSnapshot == null ? Map.of() : lastSnapshot.getInputOffsets();
+  /** The feed's and its live lane's positions: a batch moves the one it came from. */
+  private Map<String, Long> inputOffsets(Batch batch) {
+    Map<String, Long> offsets = new TreeMap<>();
+    if (lastSnapshot != null) {
+      offsets.putAll(lastSnapshot.getInputOffsets());
+    }
+    if (batch != null) {
+      offsets.putAll(batch.reflectedOffsets());
+    }
+    return offsets;
   }
 
   private void endEpoch() {
