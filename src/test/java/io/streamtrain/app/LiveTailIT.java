@@ -195,8 +195,10 @@ class LiveTailIT {
     args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
     args.addAll(s.commandLine("live", state, LIVE));
     Scenario.Child child = s.launch(name, args);
+    // Bounded by the child's own waits (Kafka, the feed, the group), which a loaded machine
+    // stretches.
     Awaitility.await()
-        .atMost(Duration.ofSeconds(90))
+        .atMost(Duration.ofSeconds(180))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> child.stderr().contains("Live tail of") || !child.isAlive());
     assertTrue(child.isAlive(), child.describe());
