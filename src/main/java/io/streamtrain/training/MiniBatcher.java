@@ -87,9 +87,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
    * TrainerQueue#DEFAULT_CAPACITY}) is seconds of a CNN's training. Replay-only runs keep the whole
    * queue.
    */
-  static final long LIVE_LOOKAHEAD_NANOS = 100_000_000L;
+  static final long LIVE_LOOKAHEAD_NANOS = 250_000_000L;
 
-  static final int MIN_LIVE_LOOKAHEAD_BATCHES = 2;
+  static final int MIN_LIVE_LOOKAHEAD_BATCHES = 4;
   static final int MAX_LIVE_LOOKAHEAD_BATCHES = 32;
 
   /** How long after the last live record epoch batches stay limited to the live lookahead. */

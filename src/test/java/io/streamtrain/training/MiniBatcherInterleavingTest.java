@@ -220,20 +220,20 @@ class MiniBatcherInterleavingTest {
     feedLive(s, 200, 208);
     s.batcher().drain();
     assertEquals(1, s.out().size());
-    // A step of 60 ms: 100 ms of epoch work in flight rounds to two batches, the floor.
-    stepAll(s, 1, 60_000_000L);
+    // A step of 100 ms: 250 ms of epoch work in flight would be 2.5 batches; the floor is 4.
+    stepAll(s, 1, 100_000_000L);
     assertEquals(MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, s.batcher().liveLookaheadBatches());
     feed(s, 0, 4 * WINDOW);
     s.batcher().drain();
     assertEquals(1 + MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, s.out().size());
 
-    // Steps of 5 ms since: the moving mean comes down, and the lookahead grows with it.
-    stepAll(s, MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, 5_000_000L);
+    // Steps of 10 ms since: the moving mean comes down, and the lookahead grows with it.
+    stepAll(s, MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, 10_000_000L);
     for (int i = 0; i < 100; i++) {
       s.queue().added();
-      s.queue().stepped(null, 5_000_000L);
+      s.queue().stepped(null, 10_000_000L);
     }
-    assertEquals(20, s.batcher().liveLookaheadBatches(), "100 ms of 5 ms steps");
+    assertEquals(25, s.batcher().liveLookaheadBatches(), "250 ms of 10 ms steps");
   }
 
   private static List<Batch> epochOnly() {
