@@ -63,6 +63,9 @@ public final class TrainingRun implements AutoCloseable {
 
   private static final int LIVE_METADATA_MAX_AGE_MS = 5_000;
 
+  /** Records per poll of a following trainer's stream threads (Settings gives 2,000 otherwise). */
+  static final int LIVE_MAX_POLL_RECORDS = 200;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -106,6 +109,11 @@ public final class TrainingRun implements AutoCloseable {
     }
     if (liveTail) {
       props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(LIVE_THREADS));
+      // A stream thread polls again only once it has processed every record of its last poll: a
+      // live record fetched meanwhile waits for up to that many replayed ones to be decoded.
+      props.putIfAbsent(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+          String.valueOf(LIVE_MAX_POLL_RECORDS));
       // A deleted dataset topic stops the app through a rebalance that the group leader starts
       // when its metadata changes; the leader may be the feed's thread, which does not fetch the
       // dataset topic and would otherwise refresh its metadata only every 5 minutes.
