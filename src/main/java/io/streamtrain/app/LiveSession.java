@@ -115,7 +115,8 @@ public final class LiveSession implements AutoCloseable {
                     new long[] {
                       m.getOrDefault(SnapshotMetrics.LIVE_EXAMPLES_TRAINED, 0.0).longValue(),
                       m.getOrDefault(SnapshotMetrics.LIVE_FEED_END, -1.0).longValue(),
-                      deadLetters
+                      deadLetters,
+                      snapshot.getCreatedAt().toEpochMilli()
                     });
                 also.onSnapshot(snapshot, encodeNanos);
               }
@@ -124,7 +125,7 @@ public final class LiveSession implements AutoCloseable {
     this.predictor = new PredictionRun(pipeline, PredictionRun.Options.defaults());
     this.servedBy = predictor;
     this.feed = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
-    this.feedPartitions = Partitions.of(feed, pipeline.names().trainFeed());
+    this.feedPartitions = Partitions.of(feed, pipeline.names().liveFeed());
     feed.assign(feedPartitions);
     feed.seekToBeginning(feedPartitions);
   }
@@ -300,6 +301,31 @@ public final class LiveSession implements AutoCloseable {
     for (Map.Entry<String, Long> e : events.entrySet()) {
       Long offset = feedOffsets.get(e.getKey());
       out[i++] = offset == null ? Double.NaN : servedAt(served, offset) - e.getValue();
+    }
+    return out;
+  }
+
+  /**
+   * For each event of {@code events}, how long after its production the trainer made the first
+   * snapshot that learned it, in ms (NaN for those not learned yet): freshness less the snapshot's
+   * way to the predictor (publish, commit, follow, swap).
+   */
+  public double[] learnedDelays(Map<String, Long> events) {
+    readFeed();
+    // Versions in order, each with the feed end it covers and when it was made.
+    List<long[]> made = new ArrayList<>();
+    long best = -1;
+    for (Map.Entry<Long, long[]> e : new java.util.TreeMap<>(published).entrySet()) {
+      if (e.getValue()[1] > best) {
+        best = e.getValue()[1];
+        made.add(new long[] {e.getValue()[3], best});
+      }
+    }
+    double[] out = new double[events.size()];
+    int i = 0;
+    for (Map.Entry<String, Long> e : events.entrySet()) {
+      Long offset = feedOffsets.get(e.getKey());
+      out[i++] = offset == null ? Double.NaN : servedAt(made, offset) - e.getValue();
     }
     return out;
   }

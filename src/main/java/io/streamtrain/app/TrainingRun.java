@@ -63,6 +63,9 @@ public final class TrainingRun implements AutoCloseable {
 
   private static final int LIVE_METADATA_MAX_AGE_MS = 5_000;
 
+  /** Records per poll of a following trainer's stream threads (Settings gives 2,000 otherwise). */
+  static final int LIVE_MAX_POLL_RECORDS = 200;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -106,6 +109,11 @@ public final class TrainingRun implements AutoCloseable {
     }
     if (liveTail) {
       props.putIfAbsent(StreamsConfig.NUM_STREAM_THREADS_CONFIG, String.valueOf(LIVE_THREADS));
+      // A stream thread polls again only once it has processed every record of its last poll: a
+      // live record fetched meanwhile waits for up to that many replayed ones to be decoded.
+      props.putIfAbsent(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
+          String.valueOf(LIVE_MAX_POLL_RECORDS));
       // A deleted dataset topic stops the app through a rebalance that the group leader starts
       // when its metadata changes; the leader may be the feed's thread, which does not fetch the
       // dataset topic and would otherwise refresh its metadata only every 5 minutes.
@@ -167,9 +175,11 @@ public final class TrainingRun implements AutoCloseable {
   /** Checks the feed (it must exist and have one partition), then starts the app. */
   public TrainingRun start() {
     try {
-      requireOneFeedPartition();
+      requireOneFeedPartition(pipeline.names().trainFeed());
       pipeline.publishModule();
       if (liveTail) {
+        createLiveFeedIfMissing();
+        requireOneFeedPartition(pipeline.names().liveFeed());
         var started =
             TailStart.atEndUnlessCommitted(
                 pipeline.settings().adminProps(),
@@ -195,8 +205,7 @@ public final class TrainingRun implements AutoCloseable {
    * same batches, and one model has one trainer: both need a feed of exactly one partition (with
    * several, Streams would also run one trainer per partition, each publishing the same model).
    */
-  private void requireOneFeedPartition() {
-    String feed = pipeline.names().trainFeed();
+  private void requireOneFeedPartition(String feed) {
     int partitions;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(pipeline.settings().consumerProps(null))) {
@@ -217,6 +226,18 @@ public final class TrainingRun implements AutoCloseable {
               + partitions
               + " partitions; the trainer needs exactly 1 so that a restart rebuilds the same"
               + " batches (delete it and run: streamtrain topics create)");
+    }
+  }
+
+  /** Topics made before the feed had a live lane lack it: the live tail adds it. */
+  private void createLiveFeedIfMissing() {
+    try (Admin admin = Admin.create(pipeline.settings().adminProps())) {
+      String lane = pipeline.names().liveFeed();
+      TopicCatalog.create(
+          admin,
+          TopicCatalog.specs(pipeline.names()).stream()
+              .filter(s -> s.name().equals(lane))
+              .toList());
     }
   }
 

@@ -108,7 +108,15 @@ public final class LiveBenchmark {
    * One trial: the live figures; p50, p99 and max of the time from an event's production to its
    * append to the feed by the live tail; and the concurrent replay's figures when there was one.
    */
-  public record Trial(LiveSession.Result result, double[] feedDelayMs, Optional<Replay> replay) {}
+  /**
+   * @param feedDelayMs p50, p99, max of production → the live lane
+   * @param learnedMs p50, p99, max of production → the trainer's first snapshot that learned it
+   */
+  public record Trial(
+      LiveSession.Result result,
+      double[] feedDelayMs,
+      double[] learnedMs,
+      Optional<Replay> replay) {}
 
   /** Runs the trial(s); progress on {@code err}; returns every trial's result in order. */
   public static List<Trial> run(Options options, PrintStream err) throws Exception {
@@ -190,24 +198,27 @@ public final class LiveBenchmark {
           replay.awaitCopied(REPLAY_COPY_WAIT);
           replayed = Optional.of(replayFigures(replay, session, events));
         }
-        double[] delays =
-            java.util.Arrays.stream(session.feedDelays(events))
-                .filter(x -> !Double.isNaN(x))
-                .sorted()
-                .toArray();
         Trial trial =
             new Trial(
                 session.result(events, rate, seconds),
-                new double[] {
-                  LiveSession.percentile(delays, 50),
-                  LiveSession.percentile(delays, 99),
-                  delays.length == 0 ? Double.NaN : delays[delays.length - 1]
-                },
+                summary(session.feedDelays(events)),
+                summary(session.learnedDelays(events)),
                 replayed);
         err.println("  " + line(trial));
         return trial;
       }
     }
+  }
+
+  /** p50, p99 and max of the figures that are not NaN. */
+  private static double[] summary(double[] figures) {
+    double[] sorted =
+        java.util.Arrays.stream(figures).filter(x -> !Double.isNaN(x)).sorted().toArray();
+    return new double[] {
+      LiveSession.percentile(sorted, 50),
+      LiveSession.percentile(sorted, 99),
+      sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1]
+    };
   }
 
   private static Replay replayFigures(
@@ -246,10 +257,14 @@ public final class LiveBenchmark {
         line(t.result())
             + String.format(
                 Locale.ROOT,
-                "  feed delay p50 %.0f ms p99 %.0f ms max %.0f ms",
+                "  feed delay p50 %.0f ms p99 %.0f ms max %.0f ms"
+                    + "  learned (snapshot made) p50 %.0f ms p99 %.0f ms max %.0f ms",
                 t.feedDelayMs()[0],
                 t.feedDelayMs()[1],
-                t.feedDelayMs()[2]);
+                t.feedDelayMs()[2],
+                t.learnedMs()[0],
+                t.learnedMs()[1],
+                t.learnedMs()[2]);
     return t.replay()
         .map(
             r ->
@@ -284,10 +299,14 @@ public final class LiveBenchmark {
         result.substring(0, result.length() - 1)
             + String.format(
                 Locale.ROOT,
-                ",\"feedDelayMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}}",
+                ",\"feedDelayMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}"
+                    + ",\"learnedMs\":{\"p50\":%s,\"p99\":%s,\"max\":%s}}",
                 number(t.feedDelayMs()[0]),
                 number(t.feedDelayMs()[1]),
-                number(t.feedDelayMs()[2]));
+                number(t.feedDelayMs()[2]),
+                number(t.learnedMs()[0]),
+                number(t.learnedMs()[1]),
+                number(t.learnedMs()[2]));
     return t.replay()
         .map(
             r ->

@@ -85,14 +85,10 @@ public final class TopicCatalog {
     // with CreateTime the retention would then delete a fresh replay at the next check. One day:
     // the trainer reads the windows it holds back from the feed (after a restart, or when the
     // feed runs ahead of training), so the feed must outlive them.
-    specs.add(
-        new TopicSpec(
-            names.trainFeed(),
-            1,
-            Map.of(
-                TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-                TopicConfig.RETENTION_MS_CONFIG, "86400000",
-                TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime")));
+    specs.add(feedSpec(names.trainFeed()));
+    // The live tail's lane of the feed, read by the same task: a live event waits for none of the
+    // replayed records written before it (see TrainingTopology). Same layout as the feed.
+    specs.add(feedSpec(names.liveFeed()));
     specs.add(new TopicSpec(names.imagesInfer(), inferPartitions, Map.of()));
     specs.add(new TopicSpec(names.predictions(), inferPartitions, Map.of()));
     // Compacted to the newest snapshot per model name. Short segments and no compaction lag let
@@ -129,6 +125,16 @@ public final class TopicCatalog {
     specs.add(
         new TopicSpec(names.imagesDlq(), 1, Map.of(TopicConfig.RETENTION_MS_CONFIG, forever)));
     return List.copyOf(specs);
+  }
+
+  private static TopicSpec feedSpec(String name) {
+    return new TopicSpec(
+        name,
+        1,
+        Map.of(
+            TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+            TopicConfig.RETENTION_MS_CONFIG, "86400000",
+            TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime"));
   }
 
   /** Creates every topic with default partition counts; see {@link #create(Admin, List)}. */

@@ -3,11 +3,15 @@ package io.streamtrain.kafka;
 import java.util.List;
 import java.util.Objects;
 
-/** The names of streamtrain's topics (DESIGN.md's table), all sharing one optional prefix. */
+/**
+ * The names of streamtrain's topics (DESIGN.md's table), all sharing one optional prefix. The live
+ * feed is the training feed's lane for the live tail: live events never queue behind a replay.
+ */
 public record TopicNames(
     String imagesTrain,
     String imagesTest,
     String trainFeed,
+    String liveFeed,
     String imagesInfer,
     String predictions,
     String modelSnapshots,
@@ -23,6 +27,7 @@ public record TopicNames(
           imagesTrain,
           imagesTest,
           trainFeed,
+          liveFeed,
           imagesInfer,
           predictions,
           modelSnapshots,
@@ -47,6 +52,7 @@ public record TopicNames(
         p + "images.train",
         p + "images.test",
         p + "train.feed",
+        p + "train.feed.live",
         p + "images.infer",
         p + "predictions",
         p + "model.snapshots",
@@ -61,6 +67,7 @@ public record TopicNames(
         imagesTrain,
         imagesTest,
         trainFeed,
+        liveFeed,
         imagesInfer,
         predictions,
         modelSnapshots,

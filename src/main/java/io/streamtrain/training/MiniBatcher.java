@@ -80,12 +80,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private static final long MAX_WINDOW = META - 1;
 
   /**
-   * Epoch batches in flight at most while live records keep coming: a sealed live window goes
-   * before the next epoch batch, but after those already handed to the trainer, and a full queue
-   * ({@link TrainerQueue#DEFAULT_CAPACITY}) is seconds of training on a busy CPU. Replay-only runs
-   * keep the whole queue.
+   * Epoch work in flight at most while live records keep coming: a sealed live window goes before
+   * the next epoch batch, but after those already handed to the trainer, so their number follows
+   * the trainer's time per batch (between {@link #MIN_LIVE_LOOKAHEAD_BATCHES} and {@link
+   * #MAX_LIVE_LOOKAHEAD_BATCHES}; the most until a time is known). A full queue ({@link
+   * TrainerQueue#DEFAULT_CAPACITY}) is seconds of a CNN's training. Replay-only runs keep the whole
+   * queue.
    */
-  static final int LIVE_LOOKAHEAD_BATCHES = 32;
+  static final long LIVE_LOOKAHEAD_NANOS = 250_000_000L;
+
+  static final int MIN_LIVE_LOOKAHEAD_BATCHES = 4;
+  static final int MAX_LIVE_LOOKAHEAD_BATCHES = 32;
 
   /** How long after the last live record epoch batches stay limited to the live lookahead. */
   static final long LIVE_RECENT_MS = 10_000;
@@ -176,6 +181,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   @Override
   public void process(Record<byte[], byte[]> record) {
     Headers headers = record.headers();
+    if (FeedHeaders.isLive(headers)) {
+      // The live lane's stream timestamp only orders it first (LiveLaneFirst); dead letters keep
+      // the event's production time.
+      record = record.withTimestamp(FeedHeaders.producedAt(headers, record.timestamp()));
+    }
     OptionalInt epoch;
     try {
       epoch = FeedHeaders.epoch(headers);
@@ -393,7 +403,17 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private boolean liveLookaheadFull() {
     return lastLiveMs >= 0
         && context.currentSystemTimeMs() - lastLiveMs < LIVE_RECENT_MS
-        && trainer.queued() >= LIVE_LOOKAHEAD_BATCHES;
+        && trainer.queued() >= liveLookaheadBatches();
+  }
+
+  int liveLookaheadBatches() {
+    long step = trainer.stepNanos();
+    if (step <= 0) {
+      return MAX_LIVE_LOOKAHEAD_BATCHES;
+    }
+    long batches = Math.round((double) LIVE_LOOKAHEAD_NANOS / step);
+    return (int)
+        Math.max(MIN_LIVE_LOOKAHEAD_BATCHES, Math.min(MAX_LIVE_LOOKAHEAD_BATCHES, batches));
   }
 
   /** The first sealed window with batches not forwarded yet, or null. */

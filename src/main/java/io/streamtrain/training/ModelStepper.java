@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -288,7 +289,7 @@ final class ModelStepper implements AutoCloseable {
             .version(learner.steps())
             .epoch(position.epoch())
             .createdAt(Instant.ofEpochMilli(output.now()))
-            .inputOffsets(batch == null ? lastSnapshotOffsets() : batch.reflectedOffsets())
+            .inputOffsets(inputOffsets(batch))
             .metrics(metrics)
             .transforms(ImageTransforms.parse(training.transforms()).spec())
             .classNames(deps.classNames().list());
@@ -325,8 +326,16 @@ final class ModelStepper implements AutoCloseable {
         (kind, n) -> emitMetric(MetricKind.DEAD_LETTER, null, null, null, n, kind));
   }
 
-  private Map<String, Long> lastSnapshotOffsets() {
-    return lastSnapshot == null ? Map.of() : lastSnapshot.getInputOffsets();
+  /** The feed's and its live lane's positions: a batch moves the one it came from. */
+  private Map<String, Long> inputOffsets(Batch batch) {
+    Map<String, Long> offsets = new TreeMap<>();
+    if (lastSnapshot != null) {
+      offsets.putAll(lastSnapshot.getInputOffsets());
+    }
+    if (batch != null) {
+      offsets.putAll(batch.reflectedOffsets());
+    }
+    return offsets;
   }
 
   private void endEpoch() {

@@ -130,10 +130,11 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   }
 
   private void stepAndRelease(ModelStepper target, Batch batch) {
+    long start = System.nanoTime();
     try {
       target.step(batch);
     } finally {
-      queue.stepped(batch);
+      queue.stepped(batch, System.nanoTime() - start);
     }
   }
 

@@ -22,6 +22,8 @@ final class TrainerQueue {
   private final int capacity;
   private final boolean feedback;
   private final AtomicInteger queued = new AtomicInteger();
+  // Written by the training thread, read by the stream thread's batcher.
+  private volatile long stepNanos;
   // Written and read on the stream thread only.
   private long windowDone = -1;
   private long resumedWindow = -1;
@@ -63,12 +65,24 @@ final class TrainerQueue {
     queued.incrementAndGet();
   }
 
-  /** The trainer is done with a batch; its pixel buffer may be filled again. */
-  void stepped(Batch batch) {
+  /**
+   * The trainer is done with a batch, after {@code nanos} of training; its pixel buffer may be
+   * filled again.
+   */
+  void stepped(Batch batch, long nanos) {
+    if (nanos > 0) {
+      long mean = stepNanos;
+      stepNanos = mean == 0 ? nanos : mean + (nanos - mean) / 8;
+    }
     queued.decrementAndGet();
     if (pixelBuffers != null && batch != null) {
       pixelBuffers.offer(batch.pixels()); // dropped when the pool is full
     }
+  }
+
+  /** The trainer's recent time per batch (a moving mean), 0 before its first. */
+  long stepNanos() {
+    return stepNanos;
   }
 
   /** A buffer of {@code length} floats: a stepped batch's when one of that length is at hand. */

@@ -19,15 +19,16 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Builds the training application: {@code train.feed} → MiniBatcher → Trainer → {@code
- * model.snapshots} and {@code training.metrics}, records that cannot be used → {@code images.dlq}.
- * A pure function of its arguments, called by {@code train}, {@code demo}, {@code bench} and the
- * topology tests.
+ * Builds the training application: {@code train.feed} (and, with a live tail, its live lane {@code
+ * train.feed.live}) → MiniBatcher → Trainer → {@code model.snapshots} and {@code training.metrics},
+ * records that cannot be used → {@code images.dlq}. A pure function of its arguments, called by
+ * {@code train}, {@code demo}, {@code bench} and the topology tests.
  */
 public final class TrainingTopology {
   public static final String FEED_SOURCE = "feed";
   public static final String MINI_BATCHER = "MiniBatcher";
   public static final String LIVE_SOURCE = "live-source";
+  public static final String LIVE_FEED_SOURCE = "live-feed";
   public static final String LIVE_TAIL = "LiveTail";
   public static final String LIVE_SINK = "live-sink";
 
@@ -40,19 +41,28 @@ public final class TrainingTopology {
    * The topics the training application reads and writes.
    *
    * @param dataset the dataset topic the live tail follows; null for no live tail
+   * @param liveFeed the feed's lane the live tail appends to and the batcher reads beside the feed;
+   *     null for no live tail
    */
   public record Topics(
       String feed,
       Topic<String, ModelSnapshot> snapshots,
       Topic<String, TrainingMetric> metrics,
       String deadLetters,
-      String dataset) {
+      String dataset,
+      String liveFeed) {
+    public Topics {
+      if ((dataset == null) != (liveFeed == null)) {
+        throw new IllegalArgumentException("A live tail needs both its dataset and its lane");
+      }
+    }
+
     public Topics(
         String feed,
         Topic<String, ModelSnapshot> snapshots,
         Topic<String, TrainingMetric> metrics,
         String deadLetters) {
-      this(feed, snapshots, metrics, deadLetters, null);
+      this(feed, snapshots, metrics, deadLetters, null, null);
     }
   }
 
@@ -85,6 +95,21 @@ public final class TrainingTopology {
     Topology topology = new Topology();
     topology.addSource(
         FEED_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), topics.feed());
+    boolean liveTail = topics.dataset() != null;
+    if (liveTail) {
+      // The same task reads the live lane: Kafka Streams takes the partition whose head record has
+      // the lowest timestamp next, and a live record's is the lowest there is, so it is processed
+      // as soon as it is fetched, however many replayed records wait in the feed.
+      topology.addSource(
+          AutoOffsetReset.earliest(),
+          LIVE_FEED_SOURCE,
+          new LiveLaneFirst(),
+          new ByteArrayDeserializer(),
+          new ByteArrayDeserializer(),
+          topics.liveFeed());
+    }
+    String[] batcherSources =
+        liveTail ? new String[] {FEED_SOURCE, LIVE_FEED_SOURCE} : new String[] {FEED_SOURCE};
     topology.addProcessor(
         MINI_BATCHER,
         () ->
@@ -99,7 +124,7 @@ public final class TrainingTopology {
                 queue,
                 feedReaders.get(),
                 training.live()),
-        FEED_SOURCE);
+        batcherSources);
     topology.addProcessor(
         MiniBatcher.TRAINER,
         () -> new Trainer(modelName, training, deps, deadLetters, queue, trainInBackground),
@@ -133,18 +158,19 @@ public final class TrainingTopology {
         new ByteArraySerializer(),
         new ByteArraySerializer(),
         MINI_BATCHER);
-    if (topics.dataset() != null) {
-      addLiveTail(topology, topics.dataset(), topics.feed());
+    if (liveTail) {
+      addLiveTail(topology, topics.dataset(), topics.liveFeed());
     }
     return topology;
   }
 
   /**
-   * The live tail, a sub-topology of its own: dataset topic → train.feed. Where it starts on a
-   * first run is decided before the application starts (the dataset's end then; see TrainingRun),
-   * so the reset policy only applies to partitions added later, whose records are all new.
+   * The live tail, a sub-topology of its own: dataset topic → the feed's live lane. Where it starts
+   * on a first run is decided before the application starts (the dataset's end then; see
+   * TrainingRun), so the reset policy only applies to partitions added later, whose records are all
+   * new.
    */
-  private static void addLiveTail(Topology topology, String dataset, String feed) {
+  private static void addLiveTail(Topology topology, String dataset, String liveFeed) {
     topology.addSource(
         AutoOffsetReset.earliest(),
         LIVE_SOURCE,
@@ -153,6 +179,6 @@ public final class TrainingTopology {
         dataset);
     topology.addProcessor(LIVE_TAIL, LiveTail::new, LIVE_SOURCE);
     topology.addSink(
-        LIVE_SINK, feed, new ByteArraySerializer(), new ByteArraySerializer(), LIVE_TAIL);
+        LIVE_SINK, liveFeed, new ByteArraySerializer(), new ByteArraySerializer(), LIVE_TAIL);
   }
 }

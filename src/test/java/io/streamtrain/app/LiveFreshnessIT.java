@@ -108,7 +108,7 @@ class LiveFreshnessIT {
 
       Map<String, Long> offsets = new HashMap<>();
       long latestFeedTimeAfterProduction = Long.MIN_VALUE;
-      for (ConsumerRecord<byte[], byte[]> r : s.readAll(pipeline.names().trainFeed())) {
+      for (ConsumerRecord<byte[], byte[]> r : s.readAll(pipeline.names().liveFeed())) {
         if (FeedHeaders.isLive(r.headers())) {
           String id = new String(r.key(), StandardCharsets.UTF_8);
           assertTrue(sent.containsKey(id), "only the events sent here are live: " + id);

@@ -3,6 +3,7 @@ package io.streamtrain.app;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.streamtrain.kafka.FeedHeaders;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.training.Trainer;
@@ -120,6 +121,49 @@ class LiveTailIT {
   }
 
   @Test
+  void shouldLearnLiveEventsBeforeTheReplayedRecordsWaitingAheadOfThem() {
+    try (Scenario s = Scenario.embedded()) {
+      s.createTopics();
+      String train = s.pipeline().names().imagesTrain();
+      s.produce(train, TestPipelines.images("dataset", 1024, 7));
+      s.replay(8); // a backlog of 8,192 replayed records in the feed before the trainer starts
+      // Live events in the feed's live lane, as the live tail appends them, written after the
+      // whole backlog: in one feed they would wait for every replayed record.
+      var serializer = s.pipeline().serde(LabeledImage.class).serializer();
+      String lane = s.pipeline().names().liveFeed();
+      List<ProducerRecord<byte[], byte[]>> live = new ArrayList<>();
+      for (LabeledImage image : TestPipelines.images("live", 64, 8)) {
+        var record =
+            new ProducerRecord<>(
+                lane, bytes(image.getId().toString()), serializer.serialize(train, image));
+        record.headers().add(FeedHeaders.LIVE, FeedHeaders.liveSource(train + "-0", live.size()));
+        record
+            .headers()
+            .add(FeedHeaders.PRODUCED, FeedHeaders.produced(System.currentTimeMillis()));
+        live.add(record);
+      }
+      s.produceRaw(live);
+      try (Scenario.Child trainer = follow(s, "live", s.newDir("state"))) {
+        ModelSnapshot learned = s.awaitSnapshot("live", liveExamples(64), Duration.ofSeconds(90));
+        double replayedBefore =
+            learned.getMetrics().get(Trainer.EXAMPLES_TRAINED) - liveCount(learned);
+        assertTrue(
+            replayedBefore < 1024,
+            "the live window went before the backlog, not after an epoch of it: "
+                + replayedBefore
+                + " replayed examples trained first");
+        s.awaitSnapshot("live", Scenario.endOfEpoch(8), Duration.ofSeconds(180));
+        trainer.stop();
+      }
+      ModelSnapshot last = newest(s);
+      assertEquals(
+          8 * 1024.0 + 64,
+          last.getMetrics().get(Trainer.EXAMPLES_TRAINED),
+          "the backlog and the live events, once each");
+    }
+  }
+
+  @Test
   void shouldStopWithOneLineWhenTheDatasetTopicIsDeletedWhileTailing() throws Exception {
     try (Scenario s = Scenario.embedded()) {
       s.createTopics();
@@ -151,8 +195,10 @@ class LiveTailIT {
     args.addAll(List.of("--config", s.fastRecoveryConfig().toString()));
     args.addAll(s.commandLine("live", state, LIVE));
     Scenario.Child child = s.launch(name, args);
+    // Bounded by the child's own waits (Kafka, the feed, the group), which a loaded machine
+    // stretches.
     Awaitility.await()
-        .atMost(Duration.ofSeconds(90))
+        .atMost(Duration.ofSeconds(180))
         .pollInterval(Duration.ofMillis(100))
         .until(() -> child.stderr().contains("Live tail of") || !child.isAlive());
     assertTrue(child.isAlive(), child.describe());

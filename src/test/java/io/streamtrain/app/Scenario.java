@@ -489,13 +489,18 @@ public final class Scenario implements AutoCloseable {
   }
 
   /**
-   * Asserts that {@code train.feed} holds {@code expected} live records, each from a distinct
-   * dataset record (the source offsets in their live header): every event once, none twice.
+   * Asserts that the feed's live lane holds {@code expected} live records, each from a distinct
+   * dataset record (the source offsets in their live header): every event once, none twice; and
+   * that the feed itself holds none (the live tail writes to its lane only).
    */
   public void assertLiveFeedHoldsEachOnce(int expected) {
+    for (ConsumerRecord<byte[], byte[]> r : readAll(pipeline().names().trainFeed())) {
+      org.junit.jupiter.api.Assertions.assertFalse(
+          io.streamtrain.kafka.FeedHeaders.isLive(r.headers()), "a live record on the feed itself");
+    }
     java.util.Set<String> sources = new java.util.HashSet<>();
     int live = 0;
-    for (ConsumerRecord<byte[], byte[]> r : readAll(pipeline().names().trainFeed())) {
+    for (ConsumerRecord<byte[], byte[]> r : readAll(pipeline().names().liveFeed())) {
       if (io.streamtrain.kafka.FeedHeaders.isLive(r.headers())) {
         live++;
         sources.add(

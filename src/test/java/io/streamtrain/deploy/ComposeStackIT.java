@@ -68,7 +68,16 @@ class ComposeStackIT {
     ProjectImage.build();
     compose(Duration.ofMinutes(2), "down", "-v", "--remove-orphans");
     // Returns once kafka and schema-registry are healthy, topics has exited and the rest started.
-    compose(Duration.ofMinutes(6), "up", "-d", "--no-build");
+    try {
+      compose(Duration.ofMinutes(6), "up", "-d", "--no-build");
+    } catch (AssertionError e) {
+      // Which service failed, and its own words: compose's output names only a container id.
+      throw new AssertionError(
+          e.getMessage()
+              + "\n--- logs ---\n"
+              + compose(Duration.ofMinutes(1), "logs", "--no-color", "--tail", "40"),
+          e);
+    }
   }
 
   @AfterAll

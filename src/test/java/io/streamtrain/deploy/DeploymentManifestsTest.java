@@ -46,25 +46,31 @@ class DeploymentManifestsTest {
   private record TopicSpec(Integer partitions, Map<String, String> configs) {}
 
   private static final Map<String, TopicSpec> DESIGN_TOPICS =
-      Map.of(
-          "images.train", new TopicSpec(null, Map.of("retention.ms", "-1")),
-          "images.test", new TopicSpec(null, Map.of("retention.ms", "-1")),
-          "train.feed",
-              new TopicSpec(1, Map.of("cleanup.policy", "delete", "retention.ms", "86400000")),
-          "images.infer", new TopicSpec(4, Map.of()),
-          "predictions", new TopicSpec(4, Map.of()),
-          "model.snapshots",
+      Map.ofEntries(
+          Map.entry("images.train", new TopicSpec(null, Map.of("retention.ms", "-1"))),
+          Map.entry("images.test", new TopicSpec(null, Map.of("retention.ms", "-1"))),
+          Map.entry(
+              "train.feed",
+              new TopicSpec(1, Map.of("cleanup.policy", "delete", "retention.ms", "86400000"))),
+          Map.entry(
+              "train.feed.live",
+              new TopicSpec(1, Map.of("cleanup.policy", "delete", "retention.ms", "86400000"))),
+          Map.entry("images.infer", new TopicSpec(4, Map.of())),
+          Map.entry("predictions", new TopicSpec(4, Map.of())),
+          Map.entry(
+              "model.snapshots",
               new TopicSpec(
                   null,
                   Map.of(
                       "cleanup.policy", "compact",
                       "max.message.bytes", "16777216",
-                      "min.compaction.lag.ms", "0")),
-          "model.definitions",
+                      "min.compaction.lag.ms", "0"))),
+          Map.entry(
+              "model.definitions",
               new TopicSpec(
-                  1, Map.of("cleanup.policy", "compact", "max.message.bytes", "68157440")),
-          "training.metrics", new TopicSpec(null, Map.of("retention.ms", "604800000")),
-          "images.dlq", new TopicSpec(null, Map.of("retention.ms", "-1")));
+                  1, Map.of("cleanup.policy", "compact", "max.message.bytes", "68157440"))),
+          Map.entry("training.metrics", new TopicSpec(null, Map.of("retention.ms", "604800000"))),
+          Map.entry("images.dlq", new TopicSpec(null, Map.of("retention.ms", "-1"))));
 
   private static final Set<String> STREAMTRAIN_COMMANDS =
       Set.of("broker", "topics", "produce", "replay", "train", "predict", "evaluate", "report");
@@ -324,8 +330,15 @@ class DeploymentManifestsTest {
           name);
       assertNotNull(service.get("healthcheck"), name + " has no healthcheck");
       // Healthy means ready to train or serve, not merely that the metrics port answers.
-      String check = String.join(" ", list(map(service.get("healthcheck")).get("test")).stream().map(String::valueOf).toList());
-      assertTrue(check.contains("/dev/tcp/127.0.0.1/9404") && check.contains("GET /ready "), name + ": " + check);
+      String check =
+          String.join(
+              " ",
+              list(map(service.get("healthcheck")).get("test")).stream()
+                  .map(String::valueOf)
+                  .toList());
+      assertTrue(
+          check.contains("/dev/tcp/127.0.0.1/9404") && check.contains("GET /ready "),
+          name + ": " + check);
     }
     Map<String, Object> trainer = map(services.get("trainer"));
     assertEquals(List.of("train", "--follow"), list(trainer.get("command")).subList(0, 2));

@@ -11,8 +11,9 @@ class TopicNamesTest {
     TopicNames names = TopicNames.withPrefix("exp1.");
     assertEquals("exp1.images.train", names.imagesTrain());
     assertEquals("exp1.train.feed", names.trainFeed());
+    assertEquals("exp1.train.feed.live", names.liveFeed());
     assertEquals("exp1.images.dlq", names.imagesDlq());
-    assertEquals(9, names.all().stream().distinct().count());
+    assertEquals(10, names.all().stream().distinct().count());
     names.all().forEach(n -> assertEquals(true, n.startsWith("exp1."), n));
   }
 

@@ -78,8 +78,13 @@ class MiniBatcherInterleavingTest {
 
   /** The trainer steps through the batches it was handed. */
   private static void stepAll(Setup s, int forwarded) {
+    stepAll(s, forwarded, 0);
+  }
+
+  /** Reports {@code forwarded} batches stepped, each in {@code nanos} (0: not timed). */
+  private static void stepAll(Setup s, int forwarded, long nanos) {
     for (int i = 0; i < forwarded; i++) {
-      s.queue().stepped(null);
+      s.queue().stepped(null, nanos);
     }
   }
 
@@ -197,16 +202,38 @@ class MiniBatcherInterleavingTest {
     feed(s, 0, 4 * WINDOW);
     s.batcher().drain();
     assertEquals(
-        1 + MiniBatcher.LIVE_LOOKAHEAD_BATCHES,
+        1 + MiniBatcher.MAX_LIVE_LOOKAHEAD_BATCHES,
         s.out().size(),
         "a live window that seals now waits for these epoch batches only");
     stepAll(s, 5);
     s.batcher().drain();
-    assertEquals(1 + MiniBatcher.LIVE_LOOKAHEAD_BATCHES + 5, s.out().size());
+    assertEquals(1 + MiniBatcher.MAX_LIVE_LOOKAHEAD_BATCHES + 5, s.out().size());
 
     s.context().setCurrentSystemTimeMs(1_000L + MiniBatcher.LIVE_RECENT_MS);
     s.batcher().drain();
     assertEquals(1 + epochBatches, s.out().size(), "no live record lately: the whole queue");
+  }
+
+  @Test
+  void shouldKeepLessEpochWorkInFlightForLiveRecordsWhenStepsAreSlow() {
+    Setup s = setup(TrainerQueue.DEFAULT_CAPACITY, null, -1, 0);
+    feedLive(s, 200, 208);
+    s.batcher().drain();
+    assertEquals(1, s.out().size());
+    // A step of 100 ms: 250 ms of epoch work in flight would be 2.5 batches; the floor is 4.
+    stepAll(s, 1, 100_000_000L);
+    assertEquals(MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, s.batcher().liveLookaheadBatches());
+    feed(s, 0, 4 * WINDOW);
+    s.batcher().drain();
+    assertEquals(1 + MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, s.out().size());
+
+    // Steps of 10 ms since: the moving mean comes down, and the lookahead grows with it.
+    stepAll(s, MiniBatcher.MIN_LIVE_LOOKAHEAD_BATCHES, 10_000_000L);
+    for (int i = 0; i < 100; i++) {
+      s.queue().added();
+      s.queue().stepped(null, 10_000_000L);
+    }
+    assertEquals(25, s.batcher().liveLookaheadBatches(), "250 ms of 10 ms steps");
   }
 
   private static List<Batch> epochOnly() {

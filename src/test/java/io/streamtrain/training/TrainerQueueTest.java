@@ -13,7 +13,7 @@ class TrainerQueueTest {
     TrainerQueue queue = new TrainerQueue(4);
     float[] pixels = queue.pixelBuffer(8);
     queue.added();
-    queue.stepped(batch(pixels));
+    queue.stepped(batch(pixels), 0);
     assertEquals(4, queue.room());
     assertSame(pixels, queue.pixelBuffer(8));
     assertNotSame(pixels, queue.pixelBuffer(8), "handed out once");
@@ -24,7 +24,7 @@ class TrainerQueueTest {
     TrainerQueue queue = new TrainerQueue(4);
     float[] partial = new float[3];
     queue.added();
-    queue.stepped(batch(partial));
+    queue.stepped(batch(partial), 0);
     assertEquals(8, queue.pixelBuffer(8).length);
   }
 
@@ -32,7 +32,7 @@ class TrainerQueueTest {
   void shouldNeverReuseABufferWithoutATrainerToReturnIt() {
     TrainerQueue queue = TrainerQueue.withoutFeedback();
     float[] pixels = queue.pixelBuffer(8);
-    queue.stepped(batch(pixels));
+    queue.stepped(batch(pixels), 0);
     assertNotSame(pixels, queue.pixelBuffer(8));
   }
 
