@@ -89,5 +89,6 @@ class TorchvisionAgreementIT {
         pytorch,
         0.002,
         "torchvision's resnet18 with the exported state dict, evaluated by PyTorch");
+    System.err.printf("test accuracy: streamtrain %.4f, PyTorch %.4f%n", streamtrain, pytorch);
   }
 }
