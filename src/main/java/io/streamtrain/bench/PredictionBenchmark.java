@@ -23,8 +23,9 @@ import java.util.Map;
  * <p>Set-up: an embedded broker, a {@code mock://} registry, the topics (images.infer with {@code
  * --partitions}, 4 by default), and a first snapshot of the model ({@code --architecture}, the
  * quickstart MLP by default) freshly initialised from the seed (version 0: serving cost does not
- * depend on the weights, so no training is needed before measuring). Then {@code --instances} prediction instances sharing the application id (each its
- * own Streams app, snapshot follower and model, as separate processes would be).
+ * depend on the weights, so no training is needed before measuring). Then {@code --instances}
+ * prediction instances sharing the application id (each its own Streams app, snapshot follower and
+ * model, as separate processes would be).
  *
  * <p>Load: an open-loop generator sends Fashion-MNIST test images (or generated 28x28 images when
  * the dataset is not found) as {@code images.infer} requests at a fixed rate on a schedule: request

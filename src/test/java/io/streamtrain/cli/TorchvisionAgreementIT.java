@@ -15,9 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * torchvision's ResNet-18, scripted, trained by {@code demo} on real Fashion-MNIST through
- * {@code --transforms resize:32x32,rgb,normalize:...}: the exported .pth loads into torchvision's
- * own class (strict) and PyTorch's test loop, with the same transforms, measures the accuracy
+ * torchvision's ResNet-18, scripted, trained by {@code demo} on real Fashion-MNIST through {@code
+ * --transforms resize:32x32,rgb,normalize:...}: the exported .pth loads into torchvision's own
+ * class (strict) and PyTorch's test loop, with the same transforms, measures the accuracy
  * streamtrain measured. A small subset keeps it to a few minutes; the longer run's figures are in
  * docs/torchscript.md.
  */
