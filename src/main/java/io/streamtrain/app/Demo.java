@@ -11,6 +11,7 @@ import io.streamtrain.kafka.Publisher;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.model.Devices;
 import io.streamtrain.model.InferenceModel;
+import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.ClassNames;
@@ -129,7 +130,9 @@ public final class Demo {
 
   private static void predictFirstTestImage(
       Path file, ModelSnapshot trained, LabeledDataset test, Settings settings) {
-    ModelSnapshot loaded = StateDictFiles.load(file);
+    // As the run's architecture: a .pth's keys alone can look like a built-in family (a scripted
+    // torchvision resnet18 is not our resnet18: with its 7x7 stem).
+    ModelSnapshot loaded = StateDictFiles.load(file, ModelSpec.parse(trained.getArchitecture()));
     // A .pth is a plain state dict: the transforms and class names come from the snapshot saved.
     loaded.setTransforms(trained.getTransforms());
     loaded.setClassNames(trained.getClassNames());

@@ -21,10 +21,11 @@ import java.util.Map;
  * {@code bench --predict}: prediction latency and throughput measured end to end in one process.
  *
  * <p>Set-up: an embedded broker, a {@code mock://} registry, the topics (images.infer with {@code
- * --partitions}, 4 by default), and a first snapshot of the quickstart MLP freshly initialised from
- * the seed (version 0: serving cost does not depend on the weights, so no training is needed before
- * measuring). Then {@code --instances} prediction instances sharing the application id (each its
- * own Streams app, snapshot follower and model, as separate processes would be).
+ * --partitions}, 4 by default), and a first snapshot of the model ({@code --architecture}, the
+ * quickstart MLP by default) freshly initialised from the seed (version 0: serving cost does not
+ * depend on the weights, so no training is needed before measuring). Then {@code --instances}
+ * prediction instances sharing the application id (each its own Streams app, snapshot follower and
+ * model, as separate processes would be).
  *
  * <p>Load: an open-loop generator sends Fashion-MNIST test images (or generated 28x28 images when
  * the dataset is not found) as {@code images.infer} requests at a fixed rate on a schedule: request
@@ -91,7 +92,7 @@ public final class PredictionBenchmark {
             best,
             Runtime.getRuntime().availableProcessors(),
             requests.source(),
-            ModelSpec.QUICKSTART
+            settings.training().architecture()
                 + " freshly initialised (seed "
                 + settings.training().seed()
                 + ", snapshot version 0)"
@@ -104,7 +105,7 @@ public final class PredictionBenchmark {
   }
 
   private static Map<String, String> settingsFlags(PredictionOptions options) {
-    Map<String, String> flags = new HashMap<>();
+    Map<String, String> flags = new HashMap<>(options.modelFlags());
     if (options.live()) {
       flags.putAll(options.liveFlags());
       flags.put("metrics-every", "10"); // as bench --live: prequential accuracy of live windows
@@ -128,7 +129,10 @@ public final class PredictionBenchmark {
     try (Learner learner =
         Learner.create(
             spec, OptimizerConfig.QUICKSTART, settings.training().seed(), Device.cpu())) {
-      snapshot = StateDicts.snapshot(learner, settings.modelName()).build();
+      snapshot =
+          StateDicts.snapshot(learner, settings.modelName())
+              .transforms(pipeline.transforms().spec())
+              .build();
     }
     pipeline.publishSnapshot(snapshot);
   }

@@ -24,6 +24,8 @@ import java.util.Map;
  * @param dataDir Fashion-MNIST directory, null for the standard locations
  * @param predictorConfig Streams/client properties for the prediction instances, applied last
  * @param requestConfig producer properties for the load generator, applied last
+ * @param modelFlags the served model by flag name ({@code architecture}, {@code input-shape},
+ *     {@code transforms}), the quickstart MLP for those absent
  */
 public record PredictionOptions(
     double rate,
@@ -43,9 +45,11 @@ public record PredictionOptions(
     Map<String, String> liveFlags,
     Path dataDir,
     Map<String, String> predictorConfig,
-    Map<String, String> requestConfig) {
+    Map<String, String> requestConfig,
+    Map<String, String> modelFlags) {
   public PredictionOptions {
     liveFlags = Map.copyOf(liveFlags);
+    modelFlags = Map.copyOf(modelFlags);
     predictorConfig = Map.copyOf(predictorConfig);
     requestConfig = Map.copyOf(requestConfig);
     Checks.require(rate > 0, "--rate must be > 0 requests/s (got " + rate + ")");
@@ -93,6 +97,7 @@ public record PredictionOptions(
         0,
         Map.of(),
         null,
+        Map.of(),
         Map.of(),
         Map.of());
   }

@@ -148,6 +148,14 @@ final class PredictionBenchFlags {
         liveFlags.put(flag, training.get(flag));
       }
     }
+    // The served model: without these, bench --predict measured the quickstart MLP whatever
+    // --architecture said.
+    Map<String, String> modelFlags = new HashMap<>();
+    for (String flag : List.of("architecture", "input-shape", "transforms")) {
+      if (training.get(flag) != null) {
+        modelFlags.put(flag, training.get(flag));
+      }
+    }
     boolean exactlyOnce = PredictionRun.Options.exactlyOnce(guarantee);
     return new PredictionOptions(
         rate != null ? rate : findMax ? 2000 : 500,
@@ -167,6 +175,7 @@ final class PredictionBenchFlags {
         liveFlags,
         dataDir,
         predictorConfig,
-        requestConfig);
+        requestConfig,
+        modelFlags);
   }
 }
