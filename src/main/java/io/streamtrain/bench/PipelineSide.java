@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -72,6 +73,11 @@ final class PipelineSide {
     Map<Integer, Long> rssAfterEpoch = new ConcurrentHashMap<>();
     Map<Integer, Long> versionAfterEpoch = new ConcurrentHashMap<>();
     Map<Integer, Long> epochEndNanos = new ConcurrentHashMap<>();
+    Map<Integer, Long> allocatedAfterEpoch = new ConcurrentHashMap<>();
+    // The trainer's own threads: its stream threads with their clients, and the training thread.
+    String appId = pipeline.trainerApplicationId();
+    Predicate<String> trainerThreads =
+        name -> name.contains(appId) || name.startsWith("streamtrain-steps-");
     CountDownLatch started = new CountDownLatch(1);
     long launched = System.nanoTime();
     TrainingListener listener =
@@ -86,6 +92,7 @@ final class PipelineSide {
             rssAfterEpoch.put(epoch, ResidentMemory.bytes());
             versionAfterEpoch.put(epoch, snapshot.getVersion());
             epochEndNanos.put(epoch, System.nanoTime());
+            allocatedAfterEpoch.put(epoch, ThreadAllocations.bytes(trainerThreads));
             if (epoch + 2 <= replayLast) {
               replay.accept(epoch + 2);
             }
@@ -99,6 +106,7 @@ final class PipelineSide {
           }
         };
     long start;
+    long allocatedAtStart;
     double startupSeconds;
     try (TrainingRun run = new TrainingRun(pipeline, true, listener).start()) {
       // A trainer is a long-running service: its one-off start-up (group join, task and store
@@ -111,6 +119,7 @@ final class PipelineSide {
       // pipeline compile the broker's, the clients' and Kafka Streams' hot paths before timing.
       // Without any, the clock starts at the replay.
       long replayStart = System.nanoTime();
+      long allocatedAtReplay = ThreadAllocations.bytes(trainerThreads);
       replay.accept(1);
       replay.accept(2);
       Runnable replaysOk =
@@ -124,6 +133,8 @@ final class PipelineSide {
         run.awaitEpoch(printer, epoch, replaysOk);
       }
       start = warmUpEpochs > 0 ? epochEndNanos.get(warmUpEpochs) : replayStart;
+      allocatedAtStart =
+          warmUpEpochs > 0 ? allocatedAfterEpoch.get(warmUpEpochs) : allocatedAtReplay;
     } finally {
       replays.shutdown(); // the replay past the last measured epoch ends on its own
       if (!replays.awaitTermination(60, TimeUnit.SECONDS)) {
@@ -168,7 +179,8 @@ final class PipelineSide {
         epochSeconds,
         snapshotBytes,
         publishMillis,
-        startupSeconds);
+        startupSeconds,
+        allocatedAtStart < 0 ? -1 : allocatedAfterEpoch.get(measuredLast) - allocatedAtStart);
   }
 
   /** Median time of three committed publications of a chunked snapshot, encoding included. */

@@ -84,15 +84,40 @@ final class TrainingReport {
           "pipeline RSS last/first epoch: %.3f%n",
           (double) r.get(r.size() - 1) / r.get(0));
     }
-    if (json) {
+    double bytesPerImage = pipeline.allocatedBytesPerImage();
+    out.printf(
+        Locale.ROOT,
+        "pipeline allocation (the trainer's stream and training threads, JVM counters): %s"
+            + " bytes/image%n",
+        bytesPerImage < 0 ? "not measured" : String.format(Locale.ROOT, "%,.0f", bytesPerImage));
+    if (options.feed()) {
       out.printf(
           Locale.ROOT,
-          "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
+          "feed ceiling (%s): %,.0f images/s, %.3f of the in-memory loop's %,.0f images/s%n",
+          java.util.Objects.requireNonNullElse(
+              options.trainingFlags().get("architecture"), "the preset's model"),
+          pipeline.imagesPerSecond(),
+          ratio,
+          memory.imagesPerSecond());
+    }
+    if (json) {
+      String feed =
+          options.feed()
+              ? String.format(
+                  Locale.ROOT,
+                  "\"feedCeilingImagesPerSecond\":%.1f,\"feedCeilingRatio\":%.4f,",
+                  pipeline.imagesPerSecond(),
+                  ratio)
+              : "";
+      out.print("{" + feed);
+      out.printf(
+          Locale.ROOT,
+          "\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
               + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
               + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"forked\":%b,\"heapMaxBytes\":%d,\"inMemoryEpochSeconds\":%s,"
               + "\"pipelineEpochSeconds\":%s,\"inMemoryBeforeImagesPerSecond\":%.1f,"
-              + "\"inMemoryAfterImagesPerSecond\":%.1f}%n",
+              + "\"inMemoryAfterImagesPerSecond\":%.1f,\"allocatedBytesPerImage\":%.1f}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
           ratio,
@@ -109,7 +134,8 @@ final class TrainingReport {
           seconds(memory.epochSeconds()),
           seconds(pipeline.epochSeconds()),
           before.imagesPerSecond(),
-          after.imagesPerSecond());
+          after.imagesPerSecond(),
+          bytesPerImage);
     }
   }
 

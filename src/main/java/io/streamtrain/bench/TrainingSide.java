@@ -10,6 +10,8 @@ import java.util.List;
  * @param snapshotBytes the last snapshot's size (pipeline only; 0 for the in-memory loop)
  * @param snapshotPublishMillis median acknowledged send of a snapshot-sized record (pipeline only)
  * @param startupSeconds the trainer's start-up, not counted in {@code seconds} (pipeline only)
+ * @param allocatedBytes bytes the trainer's threads (stream threads, their clients, the training
+ *     thread) allocated while {@code seconds} ran (pipeline only; -1 where not measured)
  */
 public record TrainingSide(
     String name,
@@ -20,9 +22,15 @@ public record TrainingSide(
     List<Double> epochSeconds,
     long snapshotBytes,
     double snapshotPublishMillis,
-    double startupSeconds) {
+    double startupSeconds,
+    long allocatedBytes) {
   public double imagesPerSecond() {
     return images / seconds;
+  }
+
+  /** Allocated bytes per image, or -1 where not measured. */
+  public double allocatedBytesPerImage() {
+    return allocatedBytes < 0 ? -1 : (double) allocatedBytes / images;
   }
 
   public double stepsPerSecond() {
@@ -44,7 +52,8 @@ public record TrainingSide(
         epochSeconds,
         0,
         0,
-        0);
+        0,
+        -1);
   }
 
   /** Seconds for epochs 2..N: the steady state, after the first epoch's fill and replay burst. */
