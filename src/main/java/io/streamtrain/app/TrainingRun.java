@@ -63,6 +63,8 @@ public final class TrainingRun implements AutoCloseable {
 
   private static final int LIVE_METADATA_MAX_AGE_MS = 5_000;
 
+  private static final int FEED_RECEIVE_BUFFER_BYTES = 1 << 20;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -94,6 +96,11 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    // Feed fetches carry megabytes: a socket buffer of 64 KiB (the consumer's default) splits
+    // each into many reads.
+    props.putIfAbsent(
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.RECEIVE_BUFFER_CONFIG),
+        String.valueOf(FEED_RECEIVE_BUFFER_BYTES));
     // A big model's snapshot is many chunk records in one transaction, written while it is open:
     // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
     long transactionMs =
