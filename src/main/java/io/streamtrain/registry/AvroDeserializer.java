@@ -295,6 +295,7 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
   private static final class BoundedDecoder extends Decoder {
     private final Body body = new Body();
     private final BinaryDecoder in = DecoderFactory.get().directBinaryDecoder(body, null);
+    private final Utf8 scratch = new Utf8();
 
     BoundedDecoder reset(byte[] bytes, int offset, int length) {
       body.reset(bytes, offset, length);
@@ -366,7 +367,8 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
 
     @Override
     public String readString() throws IOException {
-      return readString(null).toString();
+      // The String is the record's; the Utf8 it is read through is this decoder's, reused.
+      return readString(scratch).toString();
     }
 
     @Override

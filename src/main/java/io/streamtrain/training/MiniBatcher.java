@@ -195,8 +195,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     int decodedEpoch;
     byte[] example = decoded; // copied into its window's chunk below
+    RecordMetadata m = context.recordMetadata().orElse(null);
     try {
-      RecordMetadata m = context.recordMetadata().orElse(null);
       decodedEpoch =
           decoder.decodeInto(
               record.value(),
@@ -227,7 +227,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       target.examples.add(example);
     }
     target.count++;
-    context.recordMetadata().ifPresent(m -> target.noteOffset(feedPartition(m), m.offset()));
+    if (m != null) {
+      target.noteOffset(feedPartition(m), m.offset());
+    }
     if (target.count >= windowSize) {
       seal(target, false);
     } else {
