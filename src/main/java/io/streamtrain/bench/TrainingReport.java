@@ -85,11 +85,16 @@ final class TrainingReport {
           (double) r.get(r.size() - 1) / r.get(0));
     }
     double bytesPerImage = pipeline.allocatedBytesPerImage();
+    double feedMicros = pipeline.feedCpuMicrosPerImage();
+    double stepMicros = pipeline.stepCpuMicrosPerImage();
     out.printf(
         Locale.ROOT,
-        "pipeline allocation (the trainer's stream and training threads, JVM counters): %s"
-            + " bytes/image%n",
-        bytesPerImage < 0 ? "not measured" : String.format(Locale.ROOT, "%,.0f", bytesPerImage));
+        "pipeline cost per image (the trainer's threads, JVM counters; CPU time, not waiting for a"
+            + " core): %,.0f bytes allocated, %.2f us CPU feeding (stream threads and their"
+            + " clients), %.2f us CPU stepping (training thread)%n",
+        bytesPerImage,
+        feedMicros,
+        stepMicros);
     if (options.feed()) {
       out.printf(
           Locale.ROOT,
@@ -117,7 +122,8 @@ final class TrainingReport {
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
               + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"forked\":%b,\"heapMaxBytes\":%d,\"inMemoryEpochSeconds\":%s,"
               + "\"pipelineEpochSeconds\":%s,\"inMemoryBeforeImagesPerSecond\":%.1f,"
-              + "\"inMemoryAfterImagesPerSecond\":%.1f,\"allocatedBytesPerImage\":%.1f}%n",
+              + "\"inMemoryAfterImagesPerSecond\":%.1f,\"allocatedBytesPerImage\":%.1f,"
+              + "\"feedCpuMicrosPerImage\":%.3f,\"stepCpuMicrosPerImage\":%.3f}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
           ratio,
@@ -135,7 +141,9 @@ final class TrainingReport {
           seconds(pipeline.epochSeconds()),
           before.imagesPerSecond(),
           after.imagesPerSecond(),
-          bytesPerImage);
+          bytesPerImage,
+          feedMicros,
+          stepMicros);
     }
   }
 

@@ -10,8 +10,8 @@ import java.util.List;
  * @param snapshotBytes the last snapshot's size (pipeline only; 0 for the in-memory loop)
  * @param snapshotPublishMillis median acknowledged send of a snapshot-sized record (pipeline only)
  * @param startupSeconds the trainer's start-up, not counted in {@code seconds} (pipeline only)
- * @param allocatedBytes bytes the trainer's threads (stream threads, their clients, the training
- *     thread) allocated while {@code seconds} ran (pipeline only; -1 where not measured)
+ * @param costs what the trainer's threads (stream threads and their clients; the training thread
+ *     apart) allocated and used of the CPU while {@code seconds} ran (pipeline only)
  */
 public record TrainingSide(
     String name,
@@ -23,14 +23,28 @@ public record TrainingSide(
     long snapshotBytes,
     double snapshotPublishMillis,
     double startupSeconds,
-    long allocatedBytes) {
+    ThreadCosts costs) {
   public double imagesPerSecond() {
     return images / seconds;
   }
 
   /** Allocated bytes per image, or -1 where not measured. */
   public double allocatedBytesPerImage() {
-    return allocatedBytes < 0 ? -1 : (double) allocatedBytes / images;
+    return perImage(costs.allocatedBytes());
+  }
+
+  /** CPU microseconds per image of the trainer's threads but the training thread, or -1. */
+  public double feedCpuMicrosPerImage() {
+    return perImage(costs.cpuNanos()) / 1e3;
+  }
+
+  /** CPU microseconds per image of the training thread, or -1. */
+  public double stepCpuMicrosPerImage() {
+    return perImage(costs.apartCpuNanos()) / 1e3;
+  }
+
+  private double perImage(long total) {
+    return total < 0 ? -1e3 : (double) total / images;
   }
 
   public double stepsPerSecond() {
@@ -53,7 +67,7 @@ public record TrainingSide(
         0,
         0,
         0,
-        -1);
+        ThreadCosts.NOT_MEASURED);
   }
 
   /** Seconds for epochs 2..N: the steady state, after the first epoch's fill and replay burst. */
