@@ -3,6 +3,7 @@ package io.streamtrain.bench;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /** The training benchmark's figures as a table, ratios, memory and, if asked, one JSON line. */
 final class TrainingReport {
@@ -99,7 +100,7 @@ final class TrainingReport {
       out.printf(
           Locale.ROOT,
           "feed ceiling (%s): %,.0f images/s, %.3f of the in-memory loop's %,.0f images/s%n",
-          java.util.Objects.requireNonNullElse(
+          Objects.requireNonNullElse(
               options.trainingFlags().get("architecture"), "the preset's model"),
           pipeline.imagesPerSecond(),
           ratio,

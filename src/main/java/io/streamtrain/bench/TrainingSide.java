@@ -30,21 +30,21 @@ public record TrainingSide(
 
   /** Allocated bytes per image, or -1 where not measured. */
   public double allocatedBytesPerImage() {
-    return perImage(costs.allocatedBytes());
+    return perImage(costs.allocatedBytes(), 1);
   }
 
   /** CPU microseconds per image of the trainer's threads but the training thread, or -1. */
   public double feedCpuMicrosPerImage() {
-    return perImage(costs.cpuNanos()) / 1e3;
+    return perImage(costs.cpuNanos(), 1e3);
   }
 
   /** CPU microseconds per image of the training thread, or -1. */
   public double stepCpuMicrosPerImage() {
-    return perImage(costs.apartCpuNanos()) / 1e3;
+    return perImage(costs.apartCpuNanos(), 1e3);
   }
 
-  private double perImage(long total) {
-    return total < 0 ? -1e3 : (double) total / images;
+  private double perImage(long total, double unit) {
+    return total < 0 ? -1 : total / unit / images;
   }
 
   public double stepsPerSecond() {
