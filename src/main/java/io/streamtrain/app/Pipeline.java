@@ -491,7 +491,7 @@ public final class Pipeline {
   /** The replay of this pipeline's training topic into its feed. */
   public Replayer replayer() {
     return new Replayer(
-        settings.producerProps(),
+        settings.feedProducerProps(),
         settings.consumerProps(null),
         names.imagesTrain(),
         names.trainFeed());

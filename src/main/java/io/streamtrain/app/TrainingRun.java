@@ -66,6 +66,8 @@ public final class TrainingRun implements AutoCloseable {
   /** Records per poll of a following trainer's stream threads (Settings gives 2,000 otherwise). */
   static final int LIVE_MAX_POLL_RECORDS = 200;
 
+  private static final int FEED_RECEIVE_BUFFER_BYTES = 1 << 20;
+
   private final Pipeline pipeline;
   private final boolean liveTail;
   private final KafkaStreams streams;
@@ -97,6 +99,11 @@ public final class TrainingRun implements AutoCloseable {
     // The batcher hands batches to the training thread in punctuations, which run between polls:
     // an idle poll must not block for the default 100 ms while the training thread runs dry.
     props.put(StreamsConfig.POLL_MS_CONFIG, "5");
+    // Feed fetches carry megabytes: a socket buffer of 64 KiB (the consumer's default) splits
+    // each into many reads.
+    props.putIfAbsent(
+        StreamsConfig.mainConsumerPrefix(ConsumerConfig.RECEIVE_BUFFER_CONFIG),
+        String.valueOf(FEED_RECEIVE_BUFFER_BYTES));
     // A big model's snapshot is many chunk records in one transaction, written while it is open:
     // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
     long transactionMs =

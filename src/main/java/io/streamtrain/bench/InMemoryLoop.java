@@ -62,7 +62,16 @@ final class InMemoryLoop {
     }
     double seconds = (end - start) / 1e9;
     return new TrainingSide(
-        name, (long) count * epochs, steps, seconds, rss, epochSeconds, 0, 0, 0);
+        name,
+        (long) count * epochs,
+        steps,
+        seconds,
+        rss,
+        epochSeconds,
+        0,
+        0,
+        0,
+        ThreadCosts.NOT_MEASURED);
   }
 
   /** Decodes examples [from, from+n) of the (optionally permuted) dataset into x and y. */

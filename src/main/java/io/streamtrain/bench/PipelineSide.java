@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntConsumer;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -72,6 +73,11 @@ final class PipelineSide {
     Map<Integer, Long> rssAfterEpoch = new ConcurrentHashMap<>();
     Map<Integer, Long> versionAfterEpoch = new ConcurrentHashMap<>();
     Map<Integer, Long> epochEndNanos = new ConcurrentHashMap<>();
+    Map<Integer, ThreadCosts> costsAfterEpoch = new ConcurrentHashMap<>();
+    // The trainer's own threads: its stream threads with their clients, and the training thread.
+    String appId = pipeline.trainerApplicationId();
+    Predicate<String> stepping = name -> name.startsWith("streamtrain-steps-");
+    Predicate<String> trainerThreads = stepping.or(name -> name.contains(appId));
     CountDownLatch started = new CountDownLatch(1);
     long launched = System.nanoTime();
     TrainingListener listener =
@@ -86,6 +92,7 @@ final class PipelineSide {
             rssAfterEpoch.put(epoch, ResidentMemory.bytes());
             versionAfterEpoch.put(epoch, snapshot.getVersion());
             epochEndNanos.put(epoch, System.nanoTime());
+            costsAfterEpoch.put(epoch, ThreadCosts.sample(trainerThreads, stepping));
             if (epoch + 2 <= replayLast) {
               replay.accept(epoch + 2);
             }
@@ -99,6 +106,7 @@ final class PipelineSide {
           }
         };
     long start;
+    ThreadCosts costsAtStart;
     double startupSeconds;
     try (TrainingRun run = new TrainingRun(pipeline, true, listener).start()) {
       // A trainer is a long-running service: its one-off start-up (group join, task and store
@@ -111,6 +119,7 @@ final class PipelineSide {
       // pipeline compile the broker's, the clients' and Kafka Streams' hot paths before timing.
       // Without any, the clock starts at the replay.
       long replayStart = System.nanoTime();
+      ThreadCosts costsAtReplay = ThreadCosts.sample(trainerThreads, stepping);
       replay.accept(1);
       replay.accept(2);
       Runnable replaysOk =
@@ -124,6 +133,7 @@ final class PipelineSide {
         run.awaitEpoch(printer, epoch, replaysOk);
       }
       start = warmUpEpochs > 0 ? epochEndNanos.get(warmUpEpochs) : replayStart;
+      costsAtStart = warmUpEpochs > 0 ? costsAfterEpoch.get(warmUpEpochs) : costsAtReplay;
     } finally {
       replays.shutdown(); // the replay past the last measured epoch ends on its own
       if (!replays.awaitTermination(60, TimeUnit.SECONDS)) {
@@ -168,7 +178,8 @@ final class PipelineSide {
         epochSeconds,
         snapshotBytes,
         publishMillis,
-        startupSeconds);
+        startupSeconds,
+        costsAfterEpoch.get(measuredLast).since(costsAtStart));
   }
 
   /** Median time of three committed publications of a chunked snapshot, encoding included. */

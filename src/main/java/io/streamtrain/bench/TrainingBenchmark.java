@@ -31,9 +31,16 @@ public final class TrainingBenchmark {
    * @param limit the first N training images only, null for all
    * @param data Fashion-MNIST directory, null for the standard locations
    * @param trainingFlags settings flags of the training, as {@code SettingsLoader} takes them
+   * @param feed the feed ceiling: a near-free model ({@link #FEED_ARCHITECTURE} unless an
+   *     architecture or preset is given), so that the pipeline's own cost per image shows
    */
   public record Options(
-      int epochs, int warmUpEpochs, Integer limit, Path data, Map<String, String> trainingFlags) {
+      int epochs,
+      int warmUpEpochs,
+      Integer limit,
+      Path data,
+      Map<String, String> trainingFlags,
+      boolean feed) {
     public Options {
       Checks.atLeast("--epochs", epochs, 1);
       if (warmUpEpochs < 0) {
@@ -41,9 +48,19 @@ public final class TrainingBenchmark {
             "--warmup-epochs must be 0 or more (got " + warmUpEpochs + ")");
       }
       // Flags the user left out are null here: SettingsLoader falls back to its defaults.
-      trainingFlags = Collections.unmodifiableMap(new HashMap<>(trainingFlags));
+      Map<String, String> flags = new HashMap<>(trainingFlags);
+      if (feed && flags.get("architecture") == null && flags.get("preset") == null) {
+        flags.put("architecture", FEED_ARCHITECTURE);
+      }
+      trainingFlags = Collections.unmodifiableMap(flags);
     }
   }
+
+  /**
+   * The feed ceiling's model: one linear layer, whose step costs a small fraction of what feeding
+   * it costs, as a GPU's step of a larger model would.
+   */
+  public static final String FEED_ARCHITECTURE = "mlp:784-10";
 
   /** The three runs, in the order they ran. */
   public record Result(

@@ -3,6 +3,7 @@ package io.streamtrain.bench;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /** The training benchmark's figures as a table, ratios, memory and, if asked, one JSON line. */
 final class TrainingReport {
@@ -84,15 +85,46 @@ final class TrainingReport {
           "pipeline RSS last/first epoch: %.3f%n",
           (double) r.get(r.size() - 1) / r.get(0));
     }
-    if (json) {
+    double bytesPerImage = pipeline.allocatedBytesPerImage();
+    double feedMicros = pipeline.feedCpuMicrosPerImage();
+    double stepMicros = pipeline.stepCpuMicrosPerImage();
+    out.printf(
+        Locale.ROOT,
+        "pipeline cost per image (the trainer's threads, JVM counters; CPU time, not waiting for a"
+            + " core): %,.0f bytes allocated, %.2f us CPU feeding (stream threads and their"
+            + " clients), %.2f us CPU stepping (training thread)%n",
+        bytesPerImage,
+        feedMicros,
+        stepMicros);
+    if (options.feed()) {
       out.printf(
           Locale.ROOT,
-          "{\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
+          "feed ceiling (%s): %,.0f images/s, %.3f of the in-memory loop's %,.0f images/s%n",
+          Objects.requireNonNullElse(
+              options.trainingFlags().get("architecture"), "the preset's model"),
+          pipeline.imagesPerSecond(),
+          ratio,
+          memory.imagesPerSecond());
+    }
+    if (json) {
+      String feed =
+          options.feed()
+              ? String.format(
+                  Locale.ROOT,
+                  "\"feedCeilingImagesPerSecond\":%.1f,\"feedCeilingRatio\":%.4f,",
+                  pipeline.imagesPerSecond(),
+                  ratio)
+              : "";
+      out.print("{" + feed);
+      out.printf(
+          Locale.ROOT,
+          "\"inMemoryImagesPerSecond\":%.1f,\"pipelineImagesPerSecond\":%.1f,\"ratio\":%.4f,"
               + "\"inMemoryStepsPerSecond\":%.2f,\"pipelineStepsPerSecond\":%.2f,\"snapshotBytes\":%d,"
               + "\"snapshotPublishMillis\":%.2f,\"pipelineRssBytes\":%s,\"inMemoryRssBytes\":%s,"
               + "\"trainerStartupSeconds\":%.3f,\"warmupEpochs\":%d,\"forked\":%b,\"heapMaxBytes\":%d,\"inMemoryEpochSeconds\":%s,"
               + "\"pipelineEpochSeconds\":%s,\"inMemoryBeforeImagesPerSecond\":%.1f,"
-              + "\"inMemoryAfterImagesPerSecond\":%.1f}%n",
+              + "\"inMemoryAfterImagesPerSecond\":%.1f,\"allocatedBytesPerImage\":%.1f,"
+              + "\"feedCpuMicrosPerImage\":%.3f,\"stepCpuMicrosPerImage\":%.3f}%n",
           memory.imagesPerSecond(),
           pipeline.imagesPerSecond(),
           ratio,
@@ -109,7 +141,10 @@ final class TrainingReport {
           seconds(memory.epochSeconds()),
           seconds(pipeline.epochSeconds()),
           before.imagesPerSecond(),
-          after.imagesPerSecond());
+          after.imagesPerSecond(),
+          bytesPerImage,
+          feedMicros,
+          stepMicros);
     }
   }
 

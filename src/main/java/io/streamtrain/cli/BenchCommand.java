@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
       "Examples:",
       "  streamtrain bench                     # one epoch of Fashion-MNIST",
       "  streamtrain bench --epochs 5 --json",
+      "  streamtrain bench --feed --epochs 2 --json           # the pipeline's own cost per image",
       "  streamtrain bench --predict --rate 500 --duration 30     # serving latency, training idle",
       "  streamtrain bench --predict --find-max --train           # top rate with p99 < 50 ms",
       "  streamtrain bench --predict --rate 500 --live-rate 1000  # idle, then learning live",
@@ -97,6 +98,17 @@ final class BenchCommand implements Callable<Integer> {
               + " the freshness of the events that fell inside it (default 0: no replay).")
   int replayEpochs;
 
+  @Option(
+      names = "--feed",
+      description =
+          "The feed ceiling: the training benchmark with a near-free model ("
+              + TrainingBenchmark.FEED_ARCHITECTURE
+              + " unless --architecture or --preset is given), so that what shows is the"
+              + " pipeline's own cost; adds feedCeilingImagesPerSecond, its ratio to the in-memory"
+              + " loop and the trainer threads' allocated bytes per image (docs/benchmarks.md,"
+              + " Feed ceiling).")
+  boolean feed;
+
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
   boolean json;
 
@@ -107,6 +119,11 @@ final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--replay-epochs goes with --live (freshness while a replay runs, e.g. bench --live"
               + " --rate 100 --duration 10 --replay-epochs 3)");
+    }
+    if (feed && (live || predict)) {
+      throw new IllegalArgumentException(
+          "--feed measures the training feed: leave out --live and --predict (bench --feed"
+              + " --epochs 2)");
     }
     if (live) {
       var results =
@@ -131,7 +148,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     TrainingBenchmark.Options options =
         new TrainingBenchmark.Options(
-            epochs, warmUpEpochs, dataset.limit, dataset.data, trainingOptions.flags());
+            epochs, warmUpEpochs, dataset.limit, dataset.data, trainingOptions.flags(), feed);
     if (!heap.matches("[1-9][0-9]*[kKmMgG]?")) {
       throw new IllegalArgumentException(
           "--heap takes a size such as 2g or 1536m (got " + heap + ")");

@@ -52,7 +52,7 @@ final class ReplayCommand implements Callable<Integer> {
     TopicNames names = TopicNames.withPrefix(settings.topicPrefix());
     Replayer replayer =
         new Replayer(
-            settings.producerProps(),
+            settings.feedProducerProps(),
             settings.consumerProps(null),
             source != null ? source : names.imagesTrain(),
             feed != null ? feed : names.trainFeed());

@@ -120,6 +120,21 @@ public record Settings(
     return props;
   }
 
+  /**
+   * {@link #producerProps} for writing the training feed (replay): uncompressed, since the feed is
+   * written and read next to the broker, once per epoch. The trainer's consumer then reads each
+   * record in place instead of copying it out of an lz4 stream, and the broker validates batches
+   * without decompressing them. A {@code compression.type} in the properties file still applies (a
+   * feed that crosses a slow network).
+   */
+  public Properties feedProducerProps() {
+    Properties props = producerProps();
+    props.put(
+        ProducerConfig.COMPRESSION_TYPE_CONFIG,
+        kafkaOverrides.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none"));
+    return props;
+  }
+
   /** A read_committed byte-array consumer without a group unless one is given. */
   public Properties consumerProps(String groupIdOrNull) {
     Properties props = new Properties();

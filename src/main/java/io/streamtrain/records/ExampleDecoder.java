@@ -25,6 +25,24 @@ public interface ExampleDecoder {
     return decode(value);
   }
 
+  /** What {@link #decodeInto} returns for a record that carries no epoch. */
+  int NO_EPOCH = Integer.MIN_VALUE;
+
+  /**
+   * {@link #decode(byte[], int, int, long)} written into {@code dst[at .. at + 1 +
+   * inputShape().size())} instead of a new array, for a caller that keeps the example elsewhere
+   * (the batcher copies it into its window's chunk): no allocation per record where the decoder
+   * allows. On failure {@code dst} may be partly written.
+   *
+   * @return the epoch the record's Avro value carries, or {@link #NO_EPOCH}
+   */
+  default int decodeInto(byte[] value, int epoch, int partition, long offset, byte[] dst, int at)
+      throws InvalidRecordException {
+    Example example = decode(value, epoch, partition, offset);
+    System.arraycopy(example.bytes(), 0, dst, at, example.bytes().length);
+    return example.epochOr(NO_EPOCH);
+  }
+
   /**
    * The model's input for a stored example's pixels ({@code example[from ..]}) into {@code
    * dst[at ..]}: ToTensor, then whatever normalisation the decoder's transforms end with.

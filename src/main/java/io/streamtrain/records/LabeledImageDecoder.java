@@ -5,8 +5,10 @@ import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.data.InvalidImageException;
+import io.streamtrain.registry.AvroDeserializer;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.LabeledImage;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   private static final Logger LOG = LoggerFactory.getLogger(LabeledImageDecoder.class);
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(15);
+  // A reused record keeps its pixel buffer up to this size (a Fashion-MNIST image is 784 bytes).
+  private static final int MAX_REUSED_DATA_BYTES = 64 << 10;
 
   /** The kinds this decoder emits besides {@link DeserializationErrors#KINDS}. */
   static final List<String> KINDS = kinds();
@@ -49,6 +53,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   private long seed;
   private boolean augment;
   private ClassNames classNames;
+  // Per thread: the topology shares one decoder among its tasks.
+  private final ThreadLocal<LabeledImage> reused = ThreadLocal.withInitial(LabeledImage::new);
 
   /** A decoder refusing PNG/JPEG headers above {@link ImageDecoder#DEFAULT_MAX_PIXELS}. */
   public LabeledImageDecoder(
@@ -140,12 +146,23 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   @Override
   public Example decode(byte[] value, int epoch, int partition, long offset)
       throws InvalidRecordException {
-    LabeledImage image = deserialize(value);
+    byte[] example = new byte[1 + shape.size()];
+    int recordEpoch = decodeInto(value, epoch, partition, offset, example, 0);
+    return new Example(example, recordEpoch == NO_EPOCH ? null : recordEpoch);
+  }
+
+  /**
+   * Reads the record into a record object kept per thread ({@link AvroDeserializer}'s reuse: no
+   * object graph and no pixel buffer per record) and copies its validated pixels straight to {@code
+   * dst}.
+   */
+  @Override
+  public int decodeInto(byte[] value, int epoch, int partition, long offset, byte[] dst, int at)
+      throws InvalidRecordException {
+    LabeledImage image = deserialize(value, reused.get());
     try {
-      byte[] example;
       if (transforms.isEmpty()) {
-        example = new byte[1 + shape.size()];
-        ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, example, 1);
+        ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, dst, at + 1);
       } else {
         SplittableRandom draws =
             augment && transforms.augments()
@@ -154,25 +171,35 @@ public final class LabeledImageDecoder implements ExampleDecoder {
         byte[] pixels =
             ImageTensors.transformedPixels(
                 image, transforms, shape, classes, true, maxPixels, draws);
-        example = new byte[1 + shape.size()];
-        System.arraycopy(pixels, 0, example, 1, shape.size());
+        System.arraycopy(pixels, 0, dst, at + 1, shape.size());
       }
-      example[0] = (byte) (int) image.getLabel();
+      dst[at] = (byte) (int) image.getLabel();
       if (classNames != null) {
         classNames.observe(image.getLabel(), image.getClassName());
       }
-      return new Example(example, image.getEpoch());
+      Integer recordEpoch = image.getEpoch();
+      return recordEpoch == null ? NO_EPOCH : recordEpoch;
     } catch (InvalidImageException e) {
       throw new InvalidRecordException(kindName(e.kind()), e.getMessage(), e);
     } catch (RuntimeException e) {
       // A record-level failure the checks above did not foresee: still the record's problem.
       throw new InvalidRecordException(
           INVALID_IMAGE, "cannot use image " + image.getId() + ": " + e, e);
+    } finally {
+      ByteBuffer data = image.getData();
+      if (data != null && data.capacity() > MAX_REUSED_DATA_BYTES) {
+        image.setData(null); // a large PNG's buffer is not kept for the records after it
+      }
     }
   }
 
   /** Decodes the Avro record, telling apart the ways bytes can fail to be one. */
   public LabeledImage deserialize(byte[] value) throws InvalidRecordException {
+    return deserialize(value, null);
+  }
+
+  /** {@link #deserialize(byte[])} into {@code reuse} where the deserializer can, else anew. */
+  private LabeledImage deserialize(byte[] value, LabeledImage reuse) throws InvalidRecordException {
     if (value == null || value.length == 0) {
       throw new InvalidRecordException(
           EMPTY_VALUE,
@@ -182,7 +209,9 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     Duration backoff = firstBackoff;
     for (int attempt = 1; ; attempt++) {
       try {
-        return deserializer.deserialize(topic, value);
+        return reuse != null && deserializer instanceof AvroDeserializer<LabeledImage> avro
+            ? avro.deserialize(topic, value, reuse)
+            : deserializer.deserialize(topic, value);
       } catch (SerializationException e) {
         throw new InvalidRecordException(DeserializationErrors.kind(value, e), e.getMessage(), e);
       } catch (SchemaRegistryException e) {

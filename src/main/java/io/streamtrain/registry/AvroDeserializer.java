@@ -90,6 +90,16 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
 
   @Override
   public T deserialize(String topic, byte[] bytes) {
+    return deserialize(topic, bytes, null);
+  }
+
+  /**
+   * {@link #deserialize(String, byte[])} into {@code reuse}, a record of the read class whose
+   * fields are all overwritten and whose bytes buffer is refilled when it is large enough (Avro's
+   * own reuse); null reads into a new record. For a caller that is done with one record before it
+   * reads the next, such as a decoder copying the pixels out: no object graph per record.
+   */
+  public T deserialize(String topic, byte[] bytes, T reuse) {
     if (bytes == null) {
       return null;
     }
@@ -102,7 +112,7 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
         decoders.get().reset(bytes, WireFormat.HEADER_SIZE, bytes.length - WireFormat.HEADER_SIZE);
     T value;
     try {
-      value = reader.read(null, decoder);
+      value = reader.read(reuse, decoder);
     } catch (EOFException | DeclaredLengthException e) {
       throw new RecordDecodingException(
           RecordDecodingException.Reason.TRUNCATED_BODY,
@@ -285,6 +295,7 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
   private static final class BoundedDecoder extends Decoder {
     private final Body body = new Body();
     private final BinaryDecoder in = DecoderFactory.get().directBinaryDecoder(body, null);
+    private final Utf8 scratch = new Utf8();
 
     BoundedDecoder reset(byte[] bytes, int offset, int length) {
       body.reset(bytes, offset, length);
@@ -356,7 +367,8 @@ public class AvroDeserializer<T extends SpecificRecord> extends RegistryClientHo
 
     @Override
     public String readString() throws IOException {
-      return readString(null).toString();
+      // The String is the record's; the Utf8 it is read through is this decoder's, reused.
+      return readString(scratch).toString();
     }
 
     @Override

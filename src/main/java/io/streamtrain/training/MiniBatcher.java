@@ -107,6 +107,11 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final LiveWindows live;
   private final long liveWaitMs;
   private final ExampleChunks.Pool chunks;
+  // The record being processed, decoded; its window's chunk takes a copy.
+  private final byte[] decoded;
+  private String lastTopic = "";
+  private int lastPartition = -1;
+  private String lastFeedPartition = "";
   private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
   private ProcessorContext<Object, Object> context;
@@ -160,6 +165,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
         new ExampleChunks.Pool(
             Math.toIntExact(exampleBytes()),
             IN_MEMORY_WINDOWS * (long) windowSize * exampleBytes());
+    this.decoded = new byte[Math.toIntExact(exampleBytes())];
   }
 
   @Override
@@ -197,25 +203,30 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       sealForEpochEnd(epoch.orElse(currentEpoch()));
       return;
     }
-    ExampleDecoder.Example decoded;
+    int decodedEpoch;
+    byte[] example = decoded; // copied into its window's chunk below
+    RecordMetadata m = context.recordMetadata().orElse(null);
     try {
-      RecordMetadata m = context.recordMetadata().orElse(null);
-      decoded =
-          decoder.decode(
+      decodedEpoch =
+          decoder.decodeInto(
               record.value(),
               epoch.orElse(ImageTransforms.LIVE_EPOCH),
               m == null ? -1 : m.partition(),
-              m == null ? -1 : m.offset());
+              m == null ? -1 : m.offset(),
+              example,
+              0);
     } catch (InvalidRecordException e) {
       deadLetter(record, e);
       return;
     }
-    byte[] example = decoded.bytes();
     if (epoch.isEmpty() && FeedHeaders.isLive(headers)) {
       addLive(record, example);
       return;
     }
-    int recordEpoch = epoch.isPresent() ? epoch.getAsInt() : decoded.epochOr(currentEpoch());
+    int recordEpoch =
+        epoch.isPresent()
+            ? epoch.getAsInt()
+            : decodedEpoch == ExampleDecoder.NO_EPOCH ? currentEpoch() : decodedEpoch;
     ShuffleWindow window = fillingWindow(false);
     if (window != null && window.epoch != recordEpoch) {
       seal(window, false);
@@ -226,14 +237,24 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       target.examples.add(example);
     }
     target.count++;
-    context
-        .recordMetadata()
-        .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
+    if (m != null) {
+      target.noteOffset(feedPartition(m), m.offset());
+    }
     if (target.count >= windowSize) {
       seal(target, false);
     } else {
       writeMeta(target); // coalesced by the store's cache: one write per commit, not per record
     }
+  }
+
+  /** {@code topic-partition} of the record, one string per partition rather than per record. */
+  private String feedPartition(RecordMetadata m) {
+    if (m.partition() != lastPartition || !m.topic().equals(lastTopic)) {
+      lastTopic = m.topic();
+      lastPartition = m.partition();
+      lastFeedPartition = m.topic() + "-" + m.partition();
+    }
+    return lastFeedPartition;
   }
 
   private void addLive(Record<byte[], byte[]> record, byte[] example) {
@@ -245,9 +266,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
     target.count++;
     target.noteEventTime(FeedHeaders.producedAt(record.headers(), record.timestamp()));
-    context
-        .recordMetadata()
-        .ifPresent(m -> target.noteOffset(m.topic() + "-" + m.partition(), m.offset()));
+    context.recordMetadata().ifPresent(m -> target.noteOffset(feedPartition(m), m.offset()));
     if (target.count >= live.size()) {
       sealLive(target);
     } else {

@@ -71,8 +71,20 @@ final class ShuffleWindow {
     this.windowInEpoch = windowInEpoch;
   }
 
+  // feedPartition's UTF-8 bytes, encoded once per string rather than once per record.
+  private String encodedPartitionOf;
+  private byte[] encodedPartition;
+
+  private byte[] partitionBytes() {
+    if (encodedPartitionOf != feedPartition) { // a new string: the batcher keeps one per partition
+      encodedPartition = feedPartition.getBytes(StandardCharsets.UTF_8);
+      encodedPartitionOf = feedPartition;
+    }
+    return encodedPartition;
+  }
+
   static byte[] encodeMeta(ShuffleWindow w) {
-    byte[] partition = w.feedPartition.getBytes(StandardCharsets.UTF_8);
+    byte[] partition = w.partitionBytes();
     return ByteBuffer.allocate(42 + partition.length + 17 + 8)
         .putLong(w.index)
         .putInt(w.epoch)

@@ -471,7 +471,7 @@ public final class Scenario implements AutoCloseable {
   public Replayer.Summary replay(int first, int epochs) {
     Settings settings = pipeline().settings();
     return new Replayer(
-            settings.producerProps(),
+            settings.feedProducerProps(),
             settings.consumerProps(null),
             pipeline().names().imagesTrain(),
             pipeline().names().trainFeed())

@@ -55,4 +55,38 @@ class BenchIT {
     assertTrue(report.get("snapshotBytes").asLong() > 2_600_000, "the quickstart MLP's state dict");
     assertTrue(r.out().contains("after the first epoch (epochs 2-2)"), r.out());
   }
+
+  @Test
+  void shouldReportTheFeedCeilingWithANearFreeModelAndItsCostPerImage() throws Exception {
+    assumeTrue(
+        FashionMnist.findFiles(DATA).isPresent(),
+        "needs Debian's dataset-fashion-mnist (installed by .ci/run)");
+    CommandLine.Result r =
+        CommandLine.run(
+            "bench",
+            "--feed",
+            "--warmup-epochs",
+            "1",
+            "--limit",
+            "3000",
+            "--heap",
+            "1g",
+            "--json",
+            "--data",
+            DATA.toString());
+    assertEquals(0, r.exitCode(), r.err());
+
+    String json = r.out().lines().filter(l -> l.startsWith("{")).findFirst().orElseThrow();
+    JsonNode report = new ObjectMapper().readTree(json);
+    assertEquals(
+        report.get("pipelineImagesPerSecond").asDouble(),
+        report.get("feedCeilingImagesPerSecond").asDouble());
+    assertEquals(report.get("ratio").asDouble(), report.get("feedCeilingRatio").asDouble());
+    // mlp:784-10: 7,850 float parameters, against 2.7 MB for the quickstart MLP.
+    assertTrue(report.get("snapshotBytes").asLong() < 100_000, json);
+    assertTrue(report.get("allocatedBytesPerImage").asDouble() > 0, json);
+    assertTrue(report.get("feedCpuMicrosPerImage").asDouble() > 0, json);
+    assertTrue(report.get("stepCpuMicrosPerImage").asDouble() > 0, json);
+    assertTrue(r.out().contains("feed ceiling (mlp:784-10)"), r.out());
+  }
 }

@@ -71,6 +71,7 @@ class SettingsPassThroughTest {
         List.of(
             settings.adminProps(),
             settings.producerProps(),
+            settings.feedProducerProps(),
             settings.consumerProps(null),
             settings.consumerProps("group"),
             settings.streamsProps("trainer", true),
@@ -89,6 +90,27 @@ class SettingsPassThroughTest {
         .keySet()
         .forEach(key -> assertFalse(registry.containsKey(key), key + " leaks to registry"));
     assertEquals(32, settings.training().batchSize());
+  }
+
+  @Test
+  void shouldWriteTheFeedUncompressedUnlessTheConfigFileSaysOtherwise() throws IOException {
+    Settings settings = load("https://registry:8081");
+    assertEquals("none", settings.feedProducerProps().getProperty("compression.type"));
+    assertEquals("lz4", settings.producerProps().getProperty("compression.type"));
+
+    Settings zstd =
+        new Settings(
+            settings.bootstrap(),
+            settings.registryUrl(),
+            settings.topicPrefix(),
+            settings.modelName(),
+            settings.stateDir(),
+            settings.training(),
+            Map.of("compression.type", "zstd"),
+            settings.registryOverrides(),
+            settings.maxImagePixels(),
+            settings.outageWaitSeconds());
+    assertEquals("zstd", zstd.feedProducerProps().getProperty("compression.type"));
   }
 
   @Test

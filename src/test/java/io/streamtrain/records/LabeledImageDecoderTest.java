@@ -61,6 +61,28 @@ class LabeledImageDecoderTest {
   }
 
   @Test
+  void shouldDecodeIntoABufferAsDecodeDoesRecordAfterRecord() throws InvalidRecordException {
+    LabeledImage first = image(2, 2, 4, 3);
+    first.setData(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}));
+    first.setEpoch(7);
+    LabeledImage second = image(2, 2, 4, 9);
+    second.setData(ByteBuffer.wrap(new byte[] {(byte) 200, 0, 5, 6}));
+    byte[] tooLong = bytes(image(2, 2, 5, 1));
+    byte[] dst = new byte[12];
+
+    assertEquals(7, decoder.decodeInto(bytes(first), 1, 0, 10, dst, 2));
+    assertArrayEquals(new byte[] {0, 0, 3, 1, 2, 3, 4, 0, 0, 0, 0, 0}, dst);
+    assertThrows(InvalidRecordException.class, () -> decoder.decodeInto(tooLong, 1, 0, 11, dst, 7));
+    // The reused record carries nothing over: no epoch here, other pixels and label.
+    assertEquals(ExampleDecoder.NO_EPOCH, decoder.decodeInto(bytes(second), 1, 0, 12, dst, 7));
+    assertArrayEquals(new byte[] {9, (byte) 200, 0, 5, 6}, Arrays.copyOfRange(dst, 7, 12));
+    ExampleDecoder.Example decoded = decoder.decode(bytes(second));
+    assertArrayEquals(Arrays.copyOfRange(dst, 7, 12), decoded.bytes());
+    assertEquals(null, decoded.epoch());
+    assertEquals(7, decoder.decode(bytes(first)).epoch());
+  }
+
+  @Test
   void shouldNameEveryKindOfBadRecord() throws InvalidRecordException {
     byte[] good = bytes(image(2, 2, 4, 3));
     assertEquals(3, decoder.decode(good).bytes()[0]);
