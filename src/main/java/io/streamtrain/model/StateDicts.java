@@ -167,20 +167,11 @@ public final class StateDicts {
         }
       }
       List<NamedTensor> optimizerState = learner.optimizerState();
-      return ModelSnapshot.newBuilder()
-          .setModelName(modelName)
-          .setVersion(version)
-          .setEpoch(epoch)
-          .setCreatedAt(createdAt)
-          .setArchitecture(learner.spec().toString())
-          .setTensors(tensors)
-          .setOptimizerState(optimizerState)
-          .setSha256(sha256(tensors, optimizerState))
-          .setInputOffsets(new LinkedHashMap<>(inputOffsets))
-          .setMetrics(new LinkedHashMap<>(metrics))
-          .setTransforms(transforms)
-          .setClassNames(new ArrayList<>(classNames))
-          .build();
+      ModelSnapshot snapshot = buildHeader();
+      snapshot.setTensors(tensors);
+      snapshot.setOptimizerState(optimizerState);
+      snapshot.setSha256(sha256(tensors, optimizerState));
+      return snapshot;
     }
   }
 

@@ -63,16 +63,9 @@ class ChunkedSnapshotCrashIT {
       s.produce(pipeline.names().imagesTrain(), Scenario.fashionMnist(Split.TRAIN, 2000));
       s.replay(1, EPOCHS); // far more than the test trains: every kill lands mid-run
       Path state = s.newDir("state");
-      try (ModelHolder holder = new ModelHolder();
-          SnapshotFollower predictor =
-              new SnapshotFollower(
-                      pipeline.settings().consumerProps(null),
-                      pipeline.names().modelSnapshots(),
-                      MODEL,
-                      pipeline.serde(ModelSnapshot.class).deserializer(),
-                      Device.cpu(),
-                      holder)
-                  .start()) {
+      try (Reader reader = Reader.start(pipeline)) {
+        ModelHolder holder = reader.holder();
+        SnapshotFollower predictor = reader.follower();
         long complete = -1;
         boolean killedMidWrite = false;
         for (int attempt = 1; attempt <= ATTEMPTS && !killedMidWrite; attempt++) {
