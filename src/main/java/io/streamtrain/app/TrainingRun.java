@@ -66,6 +66,9 @@ public final class TrainingRun implements AutoCloseable {
   /** Records per poll of a following trainer's stream threads (Settings gives 2,000 otherwise). */
   static final int LIVE_MAX_POLL_RECORDS = 200;
 
+  /** Bytes per partition and fetch of a following trainer (Settings gives 16 MiB otherwise). */
+  static final int LIVE_PARTITION_FETCH_BYTES = 1 << 20;
+
   private static final int FEED_RECEIVE_BUFFER_BYTES = 1 << 20;
 
   private final Pipeline pipeline;
@@ -121,6 +124,15 @@ public final class TrainingRun implements AutoCloseable {
       props.putIfAbsent(
           StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG),
           String.valueOf(LIVE_MAX_POLL_RECORDS));
+      // The consumer hands out one partition's fetched records before the next's: a fetch of many
+      // MB of replayed records would keep the live lane's, fetched with it, waiting behind them.
+      props.putIfAbsent(
+          StreamsConfig.mainConsumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG),
+          String.valueOf(LIVE_PARTITION_FETCH_BYTES));
+      // Process what is buffered rather than wait for a partition known to have more on the
+      // broker: the lane's records still go first once fetched, and the feed does not stall
+      // whenever the live tail has just committed.
+      props.putIfAbsent(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "-1");
       // A deleted dataset topic stops the app through a rebalance that the group leader starts
       // when its metadata changes; the leader may be the feed's thread, which does not fetch the
       // dataset topic and would otherwise refresh its metadata only every 5 minutes.
