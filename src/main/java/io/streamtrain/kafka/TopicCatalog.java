@@ -33,6 +33,9 @@ public final class TopicCatalog {
   public static final int DEFAULT_INFER_PARTITIONS = 4;
   public static final int SNAPSHOT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+  /** How long a superseded snapshot's records stay readable (min.compaction.lag.ms). */
+  public static final long SNAPSHOT_READ_GRACE_MS = 30_000;
+
   public static final String CREATED = "created";
   public static final String EXISTS = "exists";
   public static final String DIFFERS_PREFIX = "exists, config differs: ";
@@ -91,8 +94,10 @@ public final class TopicCatalog {
     specs.add(feedSpec(names.liveFeed()));
     specs.add(new TopicSpec(names.imagesInfer(), inferPartitions, Map.of()));
     specs.add(new TopicSpec(names.predictions(), inferPartitions, Map.of()));
-    // Compacted to the newest snapshot per model name. Short segments and no compaction lag let
-    // the cleaner drop superseded multi-MB snapshots soon instead of when a 1 GB segment fills.
+    // Compacted to the newest snapshot per model name. Short segments let the cleaner drop
+    // superseded multi-MB snapshots soon instead of when a 1 GB segment fills; the compaction lag
+    // leaves a reader that found a manifest time to read its chunks before a newer version's
+    // take their keys.
     specs.add(
         new TopicSpec(
             names.modelSnapshots(),
@@ -105,7 +110,7 @@ public final class TopicCatalog {
                 TopicConfig.SEGMENT_MS_CONFIG,
                 "60000",
                 TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
-                "0")));
+                String.valueOf(SNAPSHOT_READ_GRACE_MS))));
     // TorchScript modules by SHA-256: one record per module ever trained, kept forever
     // (compaction only drops a republished copy), sized for the largest module.
     specs.add(

@@ -64,7 +64,7 @@ class DeploymentManifestsTest {
                   Map.of(
                       "cleanup.policy", "compact",
                       "max.message.bytes", "16777216",
-                      "min.compaction.lag.ms", "0"))),
+                      "min.compaction.lag.ms", "30000"))),
           Map.entry(
               "model.definitions",
               new TopicSpec(
