@@ -2,17 +2,12 @@ package io.streamtrain.app;
 
 import io.streamtrain.data.LabeledDataset;
 import io.streamtrain.data.LabeledImages;
-import io.streamtrain.kafka.FeedHeaders;
-import io.streamtrain.kafka.Partitions;
-import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.metrics.TrainingListener;
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import io.streamtrain.serving.ModelHolder;
-import io.streamtrain.training.Trainer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,10 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntUnaryOperator;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -66,19 +59,10 @@ public final class LiveSession implements AutoCloseable {
   private final TrainingRun trainer;
   private final PredictionRun predictor;
   private final long startMillis = System.currentTimeMillis();
-  // Swaps of the predictor in time order: (at, version).
-  private final List<long[]> swaps = new CopyOnWriteArrayList<>();
   // Event id -> production time, and the live window by window prequential accuracy.
   private final Map<String, Long> produced = new ConcurrentHashMap<>();
   private final List<TrainingMetric> prequential = new CopyOnWriteArrayList<>();
-  // Version -> (live examples, live feed end, dead letters) of every snapshot the trainer
-  // published.
-  private final Map<Long, long[]> published = new ConcurrentHashMap<>();
-  // Live records read from the feed so far: event id -> feed offset, and its append time there.
-  private final Map<String, Long> feedOffsets = new HashMap<>();
-  private final Map<String, Long> feedAppendTimes = new HashMap<>();
-  private final KafkaConsumer<byte[], byte[]> feed;
-  private final List<TopicPartition> feedPartitions;
+  private final FreshnessLedger ledger;
   private final AtomicReference<Exception> producerFailure = new AtomicReference<>();
   private final AtomicLong acked = new AtomicLong();
   private volatile boolean closed;
@@ -104,30 +88,14 @@ public final class LiveSession implements AutoCloseable {
 
               @Override
               public void onSnapshot(ModelSnapshot snapshot, long encodeNanos) {
-                Map<String, Double> m = snapshot.getMetrics();
-                long deadLetters =
-                    m.entrySet().stream()
-                        .filter(e -> e.getKey().startsWith(Trainer.DEAD_LETTERS_PREFIX))
-                        .mapToLong(e -> e.getValue().longValue())
-                        .sum();
-                published.put(
-                    snapshot.getVersion(),
-                    new long[] {
-                      m.getOrDefault(SnapshotMetrics.LIVE_EXAMPLES_TRAINED, 0.0).longValue(),
-                      m.getOrDefault(SnapshotMetrics.LIVE_FEED_END, -1.0).longValue(),
-                      deadLetters,
-                      snapshot.getCreatedAt().toEpochMilli()
-                    });
+                ledger.published(snapshot);
                 also.onSnapshot(snapshot, encodeNanos);
               }
             },
             true);
     this.predictor = new PredictionRun(pipeline, PredictionRun.Options.defaults());
     this.servedBy = predictor;
-    this.feed = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
-    this.feedPartitions = Partitions.of(feed, pipeline.names().liveFeed());
-    feed.assign(feedPartitions);
-    feed.seekToBeginning(feedPartitions);
+    this.ledger = new FreshnessLedger(pipeline);
   }
 
   /**
@@ -150,7 +118,7 @@ public final class LiveSession implements AutoCloseable {
       throws InterruptedException {
     predictor.observeSwaps(
         (version, at, live) -> {
-          swaps.add(new long[] {at, version});
+          ledger.swapped(version, at);
           alsoOnSwap.swapped(version, at, live);
         });
     predictor.start(timeout);
@@ -175,7 +143,7 @@ public final class LiveSession implements AutoCloseable {
    * this session's own: call it instead of {@link #startPredictor}.
    */
   public void measureOn(PredictionRun serving) {
-    serving.observeSwaps((version, at, live) -> swaps.add(new long[] {at, version}));
+    serving.observeSwaps((version, at, live) -> ledger.swapped(version, at));
     servedBy = serving;
   }
 
@@ -275,8 +243,7 @@ public final class LiveSession implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       trainer.throwIfFailed();
-      long[] served = published.get(servedBy.modelVersion());
-      if (served != null && served[0] + served[2] >= acked.get()) {
+      if (ledger.accountedFor(servedBy.modelVersion()) >= acked.get()) {
         return;
       }
       Thread.sleep(100); // a bounded wait on another process's progress, not a synchronisation
@@ -285,24 +252,7 @@ public final class LiveSession implements AutoCloseable {
 
   /** Freshness of the events of {@code events} so far, in ms, NaN for those not served yet. */
   public double[] freshness(Map<String, Long> events) {
-    readFeed();
-    // For each swap in time order, the feed end it serves; monotone because versions only grow.
-    List<long[]> served = new ArrayList<>();
-    long best = -1;
-    for (long[] swap : swaps) {
-      long[] snapshot = published.get(swap[1]);
-      if (snapshot != null && snapshot[1] > best) {
-        best = snapshot[1];
-        served.add(new long[] {swap[0], best});
-      }
-    }
-    double[] out = new double[events.size()];
-    int i = 0;
-    for (Map.Entry<String, Long> e : events.entrySet()) {
-      Long offset = feedOffsets.get(e.getKey());
-      out[i++] = offset == null ? Double.NaN : servedAt(served, offset) - e.getValue();
-    }
-    return out;
+    return ledger.freshness(events);
   }
 
   /**
@@ -311,23 +261,7 @@ public final class LiveSession implements AutoCloseable {
    * way to the predictor (publish, commit, follow, swap).
    */
   public double[] learnedDelays(Map<String, Long> events) {
-    readFeed();
-    // Versions in order, each with the feed end it covers and when it was made.
-    List<long[]> made = new ArrayList<>();
-    long best = -1;
-    for (Map.Entry<Long, long[]> e : new java.util.TreeMap<>(published).entrySet()) {
-      if (e.getValue()[1] > best) {
-        best = e.getValue()[1];
-        made.add(new long[] {e.getValue()[3], best});
-      }
-    }
-    double[] out = new double[events.size()];
-    int i = 0;
-    for (Map.Entry<String, Long> e : events.entrySet()) {
-      Long offset = feedOffsets.get(e.getKey());
-      out[i++] = offset == null ? Double.NaN : servedAt(made, offset) - e.getValue();
-    }
-    return out;
+    return ledger.learnedDelays(events);
   }
 
   /**
@@ -335,54 +269,8 @@ public final class LiveSession implements AutoCloseable {
    * the feed, in ms (NaN for those not in the feed yet): the part of freshness spent before the
    * trainer could see it.
    */
-  public synchronized double[] feedDelays(Map<String, Long> events) {
-    readFeed();
-    return events.entrySet().stream()
-        .mapToDouble(
-            e -> {
-              Long appended = feedAppendTimes.get(e.getKey());
-              return appended == null ? Double.NaN : appended - e.getValue();
-            })
-        .toArray();
-  }
-
-  /** The first time a version covering {@code offset} was served, or NaN. */
-  private static double servedAt(List<long[]> served, long offset) {
-    int lo = 0;
-    int hi = served.size();
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (served.get(mid)[1] > offset) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    return lo < served.size() ? served.get(lo)[0] : Double.NaN;
-  }
-
-  /** Reads the live records the feed got since the last call: event id -> feed offset. */
-  private synchronized void readFeed() {
-    TopicReader.catchUp(
-        feed,
-        feedPartitions,
-        TopicReader.DEFAULT_TIMEOUT,
-        r -> {
-          if (r.key() != null && FeedHeaders.isLive(r.headers())) {
-            String id = new String(r.key(), StandardCharsets.UTF_8);
-            feedOffsets.put(id, r.offset());
-            feedAppendTimes.put(id, r.timestamp()); // the feed's LogAppendTime
-          }
-        });
-  }
-
-  private long deadLetters() {
-    long[] newest =
-        published.entrySet().stream()
-            .max(Map.Entry.comparingByKey())
-            .map(Map.Entry::getValue)
-            .orElse(null);
-    return newest == null ? 0 : newest[2];
+  public double[] feedDelays(Map<String, Long> events) {
+    return ledger.feedDelays(events);
   }
 
   /** Prequential accuracy over the trainer's last {@code examples} live examples (about). */
@@ -436,14 +324,14 @@ public final class LiveSession implements AutoCloseable {
   /** The figures of a finished stream of {@code events} produced at {@code rate} over {@code s}. */
   public Result result(Map<String, Long> events, double rate, double seconds) {
     double[] f = freshness(events);
-    long lost = java.util.Arrays.stream(f).filter(Double::isNaN).count() - deadLetters();
+    long lost = java.util.Arrays.stream(f).filter(Double::isNaN).count() - ledger.deadLetters();
     double[] served = java.util.Arrays.stream(f).filter(x -> !Double.isNaN(x)).sorted().toArray();
     return new Result(
         rate,
         events.size() / seconds,
         events.size(),
         Math.max(0, lost),
-        deadLetters(),
+        ledger.deadLetters(),
         new double[] {
           percentile(served, 50),
           percentile(served, 90),
@@ -451,8 +339,8 @@ public final class LiveSession implements AutoCloseable {
           served.length == 0 ? Double.NaN : served[served.length - 1]
         },
         prequentialAccuracy(Long.MAX_VALUE),
-        published.size(),
-        swaps.size());
+        ledger.snapshots(),
+        ledger.swaps());
   }
 
   /** Nearest-rank percentile of sorted values; NaN when empty. */
@@ -484,7 +372,7 @@ public final class LiveSession implements AutoCloseable {
       try {
         trainer.close();
       } finally {
-        feed.close();
+        ledger.close();
       }
     }
   }

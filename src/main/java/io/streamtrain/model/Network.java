@@ -7,22 +7,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
-import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.norm.Dropout;
-import ai.djl.nn.pooling.Pool;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -51,9 +40,7 @@ final class Network implements AutoCloseable {
   // The user's TorchScript module (torchscript: specs) in place of a block; its buffers live in it.
   private PtSymbolBlock module;
   private final ParameterStore store;
-  // Reused every call so a step allocates no direct memory of its own; DJL copies from it.
-  private ByteBuffer inputBuffer = ByteBuffer.allocateDirect(0);
-  private ByteBuffer labelBuffer = ByteBuffer.allocateDirect(0);
+  private final BatchInputs inputs;
 
   Network(ModelSpec spec, Device device, String name) {
     this(spec, device, name, null);
@@ -67,6 +54,7 @@ final class Network implements AutoCloseable {
     Torch.engine();
     this.spec = spec;
     this.names = spec.parameterNames();
+    this.inputs = new BatchInputs(spec);
     model = Model.newInstance(name, device, Torch.ENGINE);
     manager = model.getNDManager();
     if (spec.kind() == ModelSpec.Kind.TORCHSCRIPT) {
@@ -88,13 +76,7 @@ final class Network implements AutoCloseable {
   private Block buildBlock(ModelSpec spec) {
     // PyTorch module prefix (linear_relu_stack.0, features.1, layer2.0.downsample.0 ...) → block.
     Map<String, Block> modules = new HashMap<>();
-    Block block =
-        switch (spec.kind()) {
-          case MLP -> mlp(spec, modules);
-          case CNN -> cnn(spec, modules);
-          case RESNET18 -> resnet18(spec, modules);
-          case TORCHSCRIPT -> throw new IllegalStateException("a module is loaded, not built");
-        };
+    Block block = NetworkBlocks.build(spec, modules);
     // Values are overwritten by our seeded PyTorch-default init or a state dict.
     block.setInitializer(Initializer.ZEROS, Parameter.Type.WEIGHT);
     block.setInitializer(Initializer.ZEROS, Parameter.Type.BIAS);
@@ -160,115 +142,6 @@ final class Network implements AutoCloseable {
           ModelSpec.Role.BN_BIAS, "beta",
           ModelSpec.Role.RUNNING_MEAN, "runningMean",
           ModelSpec.Role.RUNNING_VAR, "runningVar");
-
-  /** The quickstart's Flatten → (Linear → ReLU)* → Linear. */
-  private static SequentialBlock mlp(ModelSpec spec, Map<String, Block> modules) {
-    SequentialBlock block = new SequentialBlock();
-    block.add(Blocks.batchFlattenBlock(spec.inputFeatures()));
-    for (int layer = 0; layer < spec.numLinearLayers(); layer++) {
-      if (layer > 0) {
-        block.add(Activation.reluBlock());
-      }
-      Linear linear = Linear.builder().setUnits(spec.widths().get(layer + 1)).build();
-      modules.put("linear_relu_stack." + (2 * layer), linear);
-      block.add(linear);
-    }
-    return block;
-  }
-
-  /** features: (Conv2d 3x3 → BatchNorm2d → ReLU → MaxPool2d 2)*; classifier: Flatten → ... */
-  private static SequentialBlock cnn(ModelSpec spec, Map<String, Block> modules) {
-    SequentialBlock block = new SequentialBlock();
-    List<Integer> convolutions = spec.convolutions();
-    for (int i = 0; i < convolutions.size(); i++) {
-      Block conv = conv(convolutions.get(i), 3, 1, true);
-      Block norm = batchNorm();
-      modules.put("features." + (4 * i), conv);
-      modules.put("features." + (4 * i + 1), norm);
-      block.add(conv).add(norm).add(Activation.reluBlock());
-      block.add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)));
-    }
-    block.add(Blocks.batchFlattenBlock());
-    int index = 1;
-    for (int width : spec.hidden()) {
-      Linear linear = Linear.builder().setUnits(width).build();
-      modules.put("classifier." + index, linear);
-      block.add(linear).add(Activation.reluBlock()).add(Dropout.builder().optRate(0.5f).build());
-      index += 3;
-    }
-    Linear output = Linear.builder().setUnits(spec.numClasses()).build();
-    modules.put("classifier." + index, output);
-    return block.add(output);
-  }
-
-  /** torchvision's ResNet-18 with the CIFAR stem: 3x3 conv, stride 1, no max pooling. */
-  private static SequentialBlock resnet18(ModelSpec spec, Map<String, Block> modules) {
-    SequentialBlock block = new SequentialBlock();
-    Block stem = conv(64, 3, 1, false);
-    Block stemNorm = batchNorm();
-    modules.put("conv1", stem);
-    modules.put("bn1", stemNorm);
-    block.add(stem).add(stemNorm).add(Activation.reluBlock());
-    int[] widths = {64, 128, 256, 512};
-    for (int stage = 0; stage < 4; stage++) {
-      for (int b = 0; b < 2; b++) {
-        String prefix = "layer" + (stage + 1) + "." + b;
-        int stride = stage > 0 && b == 0 ? 2 : 1;
-        Block conv1 = conv(widths[stage], 3, stride, false);
-        Block bn1 = batchNorm();
-        Block conv2 = conv(widths[stage], 3, 1, false);
-        Block bn2 = batchNorm();
-        modules.put(prefix + ".conv1", conv1);
-        modules.put(prefix + ".bn1", bn1);
-        modules.put(prefix + ".conv2", conv2);
-        modules.put(prefix + ".bn2", bn2);
-        SequentialBlock main =
-            new SequentialBlock()
-                .add(conv1)
-                .add(bn1)
-                .add(Activation.reluBlock())
-                .add(conv2)
-                .add(bn2);
-        Block shortcut;
-        if (stride != 1) {
-          Block down = conv(widths[stage], 1, stride, false);
-          Block downNorm = batchNorm();
-          modules.put(prefix + ".downsample.0", down);
-          modules.put(prefix + ".downsample.1", downNorm);
-          shortcut = new SequentialBlock().add(down).add(downNorm);
-        } else {
-          shortcut = Blocks.identityBlock();
-        }
-        block.add(
-            new ParallelBlock(
-                outputs ->
-                    new NDList(
-                        outputs.get(0).singletonOrThrow().add(outputs.get(1).singletonOrThrow())),
-                List.of(main, shortcut)));
-        block.add(Activation.reluBlock());
-      }
-    }
-    block.add(Pool.globalAvgPool2dBlock()).add(Blocks.batchFlattenBlock());
-    Linear fc = Linear.builder().setUnits(spec.numClasses()).build();
-    modules.put("fc", fc);
-    return block.add(fc);
-  }
-
-  private static Block conv(int channels, int kernel, int stride, boolean bias) {
-    int padding = kernel / 2;
-    return Conv2d.builder()
-        .setKernelShape(new Shape(kernel, kernel))
-        .optStride(new Shape(stride, stride))
-        .optPadding(new Shape(padding, padding))
-        .setFilters(channels)
-        .optBias(bias)
-        .build();
-  }
-
-  /** BatchNorm2d with PyTorch's defaults: eps 1e-5, momentum 0.1 (DJL writes it as 0.9). */
-  private static Block batchNorm() {
-    return BatchNorm.builder().optEpsilon(1e-5f).optMomentum(0.9f).build();
-  }
 
   /**
    * PyTorch's default init, from a Java RNG so it is the same on every device: Linear and Conv2d
@@ -400,53 +273,12 @@ final class Network implements AutoCloseable {
 
   /** A (n, C, H, W) float input in {@code scratch}, copied from {@code x}. */
   NDArray input(NDManager scratch, float[] x, int n) {
-    int features = spec.inputFeatures();
-    if (n <= 0 || x == null || x.length < (long) n * features) {
-      throw new IllegalArgumentException(
-          "batch of "
-              + n
-              + " needs "
-              + (long) n * features
-              + " floats ("
-              + features
-              + " per example), got "
-              + (x == null ? 0 : x.length));
-    }
-    int bytes = n * features * Float.BYTES;
-    if (inputBuffer.capacity() < bytes) {
-      inputBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
-    }
-    ByteBuffer view = inputBuffer.duplicate().order(ByteOrder.nativeOrder());
-    view.clear().limit(bytes);
-    view.asFloatBuffer().put(x, 0, n * features);
-    long[] shape = spec.inputShape();
-    long[] batchShape = new long[shape.length + 1];
-    batchShape[0] = n;
-    System.arraycopy(shape, 0, batchShape, 1, shape.length);
-    return scratch.create(view, new Shape(batchShape), DataType.FLOAT32);
+    return inputs.input(scratch, x, n);
   }
 
   /** An int64 (n, 1) label column in {@code scratch}, checked against the number of classes. */
   NDArray labels(NDManager scratch, int[] labels, int n) {
-    if (labels == null || labels.length < n) {
-      throw new IllegalArgumentException(
-          "batch of " + n + " needs " + n + " labels, got " + (labels == null ? 0 : labels.length));
-    }
-    int bytes = n * Long.BYTES;
-    if (labelBuffer.capacity() < bytes) {
-      labelBuffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
-    }
-    ByteBuffer view = labelBuffer.duplicate().order(ByteOrder.nativeOrder());
-    view.clear().limit(bytes);
-    for (int i = 0; i < n; i++) {
-      int label = labels[i];
-      if (label < 0 || label >= spec.numClasses()) {
-        throw new IllegalArgumentException(
-            "label " + label + " is outside 0.." + (spec.numClasses() - 1) + " for " + spec);
-      }
-      view.putLong(i * Long.BYTES, label);
-    }
-    return scratch.create(view, new Shape(n, 1), DataType.INT64);
+    return inputs.labels(scratch, labels, n);
   }
 
   NDArray logits(NDArray input, boolean training) {

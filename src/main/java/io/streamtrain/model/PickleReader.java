@@ -1,10 +1,5 @@
 package io.streamtrain.model;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -81,7 +76,7 @@ final class PickleReader {
 
   private static final Object MARK = new Object();
 
-  private final ByteBuffer in;
+  private final PickleInput in;
   private final List<Object> stack = new ArrayList<>();
   private final List<Integer> marks = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
@@ -91,7 +86,7 @@ final class PickleReader {
   private final boolean module;
 
   private PickleReader(byte[] pickle, boolean module) {
-    this.in = ByteBuffer.wrap(pickle).order(ByteOrder.LITTLE_ENDIAN);
+    this.in = new PickleInput(pickle);
     this.module = module;
   }
 
@@ -116,15 +111,15 @@ final class PickleReader {
         throw new PickleException("the pickle ends without a STOP opcode (truncated)");
       }
       int position = in.position();
-      int opcode = in.get() & 0xff;
+      int opcode = in.u8();
       switch (opcode) {
         case 0x80 -> { // PROTO
-          int protocol = u8();
+          int protocol = in.u8();
           if (protocol > 5) {
             throw new PickleException("unknown pickle protocol " + protocol);
           }
         }
-        case 0x95 -> bytes(8); // FRAME: framing is advisory, the bytes follow inline
+        case 0x95 -> in.bytes(8); // FRAME: framing is advisory, the bytes follow inline
         case '.' -> { // STOP
           Object result = pop();
           if (!stack.isEmpty() || !marks.isEmpty()) {
@@ -139,27 +134,21 @@ final class PickleReader {
         case '0' -> pop(); // POP
         case '1' -> popMark(); // POP_MARK
         case '2' -> push(peek()); // DUP
-        case 'q' -> memo.put((long) u8(), peek()); // BINPUT
-        case 'r' -> memo.put(u32(), peek()); // LONG_BINPUT
+        case 'q' -> memo.put((long) in.u8(), peek()); // BINPUT
+        case 'r' -> memo.put(in.u32(), peek()); // LONG_BINPUT
         case 0x94 -> memo.put((long) memo.size(), peek()); // MEMOIZE
-        case 'h' -> push(memoGet(u8())); // BINGET
-        case 'j' -> push(memoGet(u32())); // LONG_BINGET
+        case 'h' -> push(memoGet(in.u8())); // BINGET
+        case 'j' -> push(memoGet(in.u32())); // LONG_BINGET
         case 'N' -> push(null); // NONE
         case 0x88 -> push(Boolean.TRUE); // NEWTRUE
         case 0x89 -> push(Boolean.FALSE); // NEWFALSE
-        case 'J' -> { // BININT
-          need(4);
-          push((long) in.getInt());
-        }
-        case 'K' -> push((long) u8()); // BININT1
-        case 'M' -> { // BININT2
-          need(2);
-          push((long) (in.getShort() & 0xffff));
-        }
-        case 0x8a -> push(long1()); // LONG1
-        case 'G' -> push(ByteBuffer.wrap(bytes(8)).getDouble()); // BINFLOAT, big-endian
-        case 'X' -> push(utf8(Math.toIntExact(u32()))); // BINUNICODE
-        case 0x8c -> push(utf8(u8())); // SHORT_BINUNICODE
+        case 'J' -> push(in.i32()); // BININT
+        case 'K' -> push((long) in.u8()); // BININT1
+        case 'M' -> push(in.u16()); // BININT2
+        case 0x8a -> push(in.long1()); // LONG1
+        case 'G' -> push(in.float64()); // BINFLOAT
+        case 'X' -> push(in.utf8(Math.toIntExact(in.u32()))); // BINUNICODE
+        case 0x8c -> push(in.utf8(in.u8())); // SHORT_BINUNICODE
         case ')' -> push(new Tuple(List.of())); // EMPTY_TUPLE
         case 0x85 -> push(tuple(1)); // TUPLE1
         case 0x86 -> push(tuple(2)); // TUPLE2
@@ -190,7 +179,7 @@ final class PickleReader {
           List<Object> items = popMark();
           putAll(dict(peek()), items);
         }
-        case 'c' -> push(global(line() + "." + line())); // GLOBAL
+        case 'c' -> push(global(in.line() + "." + in.line())); // GLOBAL
         case 0x93 -> { // STACK_GLOBAL
           Object name = pop();
           Object module = pop();
@@ -414,71 +403,5 @@ final class PickleReader {
       throw new PickleException("the pickle reads memo " + index + " it never stored");
     }
     return memo.get(index);
-  }
-
-  private int u8() {
-    need(1);
-    return in.get() & 0xff;
-  }
-
-  private long u32() {
-    need(4);
-    return in.getInt() & 0xffffffffL;
-  }
-
-  private long long1() {
-    int n = u8();
-    if (n > 8) {
-      throw new PickleException("an integer of " + n + " bytes is too large for a state dict");
-    }
-    byte[] bytes = bytes(n);
-    long value = 0;
-    for (int i = n - 1; i >= 0; i--) {
-      value = (value << 8) | (bytes[i] & 0xff);
-    }
-    if (n > 0 && n < 8 && bytes[n - 1] < 0) {
-      value -= 1L << (8 * n); // two's complement sign
-    }
-    return value;
-  }
-
-  private byte[] bytes(long n) {
-    need(n);
-    byte[] bytes = new byte[(int) n];
-    in.get(bytes);
-    return bytes;
-  }
-
-  private String utf8(int n) {
-    try {
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes(n)))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new PickleException("the pickle holds a string that is not UTF-8");
-    }
-  }
-
-  private String line() {
-    StringBuilder text = new StringBuilder();
-    while (true) {
-      need(1);
-      byte b = in.get();
-      if (b == '\n') {
-        return text.toString();
-      }
-      if (b < 0x20 || b > 0x7e || text.length() > 200) {
-        throw new PickleException("GLOBAL with a malformed name");
-      }
-      text.append((char) b);
-    }
-  }
-
-  private void need(long n) {
-    if (n < 0 || in.remaining() < n) {
-      throw new PickleException("the pickle ends in the middle of a value (truncated)");
-    }
   }
 }

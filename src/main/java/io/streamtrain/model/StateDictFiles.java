@@ -206,7 +206,7 @@ public final class StateDictFiles {
       }
       Map<String, long[]> shapes = new LinkedHashMap<>();
       tensors.forEach(t -> shapes.put(t.getName(), Tensors.shape(t)));
-      return ModelSpec.fromStateDict(shapes);
+      return StateDictArchitecture.of(shapes);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("model file " + file + ": " + e.getMessage(), e);
     }
