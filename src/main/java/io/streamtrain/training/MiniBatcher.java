@@ -8,11 +8,7 @@ import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.ExampleDecoder;
 import io.streamtrain.records.InvalidRecordException;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
-import java.util.Iterator;
-import java.util.List;
 import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import org.apache.kafka.common.header.Headers;
@@ -21,8 +17,6 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Buffers {@code train.feed} records into shuffle windows of W examples, described in a store,
@@ -32,18 +26,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Live records (appended by the live tail, no epoch) fill live windows of their own, which seal
  * at {@link LiveWindows#size()} records or {@link LiveWindows#maxWaitMs()} after their first
- * record, whichever comes first. A sealed live window goes ahead of the epoch windows none of whose
- * batches was forwarded yet, and before the next batch of the epoch window in progress, which is
- * cut there (see {@link #sealLive}; the new order is written to the store in the same commit), so
- * that a replay running far ahead of training does not hold back what was just learned live. Epoch
- * windows keep their composition and shuffle, so replays stay reproducible. A live event's time is
- * its production time on the dataset topic ({@link FeedHeaders#PRODUCED}).
+ * record, whichever comes first. A sealed live window goes ahead of the epoch work not started yet
+ * ({@link LiveSealing}), so that a replay running far ahead of training does not hold back what was
+ * just learned live. Epoch windows keep their composition and shuffle ({@link WindowShuffle}), so
+ * replays stay reproducible. A live event's time is its production time on the dataset topic
+ * ({@link FeedHeaders#PRODUCED}).
  *
- * <p>Examples live in memory only; the store keeps each window's description (epoch, position in
- * the epoch, feed offsets of its first and last example, count). The feed is a Kafka topic, so a
- * window's examples are read back from it ({@link FeedReader}) when the window was paged out
- * (beyond the memory budget, when the feed runs ahead of training) or after a restart, rather than
- * written a second time, to a changelog, on the way in.
+ * <p>Examples live in memory only; the store ({@link WindowStore}) keeps each window's description
+ * (epoch, position in the epoch, feed offsets of its first and last example, count). The feed is a
+ * Kafka topic, so a window's examples are read back from it ({@link WindowPager}) when the window
+ * was paged out or after a restart, rather than written a second time, to a changelog.
  *
  * <p>Crash safety: a window's description stays in the store until all its batches were forwarded
  * and the trainer has published the snapshot of the window's end (see {@link TrainerQueue}), so
@@ -67,17 +59,12 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   static final String TRAINER = "Trainer";
   static final String DEAD_LETTERS = "dead-letters";
 
-  private static final long META = 0xFFFFFFL;
-  private static final int IN_MEMORY_WINDOWS = 2;
-
   /**
-   * Examples held in memory beyond the next {@value #IN_MEMORY_WINDOWS} windows: when the feed runs
-   * ahead of training (a replay of many epochs), windows past this budget are read back from the
-   * feed when their turn comes, so memory stays bounded however far ahead the feed is.
+   * Examples held in memory beyond the next two windows: when the feed runs ahead of training (a
+   * replay of many epochs), windows past this budget are read back from the feed when their turn
+   * comes, so memory stays bounded however far ahead the feed is.
    */
   static final long MEMORY_BUDGET_BYTES = 256L << 20;
-
-  private static final long MAX_WINDOW = META - 1;
 
   /**
    * Epoch work in flight at most while live records keep coming: a sealed live window goes before
@@ -103,31 +90,21 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   private final DeadLetters deadLetters;
   private final StopSignal stop;
   private final TrainerQueue trainer;
-  private final FeedReader feed;
   private final LiveWindows live;
   private final long liveWaitMs;
-  private final ExampleChunks.Pool chunks;
+  private final WindowPager pager;
+  private final LiveSealing liveSealing;
   // The record being processed, decoded; its window's chunk takes a copy.
   private final byte[] decoded;
   private String lastTopic = "";
   private int lastPartition = -1;
   private String lastFeedPartition = "";
-  private long memoryBudgetBytes = MEMORY_BUDGET_BYTES;
 
   private ProcessorContext<Object, Object> context;
-  private KeyValueStore<Long, byte[]> store;
-  private final Deque<ShuffleWindow> windows = new ArrayDeque<>();
-  private long lastWindowIndex = -1;
-  // The last released window, so that numbering continues after a restart that finds no window.
-  private static final long LAST_RELEASED = -1L;
-  // Dead letters per kind (DeadLetters.encode), changelogged with the dead letters themselves.
-  private static final long DEAD_LETTER_COUNTS = -2L;
-  // The last released epoch window, from which epoch windows continue their numbering in the epoch.
-  private static final long LAST_EPOCH_WINDOW = -3L;
+  private WindowStore store;
+  private final WindowSequence sequence = new WindowSequence();
+  private final Deque<ShuffleWindow> windows = sequence.windows;
   static final String BAD_EPOCH_HEADER = DeadLetters.BAD_EPOCH_HEADER;
-  private int lastWindowEpoch = -1;
-  private int lastWindowInEpoch = -1;
-  private boolean lastWindowEndedEpoch = true;
   // When the last live record came (the task's wall clock), -1 for none since init.
   private long lastLiveMs = -1;
 
@@ -146,8 +123,9 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       TrainerQueue trainer,
       FeedReader feed,
       LiveWindows live) {
-    if (windowSize > MAX_WINDOW) {
-      throw new IllegalArgumentException("--shuffle-window must be below " + MAX_WINDOW);
+    if (windowSize > WindowStore.MAX_WINDOW) {
+      throw new IllegalArgumentException(
+          "--shuffle-window must be below " + WindowStore.MAX_WINDOW);
     }
     this.decoder = decoder;
     this.seed = seed;
@@ -157,30 +135,21 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     this.deadLetters = deadLetters;
     this.stop = stop;
     this.trainer = trainer;
-    this.feed = feed;
     this.live = live;
     this.liveWaitMs = live.maxWaitMs();
-    // Enough chunks for the windows normally in memory: the one training and the one filling.
-    this.chunks =
-        new ExampleChunks.Pool(
-            Math.toIntExact(exampleBytes()),
-            IN_MEMORY_WINDOWS * (long) windowSize * exampleBytes());
-    this.decoded = new byte[Math.toIntExact(exampleBytes())];
+    this.pager = new WindowPager(decoder, feed, windowSize, live.size());
+    this.liveSealing = new LiveSealing(trainer, batchSize);
+    this.decoded = new byte[Math.toIntExact(pager.exampleBytes())];
   }
 
   @Override
   public void init(ProcessorContext<Object, Object> context) {
     this.context = context;
-    this.store = context.getStateStore(STORE);
-    windows.clear();
-    lastWindowIndex = -1;
-    lastWindowEpoch = -1;
-    lastWindowInEpoch = -1;
-    lastWindowEndedEpoch = true;
+    this.store = new WindowStore(context.getStateStore(STORE));
     lastLiveMs = -1;
-    restoreWindows();
-    byte[] counts = store.get(DEAD_LETTER_COUNTS);
-    deadLetters.restore(counts == null ? java.util.Map.of() : DeadLetters.decode(counts));
+    // Window descriptions come back from the store; their examples are read from the feed later.
+    sequence.restore(store, context.currentSystemTimeMs());
+    store.restoreDeadLetterCounts(deadLetters);
     context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME, now -> drain());
   }
 
@@ -200,7 +169,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       return;
     }
     if (FeedHeaders.isEpochEnd(headers)) {
-      sealForEpochEnd(epoch.orElse(currentEpoch()));
+      sealForEpochEnd(epoch.orElse(sequence.currentEpoch()));
       return;
     }
     int decodedEpoch;
@@ -226,8 +195,8 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     int recordEpoch =
         epoch.isPresent()
             ? epoch.getAsInt()
-            : decodedEpoch == ExampleDecoder.NO_EPOCH ? currentEpoch() : decodedEpoch;
-    ShuffleWindow window = fillingWindow(false);
+            : decodedEpoch == ExampleDecoder.NO_EPOCH ? sequence.currentEpoch() : decodedEpoch;
+    ShuffleWindow window = sequence.filling(false);
     if (window != null && window.epoch != recordEpoch) {
       seal(window, false);
       window = null;
@@ -258,7 +227,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private void addLive(Record<byte[], byte[]> record, byte[] example) {
-    ShuffleWindow window = fillingWindow(true);
+    ShuffleWindow window = sequence.filling(true);
     ShuffleWindow target = window != null ? window : openLiveWindow();
     lastLiveMs = context.currentSystemTimeMs();
     if (target.examples != null) {
@@ -275,10 +244,10 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
   }
 
   private ShuffleWindow openLiveWindow() {
-    ShuffleWindow window = new ShuffleWindow(++lastWindowIndex, currentEpoch(), 0);
+    ShuffleWindow window = new ShuffleWindow(sequence.nextIndex(), sequence.currentEpoch(), 0);
     window.live = true;
     window.openedMs = context.currentSystemTimeMs();
-    window.examples = chunks.newWindow(); // small: always in memory
+    window.examples = pager.newWindow(); // small: always in memory
     windows.addLast(window);
     writeMeta(window);
     return window;
@@ -286,7 +255,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
 
   /** Seals a live window once its wait is over, even if no record comes after it. */
   private void sealExpiredLiveWindow() {
-    ShuffleWindow window = fillingWindow(true);
+    ShuffleWindow window = sequence.filling(true);
     if (window != null
         && window.count > 0
         && context.currentSystemTimeMs() - window.openedMs >= liveWaitMs) {
@@ -294,94 +263,14 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     }
   }
 
-  /**
-   * Seals a live window and moves it ahead of the epoch windows none of whose batches was forwarded
-   * yet, and cuts the epoch window in progress at its next batch: its remaining batches (same
-   * composition, same shuffle) go to a continuation window after the live one. So a live window
-   * waits for at most the batches already forwarded, never for the rest of a 60,000-example window.
-   * The windows from the moved ones on are renumbered in order, in the store, in the same commit,
-   * so that the deque stays in index order (the trainer's position and the release of windows rely
-   * on it) and a restart rebuilds the same sequence. Live windows keep their order among
-   * themselves; nothing the trainer reflected already (its resume position) moves.
-   */
+  /** Seals a live window and moves it ahead of the epoch work not started yet. */
   private void sealLive(ShuffleWindow window) {
-    window.sealed = true;
-    List<ShuffleWindow> list = new ArrayList<>(windows);
-    int at = list.indexOf(window);
-    int to = at;
-    while (to > 0 && movable(list.get(to - 1))) {
-      to--;
-    }
-    ShuffleWindow continuation = to > 0 ? cut(list.get(to - 1)) : null;
-    if (to == at && continuation == null) {
-      writeMeta(window);
-      return;
-    }
-    List<ShuffleWindow> renumbered = new ArrayList<>(list.subList(to, list.size()));
-    renumbered.remove(window);
-    renumbered.add(0, window);
-    if (continuation != null) {
-      renumbered.add(1, continuation);
-    }
-    for (ShuffleWindow w : list.subList(to, list.size())) {
-      store.delete(metaKey(w.index));
-    }
-    long next = continuation != null ? list.get(to - 1).index + 1 : list.get(to).index;
-    for (ShuffleWindow w : renumbered) {
-      w.index = next++;
-      writeMeta(w);
-    }
-    lastWindowIndex = Math.max(lastWindowIndex, next - 1);
-    List<ShuffleWindow> reordered = new ArrayList<>(list.subList(0, to));
-    reordered.addAll(renumbered);
-    windows.clear();
-    windows.addAll(reordered);
-  }
-
-  /** An epoch window neither forwarded from nor reflected by the trainer's resume position. */
-  private boolean movable(ShuffleWindow w) {
-    return !w.live && w.unstarted() && w.index > trainer.resumedWindow();
-  }
-
-  /**
-   * Cuts an epoch window in progress after the batches forwarded (or reflected by the trainer when
-   * it resumed): it ends there, and the returned continuation, which takes over its examples,
-   * forwards the rest. Null when there is nothing left to cut.
-   */
-  private ShuffleWindow cut(ShuffleWindow w) {
-    if (w.live || !w.sealed || w.count == 0) {
-      return null;
-    }
-    int end = w.endBatch(batchSize);
-    int at = Math.max(w.nextBatch, trainer.appliedOnResume(w.index, w.firstBatch, end));
-    if (at <= w.firstBatch || at >= end) {
-      return null;
-    }
-    ShuffleWindow rest = new ShuffleWindow(w.index, w.epoch, w.windowInEpoch);
-    rest.count = w.count;
-    rest.sealed = true;
-    rest.epochEnd = w.epochEnd;
-    rest.feedPartition = w.feedPartition;
-    rest.firstOffset = w.firstOffset;
-    rest.lastOffset = w.lastOffset;
-    rest.firstBatch = at;
-    rest.nextBatch = at;
-    rest.endBatch = w.endBatch;
-    w.endBatch = at;
-    w.epochEnd = false; // the continuation ends the epoch
-    writeMeta(w);
-    if (w.nextBatch == at) { // else w still forwards batches up to the cut
-      rest.examples = w.examples;
-      rest.order = w.order;
-      w.examples = null;
-      w.order = null;
-    }
-    return rest;
+    sequence.noteIndex(liveSealing.seal(window, windows, store));
   }
 
   private void deadLetter(Record<byte[], byte[]> record, InvalidRecordException e) {
     deadLetters.send(context, record, e);
-    store.put(DEAD_LETTER_COUNTS, DeadLetters.encode(deadLetters.counts()));
+    store.writeDeadLetterCounts(deadLetters);
   }
 
   /**
@@ -393,13 +282,13 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     sealExpiredLiveWindow();
     releaseDone();
     while (!stop.isRequested() && trainer.room() > 0 && System.nanoTime() < deadline) {
-      ShuffleWindow window = nextToForward();
+      ShuffleWindow window = sequence.nextToForward(batchSize);
       if (window == null || (!window.live && liveLookaheadFull())) {
         break;
       }
-      pageIn(window);
+      pager.pageIn(window);
       if (window.order == null) {
-        window.order = shuffledOrder(window);
+        window.order = WindowShuffle.order(window, seed);
       }
       int batchCount = window.batchCount(batchSize);
       if (batchCount == 0) {
@@ -412,7 +301,7 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
       }
       window.nextBatch++;
       if (window.forwarded(batchSize)) {
-        freeExamples(window); // the batches are copies: the trainer needs no example any more
+        pager.free(window); // the batches are copies: the trainer needs no example any more
       }
       releaseDone();
     }
@@ -433,19 +322,6 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     long batches = Math.round((double) LIVE_LOOKAHEAD_NANOS / step);
     return (int)
         Math.max(MIN_LIVE_LOOKAHEAD_BATCHES, Math.min(MAX_LIVE_LOOKAHEAD_BATCHES, batches));
-  }
-
-  /** The first sealed window with batches not forwarded yet, or null. */
-  private ShuffleWindow nextToForward() {
-    for (ShuffleWindow window : windows) {
-      if (!window.sealed) {
-        return null;
-      }
-      if (!window.forwarded(batchSize)) {
-        return window;
-      }
-    }
-    return null;
   }
 
   /**
@@ -491,111 +367,26 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     context.forward(new Record<>(window.index, batch, context.currentSystemTimeMs()), TRAINER);
   }
 
-  private int[] shuffledOrder(ShuffleWindow window) {
-    long salt =
-        window.live
-            ? mix(seed, LIVE_SALT, (int) window.firstOffset) ^ (window.firstOffset >>> 32)
-            : mix(seed, window.epoch, window.windowInEpoch);
-    return permutation(window.count, new SplittableRandom(salt));
-  }
-
-  // Live windows shuffle by their first feed offset, a function of the feed like epoch windows'.
-  private static final int LIVE_SALT = -1;
-
   /** A Fisher-Yates permutation of 0..n-1 drawn from {@code random}. */
   public static int[] permutation(int n, SplittableRandom random) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
-  }
-
-  static long mix(long seed, int epoch, int windowInEpoch) {
-    long h = seed * 0x9E3779B97F4A7C15L;
-    h ^= (long) epoch * 0xC2B2AE3D27D4EB4FL;
-    h ^= (long) windowInEpoch * 0x165667B19E3779F9L;
-    return h;
+    return WindowShuffle.permutation(n, random);
   }
 
   private void sealForEpochEnd(int epoch) {
-    ShuffleWindow window = fillingWindow(false);
+    ShuffleWindow window = sequence.filling(false);
     if (window == null) {
       window = openWindow(epoch);
     }
     seal(window, true);
   }
 
-  private int currentEpoch() {
-    ShuffleWindow last = lastEpochWindow();
-    return last != null ? last.epoch : Math.max(lastWindowEpoch, 0);
-  }
-
-  private ShuffleWindow lastEpochWindow() {
-    Iterator<ShuffleWindow> it = windows.descendingIterator();
-    while (it.hasNext()) {
-      ShuffleWindow w = it.next();
-      if (!w.live) {
-        return w;
-      }
-    }
-    return null;
-  }
-
-  /** The unsealed live or epoch window: at most one of each kind fills at a time. */
-  private ShuffleWindow fillingWindow(boolean live) {
-    Iterator<ShuffleWindow> it = windows.descendingIterator();
-    while (it.hasNext()) {
-      ShuffleWindow w = it.next();
-      if (w.live == live) {
-        return w.sealed ? null : w;
-      }
-    }
-    return null;
-  }
-
   private ShuffleWindow openWindow(int epoch) {
-    ShuffleWindow previous = lastEpochWindow();
-    int windowInEpoch = 0;
-    if (previous != null && previous.epoch == epoch && !previous.epochEnd) {
-      windowInEpoch = previous.windowInEpoch + 1;
-    } else if (previous == null && lastWindowEpoch == epoch && !lastWindowEndedEpoch) {
-      windowInEpoch = lastWindowInEpoch + 1;
-    }
-    ShuffleWindow window = new ShuffleWindow(++lastWindowIndex, epoch, windowInEpoch);
-    if (windows.size() < IN_MEMORY_WINDOWS
-        || bytesInMemory() + windowBytes() <= memoryBudgetBytes) {
-      window.examples = chunks.newWindow(); // else read back from the feed when its turn comes
-    }
+    int windowInEpoch = sequence.nextWindowInEpoch(epoch);
+    ShuffleWindow window = new ShuffleWindow(sequence.nextIndex(), epoch, windowInEpoch);
+    window.examples = pager.newEpochWindow(windows); // null: read back from the feed later
     windows.addLast(window);
     writeMeta(window);
     return window;
-  }
-
-  /** Memory held by in-memory windows, a filling one counted as full. */
-  private long bytesInMemory() {
-    long bytes = 0;
-    for (ShuffleWindow w : windows) {
-      if (w.examples != null) {
-        bytes += (w.sealed ? w.count : w.live ? live.size() : windowSize) * exampleBytes();
-      }
-    }
-    return bytes;
-  }
-
-  private long windowBytes() {
-    return windowSize * exampleBytes();
-  }
-
-  /** Label byte plus pixels. */
-  private long exampleBytes() {
-    return 1L + decoder.inputShape().size();
   }
 
   private void seal(ShuffleWindow window, boolean epochEnd) {
@@ -604,138 +395,24 @@ public final class MiniBatcher implements Processor<byte[], byte[], Object, Obje
     writeMeta(window);
   }
 
-  private void freeExamples(ShuffleWindow window) {
-    if (window.examples != null) {
-      window.examples.release();
-      window.examples = null;
-    }
-  }
-
   private void release(ShuffleWindow window) {
-    freeExamples(window);
-    store.delete(metaKey(window.index));
-    if (!window.live) {
-      lastWindowEpoch = window.epoch;
-      lastWindowInEpoch = window.windowInEpoch;
-      lastWindowEndedEpoch = window.epochEnd;
-      store.put(LAST_EPOCH_WINDOW, ShuffleWindow.encodeMeta(window));
-    }
-    store.put(LAST_RELEASED, ShuffleWindow.encodeMeta(window));
-    windows.pollFirst();
+    pager.free(window);
+    store.released(window);
+    sequence.releaseFirst();
   }
 
   private void writeMeta(ShuffleWindow window) {
-    store.put(metaKey(window.index), ShuffleWindow.encodeMeta(window));
-  }
-
-  /**
-   * ShuffleWindow descriptions come back from the store; their examples are read from the feed
-   * later.
-   */
-  private void restoreWindows() {
-    byte[] released = store.get(LAST_RELEASED);
-    if (released != null) {
-      lastWindowIndex = ShuffleWindow.decodeMeta(released).index;
-    }
-    byte[] epochWindow = store.get(LAST_EPOCH_WINDOW);
-    if (epochWindow == null && released != null && !ShuffleWindow.decodeMeta(released).live) {
-      epochWindow = released; // written before live windows existed
-    }
-    if (epochWindow != null) {
-      ShuffleWindow last = ShuffleWindow.decodeMeta(epochWindow);
-      lastWindowEpoch = last.epoch;
-      lastWindowInEpoch = last.windowInEpoch;
-      lastWindowEndedEpoch = last.epochEnd;
-    }
-    try (KeyValueIterator<Long, byte[]> it = store.range(0L, Long.MAX_VALUE)) {
-      while (it.hasNext()) {
-        var kv = it.next();
-        ShuffleWindow window = ShuffleWindow.decodeMeta(kv.value);
-        window.openedMs = context.currentSystemTimeMs(); // an unsealed live window waits afresh
-        windows.addLast(window);
-        lastWindowIndex = Math.max(lastWindowIndex, window.index);
-      }
-    }
-  }
-
-  /**
-   * Reads a paged-out window's examples back from the feed: the usable records between its first
-   * and last offset, which are exactly the ones it took in.
-   */
-  private void pageIn(ShuffleWindow window) {
-    if (window.examples != null) {
-      return;
-    }
-    ExampleChunks examples = chunks.newWindow();
-    if (window.count > 0) {
-      if (window.firstOffset < 0) {
-        throw new IllegalStateException(
-            "ShuffleWindow " + window.index + " has no feed offsets to be read back from");
-      }
-      feed.read(
-          window.feedPartition,
-          window.firstOffset,
-          window.lastOffset,
-          (offset, headers, value) -> {
-            byte[] example = exampleOf(headers, value, window.feedPartition, offset);
-            if (example != null) {
-              examples.add(example);
-            }
-          });
-    }
-    if (examples.size() != window.count) {
-      examples.release();
-      throw new IllegalStateException(
-          "ShuffleWindow "
-              + window.index
-              + " held "
-              + window.count
-              + " examples but "
-              + window.feedPartition
-              + " offsets "
-              + window.firstOffset
-              + ".."
-              + window.lastOffset
-              + " give back "
-              + examples.size());
-    }
-    window.examples = examples;
-  }
-
-  /** The example a feed record added to its window, or null for a marker or a dead letter. */
-  private byte[] exampleOf(Headers headers, byte[] value, String feedPartition, long offset) {
-    OptionalInt epoch;
-    try {
-      epoch = FeedHeaders.epoch(headers);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-    if (FeedHeaders.isEpochEnd(headers)) {
-      return null;
-    }
-    try {
-      int partition = Integer.parseInt(feedPartition.substring(feedPartition.lastIndexOf('-') + 1));
-      return decoder
-          .decode(value, epoch.orElse(ImageTransforms.LIVE_EPOCH), partition, offset)
-          .bytes();
-    } catch (InvalidRecordException e) {
-      return null;
-    }
+    store.write(window);
   }
 
   @Override
   public void close() {
-    feed.close();
-  }
-
-  /** Descriptions sort by window index, after the negative keys of the batcher's own state. */
-  private static long metaKey(long window) {
-    return (window << 24) | META;
+    pager.close();
   }
 
   /** For tests: a smaller budget, to page out small windows. */
   void memoryBudget(long bytes) {
-    memoryBudgetBytes = bytes;
+    pager.memoryBudget(bytes);
   }
 
   /** Windows still held by the batcher: filling or sealed and not yet fully forwarded. */
