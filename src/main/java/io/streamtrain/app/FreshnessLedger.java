@@ -90,13 +90,7 @@ final class FreshnessLedger implements AutoCloseable {
         served.add(new long[] {swap[0], best});
       }
     }
-    double[] out = new double[events.size()];
-    int i = 0;
-    for (Map.Entry<String, Long> e : events.entrySet()) {
-      Long offset = feedOffsets.get(e.getKey());
-      out[i++] = offset == null ? Double.NaN : servedAt(served, offset) - e.getValue();
-    }
-    return out;
+    return delaysUntil(served, events);
   }
 
   /**
@@ -115,11 +109,19 @@ final class FreshnessLedger implements AutoCloseable {
         made.add(new long[] {e.getValue()[3], best});
       }
     }
+    return delaysUntil(made, events);
+  }
+
+  /**
+   * For each event, the first time in {@code reached} ((time, feed end) pairs, ends growing) whose
+   * feed end passes the event's feed offset, less the event's production time; NaN when none does.
+   */
+  private double[] delaysUntil(List<long[]> reached, Map<String, Long> events) {
     double[] out = new double[events.size()];
     int i = 0;
     for (Map.Entry<String, Long> e : events.entrySet()) {
       Long offset = feedOffsets.get(e.getKey());
-      out[i++] = offset == null ? Double.NaN : servedAt(made, offset) - e.getValue();
+      out[i++] = offset == null ? Double.NaN : servedAt(reached, offset) - e.getValue();
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
+import io.streamtrain.data.ImageAcceptance;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.ImageTransforms;
@@ -86,7 +87,11 @@ public record ImagePrediction(int label, String className, float probability, lo
     float[] x = new float[shape.size()];
     try {
       ImageTensors.toTransformedTensor(
-          image, transforms, shape, Integer.MAX_VALUE, false, settings.maxImagePixels(), x, 0);
+          image,
+          transforms,
+          new ImageAcceptance(shape, Integer.MAX_VALUE, false, settings.maxImagePixels()),
+          x,
+          0);
     } catch (InvalidImageException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

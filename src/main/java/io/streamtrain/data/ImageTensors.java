@@ -138,15 +138,9 @@ public final class ImageTensors {
    * Kind#IMAGE_TOO_LARGE}).
    */
   public static void toValidatedTensor(
-      LabeledImage image,
-      ImageShape expected,
-      int numClasses,
-      boolean labelRequired,
-      long maxPixels,
-      float[] dst,
-      int offset) {
-    checkAccepted(image, expected, numClasses, labelRequired);
-    toTensor(image, maxPixels, dst, offset);
+      LabeledImage image, ImageAcceptance accept, float[] dst, int offset) {
+    checkAccepted(image, accept.expected(), accept.numClasses(), accept.labelRequired());
+    toTensor(image, accept.maxPixels(), dst, offset);
   }
 
   /**
@@ -154,15 +148,9 @@ public final class ImageTensors {
    * declare more than {@code maxPixels} ({@link Kind#IMAGE_TOO_LARGE}).
    */
   public static void copyValidatedPixels(
-      LabeledImage image,
-      ImageShape expected,
-      int numClasses,
-      boolean labelRequired,
-      long maxPixels,
-      byte[] dst,
-      int offset) {
-    checkAccepted(image, expected, numClasses, labelRequired);
-    copyPixels(image, maxPixels, dst, offset);
+      LabeledImage image, ImageAcceptance accept, byte[] dst, int offset) {
+    checkAccepted(image, accept.expected(), accept.numClasses(), accept.labelRequired());
+    copyPixels(image, accept.maxPixels(), dst, offset);
   }
 
   /**
@@ -176,13 +164,11 @@ public final class ImageTensors {
   public static byte[] transformedPixels(
       LabeledImage image,
       ImageTransforms transforms,
-      ImageShape expected,
-      int numClasses,
-      boolean labelRequired,
-      long maxPixels,
+      ImageAcceptance accept,
       SplittableRandom draws) {
+    ImageShape expected = accept.expected();
     ImageShape shape = declaredShape(image);
-    checkLabel(image, numClasses, labelRequired);
+    checkLabel(image, accept.numClasses(), accept.labelRequired());
     ImageShape produced = transforms.outputShape(shape);
     if (!produced.equals(expected)) {
       throw new InvalidImageException(
@@ -200,7 +186,7 @@ public final class ImageTensors {
     byte[] hwc =
         image.getEncoding() == ImageEncoding.RAW
             ? pixels(image)
-            : decodeChecked(image, shape, maxPixels);
+            : decodeChecked(image, shape, accept.maxPixels());
     return transforms.apply(hwc, shape, draws);
   }
 
@@ -211,15 +197,11 @@ public final class ImageTensors {
   public static void toTransformedTensor(
       LabeledImage image,
       ImageTransforms transforms,
-      ImageShape expected,
-      int numClasses,
-      boolean labelRequired,
-      long maxPixels,
+      ImageAcceptance accept,
       float[] dst,
       int offset) {
-    byte[] hwc =
-        transformedPixels(image, transforms, expected, numClasses, labelRequired, maxPixels, null);
-    transforms.toTensor(hwc, 0, expected, dst, offset);
+    byte[] hwc = transformedPixels(image, transforms, accept, null);
+    transforms.toTensor(hwc, 0, accept.expected(), dst, offset);
   }
 
   /** Throws {@link Kind#NON_FINITE_PIXELS} if a value in the range is NaN or infinite. */

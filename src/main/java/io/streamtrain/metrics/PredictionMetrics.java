@@ -43,14 +43,10 @@ public final class PredictionMetrics {
             .minimumExpectedValue(Duration.ofNanos(50_000))
             .maximumExpectedValue(Duration.ofSeconds(10))
             .register(registry);
-    predictions =
-        Counter.builder("streamtrain.predictions")
-            .description("Predictions emitted")
-            .register(registry);
+    predictions = Meters.counter(registry, "streamtrain.predictions", "Predictions emitted");
     batchSizes =
-        DistributionSummary.builder("streamtrain.prediction.batch.size")
-            .description("Requests answered by one forward pass")
-            .register(registry);
+        Meters.summary(
+            registry, "streamtrain.prediction.batch.size", "Requests answered by one forward pass");
     Gauge.builder(
             "streamtrain.prediction.model.version", servedModelVersion, v -> (double) v.getAsLong())
         .description("Version (optimizer step) of the model serving predictions")

@@ -123,17 +123,17 @@ public final class TrainingMetricsListener implements TrainingListener {
         .description("Tensor bytes of the last snapshot")
         .register(registry);
     snapshots =
-        Counter.builder("streamtrain.snapshots")
-            .description("Snapshots published by this trainer")
-            .register(registry);
+        Meters.counter(registry, "streamtrain.snapshots", "Snapshots published by this trainer");
     snapshotEncode =
-        Timer.builder("streamtrain.snapshot.encode")
-            .description("Time to copy the state dict into a snapshot record")
-            .register(registry);
+        Meters.timer(
+            registry,
+            "streamtrain.snapshot.encode",
+            "Time to copy the state dict into a snapshot record");
     images =
-        Counter.builder("streamtrain.training.images")
-            .description("Examples trained on, from the prequential metrics")
-            .register(registry);
+        Meters.counter(
+            registry,
+            "streamtrain.training.images",
+            "Examples trained on, from the prequential metrics");
     FunctionCounter.builder("streamtrain.training.bad.steps", badSteps, AtomicDouble::get)
         .description("Steps skipped for a non-finite loss or gradient (as of the last snapshot)")
         .register(registry);

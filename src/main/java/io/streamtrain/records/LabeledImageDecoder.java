@@ -1,5 +1,6 @@
 package io.streamtrain.records;
 
+import io.streamtrain.data.ImageAcceptance;
 import io.streamtrain.data.ImageDecoder;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
@@ -47,6 +48,8 @@ public final class LabeledImageDecoder implements ExampleDecoder {
   private final ImageShape shape;
   private final int classes;
   private final long maxPixels;
+  // What the training feed accepts: a label is required.
+  private final ImageAcceptance accept;
   private final Duration outageWait;
   private final Duration firstBackoff;
   private ImageTransforms transforms = ImageTransforms.NONE;
@@ -107,6 +110,7 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     this.shape = shape;
     this.classes = classes;
     this.maxPixels = maxPixels;
+    this.accept = new ImageAcceptance(shape, classes, true, maxPixels);
     this.outageWait = outageWait;
     this.firstBackoff = firstBackoff;
   }
@@ -162,15 +166,13 @@ public final class LabeledImageDecoder implements ExampleDecoder {
     LabeledImage image = deserialize(value, reused.get());
     try {
       if (transforms.isEmpty()) {
-        ImageTensors.copyValidatedPixels(image, shape, classes, true, maxPixels, dst, at + 1);
+        ImageTensors.copyValidatedPixels(image, accept, dst, at + 1);
       } else {
         SplittableRandom draws =
             augment && transforms.augments()
                 ? ImageTransforms.draws(seed, epoch, partition, offset)
                 : null;
-        byte[] pixels =
-            ImageTensors.transformedPixels(
-                image, transforms, shape, classes, true, maxPixels, draws);
+        byte[] pixels = ImageTensors.transformedPixels(image, transforms, accept, draws);
         System.arraycopy(pixels, 0, dst, at + 1, shape.size());
       }
       dst[at] = (byte) (int) image.getLabel();

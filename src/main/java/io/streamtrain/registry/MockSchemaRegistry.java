@@ -1,8 +1,10 @@
 package io.streamtrain.registry;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 import org.apache.avro.Schema;
 
 /**
@@ -41,27 +43,22 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
   @Override
   public RegisteredSchema lookup(String subject, Schema schema) {
     requireSubject(subject);
-    return store
-        .lookup(subject, schema)
-        .orElseThrow(
-            () ->
-                notFound(
-                    "Schema "
-                        + AvroSchemas.describe(schema)
-                        + " is not registered under subject "
-                        + subject,
-                    SchemaRegistryException.SCHEMA_NOT_FOUND));
+    return found(
+        store.lookup(subject, schema),
+        SchemaRegistryException.SCHEMA_NOT_FOUND,
+        () ->
+            "Schema "
+                + AvroSchemas.describe(schema)
+                + " is not registered under subject "
+                + subject);
   }
 
   @Override
   public Schema getById(int id) {
-    return store
-        .schemaById(id)
-        .orElseThrow(
-            () ->
-                notFound(
-                    "Schema id " + id + " is not in the registry",
-                    SchemaRegistryException.SCHEMA_NOT_FOUND));
+    return found(
+        store.schemaById(id),
+        SchemaRegistryException.SCHEMA_NOT_FOUND,
+        () -> "Schema id " + id + " is not in the registry");
   }
 
   @Override
@@ -73,13 +70,10 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
   @Override
   public RegisteredSchema getVersion(String subject, int version) {
     requireSubject(subject);
-    return store
-        .version(subject, version)
-        .orElseThrow(
-            () ->
-                notFound(
-                    "Subject " + subject + " has no version " + version,
-                    SchemaRegistryException.VERSION_NOT_FOUND));
+    return found(
+        store.version(subject, version),
+        SchemaRegistryException.VERSION_NOT_FOUND,
+        () -> "Subject " + subject + " has no version " + version);
   }
 
   @Override
@@ -103,6 +97,11 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
       throw notFound(
           "Subject " + subject + " not found", SchemaRegistryException.SUBJECT_NOT_FOUND);
     }
+  }
+
+  /** The value, or the registry's 404 with {@code errorCode} when it is absent. */
+  private <T> T found(Optional<T> value, int errorCode, Supplier<String> what) {
+    return value.orElseThrow(() -> notFound(what.get(), errorCode));
   }
 
   private SchemaRegistryException notFound(String what, int errorCode) {

@@ -1,5 +1,6 @@
 package io.streamtrain.serving;
 
+import io.streamtrain.data.ImageAcceptance;
 import io.streamtrain.data.ImageShape;
 import io.streamtrain.data.ImageTensors;
 import io.streamtrain.data.ImageTransforms;
@@ -130,19 +131,13 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
     try {
       image = decoder.deserialize(record.value());
       prepareFor(models.peek());
+      // Requests carry no label; the model's shape is the one prepareFor just set.
+      ImageAcceptance accept =
+          new ImageAcceptance(shape, Integer.MAX_VALUE, false, decoder.maxPixels());
       if (transforms.isEmpty()) {
-        ImageTensors.toValidatedTensor(
-            image, shape, Integer.MAX_VALUE, false, decoder.maxPixels(), pixels, size * features);
+        ImageTensors.toValidatedTensor(image, accept, pixels, size * features);
       } else {
-        ImageTensors.toTransformedTensor(
-            image,
-            transforms,
-            shape,
-            Integer.MAX_VALUE,
-            false,
-            decoder.maxPixels(),
-            pixels,
-            size * features);
+        ImageTensors.toTransformedTensor(image, transforms, accept, pixels, size * features);
       }
     } catch (InvalidRecordException e) {
       deadLetters.send(context, record, e);

@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 
 /** One shuffle window and, while it is in memory, its examples in arrival order. */
 final class ShuffleWindow {
-  long index; // changes only while none of its batches was forwarded (see sealLive)
+  long index; // changes only while none of its batches was forwarded (see LiveSealing)
   final int epoch;
   final int windowInEpoch;
 
@@ -28,7 +28,7 @@ final class ShuffleWindow {
   long newestEventTime = Long.MIN_VALUE;
   // When a live window opened, on the task's wall clock (not stored).
   long openedMs;
-  // A cut epoch window (see MiniBatcher#sealLive) forwards batches firstBatch..endBatch-1 of its
+  // A cut epoch window (see LiveSealing) forwards batches firstBatch..endBatch-1 of its
   // composition only; endBatch -1 for up to its last.
   int firstBatch;
   int endBatch = -1;

@@ -109,10 +109,7 @@ class ImageTensorsTest {
 
     ImageTensors.toValidatedTensor(
         raw(28, 28, 1, new byte[784], 9),
-        MNIST,
-        10,
-        true,
-        ImageDecoder.DEFAULT_MAX_PIXELS,
+        new ImageAcceptance(MNIST, 10, true, ImageDecoder.DEFAULT_MAX_PIXELS),
         batch,
         0);
 

@@ -270,13 +270,16 @@ class ImageTransformsTest {
             .build();
     ImageTransforms t = ImageTransforms.parse("resize:4x4,gray");
 
-    byte[] pixels = ImageTensors.transformedPixels(png, t, model, 2, true, 1_000, null);
+    byte[] pixels =
+        ImageTensors.transformedPixels(png, t, new ImageAcceptance(model, 2, true, 1_000), null);
     assertEquals(16, pixels.length);
 
     InvalidImageException tooLarge =
         assertThrows(
             InvalidImageException.class,
-            () -> ImageTensors.transformedPixels(png, t, model, 2, true, 53, null));
+            () ->
+                ImageTensors.transformedPixels(
+                    png, t, new ImageAcceptance(model, 2, true, 53), null));
     assertEquals(InvalidImageException.Kind.IMAGE_TOO_LARGE, tooLarge.kind());
 
     InvalidImageException notAccepted =
@@ -284,7 +287,10 @@ class ImageTransformsTest {
             InvalidImageException.class,
             () ->
                 ImageTensors.transformedPixels(
-                    png, ImageTransforms.parse("gray"), model, 2, true, 1_000, null));
+                    png,
+                    ImageTransforms.parse("gray"),
+                    new ImageAcceptance(model, 2, true, 1_000),
+                    null));
     assertEquals(InvalidImageException.Kind.SHAPE_NOT_ACCEPTED, notAccepted.kind());
     assertTrue(notAccepted.getMessage().contains("becomes 6x9x1"), notAccepted.getMessage());
   }
