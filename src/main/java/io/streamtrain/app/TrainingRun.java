@@ -110,8 +110,7 @@ public final class TrainingRun implements AutoCloseable {
     // A big model's snapshot is many chunk records in one transaction, written while it is open:
     // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
     long transactionMs =
-        SnapshotSize.transactionTimeoutMs(
-            SnapshotSize.expectedBytes(pipeline.settings().training()));
+        SnapshotSize.transactionTimeoutMs(SnapshotSize.expectedBytes(pipeline.trainingSetup()));
     if (transactionMs > 0) {
       props.putIfAbsent(
           StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),

@@ -1,8 +1,9 @@
 package io.streamtrain.cli;
 
-import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Hyperparameter flags of the commands that train; unset ones come from the preset. */
 final class TrainingOptions {
@@ -44,6 +45,12 @@ final class TrainingOptions {
   @Option(names = "--weight-decay", description = "L2 weight decay.")
   Double weightDecay;
 
+  @Option(
+      names = "--betas",
+      paramLabel = "B1,B2",
+      description = "Adam's moment decays, as torch.optim.Adam's betas (default 0.9,0.999).")
+  String betas;
+
   @Option(names = "--device", description = "auto, cpu or gpu (default auto).")
   String device;
 
@@ -74,15 +81,33 @@ final class TrainingOptions {
   String transforms;
 
   @Option(
-      names = "--snapshot-every",
-      paramLabel = "STEPS",
-      description = "Snapshot every N steps (default 500).")
-  Integer snapshotEvery;
+      names = "--snapshot-steps",
+      paramLabel = "N",
+      description =
+          "Snapshot cadence, 1 of 3: a snapshot every N steps (default 500; 0: none by steps).")
+  Integer snapshotSteps;
 
   @Option(
-      names = "--snapshot-seconds",
-      paramLabel = "S",
-      description = "Snapshot every S seconds (default 30).")
+      names = "--snapshot-ms",
+      paramLabel = "MS",
+      description =
+          "Snapshot cadence, 2 of 3: a snapshot every MS milliseconds (default 30000; 0: none by"
+              + " time).")
+  Long snapshotMs;
+
+  @Option(
+      names = "--live-snapshot-ms",
+      paramLabel = "MS",
+      description =
+          "Snapshot cadence, 3 of 3: after live windows are trained, at most one snapshot per MS"
+              + " milliseconds (default 250). Every shuffle window's end has its snapshot too.")
+  Integer liveSnapshotMs;
+
+  // The cadence's old spellings (steps, seconds): hidden, still accepted.
+  @Option(names = "--snapshot-every", hidden = true)
+  Integer snapshotEvery;
+
+  @Option(names = "--snapshot-seconds", hidden = true)
   Integer snapshotSeconds;
 
   @Option(
@@ -90,6 +115,15 @@ final class TrainingOptions {
       paramLabel = "STEPS",
       description = "Prequential metric every N steps (default 100).")
   Integer metricsEvery;
+
+  @Option(
+      names = "--evaluate-each-epoch",
+      arity = "1",
+      paramLabel = "true|false",
+      description =
+          "Evaluate on the test set at each epoch's end, for the per-epoch accuracy (default"
+              + " true).")
+  Boolean evaluateEachEpoch;
 
   @Option(
       names = "--max-bad-steps",
@@ -122,40 +156,10 @@ final class TrainingOptions {
           "A live window seals MS milliseconds after its first record at the latest (default 200).")
   Integer liveWaitMs;
 
-  @Option(
-      names = "--live-snapshot-ms",
-      paramLabel = "MS",
-      description =
-          "At most one snapshot per MS milliseconds after live windows are trained (default 250).")
-  Integer liveSnapshotMs;
+  @Spec CommandSpec spec; // this mixin's own options
 
+  /** The flags given, by setting name, for {@link CommonOptions#settings(Map)}. */
   Map<String, String> flags() {
-    Map<String, String> f = new HashMap<>();
-    f.put("preset", preset);
-    f.put("seed", str(seed));
-    f.put("batch-size", str(batchSize));
-    f.put("shuffle-window", str(shuffleWindow));
-    f.put("optimizer", optimizer);
-    f.put("lr", str(lr));
-    f.put("momentum", str(momentum));
-    f.put("lr-decay", str(lrDecay));
-    f.put("weight-decay", str(weightDecay));
-    f.put("device", device);
-    f.put("architecture", architecture);
-    f.put("input-shape", inputShape);
-    f.put("transforms", transforms);
-    f.put("snapshot-every", str(snapshotEvery));
-    f.put("snapshot-seconds", str(snapshotSeconds));
-    f.put("metrics-every", str(metricsEvery));
-    f.put("max-bad-steps", str(maxBadSteps));
-    f.put("training-first", str(trainingFirst));
-    f.put("live-window", str(liveWindow));
-    f.put("live-wait-ms", str(liveWaitMs));
-    f.put("live-snapshot-ms", str(liveSnapshotMs));
-    return f;
-  }
-
-  private static String str(Object o) {
-    return o == null ? null : o.toString();
+    return OptionValues.given(spec);
   }
 }
