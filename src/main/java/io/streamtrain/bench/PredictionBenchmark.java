@@ -38,7 +38,7 @@ import java.util.Map;
  * with nothing lost: doubling until a rate fails, then bisecting to 10 %. {@code --train} measures
  * the same again with a real trainer running in the process (the TrainingRun of {@code train} on a
  * replayed Fashion-MNIST subset, snapshotting every 100 steps so the predictors also hot-swap
- * during the measurement), and prints idle and training figures side by side. {@code --live-rate}
+ * during the measurement), and prints idle and training figures side by side. {@code --event-rate}
  * does the same with a trainer learning live instead (see {@link LiveTraining}): the "live" phase,
  * with the live side's achieved rate, lost events, freshness and the swaps during the measurement.
  */

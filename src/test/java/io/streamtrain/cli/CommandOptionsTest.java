@@ -27,4 +27,26 @@ class CommandOptionsTest {
     assertFalse(r.out().contains("--max-image-pixels"), r.out());
     assertFalse(r.out().contains("--outage-wait-seconds"), r.out());
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"train", "demo", "bench"})
+  void shouldShowTheSnapshotCadenceAsOneSetAndHideTheOldSpellings(String command) {
+    CommandLine.Result r = CommandLine.run(command, "--help");
+    assertEquals(0, r.exitCode(), r.err());
+    for (String flag : new String[] {"--snapshot-steps", "--snapshot-ms", "--live-snapshot-ms"}) {
+      assertTrue(r.out().contains(flag), flag + " in " + r.out());
+    }
+    assertTrue(r.out().contains("--evaluate-each-epoch"), r.out());
+    assertFalse(r.out().contains("--snapshot-every"), r.out());
+    assertFalse(r.out().contains("--snapshot-seconds"), r.out());
+  }
+
+  @org.junit.jupiter.api.Test
+  void shouldShowOneEventRateFlagForBothLiveBenchmarks() {
+    CommandLine.Result r = CommandLine.run("bench", "--help");
+    assertTrue(r.out().contains("--event-rate"), r.out());
+    assertFalse(r.out().contains("--live-rate"), r.out());
+    CommandLine.Result refused = CommandLine.run("bench", "--event-rate", "100");
+    assertTrue(refused.err().contains("--event-rate goes with --live or --predict"), refused.err());
+  }
 }
