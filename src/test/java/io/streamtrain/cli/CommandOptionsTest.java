@@ -49,4 +49,18 @@ class CommandOptionsTest {
     CommandLine.Result refused = CommandLine.run("bench", "--event-rate", "100");
     assertTrue(refused.err().contains("--event-rate goes with --live or --predict"), refused.err());
   }
+
+  @org.junit.jupiter.api.Test
+  void shouldShowTheStateDirectoryOnlyWhereStreamsRunButAcceptItEverywhere() {
+    assertTrue(CommandLine.run("train", "--help").out().contains("--state-dir"));
+    assertTrue(CommandLine.run("predict", "--help").out().contains("--state-dir"));
+    CommandLine.Result topics = CommandLine.run("topics", "--help");
+    assertFalse(topics.out().contains("--state-dir"), topics.out());
+    assertFalse(topics.out().contains("--model-name"), topics.out());
+    assertFalse(CommandLine.run("registry", "--help").out().contains("--topic-prefix"));
+    CommandLine.Result accepted =
+        CommandLine.run(
+            "replay", "--state-dir", "/tmp/x", "--epochs", "0", "--bootstrap", "localhost:1");
+    assertFalse(accepted.err().contains("Unknown option"), accepted.err());
+  }
 }
