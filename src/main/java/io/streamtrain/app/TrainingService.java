@@ -285,7 +285,7 @@ public final class TrainingService {
                 + "'");
       }
     } catch (SnapshotRejectedException e) {
-      throw new IllegalStateException(TrainingRun.refusal(e), e);
+      throw new IllegalStateException(StopReasons.refusal(e), e);
     }
   }
 
