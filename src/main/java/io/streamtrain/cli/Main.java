@@ -61,6 +61,7 @@ public final class Main implements Runnable {
       System.setProperty("ai.djl.offline", "true");
     }
     CommandLine cli = new CommandLine(new Main()).setUsageHelpWidth(110);
+    TrainingOptions.addTo(cli);
     hideUnusedOptions(cli);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
