@@ -63,4 +63,12 @@ class CommandOptionsTest {
             "replay", "--state-dir", "/tmp/x", "--epochs", "0", "--bootstrap", "localhost:1");
     assertFalse(accepted.err().contains("Unknown option"), accepted.err());
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"--snapshot-ms", "--snapshot-seconds"})
+  void shouldPassTheNewAndTheHiddenOldCadenceFlagToTheSettings(String flag) {
+    CommandLine.Result r = CommandLine.run("train", flag, "-1", "--bootstrap", "localhost:1");
+    assertEquals(1, r.exitCode(), r.err());
+    assertTrue(r.err().contains("--snapshot-ms must be >= 0"), r.err());
+  }
 }
