@@ -1,7 +1,6 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
-import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.schema.ModelSnapshot;
 import java.nio.file.Path;
@@ -22,8 +21,7 @@ public final class InitialModel {
    */
   public static ModelSnapshot publish(Pipeline pipeline, Path file) {
     Settings settings = pipeline.settings();
-    ModelSnapshot loaded =
-        StateDictFiles.load(file, ModelSpec.parse(settings.training().architecture()));
+    ModelSnapshot loaded = StateDictFiles.load(file, pipeline.trainingSetup().spec());
     long version = pipeline.latestSnapshot().map(s -> s.getVersion() + 1).orElse(0L);
     ModelSnapshot initial =
         ModelSnapshot.newBuilder(loaded)

@@ -30,6 +30,7 @@ import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TestSet;
 import io.streamtrain.training.TestSets;
 import io.streamtrain.training.TrainerDependencies;
+import io.streamtrain.training.TrainingSetup;
 import io.streamtrain.training.TrainingTopology;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -54,6 +55,8 @@ public final class Pipeline {
   private final Settings settings;
   private final TopicNames names;
   private final SchemaRegistryClient registry;
+  // The configured model, transforms and optimizer, parsed at the first use.
+  private TrainingSetup setup;
 
   public Pipeline(Settings settings) {
     this(settings, SchemaRegistries.forUrl(settings.registryUrl(), settings.registryConfig()));
@@ -76,16 +79,20 @@ public final class Pipeline {
    * naming both shapes when the transforms cannot produce it.
    */
   public ImageTransforms transforms() {
-    return transforms(settings);
+    return trainingSetup().checkedTransforms();
   }
 
   /** {@link #transforms()} of {@code settings}, to check them before anything else starts. */
   public static ImageTransforms transforms(Settings settings) {
-    ImageTransforms transforms = ImageTransforms.parse(settings.training().transforms());
-    transforms.checkFits(
-        inputShape(ModelSpec.parse(settings.training().architecture())),
-        settings.training().architecture());
-    return transforms;
+    return TrainingSetup.of(settings.training()).checkedTransforms();
+  }
+
+  /** The configured model spec, transforms and optimizer, parsed once. */
+  public synchronized TrainingSetup trainingSetup() {
+    if (setup == null) {
+      setup = TrainingSetup.of(settings.training());
+    }
+    return setup;
   }
 
   public Settings settings() {
@@ -130,7 +137,7 @@ public final class Pipeline {
 
   /** The input shape of the configured model (1x28x28 for the quickstart MLP). */
   public ImageShape inputShape() {
-    return inputShape(ModelSpec.parse(settings.training().architecture()));
+    return trainingSetup().inputShape();
   }
 
   /** The image shape {@code spec} takes (an MLP's from its input features). */
@@ -139,7 +146,7 @@ public final class Pipeline {
   }
 
   public int classes() {
-    return ModelSpec.parse(settings.training().architecture()).numClasses();
+    return trainingSetup().spec().numClasses();
   }
 
   /** A decoder of {@code topic}'s records applying the transforms without augmentation. */
@@ -233,7 +240,7 @@ public final class Pipeline {
         new TrainerDependencies(start, testSet(), listener, stop, start::floor, classNames);
     return TrainingTopology.build(
         settings.modelName(),
-        settings.training(),
+        trainingSetup(),
         new TrainingTopology.Topics(
             names.trainFeed(),
             snapshots(),
@@ -473,7 +480,7 @@ public final class Pipeline {
    * definitions topic, so whoever reads this model's snapshots can load it; nothing otherwise.
    */
   public void publishModule() {
-    TorchScriptModule module = ModelSpec.parse(settings.training().architecture()).torchScript();
+    TorchScriptModule module = trainingSetup().spec().torchScript();
     if (module != null) {
       ModuleDefinitions.publish(
           settings, names.modelDefinitions(), module.sha256(), module.bytes());

@@ -157,8 +157,8 @@ public final class PredictionRun implements AutoCloseable {
   /**
    * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. A
    * micro-batch is too small to split across cores, and on a machine shared with the broker and a
-   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has
-   * the measured passes). Call before the engine loads.
+   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has the
+   * measured passes). Call before the engine loads.
    */
   public static void preferOneTorchThread() {
     if (System.getProperty(TORCH_THREADS_PROPERTY) == null) {
@@ -220,7 +220,7 @@ public final class PredictionRun implements AutoCloseable {
   public void throwIfFailed() {
     Throwable t = fatal.get();
     if (t != null) {
-      throw TrainingRun.stopped("Predictor", t);
+      throw StopReasons.stopped("Predictor", t);
     }
   }
 

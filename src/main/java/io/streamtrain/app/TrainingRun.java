@@ -1,12 +1,9 @@
 package io.streamtrain.app;
 
-import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.TailStart;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.SnapshotRejectedException;
-import io.streamtrain.records.SnapshotChunks;
-import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.training.SnapshotSize;
 import io.streamtrain.training.StopSignal;
 import java.time.Duration;
@@ -110,8 +107,7 @@ public final class TrainingRun implements AutoCloseable {
     // A big model's snapshot is many chunk records in one transaction, written while it is open:
     // Streams' 10 s default could let the broker abort it (and fence the trainer) on a slow disk.
     long transactionMs =
-        SnapshotSize.transactionTimeoutMs(
-            SnapshotSize.expectedBytes(pipeline.settings().training()));
+        SnapshotSize.transactionTimeoutMs(SnapshotSize.expectedBytes(pipeline.trainingSetup()));
     if (transactionMs > 0) {
       props.putIfAbsent(
           StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
@@ -165,7 +161,7 @@ public final class TrainingRun implements AutoCloseable {
     if (now - lastReplacementNanos > REPLACEMENT_WINDOW.toNanos()) {
       replacements = 0;
     }
-    if (isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
+    if (StopReasons.isKafkaFailure(e) && replacements < MAX_REPLACEMENTS) {
       replacements++;
       lastReplacementNanos = now;
       LOG.warn(
@@ -175,20 +171,6 @@ public final class TrainingRun implements AutoCloseable {
     }
     fatal.compareAndSet(null, e);
     return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-  }
-
-  private static boolean isKafkaFailure(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof org.apache.kafka.common.errors.RetriableException
-          || t instanceof org.apache.kafka.common.errors.InvalidTxnStateException
-          || t instanceof org.apache.kafka.common.errors.ProducerFencedException
-          || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException
-          || t instanceof org.apache.kafka.common.errors.TransactionAbortedException
-          || t instanceof org.apache.kafka.common.errors.OutOfOrderSequenceException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Checks the feed (it must exist and have one partition), then starts the app. */
@@ -275,11 +257,11 @@ public final class TrainingRun implements AutoCloseable {
     if (t == null) {
       return;
     }
-    SnapshotRejectedException rejected = find(t, SnapshotRejectedException.class);
+    SnapshotRejectedException rejected = StopReasons.find(t, SnapshotRejectedException.class);
     if (rejected != null) {
-      throw new IllegalStateException(refusal(rejected), t);
+      throw new IllegalStateException(StopReasons.refusal(rejected), t);
     }
-    if (find(t, MissingSourceTopicException.class) != null) {
+    if (StopReasons.find(t, MissingSourceTopicException.class) != null) {
       LOG.debug("Trainer stopped", t);
       throw new IllegalStateException(
           "Trainer stopped: a topic it reads was deleted ("
@@ -293,70 +275,9 @@ public final class TrainingRun implements AutoCloseable {
     throw stopped("Trainer", t);
   }
 
-  /** The one line that says a snapshot was refused and how to go on. */
-  public static String refusal(SnapshotRejectedException e) {
-    return "Trainer refused to resume: "
-        + e.getMessage()
-        + " (resume from a good version with --snapshot-version V, or start over with"
-        + " --from-scratch)";
-  }
-
-  private static <T extends Throwable> T find(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return type.cast(c);
-      }
-    }
-    return null;
-  }
-
-  /** A record the client or the broker refused for its size: which limits, and what to change. */
-  static String tooLargeLine(String what, Throwable e) {
-    return what
-        + " stopped: a record was refused as too large ("
-        + e.getMessage()
-        + "). Snapshots go out as one record of up to "
-        + SnapshotChunks.ONE_RECORD_MAX_BYTES
-        + " bytes or as chunk records of "
-        + SnapshotChunks.DEFAULT_CHUNK_BYTES
-        + " bytes, plus their envelope, and clients send records of up to "
-        + Settings.SNAPSHOT_MAX_BYTES
-        + " bytes: give the topic max.message.bytes="
-        + TopicCatalog.SNAPSHOT_MAX_MESSAGE_BYTES
-        + " (streamtrain topics create lists the topics whose settings differ)";
-  }
-
-  /**
-   * The exception that tells the user why {@code what} stopped. An unreachable registry's own line
-   * says what to do, so it comes alone (the chain, whose root adds only a socket error, goes to the
-   * log at DEBUG); Streams' wrapper messages would carry a whole stack trace.
-   */
+  /** The exception that tells the user why {@code what} stopped (see {@link StopReasons}). */
   static IllegalStateException stopped(String what, Throwable t) {
-    if (ExplainedFailures.isExplained(t)) {
-      LOG.debug("{} stopped", what, t);
-      SchemaRegistryException registry = find(t, SchemaRegistryException.class);
-      return new IllegalStateException(
-          what
-              + " stopped: "
-              + (registry != null
-                  ? registry.getMessage()
-                  : "a topic it reads was deleted; recreate it with: streamtrain topics create,"
-                      + " and start it again"));
-    }
-    org.apache.kafka.common.errors.RecordTooLargeException tooLarge =
-        find(t, org.apache.kafka.common.errors.RecordTooLargeException.class);
-    if (tooLarge != null) {
-      LOG.debug("{} stopped", what, t);
-      return new IllegalStateException(tooLargeLine(what, tooLarge));
-    }
-    // Streams' "Exception caught in process ..." messages embed the whole stack trace.
-    Throwable shown = t;
-    while (shown instanceof org.apache.kafka.streams.errors.StreamsException
-        && shown.getCause() != null
-        && shown.getCause() != shown) {
-      shown = shown.getCause();
-    }
-    return new IllegalStateException(what + " stopped: " + Errors.oneLine(shown), t);
+    return StopReasons.stopped(what, t);
   }
 
   /**

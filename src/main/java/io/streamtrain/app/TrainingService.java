@@ -4,12 +4,11 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
-import io.streamtrain.data.ImageTransforms;
-import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.training.TrainingSetup;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,7 +67,7 @@ public final class TrainingService {
       throws Exception {
     Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
     if (start.isPresent()) {
-      check(start.get(), settings);
+      check(start.get(), pipeline.trainingSetup());
       if (epochs != null
           && resume.kind() == Pipeline.Resume.Kind.LATEST
           && trained(start.get(), epochs)) {
@@ -257,10 +256,10 @@ public final class TrainingService {
    * Refuses, before anything starts, a snapshot whose checksum or architecture is wrong, with one
    * line saying how to go on; the trainer checks again (and fully) whenever its task starts.
    */
-  private static void check(ModelSnapshot snapshot, Settings settings) {
+  private static void check(ModelSnapshot snapshot, TrainingSetup setup) {
     try {
       StateDicts.verify(snapshot);
-      String expected = ModelSpec.parse(settings.training().architecture()).toString();
+      String expected = setup.spec().toString();
       if (!expected.equals(snapshot.getArchitecture())) {
         throw new SnapshotRejectedException(
             "snapshot of model "
@@ -272,7 +271,7 @@ public final class TrainingService {
                 + " but --architecture is "
                 + expected);
       }
-      String transforms = ImageTransforms.parse(settings.training().transforms()).spec();
+      String transforms = setup.transforms().spec();
       if (!transforms.equals(snapshot.getTransforms())) {
         throw new SnapshotRejectedException(
             "snapshot of model "
@@ -286,7 +285,7 @@ public final class TrainingService {
                 + "'");
       }
     } catch (SnapshotRejectedException e) {
-      throw new IllegalStateException(TrainingRun.refusal(e), e);
+      throw new IllegalStateException(StopReasons.refusal(e), e);
     }
   }
 

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * {@code bench --predict --live-rate}'s trainer: the {@link LiveSession} of {@code bench --live}
+ * {@code bench --predict --event-rate}'s trainer: the {@link LiveSession} of {@code bench --live}
  * (trainer following images.train, open-loop producer of labeled events) on the benchmark's
  * pipeline, with freshness measured on the first prediction instance under test instead of a
  * predictor of its own. The producer warms up until a first live version reached that instance,

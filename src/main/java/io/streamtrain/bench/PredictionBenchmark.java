@@ -38,7 +38,7 @@ import java.util.Map;
  * with nothing lost: doubling until a rate fails, then bisecting to 10 %. {@code --train} measures
  * the same again with a real trainer running in the process (the TrainingRun of {@code train} on a
  * replayed Fashion-MNIST subset, snapshotting every 100 steps so the predictors also hot-swap
- * during the measurement), and prints idle and training figures side by side. {@code --live-rate}
+ * during the measurement), and prints idle and training figures side by side. {@code --event-rate}
  * does the same with a trainer learning live instead (see {@link LiveTraining}): the "live" phase,
  * with the live side's achieved rate, lost events, freshness and the swaps during the measurement.
  */
@@ -115,8 +115,8 @@ public final class PredictionBenchmark {
     // With --train: batches of 64 from small shuffle windows, a snapshot every 100 steps (several
     // hot swaps per minute), no test evaluation.
     flags.put("shuffle-window", "1024");
-    flags.put("snapshot-every", "100");
-    flags.put("evaluate", "false");
+    flags.put("snapshot-steps", "100");
+    flags.put("evaluate-each-epoch", "false");
     // Serving shares this process with the trainer: predictions must not yield to training steps.
     flags.put("training-first", "false");
     return flags;
@@ -124,7 +124,7 @@ public final class PredictionBenchmark {
 
   /** A freshly initialised quickstart MLP as version 0, so the predictors have a model to serve. */
   private static void publishInitialSnapshot(Settings settings, Pipeline pipeline) {
-    ModelSpec spec = ModelSpec.parse(settings.training().architecture());
+    ModelSpec spec = pipeline.trainingSetup().spec();
     ModelSnapshot snapshot;
     try (Learner learner =
         Learner.create(

@@ -63,15 +63,11 @@ public record PredictionOptions(
     Checks.require(p99TargetMs > 0, "--p99-target-ms must be > 0 (got " + p99TargetMs + ")");
     Checks.atLeast("--attempts", attempts, 1);
     Checks.require(trainImages >= 64, "--train-images must be at least one batch of 64");
+    // The flag combinations are refused at the command line, naming the spelling given.
     Checks.require(
-        liveRate >= 0, "--live-rate must be > 0 labeled events/s (got " + liveRate + ")");
-    Checks.require(
-        liveRate == 0 || !train,
-        "--live-rate and --train each add a trainer: choose one (--live-rate learns live events,"
-            + " --train replayed epochs)");
-    Checks.require(
-        liveRate == 0 || !findMax,
-        "--live-rate measures one fixed --rate while the trainer learns live: drop --find-max");
+        liveRate >= 0, "--event-rate must be > 0 labeled events/s (got " + liveRate + ")");
+    Checks.require(liveRate == 0 || !train, "a live trainer and --train exclude each other");
+    Checks.require(liveRate == 0 || !findMax, "a live trainer excludes --find-max");
   }
 
   /** With a live trainer: {@code liveRate} > 0. */

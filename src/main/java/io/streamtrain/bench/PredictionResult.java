@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Everything a run measured; {@code best} per phase holds the top sustained trial; {@code live} the
- * live trainer's side with {@code --live-rate}, else null.
+ * live trainer's side with {@code --event-rate}, else null.
  */
 public record PredictionResult(
     PredictionOptions options,

@@ -80,7 +80,7 @@ public final class TrainingBenchmark {
     int count = options.limit() == null ? train.count() : Math.min(options.limit(), train.count());
     int epochs = options.epochs();
     Map<String, String> flags = new HashMap<>(options.trainingFlags());
-    flags.put("evaluate", "false");
+    flags.put("evaluate-each-epoch", "false");
     try (LocalCluster cluster = LocalCluster.start("bench", flags)) {
       Training training = cluster.settings().training();
       System.err.printf(

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
       "  streamtrain bench --feed --epochs 2 --json           # the pipeline's own cost per image",
       "  streamtrain bench --predict --rate 500 --duration 30     # serving latency, training idle",
       "  streamtrain bench --predict --find-max --train           # top rate with p99 < 50 ms",
-      "  streamtrain bench --predict --rate 500 --live-rate 1000  # idle, then learning live",
+      "  streamtrain bench --predict --rate 500 --event-rate 1000 # idle, then learning live",
+      "  streamtrain bench --live --event-rate 1000 --duration 30  # freshness of live learning",
       "  streamtrain bench --predict --rate 5000 --instances 2"
     })
 final class BenchCommand implements Callable<Integer> {
@@ -83,11 +84,11 @@ final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--live",
       description =
-          "Online learning instead: an open-loop producer of labeled events at --rate (default"
-              + " 1000/s) for --duration s into images.train, the trainer following, a predictor"
-              + " swapping versions; freshness (event produced to a version that learned it served)"
-              + " percentiles, lost events, prequential accuracy. With --find-max: the highest rate"
-              + " whose p99 stays under --p99-target-ms (default 5000 here).")
+          "Online learning instead: an open-loop producer of labeled events at --event-rate"
+              + " (default 1000/s) for --duration s into images.train, the trainer following, a"
+              + " predictor swapping versions; freshness (event produced to a version that learned"
+              + " it served) percentiles, lost events, prequential accuracy. With --find-max: the"
+              + " highest rate whose p99 stays under --p99-target-ms (default 5000 here).")
   boolean live;
 
   @Option(
@@ -114,11 +115,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    predictFlags.requireLiveRateWithPredict(predict, live);
+    predictFlags.checkEventRate(predict, live);
     if (replayEpochs != 0 && !live) {
       throw new IllegalArgumentException(
           "--replay-epochs goes with --live (freshness while a replay runs, e.g. bench --live"
-              + " --rate 100 --duration 10 --replay-epochs 3)");
+              + " --event-rate 100 --duration 10 --replay-epochs 3)");
     }
     if (feed && (live || predict)) {
       throw new IllegalArgumentException(

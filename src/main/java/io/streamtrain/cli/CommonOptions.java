@@ -5,7 +5,9 @@ import io.streamtrain.config.SettingsLoader;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Options every command takes; resolved with the properties file and environment. */
 final class CommonOptions {
@@ -43,14 +45,13 @@ final class CommonOptions {
   @Option(names = "--state-dir", paramLabel = "DIR", description = "Kafka Streams state directory.")
   Path stateDir;
 
+  @Spec CommandSpec spec; // this mixin's own options
+
   /** Flags given here plus those of {@code extra}, resolved over file and environment. */
   Settings settings(Map<String, String> extra) {
     Map<String, String> flags = new HashMap<>(extra);
-    flags.put("bootstrap", bootstrap);
-    flags.put("registry", registry);
-    flags.put("topic-prefix", topicPrefix);
-    flags.put("model-name", modelName);
-    flags.put("state-dir", stateDir == null ? null : stateDir.toString());
+    flags.putAll(OptionValues.given(spec));
+    flags.remove("config"); // where settings come from, not one of them
     return SettingsLoader.load(config, System.getenv(), flags);
   }
 

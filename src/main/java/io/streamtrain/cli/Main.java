@@ -2,8 +2,12 @@ package io.streamtrain.cli;
 
 import io.streamtrain.app.BuildInfo;
 import io.streamtrain.app.Errors;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** Entry point of target/streamtrain.jar: one subcommand per verb. */
 @Command(
@@ -27,6 +31,25 @@ import picocli.CommandLine.Command;
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
+  // Options of CommonOptions that only these commands use: the others still accept them (scripts
+  // that pass one set of options everywhere keep working) but do not show them.
+  private static final Map<String, Set<String>> USED_ONLY_BY =
+      Map.of(
+          "--state-dir", Set.of("train", "predict"),
+          "--model-name", Set.of("train", "predict", "evaluate", "export", "report"),
+          "--registry",
+              Set.of("topics", "produce", "train", "predict", "evaluate", "export", "report"),
+          "--topic-prefix",
+              Set.of(
+                  "broker",
+                  "topics",
+                  "produce",
+                  "replay",
+                  "train",
+                  "predict",
+                  "evaluate",
+                  "export",
+                  "report"));
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -38,6 +61,8 @@ public final class Main implements Runnable {
       System.setProperty("ai.djl.offline", "true");
     }
     CommandLine cli = new CommandLine(new Main()).setUsageHelpWidth(110);
+    TrainingOptions.addTo(cli);
+    hideUnusedOptions(cli);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           commandLine.getErr().println("streamtrain: " + Errors.oneLine(e));
@@ -59,6 +84,24 @@ public final class Main implements Runnable {
           return 2;
         });
     return cli.execute(args);
+  }
+
+  /** Hides, in each command's help, the common options it does not use (see USED_ONLY_BY). */
+  private static void hideUnusedOptions(CommandLine cli) {
+    cli.getSubcommands()
+        .forEach(
+            (command, sub) -> {
+              CommandSpec spec = sub.getCommandSpec();
+              USED_ONLY_BY.forEach(
+                  (flag, users) -> {
+                    OptionSpec option = spec.findOption(flag);
+                    if (option != null && !option.hidden() && !users.contains(command)) {
+                      // The copy writes the same field: only its help line goes.
+                      spec.remove(option);
+                      spec.addOption(option.toBuilder().hidden(true).build());
+                    }
+                  });
+            });
   }
 
   @Override

@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 final class PredictionBenchFlags {
   @Option(
       names = "--rate",
-      description = "Requests per second (default 500; the first rate of --find-max: 2000).")
+      description =
+          "Requests per second (default 500; the first rate of --find-max: 2000). With --live,"
+              + " the old spelling of --event-rate.")
   Double rate;
 
   @Option(
@@ -76,14 +78,19 @@ final class PredictionBenchFlags {
   boolean train;
 
   @Option(
-      names = "--live-rate",
+      names = "--event-rate",
       paramLabel = "EVENTS",
       description =
-          "Measure idle, then again while a trainer learns live: labeled events produced open-loop"
-              + " at EVENTS/s into images.train, the trainer following them, its versions"
+          "Labeled events per second produced open-loop into images.train for a trainer to learn"
+              + " live. With --live: the measured load (default 1000). With --predict: measure"
+              + " idle, then again while a trainer learns live from them, its versions"
               + " hot-swapped into the instances under test; adds the live side's achieved rate,"
-              + " lost events, freshness and the swaps during the measurement. With --predict;"
-              + " --live-window, --live-wait-ms and --live-snapshot-ms shape the trainer.")
+              + " lost events, freshness and the swaps during the measurement. --live-window,"
+              + " --live-wait-ms and --live-snapshot-ms shape the trainer.")
+  Double eventRate;
+
+  // The old spelling of --event-rate with --predict: hidden, still accepted.
+  @Option(names = "--live-rate", hidden = true)
   Double liveRate;
 
   @Option(
@@ -105,17 +112,53 @@ final class PredictionBenchFlags {
       description = "Producer property for the load generator (repeatable), e.g. linger.ms=1.")
   Map<String, String> requestConfig = new HashMap<>();
 
-  /** Refuses {@code --live-rate} outside {@code bench --predict}, or not positive, up front. */
-  void requireLiveRateWithPredict(boolean predict, boolean live) {
+  /**
+   * Refuses, up front and naming the spelling given, an event rate that is not positive or comes
+   * with a mode or flag it cannot go with.
+   */
+  void checkEventRate(boolean predict, boolean live) {
     if (liveRate != null && (!predict || live)) {
       throw new IllegalArgumentException(
           "--live-rate goes with --predict (serving latency while the trainer learns live, e.g."
-              + " bench --predict --rate 500 --live-rate 1000); bench --live takes --rate");
+              + " bench --predict --rate 500 --event-rate 1000); bench --live takes --event-rate");
     }
-    if (liveRate != null && !(liveRate > 0)) {
+    String flag = liveRate != null ? "--live-rate" : "--event-rate";
+    Double events = liveRate != null ? liveRate : eventRate;
+    if (liveRate != null && eventRate != null) {
       throw new IllegalArgumentException(
-          "--live-rate must be > 0 labeled events/s (got " + liveRate + ")");
+          "--live-rate is the old spelling of --event-rate: give --event-rate only");
     }
+    if (live && eventRate != null && rate != null) {
+      throw new IllegalArgumentException(
+          "with --live, --rate is the old spelling of --event-rate: give --event-rate only");
+    }
+    if (events == null) {
+      return;
+    }
+    if (!predict && !live) {
+      throw new IllegalArgumentException(
+          flag + " goes with --live or --predict (e.g. bench --live --event-rate 1000)");
+    }
+    if (!(events > 0)) {
+      throw new IllegalArgumentException(
+          flag + " must be > 0 labeled events/s (got " + events + ")");
+    }
+    if (predict && train) {
+      throw new IllegalArgumentException(
+          flag
+              + " and --train each add a trainer: choose one ("
+              + flag
+              + " learns live events, --train replayed epochs)");
+    }
+    if (predict && findMax) {
+      throw new IllegalArgumentException(
+          flag + " measures one fixed --rate while the trainer learns live: drop --find-max");
+    }
+  }
+
+  /** Labeled events per second of {@code --live}: --event-rate, or --rate as it was spelt. */
+  private double liveBenchEventRate() {
+    return eventRate != null ? eventRate : rate != null ? rate : 1000;
   }
 
   private Duration duration(int defaultSeconds) {
@@ -128,7 +171,7 @@ final class PredictionBenchFlags {
   LiveBenchmark.Options toLiveOptions(
       Path dataDir, Map<String, String> training, boolean boundGiven, int replayEpochs) {
     return new LiveBenchmark.Options(
-        rate == null ? 1000 : rate,
+        liveBenchEventRate(),
         duration(30),
         findMax,
         boundGiven ? p99TargetMs : 5000,
@@ -171,7 +214,7 @@ final class PredictionBenchFlags {
         p99TargetMs,
         train,
         trainImages,
-        liveRate == null ? 0 : liveRate,
+        liveRate != null ? liveRate : eventRate != null ? eventRate : 0,
         liveFlags,
         dataDir,
         predictorConfig,

@@ -2,7 +2,9 @@ package io.streamtrain.cli;
 
 import java.util.HashMap;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Options of the commands that decode image records from Kafka ({@code train}, {@code predict},
@@ -26,11 +28,12 @@ final class RecordOptions {
               + " backoff, before they stop with one line (default 300).")
   Integer outageWaitSeconds;
 
+  @Spec CommandSpec spec; // this mixin's own options
+
   /** {@code flags} with these options added, for {@link CommonOptions#settings(Map)}. */
   Map<String, String> with(Map<String, String> flags) {
     Map<String, String> all = new HashMap<>(flags);
-    all.put("max-image-pixels", maxImagePixels == null ? null : maxImagePixels.toString());
-    all.put("outage-wait-seconds", outageWaitSeconds == null ? null : outageWaitSeconds.toString());
+    all.putAll(OptionValues.given(spec));
     return all;
   }
 }

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * Builds {@link Settings} from defaults &lt; properties file &lt; environment &lt; command-line
@@ -40,24 +41,61 @@ public final class SettingsLoader {
     Map<String, String> kafka = new TreeMap<>();
     Map<String, String> registry = new TreeMap<>();
     if (configFile != null) {
-      readFile(configFile, values, kafka, registry);
+      Map<String, String> file = new HashMap<>();
+      readFile(configFile, file, kafka, registry);
+      values.putAll(renamed(file));
     }
+    Map<String, String> environment = new HashMap<>();
     env.forEach(
         (name, value) -> {
           if (name.startsWith(ENV_PREFIX)) {
-            values.put(
+            environment.put(
                 name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '-'),
                 value);
           }
         });
+    values.putAll(renamed(environment));
+    Map<String, String> given = new HashMap<>();
     flags.forEach(
         (name, value) -> {
           if (value != null) {
-            values.put(name, value);
+            given.put(name, value);
           }
         });
+    values.putAll(renamed(given));
     return build(values, kafka, registry);
   }
+
+  /**
+   * One source's settings with the old names of renamed ones under their new names; within a
+   * source, the new name wins. Applied per source, so that a flag with the old name still beats a
+   * file with the new one.
+   */
+  private static Map<String, String> renamed(Map<String, String> source) {
+    Map<String, String> out = new HashMap<>(source);
+    for (var old : RENAMED.entrySet()) {
+      String value = out.remove(old.getKey());
+      if (value != null) {
+        out.putIfAbsent(old.getValue().newName(), old.getValue().convert().apply(value));
+      }
+    }
+    return out;
+  }
+
+  /** The new name of a renamed setting and its value in the new one's unit. */
+  private record Rename(String newName, UnaryOperator<String> convert) {}
+
+  // The snapshot cadence's old flags (three names, three units) and the old key of
+  // --evaluate-each-epoch, read leniently as it was.
+  private static final Map<String, Rename> RENAMED =
+      Map.of(
+          "snapshot-every", new Rename("snapshot-steps", UnaryOperator.identity()),
+          "snapshot-seconds",
+              new Rename(
+                  "snapshot-ms", v -> String.valueOf(Values.intOf("snapshot-seconds", v) * 1000L)),
+          "evaluate",
+              new Rename(
+                  "evaluate-each-epoch", v -> String.valueOf(Boolean.parseBoolean(v.trim()))));
 
   private static Map<String, String> defaults() {
     Map<String, String> d = new HashMap<>();
@@ -117,41 +155,21 @@ public final class SettingsLoader {
               throw new IllegalArgumentException(
                   "--preset must be reference, good or cnn (got " + v.get("preset") + ")");
         };
-    Training training =
-        new Training(
-            architecture(v.getOrDefault("architecture", base.architecture()), v.get("input-shape")),
-            longOf(v, "seed", base.seed()),
-            intOf(v, "batch-size", base.batchSize()),
-            intOf(v, "shuffle-window", base.shuffleWindow()),
-            v.getOrDefault("optimizer", base.optimizer()).toLowerCase(Locale.ROOT),
-            doubleOf(v, "lr", base.learningRate()),
-            doubleOf(v, "momentum", base.momentum()),
-            doubleOf(v, "weight-decay", base.weightDecay()),
-            v.getOrDefault("device", base.device()).toLowerCase(Locale.ROOT),
-            intOf(v, "snapshot-every", base.snapshotEverySteps()),
-            intOf(v, "snapshot-seconds", base.snapshotEverySeconds()),
-            intOf(v, "metrics-every", base.metricsEverySteps()),
-            intOf(v, "max-bad-steps", base.maxBadSteps()),
-            Boolean.parseBoolean(
-                v.getOrDefault("evaluate", String.valueOf(base.evaluateEachEpoch()))),
-            doubleOf(v, "lr-decay", base.lrDecay()),
-            booleanOf(v, "training-first", base.trainingFirst()),
-            new LiveWindows(
-                intOf(v, "live-window", base.live().size()),
-                intOf(v, "live-wait-ms", base.live().maxWaitMs()),
-                intOf(v, "live-snapshot-ms", base.live().minSnapshotIntervalMs())),
-            v.getOrDefault("transforms", base.transforms()));
+    Training.Builder training = base.toBuilder();
+    v.forEach(training::set);
+    training.architecture(
+        architecture(v.getOrDefault("architecture", base.architecture()), v.get("input-shape")));
     return new Settings(
         v.get("bootstrap"),
         v.get("registry"),
         v.get("topic-prefix"),
         v.get("model-name"),
         Path.of(v.get("state-dir")),
-        training,
+        training.build(),
         kafka,
         registry,
-        longOf(v, "max-image-pixels", Settings.DEFAULT_MAX_IMAGE_PIXELS),
-        intOf(v, "outage-wait-seconds", Settings.DEFAULT_OUTAGE_WAIT_SECONDS));
+        Values.longOf("max-image-pixels", v.get("max-image-pixels")),
+        Values.intOf("outage-wait-seconds", v.get("outage-wait-seconds")));
   }
 
   /**
@@ -180,47 +198,5 @@ public final class SettingsLoader {
           "--architecture " + architecture + " already names an input shape; drop --input-shape");
     }
     return architecture.trim() + "@" + shape;
-  }
-
-  private static int intOf(Map<String, String> v, String name, int fallback) {
-    return parsed(v, name, fallback, Integer::parseInt, "an integer");
-  }
-
-  private static boolean booleanOf(Map<String, String> v, String name, boolean fallback) {
-    String s = v.get(name);
-    if (s == null) {
-      return fallback;
-    }
-    return switch (s.trim().toLowerCase(Locale.ROOT)) {
-      case "true" -> true;
-      case "false" -> false;
-      default ->
-          throw new IllegalArgumentException(
-              "--" + name + " must be true or false (got '" + s + "')");
-    };
-  }
-
-  private static long longOf(Map<String, String> v, String name, long fallback) {
-    return parsed(v, name, fallback, Long::parseLong, "an integer");
-  }
-
-  private static double doubleOf(Map<String, String> v, String name, double fallback) {
-    return parsed(v, name, fallback, Double::parseDouble, "a number");
-  }
-
-  /** The value of {@code name} parsed, {@code fallback} when unset, one line when malformed. */
-  private static <T> T parsed(
-      Map<String, String> v,
-      String name,
-      T fallback,
-      java.util.function.Function<String, T> parse,
-      String what) {
-    String s = v.get(name);
-    try {
-      return s == null ? fallback : parse.apply(s.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "--" + name + " must be " + what + " (got '" + s + "')", e);
-    }
   }
 }

@@ -117,6 +117,11 @@ public final class Learner implements AutoCloseable {
     optimizer.setLearningRate(learningRate);
   }
 
+  /** Sets the learning rate its optimizer's schedule gives {@code epoch} (1-based). */
+  public void startEpoch(int epoch) {
+    setLearningRate(optimizerConfig.schedule().at(epoch));
+  }
+
   /** Global number of applied steps: the model version. */
   public long steps() {
     return steps;

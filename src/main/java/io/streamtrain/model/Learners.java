@@ -7,18 +7,15 @@ public final class Learners {
   private Learners() {}
 
   /**
-   * A fresh model initialised from the run's seed, on the configured device: what a trainer starts
-   * from, and what {@code bench} trains in memory beside it.
+   * A fresh model initialised from the run's seed, on the configured device: what {@code bench}
+   * trains in memory beside the pipeline. Parses the spec and optimizer of {@code training}.
    */
   public static Learner create(Training training) {
-    return Learner.create(
-        ModelSpec.parse(training.architecture()),
-        OptimizerConfig.of(
-            training.optimizer(),
-            training.learningRate(),
-            training.momentum(),
-            training.weightDecay()),
-        training.seed(),
-        Devices.select(training.device()));
+    return create(ModelSpec.parse(training.architecture()), OptimizerConfig.of(training), training);
+  }
+
+  /** A fresh {@code spec} with {@code optimizer}, from {@code training}'s seed and device. */
+  public static Learner create(ModelSpec spec, OptimizerConfig optimizer, Training training) {
+    return Learner.create(spec, optimizer, training.seed(), Devices.select(training.device()));
   }
 }

@@ -1,5 +1,7 @@
 package io.streamtrain.model;
 
+import io.streamtrain.config.LearningRateSchedule;
+import io.streamtrain.config.Training;
 import java.util.Locale;
 
 /**
@@ -7,7 +9,7 @@ import java.util.Locale;
  * torch.optim.Adam}; weight decay is L2 added to the gradient in both).
  *
  * @param kind sgd or adam
- * @param learningRate step size (quickstart: 1e-3)
+ * @param schedule the step size of each epoch (quickstart: 1e-3 throughout)
  * @param momentum SGD momentum; 0 is plain SGD
  * @param weightDecay L2 coefficient added to the gradient (g + wd * w)
  * @param beta1 Adam's first-moment decay (PyTorch default 0.9)
@@ -16,7 +18,7 @@ import java.util.Locale;
  */
 public record OptimizerConfig(
     Kind kind,
-    double learningRate,
+    LearningRateSchedule schedule,
     double momentum,
     double weightDecay,
     double beta1,
@@ -46,9 +48,14 @@ public record OptimizerConfig(
     if (kind == null) {
       throw new IllegalArgumentException("optimizer kind is missing; use sgd or adam");
     }
-    check(learningRate > 0 && Double.isFinite(learningRate), "--lr must be > 0", learningRate);
+    if (schedule == null) {
+      throw new IllegalArgumentException("learning-rate schedule is missing");
+    }
     check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)", momentum);
-    check(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0", weightDecay);
+    check(
+        weightDecay >= 0 && Double.isFinite(weightDecay),
+        "--weight-decay must be >= 0",
+        weightDecay);
     check(beta1 >= 0 && beta1 < 1, "Adam beta1 must be in [0, 1)", beta1);
     check(beta2 >= 0 && beta2 < 1, "Adam beta2 must be in [0, 1)", beta2);
     check(epsilon > 0, "Adam epsilon must be > 0", epsilon);
@@ -56,27 +63,54 @@ public record OptimizerConfig(
 
   /** SGD with momentum and weight decay, PyTorch semantics (no dampening, no Nesterov). */
   public static OptimizerConfig sgd(double learningRate, double momentum, double weightDecay) {
-    return new OptimizerConfig(Kind.SGD, learningRate, momentum, weightDecay, 0.9, 0.999, 1e-8);
+    return new OptimizerConfig(
+        Kind.SGD,
+        LearningRateSchedule.constant(learningRate),
+        momentum,
+        weightDecay,
+        0.9,
+        0.999,
+        1e-8);
   }
 
   /** Adam with PyTorch's defaults (betas 0.9/0.999, eps 1e-8) and L2 weight decay. */
   public static OptimizerConfig adam(double learningRate, double weightDecay) {
-    return new OptimizerConfig(Kind.ADAM, learningRate, 0, weightDecay, 0.9, 0.999, 1e-8);
+    return new OptimizerConfig(
+        Kind.ADAM, LearningRateSchedule.constant(learningRate), 0, weightDecay, 0.9, 0.999, 1e-8);
   }
 
   /** Builds from the CLI flags {@code --optimizer --lr --momentum --weight-decay}. */
   public static OptimizerConfig of(
       String optimizer, double learningRate, double momentum, double weightDecay) {
-    return switch (Kind.parse(optimizer)) {
-      case SGD -> sgd(learningRate, momentum, weightDecay);
-      case ADAM -> {
-        if (momentum != 0) {
-          throw new IllegalArgumentException(
-              "--momentum applies to --optimizer sgd only; Adam uses betas 0.9/0.999");
-        }
-        yield adam(learningRate, weightDecay);
-      }
-    };
+    return of(Training.builder().optimizer(optimizer, learningRate, momentum, weightDecay).build());
+  }
+
+  /** The optimizer of a run's settings, with its learning-rate schedule: parsed once. */
+  public static OptimizerConfig of(Training training) {
+    Kind kind = Kind.parse(training.optimizer());
+    if (kind == Kind.ADAM && training.momentum() != 0) {
+      throw new IllegalArgumentException(
+          "--momentum applies to --optimizer sgd only; Adam uses --betas (default 0.9,0.999)");
+    }
+    double beta1 = training.beta1();
+    double beta2 = training.beta2();
+    if (kind == Kind.SGD && (beta1 != 0.9 || beta2 != 0.999)) {
+      throw new IllegalArgumentException(
+          "--betas applies to --optimizer adam only; SGD uses --momentum");
+    }
+    return new OptimizerConfig(
+        kind,
+        training.learningRateSchedule(),
+        training.momentum(),
+        training.weightDecay(),
+        beta1,
+        beta2,
+        1e-8);
+  }
+
+  /** The learning rate of the first epoch ({@code --lr}). */
+  public double learningRate() {
+    return schedule.initial();
   }
 
   ParameterOptimizer create() {

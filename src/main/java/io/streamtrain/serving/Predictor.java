@@ -180,8 +180,8 @@ public final class Predictor implements Processor<byte[], byte[], Object, Object
         model == null ? decoder.inputShape() : ImageShape.ofModelInput(model.spec().inputShape());
     ImageTransforms parsed;
     try {
-      parsed =
-          ImageTransforms.parse(model == null ? decoder.transforms().spec() : model.transforms());
+      // A snapshot's transforms are record input; the configured ones were parsed at start-up.
+      parsed = model == null ? decoder.transforms() : ImageTransforms.parse(model.transforms());
     } catch (IllegalArgumentException e) {
       throw new InvalidRecordException(
           LabeledImageDecoder.INVALID_IMAGE,

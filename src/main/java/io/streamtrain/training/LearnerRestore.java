@@ -1,8 +1,6 @@
 package io.streamtrain.training;
 
-import io.streamtrain.config.Training;
 import io.streamtrain.model.Learner;
-import io.streamtrain.model.Learners;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
 import org.slf4j.Logger;
@@ -18,17 +16,17 @@ final class LearnerRestore {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
 
   private final String modelName;
-  private final Training training;
+  private final TrainingSetup setup;
 
-  LearnerRestore(String modelName, Training training) {
+  LearnerRestore(String modelName, TrainingSetup setup) {
     this.modelName = modelName;
-    this.training = training;
+    this.setup = setup;
   }
 
   /** Restores {@code snapshot} into a fresh learner, at version {@code floor} or later. */
   void resume(Learner fresh, ModelSnapshot snapshot, long floor, int epoch) {
     StateDicts.restore(fresh, withVersion(snapshot, Math.max(floor, snapshot.getVersion())));
-    fresh.setLearningRate(training.learningRateAt(epoch));
+    fresh.startEpoch(epoch);
     LOG.info(
         "Resuming model {} from snapshot version {} (epoch {}, window {}, {} batches applied{})",
         modelName,
@@ -63,8 +61,8 @@ final class LearnerRestore {
   Learner reinitialise(Learner learner, int epoch) {
     long version = learner.steps();
     learner.close();
-    Learner fresh = Learners.create(training);
-    fresh.setLearningRate(training.learningRateAt(epoch));
+    Learner fresh = setup.newLearner();
+    fresh.startEpoch(epoch);
     renumber(fresh, version);
     return fresh;
   }

@@ -1,10 +1,8 @@
 package io.streamtrain.training;
 
 import io.streamtrain.config.Training;
-import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.Learner;
-import io.streamtrain.model.Learners;
 import io.streamtrain.model.LiveTensor;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.model.StepResult;
@@ -41,6 +39,7 @@ final class ModelStepper implements AutoCloseable {
   private static final int PROGRESS_EVERY_BATCHES = 100;
 
   private final String modelName;
+  private final TrainingSetup setup;
   private final Training training;
   private final TrainerDependencies deps;
   private final DeadLetters deadLetters;
@@ -62,13 +61,14 @@ final class ModelStepper implements AutoCloseable {
   /** Starts from the dependencies' latest snapshot, or from scratch past their version floor. */
   ModelStepper(
       String modelName,
-      Training training,
+      TrainingSetup setup,
       TrainerDependencies deps,
       DeadLetters deadLetters,
       TrainerQueue queue,
       TrainerOutput output) {
     this.modelName = modelName;
-    this.training = training;
+    this.setup = setup;
+    this.training = setup.settings();
     this.deps = deps;
     this.deadLetters = deadLetters;
     this.queue = queue;
@@ -77,8 +77,8 @@ final class ModelStepper implements AutoCloseable {
     this.prequential = new PrequentialMetrics(training.metricsEverySteps(), System::nanoTime);
     this.evaluation = new EpochEvaluation(deps.testSet());
     this.guard = new RollbackGuard(training.maxBadSteps());
-    this.restore = new LearnerRestore(modelName, training);
-    this.learner = Learners.create(training);
+    this.restore = new LearnerRestore(modelName, setup);
+    this.learner = setup.newLearner();
     try {
       Optional<ModelSnapshot> latest = deps.latestSnapshot().get();
       long floor = deps.versionFloor().getAsLong();
@@ -161,7 +161,7 @@ final class ModelStepper implements AutoCloseable {
       return;
     }
     if (position.enterEpoch(batch.epoch())) {
-      learner.setLearningRate(training.learningRateAt(position.epoch()));
+      learner.startEpoch(position.epoch());
     }
     if (batch.size() > 0) {
       train(batch);
@@ -291,7 +291,7 @@ final class ModelStepper implements AutoCloseable {
             .createdAt(Instant.ofEpochMilli(output.now()))
             .inputOffsets(inputOffsets(batch))
             .metrics(metrics)
-            .transforms(ImageTransforms.parse(training.transforms()).spec())
+            .transforms(setup.transforms().spec())
             .classNames(deps.classNames().list());
     List<LiveTensor> live = learner.liveStateDict();
     List<LiveTensor> liveOptimizer = live == null ? null : learner.liveOptimizerState();

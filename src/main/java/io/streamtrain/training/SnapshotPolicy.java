@@ -6,7 +6,7 @@ import java.util.function.LongSupplier;
 /**
  * When the trainer publishes a snapshot: at every shuffle window's end (which the {@link
  * MiniBatcher}'s crash safety relies on), every {@code snapshotEverySteps} steps or {@code
- * snapshotEverySeconds} seconds since the last one (0 disables either), and right after a rollback.
+ * snapshotEveryMs} milliseconds since the last one (0 disables either), and right after a rollback.
  *
  * <p>A live window's end is the exception: its snapshot follows as soon as {@code
  * live.minSnapshotIntervalMs} has passed since the last one, so that live learning reaches the
@@ -49,14 +49,14 @@ final class SnapshotPolicy {
   SnapshotPolicy(Training training, LongSupplier wallClockMs) {
     this(
         training.snapshotEverySteps(),
-        training.snapshotEverySeconds(),
+        training.snapshotEveryMs(),
         training.live().minSnapshotIntervalMs(),
         System::nanoTime,
         wallClockMs);
   }
 
   SnapshotPolicy(int everySteps, int everySeconds, LongSupplier nanoClock) {
-    this(everySteps, everySeconds, 0, nanoClock, () -> nanoClock.getAsLong() / 1_000_000L);
+    this(everySteps, everySeconds * 1000L, 0, nanoClock, () -> nanoClock.getAsLong() / 1_000_000L);
   }
 
   /**
@@ -65,13 +65,13 @@ final class SnapshotPolicy {
    */
   SnapshotPolicy(
       int everySteps,
-      int everySeconds,
+      long everyMs,
       int liveIntervalMs,
       LongSupplier nanoClock,
       LongSupplier wallClockMs) {
     this.liveIntervalNanos = liveIntervalMs * 1_000_000L;
     this.everySteps = everySteps;
-    this.everyNanos = everySeconds * 1_000_000_000L;
+    this.everyNanos = everyMs * 1_000_000L;
     this.nanoClock = nanoClock;
     this.wallClockMs = wallClockMs;
     this.lastNanos = nanoClock.getAsLong();

@@ -1,7 +1,6 @@
 package io.streamtrain.training;
 
 import io.streamtrain.config.Training;
-import io.streamtrain.model.ModelSpec;
 import io.streamtrain.records.SnapshotChunks;
 
 /**
@@ -23,9 +22,9 @@ public final class SnapshotSize {
     return parameters * Float.BYTES * copies;
   }
 
-  /** As {@link #expectedBytes(Training, long)} for the configured architecture. */
-  public static long expectedBytes(Training training) {
-    return expectedBytes(training, ModelSpec.parse(training.architecture()).parameterCount());
+  /** As {@link #expectedBytes(Training, long)} for the configured model. */
+  public static long expectedBytes(TrainingSetup setup) {
+    return expectedBytes(setup.settings(), setup.spec().parameterCount());
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.streamtrain.training;
 
-import io.streamtrain.config.Training;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.SnapshotMetrics;
 import java.time.Duration;
@@ -43,7 +42,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
   public static final String LIVE_NEWEST_NEW_EVENT = SnapshotMetrics.LIVE_NEWEST_NEW_EVENT;
 
   private final String modelName;
-  private final Training training;
+  private final TrainingSetup setup;
   private final TrainerDependencies deps;
   private final DeadLetters deadLetters;
   private final TrainerQueue queue;
@@ -54,10 +53,10 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
 
   /** A trainer that steps inline on the stream thread, for tests of one task. */
   public Trainer(
-      String modelName, Training training, TrainerDependencies deps, DeadLetters deadLetters) {
+      String modelName, TrainingSetup setup, TrainerDependencies deps, DeadLetters deadLetters) {
     this(
         modelName,
-        training,
+        setup,
         deps,
         deadLetters,
         new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY),
@@ -66,19 +65,19 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
 
   Trainer(
       String modelName,
-      Training training,
+      TrainingSetup setup,
       TrainerDependencies deps,
       DeadLetters deadLetters,
       TrainerQueue queue,
       boolean background) {
     this.modelName = modelName;
-    this.training = training;
+    this.setup = setup;
     this.deps = deps;
     this.deadLetters = deadLetters;
     this.queue = queue;
     this.background = background;
     this.outbox = new StreamThreadOutbox(background);
-    this.worker = new SteppingWorker(modelName, training.trainingFirst());
+    this.worker = new SteppingWorker(modelName, setup.settings().trainingFirst());
   }
 
   @Override
@@ -88,7 +87,7 @@ public final class Trainer implements Processor<Long, Batch, Object, Object> {
     closeStepper();
     TrainerOutput output =
         new TrainerOutput(modelName, context, outbox, deps.listener(), background);
-    stepper = new ModelStepper(modelName, training, deps, deadLetters, queue, output);
+    stepper = new ModelStepper(modelName, setup, deps, deadLetters, queue, output);
     deps.listener().onStart(stepper.lastSnapshot());
     if (background) {
       ModelStepper running = stepper;

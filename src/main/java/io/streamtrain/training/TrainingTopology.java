@@ -69,11 +69,11 @@ public final class TrainingTopology {
   /** The topology with training inline on the stream thread, as topology tests drive it. */
   public static Topology build(
       String modelName,
-      Training training,
+      TrainingSetup setup,
       Topics topics,
       ExampleDecoder decoder,
       TrainerDependencies deps) {
-    return build(modelName, training, topics, decoder, deps, false, () -> FeedReader.NONE);
+    return build(modelName, setup, topics, decoder, deps, false, () -> FeedReader.NONE);
   }
 
   /**
@@ -83,12 +83,13 @@ public final class TrainingTopology {
    */
   public static Topology build(
       String modelName,
-      Training training,
+      TrainingSetup setup,
       Topics topics,
       ExampleDecoder decoder,
       TrainerDependencies deps,
       boolean trainInBackground,
       Supplier<FeedReader> feedReaders) {
+    Training training = setup.settings();
     DeadLetters deadLetters = new DeadLetters(MiniBatcher.DEAD_LETTERS);
     // One per topology: the feed has one partition, so one task holds both processors.
     TrainerQueue queue = new TrainerQueue(TrainerQueue.DEFAULT_CAPACITY);
@@ -127,7 +128,7 @@ public final class TrainingTopology {
         batcherSources);
     topology.addProcessor(
         MiniBatcher.TRAINER,
-        () -> new Trainer(modelName, training, deps, deadLetters, queue, trainInBackground),
+        () -> new Trainer(modelName, setup, deps, deadLetters, queue, trainInBackground),
         MINI_BATCHER);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamtrain.config.LiveWindows;
 import io.streamtrain.config.Training;
 import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.records.DeadLetters;
@@ -27,26 +26,20 @@ class TrainerTest {
   private static final int BATCH = 8;
   private static final int MAX_BAD_STEPS = 3;
 
-  private static Training training() {
-    return new Training(
-        "mlp:16-8-2",
-        7,
-        BATCH,
-        64,
-        "sgd",
-        0.5,
-        0.9,
-        0,
-        "cpu",
-        0,
-        0,
-        1,
-        MAX_BAD_STEPS,
-        false,
-        1.0,
-        false,
-        LiveWindows.defaults(),
-        "");
+  private static TrainingSetup training() {
+    return TrainingSetup.of(
+        Training.builder()
+            .architecture("mlp:16-8-2")
+            .seed(7)
+            .batches(BATCH, 64)
+            .optimizer("sgd", 0.5, 0.9, 0)
+            .device("cpu")
+            .snapshots(0, 0)
+            .metricsEvery(1)
+            .maxBadSteps(MAX_BAD_STEPS)
+            .evaluateEachEpoch(false)
+            .trainingFirst(false)
+            .build());
   }
 
   private static Trainer trainer(TrainerDependencies deps) {

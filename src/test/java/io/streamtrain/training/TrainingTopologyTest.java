@@ -53,25 +53,17 @@ class TrainingTopologyTest {
   }
 
   private Training training() {
-    return new Training(
-        "mlp:16-8-2",
-        7,
-        8,
-        64,
-        "sgd",
-        0.5,
-        0,
-        0,
-        "cpu",
-        0,
-        0,
-        2,
-        5,
-        true,
-        1.0,
-        false,
-        LiveWindows.defaults(),
-        "");
+    return Training.builder()
+        .architecture("mlp:16-8-2")
+        .seed(7)
+        .batches(8, 64)
+        .optimizer("sgd", 0.5, 0, 0)
+        .device("cpu")
+        .snapshots(0, 0)
+        .metricsEvery(2)
+        .maxBadSteps(5)
+        .trainingFirst(false)
+        .build();
   }
 
   /** Two classes: bright top half (label 0) or bright bottom half (label 1). */
@@ -107,26 +99,7 @@ class TrainingTopologyTest {
 
   /** Live windows of {@code size} records or {@code waitMs}, a snapshot after each. */
   private Training liveTraining(int size, int waitMs) {
-    Training t = training();
-    return new Training(
-        t.architecture(),
-        t.seed(),
-        t.batchSize(),
-        t.shuffleWindow(),
-        t.optimizer(),
-        t.learningRate(),
-        t.momentum(),
-        t.weightDecay(),
-        t.device(),
-        t.snapshotEverySteps(),
-        t.snapshotEverySeconds(),
-        t.metricsEverySteps(),
-        t.maxBadSteps(),
-        t.evaluateEachEpoch(),
-        t.lrDecay(),
-        t.trainingFirst(),
-        new LiveWindows(size, waitMs, 0),
-        "");
+    return training().toBuilder().live(new LiveWindows(size, waitMs, 0)).build();
   }
 
   /** With a live tail from {@code dataset} when it is not null. */
@@ -138,7 +111,7 @@ class TrainingTopologyTest {
     var topology =
         TrainingTopology.build(
             "m",
-            training,
+            TrainingSetup.of(training),
             new TrainingTopology.Topics(
                 "train.feed",
                 new Topic<>("model.snapshots", Serdes.String(), snapshots),
