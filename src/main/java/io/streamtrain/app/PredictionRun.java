@@ -101,6 +101,14 @@ public final class PredictionRun implements AutoCloseable {
         model -> {
           if (cold.getAndSet(false)) {
             model.warm(options.maxBatch(), WARM_ROUNDS);
+            int n = Integer.getInteger("streamtrain.warmup.requests", 10_000);
+            if (n > 0) {
+              long t0 = System.nanoTime();
+              var result =
+                  RequestPathWarmup.run(pipeline, model, options.maxBatch(), options.maxWait(), n);
+              System.err.printf(
+                  "Warm-up: %s in %d ms%n", result, (System.nanoTime() - t0) / 1_000_000);
+            }
           }
         });
     follower =
@@ -157,8 +165,8 @@ public final class PredictionRun implements AutoCloseable {
   /**
    * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. A
    * micro-batch is too small to split across cores, and on a machine shared with the broker and a
-   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has
-   * the measured passes). Call before the engine loads.
+   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has the
+   * measured passes). Call before the engine loads.
    */
   public static void preferOneTorchThread() {
     if (System.getProperty(TORCH_THREADS_PROPERTY) == null) {

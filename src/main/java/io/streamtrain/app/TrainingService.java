@@ -1,10 +1,10 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
-import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
