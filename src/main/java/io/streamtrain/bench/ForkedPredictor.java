@@ -39,8 +39,11 @@ final class ForkedPredictor implements ServingSide, AutoCloseable {
     this.metrics = URI.create("http://localhost:" + metricsPort + "/metrics");
   }
 
-  /** Starts {@code predict} with {@code args} (bootstrap, registry, model, batching) added. */
-  static ForkedPredictor start(List<String> args) {
+  /**
+   * Starts {@code predict} with {@code args} (bootstrap, registry, model, batching) added, in a JVM
+   * with {@code jvmOptions} after this JVM's own system properties.
+   */
+  static ForkedPredictor start(List<String> jvmOptions, List<String> args) {
     try {
       Path log = Files.createTempFile("streamtrain-bench-predictor", ".log");
       Path stateDir = Files.createTempDirectory("streamtrain-bench-predictor-state");
@@ -53,6 +56,7 @@ final class ForkedPredictor implements ServingSide, AutoCloseable {
           command.add(option);
         }
       }
+      command.addAll(jvmOptions);
       command.add("-cp");
       command.add(System.getProperty("java.class.path"));
       command.add("io.streamtrain.cli.Main");
@@ -96,6 +100,18 @@ final class ForkedPredictor implements ServingSide, AutoCloseable {
     }
     throw new IllegalStateException(
         "The forked predictor was not ready within " + timeout.toSeconds() + " s" + tail());
+  }
+
+  /** What the predictor said of its request-path warm-up, or that it said nothing of it. */
+  String warmUpReport() {
+    try (var lines = Files.lines(log)) {
+      return lines
+          .filter(l -> l.startsWith("Warmed the request path") || l.contains("warm-up skipped"))
+          .findFirst()
+          .orElse("request path not warmed");
+    } catch (IOException e) {
+      return "its log " + log + " cannot be read";
+    }
   }
 
   private static HttpRequest get(URI uri) {
