@@ -28,8 +28,8 @@ public final class OfflineEvaluation {
   public record Result(ModelSnapshot model, Evaluation evaluation) {}
 
   /**
-   * @param data Fashion-MNIST's IDX directory (its test split is read), an ImageFolder tree or
-   *     one image file
+   * @param data Fashion-MNIST's IDX directory (its test split is read), an ImageFolder tree or one
+   *     image file
    */
   public static Result run(Path snapshotFile, Path data, Settings settings) {
     return run(StateDictFiles.load(snapshotFile), data, settings);

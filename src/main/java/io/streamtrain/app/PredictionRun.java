@@ -1,11 +1,13 @@
 package io.streamtrain.app;
 
 import io.streamtrain.model.Devices;
+import io.streamtrain.model.InferenceModel;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.serving.Predictor;
 import io.streamtrain.serving.SnapshotFollower;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -84,6 +86,14 @@ public final class PredictionRun implements AutoCloseable {
   }
 
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
+
+  /**
+   * Synthetic requests run through the whole request path before the first model serves (0: only
+   * the model's forward passes are warmed), e.g. {@code -Dstreamtrain.predictor.warmup.requests=0}.
+   */
+  public static final String WARMUP_REQUESTS_PROPERTY = "streamtrain.predictor.warmup.requests";
+
+  static final int DEFAULT_WARMUP_REQUESTS = 10_000;
   // Rounds of forward passes over the micro-batch sizes before the first model serves.
   private static final int WARM_ROUNDS = 3;
 
@@ -101,6 +111,7 @@ public final class PredictionRun implements AutoCloseable {
         model -> {
           if (cold.getAndSet(false)) {
             model.warm(options.maxBatch(), WARM_ROUNDS);
+            warmRequestPath(pipeline, model, options);
           }
         });
     follower =
@@ -126,6 +137,31 @@ public final class PredictionRun implements AutoCloseable {
           fatal.compareAndSet(null, e);
           return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+  }
+
+  /**
+   * Runs {@value #WARMUP_REQUESTS_PROPERTY} synthetic requests (default {@value
+   * #DEFAULT_WARMUP_REQUESTS}) through the request path before the first model serves. A warm-up
+   * that fails (the registry unreachable, say) costs the first requests their speed, nothing else.
+   */
+  private static void warmRequestPath(Pipeline pipeline, InferenceModel model, Options options) {
+    int requests = Integer.getInteger(WARMUP_REQUESTS_PROPERTY, DEFAULT_WARMUP_REQUESTS);
+    if (requests <= 0) {
+      return;
+    }
+    long start = System.nanoTime();
+    try {
+      RequestPathWarmup.Result result =
+          RequestPathWarmup.run(pipeline, model, options.maxBatch(), options.maxWait(), requests);
+      System.err.printf(
+          Locale.ROOT,
+          "Warmed the request path: %,d synthetic requests answered in %.1f s%s%n",
+          result.predictions(),
+          (System.nanoTime() - start) / 1e9,
+          result.deadLetters() == 0 ? "" : " (" + result.deadLetters() + " refused)");
+    } catch (RuntimeException e) {
+      System.err.println("Request-path warm-up skipped: " + Errors.oneLine(e));
+    }
   }
 
   public static Properties streamsProps(Pipeline pipeline, Options options) {

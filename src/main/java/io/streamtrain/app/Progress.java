@@ -30,7 +30,8 @@ public final class Progress {
     int width = 30;
     int filled = total > 0 ? (int) Math.min(width, width * done / total) : 0;
     String bar = "#".repeat(filled) + "-".repeat(width - filled);
-    String eta = total > 0 && rate > 0 ? String.format(Locale.ROOT, "%.0fs", (total - done) / rate) : "?";
+    String eta =
+        total > 0 && rate > 0 ? String.format(Locale.ROOT, "%.0fs", (total - done) / rate) : "?";
     out.printf(
         Locale.ROOT, "\r%s [%s] %,d/%,d  %,.0f/s  ETA %s   ", label, bar, done, total, rate, eta);
     if (done >= total) {

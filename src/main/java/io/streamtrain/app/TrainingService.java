@@ -1,6 +1,7 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;

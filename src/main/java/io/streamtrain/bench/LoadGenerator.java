@@ -29,7 +29,7 @@ final class LoadGenerator implements AutoCloseable {
   private final Pipeline pipeline;
   private final Requests requests;
   private final PredictionOptions options;
-  private final PredictionInstances instances;
+  private ServingSide instances;
   private final PredictionRecorder recorder;
   private final PrintStream err;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -39,7 +39,7 @@ final class LoadGenerator implements AutoCloseable {
       Pipeline pipeline,
       Requests requests,
       PredictionOptions options,
-      PredictionInstances instances,
+      ServingSide instances,
       PredictionRecorder recorder,
       PrintStream err) {
     this.pipeline = pipeline;
@@ -65,6 +65,11 @@ final class LoadGenerator implements AutoCloseable {
     props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(64 * 1024));
     return props;
+  }
+
+  /** From now on the trials are served by {@code side}. */
+  void servedBy(ServingSide side) {
+    this.instances = side;
   }
 
   /** Sends {@code rate * duration} requests on schedule and waits for their predictions. */

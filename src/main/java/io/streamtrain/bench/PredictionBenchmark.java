@@ -41,6 +41,8 @@ import java.util.Map;
  * during the measurement), and prints idle and training figures side by side. {@code --event-rate}
  * does the same with a trainer learning live instead (see {@link LiveTraining}): the "live" phase,
  * with the live side's achieved rate, lost events, freshness and the swaps during the measurement.
+ * {@code --cold-starts N} then measures the same load on N predictors started afresh in JVMs of
+ * their own (see {@link ColdStarts}).
  */
 public final class PredictionBenchmark {
   private static final String MODEL_NAME = "fashion-mlp";
@@ -70,6 +72,10 @@ public final class PredictionBenchmark {
         List<Trial> trials = new ArrayList<>();
         Map<String, Trial> best = new HashMap<>();
         search.phase("idle", trials, best);
+        if (options.coldStarts() > 0) {
+          instances.close(); // the fresh predictors take the request partitions
+          ColdStarts.measure(options, pipeline, load, trials, err);
+        }
         if (options.train()) {
           try (BackgroundTrainer trainer =
               BackgroundTrainer.start(settings, pipeline, options, err)) {

@@ -13,7 +13,7 @@ import org.apache.kafka.streams.KafkaStreams;
  * The prediction instances under test, sharing one application id (each its own Streams app,
  * snapshot follower and model, as separate processes would be), and their counters summed.
  */
-final class PredictionInstances implements AutoCloseable {
+final class PredictionInstances implements ServingSide, AutoCloseable {
   private final List<PredictionRun> runs = new ArrayList<>();
 
   /** Starts {@code options.instances()} instances; closing the result stops those started. */
@@ -80,33 +80,40 @@ final class PredictionInstances implements AutoCloseable {
     return runs.get(0);
   }
 
-  void throwIfFailed() {
+  @Override
+  public void throwIfFailed() {
     for (PredictionRun run : runs) {
       run.throwIfFailed();
     }
   }
 
-  long batches() {
+  @Override
+  public long batches() {
     return runs.stream().mapToLong(r -> r.stats().batches()).sum();
   }
 
-  long answered() {
+  @Override
+  public long answered() {
     return runs.stream().mapToLong(r -> r.stats().requests()).sum();
   }
 
-  long largestBatch() {
+  @Override
+  public long largestBatch() {
     return runs.stream().mapToLong(r -> r.stats().largestBatch()).max().orElse(0);
   }
 
-  long minServedVersion() {
+  @Override
+  public long minServedVersion() {
     return runs.stream().mapToLong(r -> r.stats().servedVersion()).min().orElse(-1);
   }
 
-  long maxServedVersion() {
+  @Override
+  public long maxServedVersion() {
     return runs.stream().mapToLong(r -> r.stats().servedVersion()).max().orElse(-1);
   }
 
-  long modelSwaps() {
+  @Override
+  public long modelSwaps() {
     return runs.stream().mapToLong(PredictionRun::modelSwaps).sum();
   }
 
@@ -120,6 +127,7 @@ final class PredictionInstances implements AutoCloseable {
         first = first == null ? e : first;
       }
     }
+    runs.clear(); // closing twice closes nothing twice
     if (first != null) {
       throw first;
     }

@@ -26,6 +26,8 @@ import java.util.Map;
  * @param requestConfig producer properties for the load generator, applied last
  * @param modelFlags the served model by flag name ({@code architecture}, {@code input-shape},
  *     {@code transforms}), the quickstart MLP for those absent
+ * @param coldStarts predictors started afresh, each in its own JVM, that meet a burst right after
+ *     {@code /ready} turns 200 (0: none); see {@link ColdStarts}
  */
 public record PredictionOptions(
     double rate,
@@ -46,7 +48,8 @@ public record PredictionOptions(
     Path dataDir,
     Map<String, String> predictorConfig,
     Map<String, String> requestConfig,
-    Map<String, String> modelFlags) {
+    Map<String, String> modelFlags,
+    int coldStarts) {
   public PredictionOptions {
     liveFlags = Map.copyOf(liveFlags);
     modelFlags = Map.copyOf(modelFlags);
@@ -68,6 +71,11 @@ public record PredictionOptions(
         liveRate >= 0, "--event-rate must be > 0 labeled events/s (got " + liveRate + ")");
     Checks.require(liveRate == 0 || !train, "a live trainer and --train exclude each other");
     Checks.require(liveRate == 0 || !findMax, "a live trainer excludes --find-max");
+    Checks.require(coldStarts >= 0, "--cold-starts must be >= 0 (got " + coldStarts + ")");
+    Checks.require(
+        coldStarts == 0 || (instances == 1 && !findMax && !train && liveRate == 0),
+        "--cold-starts measures one fixed --rate against one instance, without a trainer:"
+            + " drop --instances, --find-max, --train and --event-rate");
   }
 
   /** With a live trainer: {@code liveRate} > 0. */
@@ -95,6 +103,7 @@ public record PredictionOptions(
         null,
         Map.of(),
         Map.of(),
-        Map.of());
+        Map.of(),
+        0);
   }
 }

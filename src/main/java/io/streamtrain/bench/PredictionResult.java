@@ -44,6 +44,7 @@ public record PredictionResult(
     setup.put("durationSeconds", options.duration().toMillis() / 1000.0);
     setup.put("warmupSeconds", options.warmup().toSeconds());
     setup.put("p99TargetMs", options.p99TargetMs());
+    setup.put("coldStarts", options.coldStarts());
     setup.put("attempts", options.attempts());
     setup.put("train", options.train());
     setup.put("liveRate", options.liveRate());

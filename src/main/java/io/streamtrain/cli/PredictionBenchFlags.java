@@ -94,6 +94,16 @@ final class PredictionBenchFlags {
   Double liveRate;
 
   @Option(
+      names = "--cold-starts",
+      paramLabel = "N",
+      description =
+          "After the usual measurement, start N predictors afresh, one after the other, each in its"
+              + " own JVM against the warm broker and load generator, and send each the same load"
+              + " (--rate, --duration) the moment its /ready turns 200: the first burst a new"
+              + " predictor meets (default 0).")
+  int coldStarts;
+
+  @Option(
       names = "--train-images",
       description = "Training images the trainer cycles through (default 60000).")
   int trainImages = 60_000;
@@ -219,6 +229,7 @@ final class PredictionBenchFlags {
         dataDir,
         predictorConfig,
         requestConfig,
-        modelFlags);
+        modelFlags,
+        coldStarts);
   }
 }

@@ -30,6 +30,11 @@ public final class MockSchemaRegistry implements SchemaRegistryClient {
     return SCOPES.computeIfAbsent(scope, MockSchemaRegistry::new);
   }
 
+  /** The store behind this scope, for a {@link RegistryServer} that shows it to other processes. */
+  public SchemaStore store() {
+    return store;
+  }
+
   /** Forgets everything registered in {@code scope} (tests call this to start clean). */
   public static void dropScope(String scope) {
     SCOPES.remove(scope);
