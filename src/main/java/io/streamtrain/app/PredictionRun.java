@@ -2,9 +2,9 @@ package io.streamtrain.app;
 
 import io.streamtrain.model.Devices;
 import io.streamtrain.schema.ModelSnapshot;
-import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.serving.Predictor;
-import io.streamtrain.serving.SnapshotFollower;
+import io.streamtrain.snapshots.ModelHolder;
+import io.streamtrain.snapshots.SnapshotFollower;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -157,8 +157,8 @@ public final class PredictionRun implements AutoCloseable {
   /**
    * Uses one PyTorch intra-op thread unless {@code -Dai.djl.pytorch.num_threads} says otherwise. A
    * micro-batch is too small to split across cores, and on a machine shared with the broker and a
-   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has
-   * the measured passes). Call before the engine loads.
+   * trainer a second OpenMP thread spins waiting for a descheduled peer (docs/benchmarks.md has the
+   * measured passes). Call before the engine loads.
    */
   public static void preferOneTorchThread() {
     if (System.getProperty(TORCH_THREADS_PROPERTY) == null) {

@@ -1,15 +1,15 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
+import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
-import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.Snapshots;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

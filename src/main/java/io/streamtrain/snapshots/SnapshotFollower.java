@@ -1,16 +1,13 @@
-package io.streamtrain.serving;
+package io.streamtrain.snapshots;
 
 import ai.djl.Device;
 import io.streamtrain.kafka.Partitions;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.ChunkLocations;
-import io.streamtrain.records.SnapshotChunks;
-import io.streamtrain.records.SnapshotChunks.TornSnapshotException;
-import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.SnapshotChunks.TornSnapshotException;
+import io.streamtrain.snapshots.SnapshotMetrics.NewLiveEvents;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
