@@ -11,6 +11,7 @@ import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
 import io.streamtrain.snapshots.ModelHolder;
+import io.streamtrain.snapshots.Resume;
 import io.streamtrain.snapshots.SnapshotMetrics;
 import io.streamtrain.training.Trainer;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,7 @@ public final class LiveSession implements AutoCloseable {
     this.trainer =
         new TrainingRun(
             pipeline,
-            Pipeline.Resume.fromScratch(),
+            Resume.fromScratch(),
             new TrainingListener() {
               @Override
               public void onMetric(TrainingMetric metric) {

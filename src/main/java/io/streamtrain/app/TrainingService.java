@@ -9,6 +9,7 @@ import io.streamtrain.model.ModelSpec;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.Resume;
 import io.streamtrain.snapshots.Snapshots;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -40,11 +41,7 @@ public final class TrainingService {
    * @param metricsPort serve metrics on this port (0: any free port), null for none
    */
   public static void run(
-      Settings settings,
-      Pipeline.Resume resume,
-      Integer epochs,
-      boolean follow,
-      Integer metricsPort)
+      Settings settings, Resume resume, Integer epochs, boolean follow, Integer metricsPort)
       throws Exception {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
@@ -60,7 +57,7 @@ public final class TrainingService {
   private static void run(
       Settings settings,
       Pipeline pipeline,
-      Pipeline.Resume resume,
+      Resume resume,
       Integer epochs,
       boolean follow,
       Integer metricsPort,
@@ -69,9 +66,7 @@ public final class TrainingService {
     Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
     if (start.isPresent()) {
       check(start.get(), settings);
-      if (epochs != null
-          && resume.kind() == Pipeline.Resume.Kind.LATEST
-          && trained(start.get(), epochs)) {
+      if (epochs != null && resume.kind() == Resume.Kind.LATEST && trained(start.get(), epochs)) {
         System.err.printf(
             "Model %s is trained through epoch %d already (snapshot version %d): nothing to do%n",
             settings.modelName(), epochs, start.get().getVersion());
