@@ -12,61 +12,44 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
  * One model's snapshots on one deployment's {@code model.snapshots} topic: publishing them, reading
  * the newest or one version, and where a training run starts ({@link Resume}, {@link StartPoint}).
+ *
+ * @param consumerProps byte-array consumer properties without a group, fresh on each call
+ * @param producerProps byte-array producer properties, fresh on each call
  */
-public final class SnapshotTopic {
-  private final Supplier<Properties> consumerProps;
-  private final Supplier<Properties> producerProps;
-  private final String topic;
-  private final String modelName;
-  private final Serde<ModelSnapshot> serde;
+public record SnapshotTopic(
+    Supplier<Properties> consumerProps,
+    Supplier<Properties> producerProps,
+    String topic,
+    String modelName,
+    Serde<ModelSnapshot> serde) {
 
-  /**
-   * @param consumerProps byte-array consumer properties without a group, fresh on each call
-   * @param producerProps byte-array producer properties, fresh on each call
-   */
-  public SnapshotTopic(
-      Supplier<Properties> consumerProps,
-      Supplier<Properties> producerProps,
-      String topic,
-      String modelName,
-      Serde<ModelSnapshot> serde) {
-    this.consumerProps = consumerProps;
-    this.producerProps = producerProps;
-    this.topic = topic;
-    this.modelName = modelName;
-    this.serde = serde;
-  }
-
-  public String topic() {
-    return topic;
-  }
-
-  public String modelName() {
-    return modelName;
+  Deserializer<ModelSnapshot> deserializer() {
+    return serde.deserializer();
   }
 
   /** The newest complete snapshot of the model, if the topic has one. */
   public Optional<ModelSnapshot> latest() {
-    return Snapshots.latest(consumerProps.get(), topic, modelName, serde.deserializer());
+    return Snapshots.latest(consumerProps().get(), topic, modelName, deserializer());
   }
 
   /** As {@link #latest()}, counting only records at or after {@code from}. */
   Optional<ModelSnapshot> latestFrom(Map<Integer, Long> from) {
-    return Snapshots.latestFrom(consumerProps.get(), topic, modelName, serde.deserializer(), from);
+    return Snapshots.latestFrom(consumerProps().get(), topic, modelName, deserializer(), from);
   }
 
   /** The end offset of every partition of the topic now. */
   public Map<Integer, Long> endOffsets() {
-    return Snapshots.endOffsets(consumerProps.get(), topic);
+    return Snapshots.endOffsets(consumerProps().get(), topic);
   }
 
   Snapshots.Lineage lineage(long version) {
-    return Snapshots.lineage(consumerProps.get(), topic, modelName, serde.deserializer(), version);
+    return Snapshots.lineage(consumerProps().get(), topic, modelName, deserializer(), version);
   }
 
   /**
@@ -118,7 +101,7 @@ public final class SnapshotTopic {
       throws InterruptedException, ExecutionException, TimeoutException {
     var serializer = serde.serializer();
     boolean chunked = SnapshotChunks.needsChunks(snapshot);
-    Properties props = producerProps.get();
+    Properties props = producerProps().get();
     if (chunked) {
       props.put(
           ProducerConfig.TRANSACTIONAL_ID_CONFIG,
