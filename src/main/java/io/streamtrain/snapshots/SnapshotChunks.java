@@ -1,31 +1,17 @@
 package io.streamtrain.snapshots;
 
-import io.streamtrain.schema.ChunkManifest;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
-import io.streamtrain.schema.SnapshotChunk;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import org.apache.avro.Schema;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.utils.Utils;
 
@@ -37,8 +23,9 @@ import org.apache.kafka.common.utils.Utils;
  * one schema. Written in one transaction, chunks first, so that a read_committed reader that sees a
  * manifest finds its chunks before it; keyed by index, so that compaction keeps the newest of each.
  *
- * <p>Both directions stream: the writer hands out one chunk at a time, the reader decodes the
- * tensors while it pulls the chunks, so neither holds the encoded snapshot whole.
+ * <p>Both directions stream: the writer ({@link ChunkWriter}) hands out one chunk at a time, the
+ * reader ({@link ChunkReader}) decodes the tensors while it pulls the chunks, so neither holds the
+ * encoded snapshot whole.
  */
 public final class SnapshotChunks {
   /** Payload per chunk: well under the producer's and the topic's 16 MiB record limit. */
@@ -145,19 +132,7 @@ public final class SnapshotChunks {
    */
   public static ModelSnapshot write(
       ModelSnapshot snapshot, int chunkBytes, BiConsumer<String, ModelSnapshot> out) {
-    checkChunkBytes(chunkBytes);
-    ChunkingStream stream = new ChunkingStream(snapshot, chunkBytes, out);
-    try {
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(stream, null);
-      SpecificDatumWriter<NamedTensor> writer = new SpecificDatumWriter<>(NamedTensor.class);
-      writeArray(encoder, writer, snapshot.getTensors());
-      writeArray(encoder, writer, snapshot.getOptimizerState());
-      encoder.flush();
-      stream.finish();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot encode a snapshot's tensors", e);
-    }
-    return emitManifest(snapshot, stream, chunkBytes, out);
+    return ChunkWriter.write(snapshot, chunkBytes, out);
   }
 
   /**
@@ -214,94 +189,10 @@ public final class SnapshotChunks {
       List<? extends StreamedTensor> tensors,
       List<? extends StreamedTensor> optimizerState,
       TensorObserver observer,
-      java.util.function.Supplier<String> sha256,
+      Supplier<String> sha256,
       int chunkBytes,
       BiConsumer<String, ModelSnapshot> out) {
-    checkChunkBytes(chunkBytes);
-    ChunkingStream stream = new ChunkingStream(header, chunkBytes, out);
-    try {
-      BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(stream, null);
-      byte[] slice = new byte[SLICE_BYTES];
-      writeStreamed(encoder, tensors, observer, slice);
-      writeStreamed(encoder, optimizerState, observer, slice);
-      encoder.flush();
-      stream.finish();
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot encode a snapshot's tensors", e);
-    }
-    header.setSha256(sha256.get());
-    return emitManifest(header, stream, chunkBytes, out);
-  }
-
-  /** Encodes as {@link SpecificDatumWriter} encodes {@link NamedTensor}s, the data in slices. */
-  private static void writeStreamed(
-      BinaryEncoder encoder,
-      List<? extends StreamedTensor> tensors,
-      TensorObserver observer,
-      byte[] slice)
-      throws IOException {
-    encoder.writeArrayStart();
-    encoder.setItemCount(tensors.size());
-    for (StreamedTensor t : tensors) {
-      encoder.startItem();
-      observer.tensor(t.name(), t.dtype(), t.shape(), t.bytes());
-      encoder.writeString(t.name());
-      encoder.writeArrayStart();
-      encoder.setItemCount(t.shape().size());
-      for (long dim : t.shape()) {
-        encoder.startItem();
-        encoder.writeLong(dim);
-      }
-      encoder.writeArrayEnd();
-      encoder.writeString(t.dtype());
-      encoder.writeLong(t.bytes());
-      for (long offset = 0; offset < t.bytes(); ) {
-        int n = (int) Math.min(slice.length, t.bytes() - offset);
-        t.read(offset, slice, 0, n);
-        observer.data(slice, 0, n);
-        encoder.writeFixed(slice, 0, n);
-        offset += n;
-      }
-    }
-    encoder.writeArrayEnd();
-  }
-
-  private static void checkChunkBytes(int chunkBytes) {
-    if (chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
-      throw new IllegalArgumentException(
-          "The snapshot chunk size must be in [1, " + MAX_CHUNK_BYTES + "], got " + chunkBytes);
-    }
-  }
-
-  private static ModelSnapshot emitManifest(
-      ModelSnapshot snapshot,
-      ChunkingStream stream,
-      int chunkBytes,
-      BiConsumer<String, ModelSnapshot> out) {
-    ModelSnapshot manifest = shallowCopy(snapshot);
-    manifest.setTensors(List.of());
-    manifest.setOptimizerState(List.of());
-    manifest.setManifest(
-        ChunkManifest.newBuilder()
-            .setChunks(stream.index)
-            .setChunkBytes(chunkBytes)
-            .setPayloadBytes(stream.total)
-            .setPayloadSha256(HexFormat.of().formatHex(stream.digest.digest()))
-            .build());
-    out.accept(snapshot.getModelName(), manifest);
-    return manifest;
-  }
-
-  private static void writeArray(
-      BinaryEncoder encoder, SpecificDatumWriter<NamedTensor> writer, List<NamedTensor> tensors)
-      throws IOException {
-    encoder.writeArrayStart();
-    encoder.setItemCount(tensors.size());
-    for (NamedTensor t : tensors) {
-      encoder.startItem();
-      writer.write(t, encoder);
-    }
-    encoder.writeArrayEnd();
+    return ChunkWriter.write(header, tensors, optimizerState, observer, sha256, chunkBytes, out);
   }
 
   /**
@@ -310,43 +201,7 @@ public final class SnapshotChunks {
    * when a chunk is missing, of another version, or does not match its checksum.
    */
   public static ModelSnapshot read(ModelSnapshot manifest, Iterator<ModelSnapshot> chunks) {
-    ChunkManifest m = manifest.getManifest();
-    if (m == null) {
-      return manifest;
-    }
-    ChunkStream in = new ChunkStream(manifest, chunks);
-    List<NamedTensor> tensors;
-    List<NamedTensor> optimizerState;
-    try {
-      BinaryDecoder decoder = DecoderFactory.get().directBinaryDecoder(in, null);
-      SpecificDatumReader<NamedTensor> reader = new SpecificDatumReader<>(NamedTensor.class);
-      tensors = readArray(decoder, reader);
-      optimizerState = readArray(decoder, reader);
-      in.finish();
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof TornSnapshotException torn) {
-        throw torn;
-      }
-      throw new TornSnapshotException(
-          describe(manifest) + " does not decode from its chunks: " + e.getMessage(), e);
-    }
-    ModelSnapshot whole = shallowCopy(manifest);
-    whole.setTensors(tensors);
-    whole.setOptimizerState(optimizerState);
-    // Whole again: published or saved as it is, it must not send readers looking for chunks.
-    whole.setManifest(null);
-    return whole;
-  }
-
-  private static List<NamedTensor> readArray(
-      BinaryDecoder decoder, SpecificDatumReader<NamedTensor> reader) throws IOException {
-    List<NamedTensor> out = new ArrayList<>();
-    for (long n = decoder.readArrayStart(); n != 0; n = decoder.arrayNext()) {
-      for (long i = 0; i < n; i++) {
-        out.add(reader.read(null, decoder));
-      }
-    }
-    return out;
+    return ChunkReader.read(manifest, chunks);
   }
 
   /**
@@ -408,7 +263,7 @@ public final class SnapshotChunks {
   }
 
   /** A field-by-field copy that shares the values (the tensors are not copied). */
-  private static ModelSnapshot shallowCopy(ModelSnapshot snapshot) {
+  static ModelSnapshot shallowCopy(ModelSnapshot snapshot) {
     ModelSnapshot copy = new ModelSnapshot();
     for (Schema.Field f : ModelSnapshot.getClassSchema().getFields()) {
       copy.put(f.pos(), snapshot.get(f.pos()));
@@ -416,167 +271,11 @@ public final class SnapshotChunks {
     return copy;
   }
 
-  private static MessageDigest sha256() {
+  static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
-    }
-  }
-
-  /** Cuts what is written into chunk records of {@code chunkBytes} and hands each one out. */
-  private static final class ChunkingStream extends OutputStream {
-    private final ModelSnapshot snapshot;
-    private final BiConsumer<String, ModelSnapshot> out;
-    private final byte[] buffer;
-    private final MessageDigest digest = sha256();
-    private int filled;
-    private int index;
-    private long total;
-
-    ChunkingStream(ModelSnapshot snapshot, int chunkBytes, BiConsumer<String, ModelSnapshot> out) {
-      this.snapshot = snapshot;
-      this.out = out;
-      this.buffer = new byte[chunkBytes];
-    }
-
-    @Override
-    public void write(int b) {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) {
-      while (len > 0) {
-        int n = Math.min(len, buffer.length - filled);
-        System.arraycopy(b, off, buffer, filled, n);
-        filled += n;
-        off += n;
-        len -= n;
-        if (filled == buffer.length) {
-          emit();
-        }
-      }
-    }
-
-    void finish() {
-      if (filled > 0 || index == 0) {
-        emit();
-      }
-    }
-
-    private void emit() {
-      byte[] data = Arrays.copyOf(buffer, filled);
-      digest.update(data);
-      total += filled;
-      ModelSnapshot chunk =
-          ModelSnapshot.newBuilder()
-              .setModelName(snapshot.getModelName())
-              .setVersion(snapshot.getVersion())
-              .setEpoch(snapshot.getEpoch())
-              .setCreatedAt(snapshot.getCreatedAt())
-              .setArchitecture(snapshot.getArchitecture())
-              .setTensors(List.of())
-              .setSha256(HexFormat.of().formatHex(sha256().digest(data)))
-              .setSeed(snapshot.getSeed())
-              .setChunk(new SnapshotChunk(index, ByteBuffer.wrap(data)))
-              .build();
-      out.accept(chunkKey(snapshot.getModelName(), index), chunk);
-      index++;
-      filled = 0;
-    }
-  }
-
-  /** The payload of a chunked snapshot, chunk after chunk, each checked as it arrives. */
-  private static final class ChunkStream extends InputStream {
-    private final ModelSnapshot manifest;
-    private final ChunkManifest m;
-    private final Iterator<ModelSnapshot> chunks;
-    private final MessageDigest digest = sha256();
-    private ByteBuffer current = ByteBuffer.allocate(0);
-    private int next;
-    private long total;
-
-    ChunkStream(ModelSnapshot manifest, Iterator<ModelSnapshot> chunks) {
-      this.manifest = manifest;
-      this.m = manifest.getManifest();
-      this.chunks = chunks;
-    }
-
-    @Override
-    public int read() {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) {
-      if (len == 0) {
-        return 0;
-      }
-      while (!current.hasRemaining()) {
-        if (next == m.getChunks()) {
-          return -1;
-        }
-        current = take();
-      }
-      int n = Math.min(len, current.remaining());
-      current.get(b, off, n);
-      return n;
-    }
-
-    private ByteBuffer take() {
-      if (!chunks.hasNext()) {
-        throw torn("chunk " + next + " is missing");
-      }
-      ModelSnapshot record = chunks.next();
-      SnapshotChunk chunk = record == null ? null : record.getChunk();
-      if (chunk == null || chunk.getIndex() != next) {
-        throw torn("chunk " + next + " is missing");
-      }
-      if (record.getVersion() != manifest.getVersion()
-          || !record.getModelName().equals(manifest.getModelName())) {
-        boolean newer =
-            record.getVersion() > manifest.getVersion()
-                && record.getModelName().equals(manifest.getModelName());
-        throw new TornSnapshotException(
-            describe(manifest)
-                + " cannot be read: chunk "
-                + next
-                + " belongs to version "
-                + record.getVersion()
-                + (newer ? " (overwritten)" : ""),
-            newer);
-      }
-      ByteBuffer data = chunk.getData();
-      byte[] bytes = new byte[data.remaining()];
-      data.duplicate().get(bytes);
-      if (!HexFormat.of().formatHex(sha256().digest(bytes)).equals(record.getSha256())) {
-        throw torn("chunk " + next + " does not match its SHA-256");
-      }
-      boolean last = next == m.getChunks() - 1;
-      if (!last && bytes.length != m.getChunkBytes()) {
-        throw torn("chunk " + next + " holds " + bytes.length + " bytes, not " + m.getChunkBytes());
-      }
-      digest.update(bytes);
-      total += bytes.length;
-      next++;
-      return ByteBuffer.wrap(bytes);
-    }
-
-    /** After decoding: every chunk was used up, and the payload matches the manifest. */
-    void finish() {
-      if (current.hasRemaining() || next != m.getChunks()) {
-        throw torn("the tensors end before the payload does");
-      }
-      if (total != m.getPayloadBytes()
-          || !HexFormat.of().formatHex(digest.digest()).equals(m.getPayloadSha256())) {
-        throw torn("the payload does not match the manifest's size and SHA-256");
-      }
-    }
-
-    private TornSnapshotException torn(String what) {
-      return new TornSnapshotException(describe(manifest) + " cannot be read: " + what);
     }
   }
 }
