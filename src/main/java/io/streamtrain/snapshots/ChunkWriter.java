@@ -30,7 +30,7 @@ import org.apache.avro.specific.SpecificDatumWriter;
  * The writing side of {@link SnapshotChunks}: encodes a snapshot's tensors into chunk records of a
  * fixed size, handing each one out as soon as it is full, then the manifest.
  */
-final class ChunkWriter {
+public final class ChunkWriter {
   private ChunkWriter() {}
 
   /** See {@link SnapshotChunks#write(ModelSnapshot, int, BiConsumer)}. */
@@ -52,10 +52,13 @@ final class ChunkWriter {
   }
 
   /**
-   * See {@link SnapshotChunks#write(ModelSnapshot, List, List, TensorObserver, Supplier, int,
-   * BiConsumer)}.
+   * As {@link SnapshotChunks#write(ModelSnapshot, int, BiConsumer)}, reading the tensors slice by
+   * slice as they are encoded: the same chunk records and the same manifest as the tensors in
+   * {@code header} would give, with one chunk and one slice in memory. {@code observer} sees every
+   * tensor as it is encoded; {@code sha256} is asked for the manifest's snapshot SHA-256 once all
+   * have been.
    */
-  static ModelSnapshot write(
+  public static ModelSnapshot write(
       ModelSnapshot header,
       List<? extends StreamedTensor> tensors,
       List<? extends StreamedTensor> optimizerState,

@@ -10,7 +10,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.utils.Utils;
@@ -176,23 +175,6 @@ public final class SnapshotChunks {
       bytes += 10L * (t.shape().size() + 1);
     }
     return bytes;
-  }
-
-  /**
-   * As {@link #write(ModelSnapshot, int, BiConsumer)}, reading the tensors slice by slice as they
-   * are encoded: the same chunk records and the same manifest as the tensors in {@code header}
-   * would give, with one chunk and one slice in memory. {@code observer} sees every tensor as it is
-   * encoded; {@code sha256} is asked for the manifest's snapshot SHA-256 once all have been.
-   */
-  public static ModelSnapshot write(
-      ModelSnapshot header,
-      List<? extends StreamedTensor> tensors,
-      List<? extends StreamedTensor> optimizerState,
-      TensorObserver observer,
-      Supplier<String> sha256,
-      int chunkBytes,
-      BiConsumer<String, ModelSnapshot> out) {
-    return ChunkWriter.write(header, tensors, optimizerState, observer, sha256, chunkBytes, out);
   }
 
   /**
