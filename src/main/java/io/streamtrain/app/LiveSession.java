@@ -7,7 +7,8 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.serving.ModelHolder;
+import io.streamtrain.snapshots.ModelHolder;
+import io.streamtrain.snapshots.Resume;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,7 +77,7 @@ public final class LiveSession implements AutoCloseable {
     this.trainer =
         new TrainingRun(
             pipeline,
-            Pipeline.Resume.fromScratch(),
+            Resume.fromScratch(),
             new TrainingListener() {
               @Override
               public void onMetric(TrainingMetric metric) {

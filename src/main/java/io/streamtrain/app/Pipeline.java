@@ -12,8 +12,6 @@ import io.streamtrain.model.TorchScriptModule;
 import io.streamtrain.model.TorchScriptModules;
 import io.streamtrain.records.ClassNames;
 import io.streamtrain.records.LabeledImageDecoder;
-import io.streamtrain.records.SnapshotChunks;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.records.Topic;
 import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.SchemaRegistries;
@@ -22,9 +20,12 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
-import io.streamtrain.serving.ModelHolder;
 import io.streamtrain.serving.PredictionTopology;
 import io.streamtrain.serving.Predictor;
+import io.streamtrain.snapshots.ModelHolder;
+import io.streamtrain.snapshots.Resume;
+import io.streamtrain.snapshots.SnapshotTopic;
+import io.streamtrain.snapshots.StartPoint;
 import io.streamtrain.training.KafkaFeedReader;
 import io.streamtrain.training.StopSignal;
 import io.streamtrain.training.TestSet;
@@ -32,17 +33,11 @@ import io.streamtrain.training.TestSets;
 import io.streamtrain.training.TrainerDependencies;
 import io.streamtrain.training.TrainingSetup;
 import io.streamtrain.training.TrainingTopology;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
@@ -187,31 +182,6 @@ public final class Pipeline {
         .classNames(names);
   }
 
-  /** Where a training run starts: the newest snapshot, nothing, or one exact version. */
-  public record Resume(Kind kind, long version) {
-    public enum Kind {
-      LATEST,
-      FROM_SCRATCH,
-      VERSION
-    }
-
-    public static Resume latest() {
-      return new Resume(Kind.LATEST, -1);
-    }
-
-    public static Resume fromScratch() {
-      return new Resume(Kind.FROM_SCRATCH, -1);
-    }
-
-    public static Resume version(long version) {
-      if (version < 0) {
-        throw new IllegalArgumentException(
-            "--snapshot-version must be a version on the topic, >= 0 (got " + version + ")");
-      }
-      return new Resume(Kind.VERSION, version);
-    }
-  }
-
   /** The training application's topology, resuming from the newest snapshot unless told not to. */
   public Topology trainingTopology(
       boolean fromScratch, TrainingListener listener, StopSignal stop) {
@@ -234,7 +204,7 @@ public final class Pipeline {
    */
   public Topology trainingTopology(
       Resume resume, TrainingListener listener, StopSignal stop, boolean liveTail) {
-    StartPoint start = new StartPoint(resume);
+    StartPoint start = snapshotTopic().startPoint(resume);
     ClassNames classNames = new ClassNames(classes());
     TrainerDependencies deps =
         new TrainerDependencies(start, testSet(), listener, stop, start::floor, classNames);
@@ -255,103 +225,21 @@ public final class Pipeline {
   }
 
   /**
-   * The snapshot a trainer starts from, checked before Kafka Streams starts so that a bad one is
-   * refused with one line: present for {@code latest} when the topic has one, the exact version for
-   * {@code version} (refused when it is not on the topic), empty for {@code from scratch}.
+   * The snapshot a trainer starts from, checked before Kafka Streams starts: see {@link
+   * SnapshotTopic#start}.
    */
   public Optional<ModelSnapshot> startSnapshot(Resume resume) {
-    return switch (resume.kind()) {
-      case LATEST -> latestSnapshot();
-      case FROM_SCRATCH -> Optional.empty();
-      case VERSION -> Optional.of(requireVersion(resume.version()));
-    };
+    return snapshotTopic().start(resume);
   }
 
-  private ModelSnapshot requireVersion(long version) {
-    Snapshots.Lineage lineage = lineage(version);
-    return lineage
-        .requested()
-        .orElseThrow(
-            () ->
-                new IllegalArgumentException(
-                    "--snapshot-version "
-                        + version
-                        + ": model "
-                        + settings.modelName()
-                        + " has no such snapshot on "
-                        + names.modelSnapshots()
-                        + " (versions there: "
-                        + lineage.versions()
-                        + "; compaction keeps only recent ones)"));
-  }
-
-  private Snapshots.Lineage lineage(long version) {
-    return Snapshots.lineage(
-        settings.consumerProps(null),
+  /** This model's snapshots on this deployment's snapshot topic. */
+  public SnapshotTopic snapshotTopic() {
+    return new SnapshotTopic(
+        () -> settings.consumerProps(null),
+        settings::producerProps,
         names.modelSnapshots(),
         settings.modelName(),
-        serde(ModelSnapshot.class).deserializer(),
-        version);
-  }
-
-  /**
-   * Answers the trainer's "what do I start from" at each task start, remembering where the topic
-   * ended when the run began so that it can tell the run's own snapshots from older ones.
-   */
-  private final class StartPoint implements java.util.function.Supplier<Optional<ModelSnapshot>> {
-    private final Resume resume;
-    private java.util.Map<Integer, Long> runStart;
-    private long floor;
-    private ModelSnapshot requested;
-
-    StartPoint(Resume resume) {
-      this.resume = resume;
-      if (resume.kind() != Resume.Kind.LATEST) {
-        // Now, not at the first task start: a standby that takes over later must count the
-        // snapshots the active trainer of this run published meanwhile as the run's own.
-        begin();
-      }
-    }
-
-    @Override
-    public synchronized Optional<ModelSnapshot> get() {
-      if (resume.kind() == Resume.Kind.LATEST) {
-        return latestSnapshot();
-      }
-      begin();
-      Optional<ModelSnapshot> own =
-          Snapshots.latestFrom(
-              settings.consumerProps(null),
-              names.modelSnapshots(),
-              settings.modelName(),
-              serde(ModelSnapshot.class).deserializer(),
-              runStart);
-      return own.isPresent() ? own : Optional.ofNullable(requested);
-    }
-
-    /**
-     * The newest version on the topic when the run began, -1 for none: a run starting over
-     * continues after it. Resuming the latest snapshot, that snapshot is the newest.
-     */
-    synchronized long floor() {
-      if (resume.kind() == Resume.Kind.LATEST) {
-        return -1;
-      }
-      begin();
-      return floor;
-    }
-
-    private void begin() {
-      if (runStart != null) {
-        return;
-      }
-      runStart = Snapshots.endOffsets(settings.consumerProps(null), names.modelSnapshots());
-      Snapshots.Lineage lineage = lineage(resume.version());
-      floor = lineage.maxVersion();
-      if (resume.kind() == Resume.Kind.VERSION) {
-        requested = lineage.requested().orElseGet(() -> requireVersion(resume.version()));
-      }
-    }
+        serde(ModelSnapshot.class));
   }
 
   /** Loaded once, at the first epoch end, and kept: images.test is the fixed held-out set. */
@@ -420,44 +308,8 @@ public final class Pipeline {
    */
   public void publishSnapshot(ModelSnapshot snapshot) {
     String topic = names.modelSnapshots();
-    var serializer = serde(ModelSnapshot.class).serializer();
-    boolean chunked = SnapshotChunks.needsChunks(snapshot);
-    Properties props = settings.producerProps();
-    if (chunked) {
-      props.put(
-          ProducerConfig.TRANSACTIONAL_ID_CONFIG,
-          "streamtrain-snapshot-publish-" + snapshot.getModelName());
-      // A few chunks in flight, not the whole snapshot: send blocks while the buffer is full.
-      props.put(
-          ProducerConfig.BUFFER_MEMORY_CONFIG,
-          String.valueOf(3L * SnapshotChunks.DEFAULT_CHUNK_BYTES));
-    }
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
-      if (!chunked) {
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topic,
-                    snapshot.getModelName().getBytes(StandardCharsets.UTF_8),
-                    serializer.serialize(topic, snapshot)))
-            .get(60, TimeUnit.SECONDS);
-        return;
-      }
-      int partition =
-          SnapshotChunks.partition(snapshot.getModelName(), producer.partitionsFor(topic).size());
-      producer.initTransactions();
-      producer.beginTransaction();
-      SnapshotChunks.write(
-          snapshot,
-          SnapshotChunks.DEFAULT_CHUNK_BYTES,
-          (key, record) ->
-              producer.send(
-                  new ProducerRecord<>(
-                      topic,
-                      partition,
-                      key.getBytes(StandardCharsets.UTF_8),
-                      serializer.serialize(topic, record))));
-      producer.commitTransaction();
+    try {
+      snapshotTopic().publish(snapshot);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Interrupted while publishing a snapshot to " + topic, e);
@@ -488,11 +340,7 @@ public final class Pipeline {
   }
 
   public Optional<ModelSnapshot> latestSnapshot() {
-    return Snapshots.latest(
-        settings.consumerProps(null),
-        names.modelSnapshots(),
-        settings.modelName(),
-        serde(ModelSnapshot.class).deserializer());
+    return snapshotTopic().latest();
   }
 
   /** The replay of this pipeline's training topic into its feed. */

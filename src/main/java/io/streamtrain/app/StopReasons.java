@@ -3,8 +3,8 @@ package io.streamtrain.app;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.model.SnapshotRejectedException;
-import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.registry.SchemaRegistryException;
+import io.streamtrain.snapshots.SnapshotChunks;
 
 /**
  * Why a training or prediction run stopped, in one line that says how to go on: a refused snapshot,

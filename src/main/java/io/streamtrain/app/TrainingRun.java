@@ -4,6 +4,7 @@ import io.streamtrain.kafka.TailStart;
 import io.streamtrain.kafka.TopicCatalog;
 import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.SnapshotRejectedException;
+import io.streamtrain.snapshots.Resume;
 import io.streamtrain.training.SnapshotSize;
 import io.streamtrain.training.StopSignal;
 import java.time.Duration;
@@ -78,11 +79,10 @@ public final class TrainingRun implements AutoCloseable {
   private long lastReplacementNanos;
 
   public TrainingRun(Pipeline pipeline, boolean fromScratch, TrainingListener listener) {
-    this(
-        pipeline, fromScratch ? Pipeline.Resume.fromScratch() : Pipeline.Resume.latest(), listener);
+    this(pipeline, fromScratch ? Resume.fromScratch() : Resume.latest(), listener);
   }
 
-  public TrainingRun(Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener) {
+  public TrainingRun(Pipeline pipeline, Resume resume, TrainingListener listener) {
     this(pipeline, resume, listener, false);
   }
 
@@ -91,7 +91,7 @@ public final class TrainingRun implements AutoCloseable {
    *     (from where the tail stopped, on a restart), without replay
    */
   public TrainingRun(
-      Pipeline pipeline, Pipeline.Resume resume, TrainingListener listener, boolean liveTail) {
+      Pipeline pipeline, Resume resume, TrainingListener listener, boolean liveTail) {
     ExplainedFailures.install();
     this.pipeline = pipeline;
     this.liveTail = liveTail;

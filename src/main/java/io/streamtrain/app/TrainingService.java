@@ -1,27 +1,19 @@
 package io.streamtrain.app;
 
 import io.streamtrain.config.Settings;
-import io.streamtrain.data.ImageTransforms;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.metrics.Monitoring;
 import io.streamtrain.model.SnapshotRejectedException;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.EpochWatch;
+import io.streamtrain.snapshots.Resume;
 import io.streamtrain.training.TrainingSetup;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.Deserializer;
 
 /**
  * The training application as {@code train} runs it: a {@link TrainingRun} on a broker that must be
@@ -29,9 +21,6 @@ import org.apache.kafka.common.serialization.Deserializer;
  * optional Prometheus metrics.
  */
 public final class TrainingService {
-  private static final org.slf4j.Logger LOG =
-      org.slf4j.LoggerFactory.getLogger(TrainingService.class);
-
   private TrainingService() {}
 
   /**
@@ -40,16 +29,12 @@ public final class TrainingService {
    * @param metricsPort serve metrics on this port (0: any free port), null for none
    */
   public static void run(
-      Settings settings,
-      Pipeline.Resume resume,
-      Integer epochs,
-      boolean follow,
-      Integer metricsPort)
+      Settings settings, Resume resume, Integer epochs, boolean follow, Integer metricsPort)
       throws Exception {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
     // Snapshots published from now on, by this trainer or another one of the model.
-    EpochWatch watch = new EpochWatch(pipeline);
+    EpochWatch watch = new EpochWatch(pipeline.snapshotTopic());
     try {
       run(settings, pipeline, resume, epochs, follow, metricsPort, watch);
     } finally {
@@ -60,7 +45,7 @@ public final class TrainingService {
   private static void run(
       Settings settings,
       Pipeline pipeline,
-      Pipeline.Resume resume,
+      Resume resume,
       Integer epochs,
       boolean follow,
       Integer metricsPort,
@@ -69,9 +54,7 @@ public final class TrainingService {
     Optional<ModelSnapshot> start = pipeline.startSnapshot(resume);
     if (start.isPresent()) {
       check(start.get(), pipeline.trainingSetup());
-      if (epochs != null
-          && resume.kind() == Pipeline.Resume.Kind.LATEST
-          && trained(start.get(), epochs)) {
+      if (epochs != null && resume.kind() == Resume.Kind.LATEST && trained(start.get(), epochs)) {
         System.err.printf(
             "Model %s is trained through epoch %d already (snapshot version %d): nothing to do%n",
             settings.modelName(), epochs, start.get().getVersion());
@@ -184,69 +167,6 @@ public final class TrainingService {
     }
   }
 
-  /**
-   * Follows the model's snapshots published since this run began, whoever publishes them: an {@code
-   * --epochs N} run ends when the model is trained through epoch N, also when a trainer of another
-   * process did it (this one stood by, or took over at that point).
-   */
-  private static final class EpochWatch implements AutoCloseable {
-    // Long enough for a fetch to complete: a zero poll may only send it.
-    private static final Duration POLL = Duration.ofMillis(200);
-    private final KafkaConsumer<byte[], byte[]> consumer;
-    private final byte[] key;
-    private final Deserializer<ModelSnapshot> deserializer;
-    private final List<ModelSnapshot> trainedThrough = new ArrayList<>();
-
-    EpochWatch(Pipeline pipeline) {
-      String topic = pipeline.names().modelSnapshots();
-      consumer = new KafkaConsumer<>(pipeline.settings().consumerProps(null));
-      key = pipeline.settings().modelName().getBytes(StandardCharsets.UTF_8);
-      deserializer = pipeline.serde(ModelSnapshot.class).deserializer();
-      var partitions =
-          Snapshots.endOffsets(pipeline.settings().consumerProps(null), topic).keySet().stream()
-              .map(p -> new TopicPartition(topic, p))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToEnd(partitions);
-      partitions.forEach(consumer::position); // fixes "from now on" before anything starts
-    }
-
-    /**
-     * The first snapshot published since the start that completed epoch {@code epochs}, after
-     * reading what was committed since the last call. Kept once seen: a trainer's final snapshot on
-     * stop may follow it with the same version and a moved position.
-     */
-    Optional<ModelSnapshot> firstTrainedThrough(int epochs) {
-      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
-        if (trainedThrough.isEmpty()
-            && r.key() != null
-            && Arrays.equals(r.key(), key)
-            && r.value() != null) {
-          try {
-            ModelSnapshot snapshot = Snapshots.decode(r, deserializer);
-            if (trained(snapshot, epochs)) {
-              trainedThrough.add(snapshot);
-            }
-          } catch (RuntimeException e) {
-            LOG.debug("Skipping an unreadable snapshot record", e);
-          }
-          if (!trainedThrough.isEmpty()) {
-            LOG.debug(
-                "Epoch {} completed by snapshot version {}",
-                epochs,
-                trainedThrough.get(0).getVersion());
-          }
-        }
-      }
-      return trainedThrough.stream().findFirst();
-    }
-
-    @Override
-    public void close() {
-      consumer.close(Duration.ofSeconds(5));
-    }
-  }
-
   private static void closeQuietly(Monitoring monitoring) {
     if (monitoring != null) {
       monitoring.close();
@@ -292,7 +212,6 @@ public final class TrainingService {
 
   /** Whether {@code snapshot} is at or past the end of epoch {@code epochs}. */
   private static boolean trained(ModelSnapshot snapshot, int epochs) {
-    return snapshot.getEpoch() > epochs
-        || (snapshot.getEpoch() == epochs && snapshot.getEpochComplete());
+    return EpochWatch.trainedThrough(snapshot, epochs);
   }
 }

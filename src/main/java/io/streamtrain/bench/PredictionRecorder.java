@@ -3,6 +3,7 @@ package io.streamtrain.bench;
 import io.streamtrain.app.Errors;
 import io.streamtrain.app.Pipeline;
 import io.streamtrain.config.Settings;
+import io.streamtrain.kafka.PollingThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -140,13 +141,7 @@ final class PredictionRecorder implements AutoCloseable {
 
   @Override
   public void close() {
-    consumer.wakeup();
-    try {
-      thread.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    if (!thread.isAlive()) {
+    if (PollingThreads.stop(consumer::wakeup, thread, Duration.ofSeconds(5))) {
       consumer.close(Duration.ofSeconds(5));
     }
   }

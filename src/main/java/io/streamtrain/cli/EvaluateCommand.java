@@ -10,6 +10,7 @@ import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.model.StateDicts;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.Resume;
 import io.streamtrain.training.TestSet;
 import io.streamtrain.training.TestSets;
 import java.nio.file.Path;
@@ -72,7 +73,7 @@ final class EvaluateCommand implements Callable<Integer> {
     ModelSnapshot model =
         snapshot != null
             ? StateDictFiles.load(snapshot)
-            : pipeline.requireSnapshot(Pipeline.Resume.latest(), "");
+            : pipeline.requireSnapshot(Resume.latest(), "");
     TestSet test =
         TestSets.load(
             settings.consumerProps(null),
@@ -93,7 +94,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
   private static ModelSnapshot newestSnapshot(Settings settings) {
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
-    return new Pipeline(settings).requireSnapshot(Pipeline.Resume.latest(), "");
+    return new Pipeline(settings).requireSnapshot(Resume.latest(), "");
   }
 
   private void print(ModelSnapshot model, Evaluation e) {

@@ -5,6 +5,7 @@ import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
 import io.streamtrain.model.StateDictFiles;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.Resume;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -47,8 +48,7 @@ final class ExportCommand implements Callable<Integer> {
     Settings settings = common.settings();
     Brokers.awaitReachable(settings.adminProps(), Duration.ofSeconds(30));
     Pipeline pipeline = new Pipeline(settings);
-    Pipeline.Resume resume =
-        version == null ? Pipeline.Resume.latest() : Pipeline.Resume.version(version);
+    Resume resume = version == null ? Resume.latest() : Resume.version(version);
     ModelSnapshot snapshot =
         pipeline.requireSnapshot(resume, " (train one first: streamtrain train)");
     StateDictFiles.save(snapshot, out);

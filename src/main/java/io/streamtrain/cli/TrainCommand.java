@@ -5,6 +5,7 @@ import io.streamtrain.app.Pipeline;
 import io.streamtrain.app.TrainingService;
 import io.streamtrain.config.Settings;
 import io.streamtrain.kafka.Brokers;
+import io.streamtrain.snapshots.Resume;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -82,12 +83,10 @@ final class TrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException(
           "--init-from excludes --from-scratch and --snapshot-version: give one of them");
     }
-    Pipeline.Resume resume =
+    Resume resume =
         fromScratch
-            ? Pipeline.Resume.fromScratch()
-            : snapshotVersion != null
-                ? Pipeline.Resume.version(snapshotVersion)
-                : Pipeline.Resume.latest();
+            ? Resume.fromScratch()
+            : snapshotVersion != null ? Resume.version(snapshotVersion) : Resume.latest();
     Settings settings = common.settings(records.with(trainingOptions.flags()));
     Pipeline.transforms(settings); // a spec the model cannot take: one line, before the broker
     if (initFrom != null) {

@@ -3,6 +3,7 @@ package io.streamtrain.serving;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.snapshots.ModelHolder;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;

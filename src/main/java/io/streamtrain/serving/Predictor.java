@@ -12,6 +12,7 @@ import io.streamtrain.records.InvalidRecordException;
 import io.streamtrain.records.LabeledImageDecoder;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.snapshots.ModelHolder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;

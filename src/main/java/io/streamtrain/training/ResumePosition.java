@@ -1,7 +1,7 @@
 package io.streamtrain.training;
 
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.util.Map;
 
 /**

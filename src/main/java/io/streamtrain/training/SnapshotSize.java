@@ -1,7 +1,7 @@
 package io.streamtrain.training;
 
 import io.streamtrain.config.Training;
-import io.streamtrain.records.SnapshotChunks;
+import io.streamtrain.snapshots.SnapshotChunks;
 
 /**
  * How large a model's snapshots are before the first one exists, and what that asks of the

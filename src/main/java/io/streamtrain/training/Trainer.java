@@ -1,7 +1,7 @@
 package io.streamtrain.training;
 
 import io.streamtrain.records.DeadLetters;
-import io.streamtrain.records.SnapshotMetrics;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.time.Duration;
 import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.PunctuationType;

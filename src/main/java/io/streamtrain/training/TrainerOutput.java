@@ -4,10 +4,11 @@ import io.streamtrain.metrics.TrainingListener;
 import io.streamtrain.model.Evaluation;
 import io.streamtrain.model.LiveTensor;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.SnapshotChunks;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.snapshots.ChunkWriter;
+import io.streamtrain.snapshots.SnapshotChunks;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,7 +145,7 @@ final class TrainerOutput {
     long start = System.nanoTime();
     StateDicts.Checksum checksum = new StateDicts.Checksum();
     ModelSnapshot manifest =
-        SnapshotChunks.write(
+        ChunkWriter.write(
             header,
             streamed(tensors),
             streamed(optimizerState),

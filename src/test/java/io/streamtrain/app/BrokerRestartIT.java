@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

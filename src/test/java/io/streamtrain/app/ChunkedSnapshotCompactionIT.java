@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.ChunkLocations;
-import io.streamtrain.records.SnapshotChunks;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
+import io.streamtrain.snapshots.ChunkLocations;
+import io.streamtrain.snapshots.SnapshotChunks;
+import io.streamtrain.snapshots.Snapshots;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -9,13 +9,13 @@ import io.streamtrain.data.Split;
 import io.streamtrain.kafka.EmbeddedKafka;
 import io.streamtrain.kafka.Replayer;
 import io.streamtrain.kafka.TopicCatalog;
-import io.streamtrain.records.ChunkLocations;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.registry.InMemorySchemaStore;
 import io.streamtrain.registry.RegistryServer;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
+import io.streamtrain.snapshots.ChunkLocations;
+import io.streamtrain.snapshots.Snapshots;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -693,8 +693,9 @@ public final class Scenario implements AutoCloseable {
                 s.getEpoch(),
                 s.getEpochComplete() ? " (complete)" : "",
                 s.getWindowIndex(),
-                io.streamtrain.records.SnapshotMetrics.stepsApplied(s),
-                s.getMetrics().get(io.streamtrain.records.SnapshotMetrics.LIVE_EXAMPLES_TRAINED)));
+                io.streamtrain.snapshots.SnapshotMetrics.stepsApplied(s),
+                s.getMetrics()
+                    .get(io.streamtrain.snapshots.SnapshotMetrics.LIVE_EXAMPLES_TRAINED)));
       }
       return text.toString();
     }

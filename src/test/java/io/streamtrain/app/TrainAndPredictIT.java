@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.kafka.EmbeddedKafkaExtension;
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.MetricKind;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.Prediction;
 import io.streamtrain.schema.TrainingMetric;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

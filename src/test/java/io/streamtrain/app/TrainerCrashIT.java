@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.data.Split;
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.streamtrain.records.SnapshotMetrics;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.SnapshotMetrics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -120,8 +120,7 @@ class TwoTrainersIT {
     assertEquals(32L * epochs, SnapshotMetrics.stepsApplied(last), model);
   }
 
-  private static void awaitLine(
-      Scenario s, Scenario.Child child, String text, Duration timeout) {
+  private static void awaitLine(Scenario s, Scenario.Child child, String text, Duration timeout) {
     s.await(
         child.name() + " saying: " + text,
         timeout,

@@ -12,6 +12,7 @@ import io.streamtrain.registry.AvroSerde;
 import io.streamtrain.registry.MockSchemaRegistry;
 import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.snapshots.ModelHolder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.records.DeadLetters;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.snapshots.ModelHolder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -18,6 +18,7 @@ import io.streamtrain.schema.LabeledImage;
 import io.streamtrain.schema.ModelSnapshot;
 import io.streamtrain.schema.NamedTensor;
 import io.streamtrain.schema.Prediction;
+import io.streamtrain.snapshots.ModelHolder;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

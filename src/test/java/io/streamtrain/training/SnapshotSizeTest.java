@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.streamtrain.config.Training;
-import io.streamtrain.records.SnapshotChunks;
+import io.streamtrain.snapshots.SnapshotChunks;
 import org.junit.jupiter.api.Test;
 
 class SnapshotSizeTest {

@@ -1,13 +1,13 @@
-package io.streamtrain.records;
+package io.streamtrain.snapshots;
 
 import io.streamtrain.kafka.Offsets;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.registry.SchemaRegistryException;
 import io.streamtrain.schema.ModelSnapshot;
+import io.streamtrain.snapshots.ModelRecords.Seen;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -59,33 +59,22 @@ public final class Snapshots {
     SnapshotChunks.TornSnapshotException superseded = null;
     long supersededVersion = Long.MIN_VALUE;
     for (int attempt = 1; ; attempt++) {
-      List<ConsumerRecord<byte[], byte[]>> newest = new ArrayList<>(1);
-      ChunkLocations chunks = new ChunkLocations(modelName);
-      ChunkLocations[] newestChunks = new ChunkLocations[1];
-      scan(
-          consumerProps,
-          topic,
-          modelName,
-          from,
-          chunks,
-          r -> {
-            newest.clear();
-            newest.add(r);
-            // As they are at the manifest: a read may return the first chunks of a newer version
-            // after it (committed while the read ran) without that version's manifest.
-            newestChunks[0] = chunks.copy();
-          });
-      if (newest.isEmpty()) {
+      // The newest with its chunks as they were at it: a read may return the first chunks of a
+      // newer version after it (committed while the read ran) without that version's manifest.
+      Seen[] newest = new Seen[1];
+      scan(consumerProps, topic, modelName, from, seen -> newest[0] = seen);
+      if (newest[0] == null) {
         return Optional.empty();
       }
-      ModelSnapshot decoded = decode(newest.get(0), deserializer);
+      ModelSnapshot decoded = decode(newest[0].record(), deserializer);
       if (superseded != null && decoded.getVersion() <= supersededVersion) {
         // No newer version took the chunks' keys: what the read found is damage.
         throw new SnapshotChunks.TornSnapshotException(
             superseded.getMessage() + ", but no newer version is on the topic");
       }
       try {
-        return Optional.of(complete(consumerProps, topic, decoded, newestChunks[0], deserializer));
+        return Optional.of(
+            complete(consumerProps, topic, decoded, newest[0].chunks(), deserializer));
       } catch (SnapshotChunks.TornSnapshotException e) {
         if (!e.superseded() || attempt == SUPERSEDED_ATTEMPTS) {
           throw e;
@@ -253,25 +242,23 @@ public final class Snapshots {
       long version) {
     List<Long> versions = new ArrayList<>();
     ModelSnapshot[] match = new ModelSnapshot[1];
-    ChunkLocations chunks = new ChunkLocations(modelName);
     ChunkLocations[] matchChunks = new ChunkLocations[1];
     scan(
         consumerProps,
         topic,
         modelName,
         Map.of(),
-        chunks,
-        r -> {
+        seen -> {
           ModelSnapshot snapshot;
           try {
-            snapshot = deserializer.deserialize(topic, r.value());
+            snapshot = deserializer.deserialize(topic, seen.record().value());
           } catch (RuntimeException e) {
             return; // Not readable: neither a version to resume from nor one to count.
           }
           versions.add(snapshot.getVersion());
           if (snapshot.getVersion() == version) {
             match[0] = snapshot;
-            matchChunks[0] = chunks.copy();
+            matchChunks[0] = seen.chunks();
           }
         });
     ModelSnapshot requested =
@@ -283,16 +270,15 @@ public final class Snapshots {
 
   /**
    * Hands every non-null record keyed by {@code modelName} (single snapshots and manifests) from
-   * {@code from} on to the visitor, and the model's chunk records to {@code chunks}.
+   * {@code from} on to the visitor, each with where the model's chunk records were at it.
    */
   private static void scan(
       Properties consumerProps,
       String topic,
       String modelName,
       Map<Integer, Long> from,
-      ChunkLocations chunks,
-      Consumer<ConsumerRecord<byte[], byte[]>> visitor) {
-    byte[] key = modelName.getBytes(StandardCharsets.UTF_8);
+      Consumer<Seen> visitor) {
+    ModelRecords records = new ModelRecords(modelName);
     boolean exists;
     try {
       exists =
@@ -301,14 +287,7 @@ public final class Snapshots {
               topic,
               from,
               TopicReader.DEFAULT_TIMEOUT,
-              r -> {
-                if (chunks.offer(r)) {
-                  return;
-                }
-                if (r.key() != null && Arrays.equals(r.key(), key) && r.value() != null) {
-                  visitor.accept(r);
-                }
-              });
+              r -> records.offer(r, visitor));
     } catch (TopicReader.StalledException e) {
       throw new IllegalStateException(
           "Cannot read the snapshots of model "

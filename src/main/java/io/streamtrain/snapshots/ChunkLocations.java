@@ -1,4 +1,4 @@
-package io.streamtrain.records;
+package io.streamtrain.snapshots;
 
 import java.util.HashMap;
 import java.util.Map;

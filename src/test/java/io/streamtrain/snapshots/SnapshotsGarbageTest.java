@@ -1,4 +1,4 @@
-package io.streamtrain.records;
+package io.streamtrain.snapshots;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

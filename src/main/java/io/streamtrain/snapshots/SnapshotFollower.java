@@ -1,29 +1,20 @@
-package io.streamtrain.serving;
+package io.streamtrain.snapshots;
 
 import ai.djl.Device;
-import io.streamtrain.kafka.Partitions;
+import io.streamtrain.kafka.PollingThreads;
 import io.streamtrain.kafka.TopicReader;
 import io.streamtrain.model.InferenceModel;
 import io.streamtrain.model.StateDicts;
-import io.streamtrain.records.ChunkLocations;
-import io.streamtrain.records.SnapshotChunks;
-import io.streamtrain.records.SnapshotChunks.TornSnapshotException;
-import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
-import io.streamtrain.records.Snapshots;
 import io.streamtrain.schema.ModelSnapshot;
-import java.nio.charset.StandardCharsets;
+import io.streamtrain.snapshots.ModelRecords.Seen;
+import io.streamtrain.snapshots.SnapshotChunks.TornSnapshotException;
+import io.streamtrain.snapshots.SnapshotMetrics.NewLiveEvents;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
@@ -40,11 +31,9 @@ import org.slf4j.LoggerFactory;
 public final class SnapshotFollower implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SnapshotFollower.class);
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final SnapshotFeed feed;
   private final Properties consumerProps;
-  private final ChunkLocations chunks;
   private final String topic;
-  private final byte[] modelKey;
   private final Deserializer<ModelSnapshot> deserializer;
   private final Device device;
   private final ModelHolder holder;
@@ -63,12 +52,9 @@ public final class SnapshotFollower implements AutoCloseable {
       Deserializer<ModelSnapshot> deserializer,
       Device device,
       ModelHolder holder) {
-    // About one chunk per fetch: a big model's chunks pass by here before its manifest.
-    this.consumer = new KafkaConsumer<>(SnapshotChunks.oneChunkAtATime(consumerProps));
+    this.feed = new SnapshotFeed(consumerProps, topic, modelName);
     this.consumerProps = consumerProps;
-    this.chunks = new ChunkLocations(modelName);
     this.topic = topic;
-    this.modelKey = modelName.getBytes(StandardCharsets.UTF_8);
     this.deserializer = deserializer;
     this.device = device;
     this.holder = holder;
@@ -104,33 +90,19 @@ public final class SnapshotFollower implements AutoCloseable {
 
   private void run() {
     try {
-      List<TopicPartition> partitions = Partitions.of(consumer, topic);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      feed.fromBeginning();
       // Until caught up, only remember the newest: serving starts with the newest snapshot.
-      AtomicReference<Seen> newest = new AtomicReference<>();
-      catchUp(partitions, newest::set);
-      if (newest.get() != null) {
-        load(newest.get());
+      Seen[] newest = new Seen[1];
+      catchUp(seen -> newest[0] = seen);
+      if (newest[0] != null) {
+        load(newest[0], null);
       }
       caughtUp.countDown();
       while (!Thread.currentThread().isInterrupted()) {
-        newest.set(null);
-        // Only the newest of a poll is loaded; the live events the others learned first are
-        // served first by it, so that its freshness counts from the oldest of them.
-        NewLiveEvents skipped = null;
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          if (!chunks.offer(r) && isOfModel(r)) {
-            if (newest.get() != null) {
-              NewLiveEvents live = newLiveEvents(newest.get().record());
-              skipped = live == null ? skipped : live.merge(skipped);
-            }
-            newest.set(new Seen(r, chunks.copy()));
-          }
-        }
-        if (newest.get() != null) {
-          load(newest.get(), skipped);
-        } else if (this.skipped != null && atEnd(partitions)) {
+        List<Seen> polled = feed.poll(Duration.ofMillis(200));
+        if (!polled.isEmpty()) {
+          load(polled.get(polled.size() - 1), skippedLive(polled));
+        } else if (this.skipped != null && feed.atEnd()) {
           refuseSkipped();
         }
       }
@@ -139,23 +111,15 @@ public final class SnapshotFollower implements AutoCloseable {
     } catch (RuntimeException e) {
       LOG.error("Snapshot follower stopped: {}", e.getMessage());
     } finally {
-      consumer.close();
+      feed.close();
     }
   }
 
   /** Reads to the end, trying again while the broker does not answer: serving waits for it. */
-  private void catchUp(List<TopicPartition> partitions, java.util.function.Consumer<Seen> visitor) {
+  private void catchUp(java.util.function.Consumer<Seen> visitor) {
     while (true) {
       try {
-        TopicReader.catchUp(
-            consumer,
-            partitions,
-            TopicReader.DEFAULT_TIMEOUT,
-            r -> {
-              if (!chunks.offer(r) && isOfModel(r)) {
-                visitor.accept(new Seen(r, chunks.copy()));
-              }
-            });
+        feed.catchUp(visitor);
         return;
       } catch (TopicReader.StalledException e) {
         LOG.warn("Still reading {}: {}", topic, e.getMessage());
@@ -163,15 +127,18 @@ public final class SnapshotFollower implements AutoCloseable {
     }
   }
 
-  private boolean isOfModel(ConsumerRecord<byte[], byte[]> r) {
-    return r.key() != null && Arrays.equals(r.key(), modelKey) && r.value() != null;
-  }
-
   /**
-   * A record of the model (a snapshot or a manifest) and where its chunks were when it came: later
-   * records may be the first chunks of a version whose manifest is still to come.
+   * Only the newest of a poll is loaded; the live events the others learned first are served first
+   * by it, so that its freshness counts from the oldest of them. Null for none.
    */
-  private record Seen(ConsumerRecord<byte[], byte[]> record, ChunkLocations chunks) {}
+  private NewLiveEvents skippedLive(List<Seen> polled) {
+    NewLiveEvents skipped = null;
+    for (Seen seen : polled.subList(0, polled.size() - 1)) {
+      NewLiveEvents live = newLiveEvents(seen.record());
+      skipped = live == null ? skipped : live.merge(skipped);
+    }
+    return skipped;
+  }
 
   /** The live events a newer snapshot than the one loaded learned first; null for none. */
   private NewLiveEvents newLiveEvents(ConsumerRecord<byte[], byte[]> record) {
@@ -182,20 +149,6 @@ public final class SnapshotFollower implements AutoCloseable {
           : NewLiveEvents.of(snapshot.getMetrics()).orElse(null);
     } catch (RuntimeException e) {
       return null; // refused when loaded, if it is the newest; skipped, it serves nothing
-    }
-  }
-
-  private void load(Seen seen) {
-    load(seen, null);
-  }
-
-  /** Whether the consumer has read every committed record there is now. */
-  private boolean atEnd(List<TopicPartition> partitions) {
-    try {
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      return partitions.stream().allMatch(tp -> consumer.position(tp) >= ends.get(tp));
-    } catch (TimeoutException e) {
-      return false; // asked again after the next poll
     }
   }
 
@@ -254,13 +207,9 @@ public final class SnapshotFollower implements AutoCloseable {
     LOG.warn("Refusing snapshot: {} (still serving version {})", e.getMessage(), holder.version());
   }
 
+  /** Stops the loop and waits for its thread, which closes the consumer on its way out. */
   @Override
   public void close() {
-    consumer.wakeup();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    PollingThreads.stop(feed::wakeup, thread, Duration.ofSeconds(10));
   }
 }

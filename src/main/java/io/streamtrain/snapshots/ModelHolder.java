@@ -1,7 +1,7 @@
-package io.streamtrain.serving;
+package io.streamtrain.snapshots;
 
 import io.streamtrain.model.InferenceModel;
-import io.streamtrain.records.SnapshotMetrics.NewLiveEvents;
+import io.streamtrain.snapshots.SnapshotMetrics.NewLiveEvents;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

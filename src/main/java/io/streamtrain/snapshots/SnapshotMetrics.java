@@ -1,4 +1,4 @@
-package io.streamtrain.records;
+package io.streamtrain.snapshots;
 
 import io.streamtrain.schema.ModelSnapshot;
 import java.util.Map;
