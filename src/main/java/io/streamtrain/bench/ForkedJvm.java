@@ -31,18 +31,9 @@ public final class ForkedJvm {
    */
   public static int run(String mainClass, List<String> jvmOptions, List<String> args)
       throws InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (option.startsWith("-D")) {
-        command.add(option);
-      }
-    }
-    command.addAll(jvmOptions);
-    command.add("-D" + CHILD_PROPERTY + "=true");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(mainClass);
+    List<String> options = new ArrayList<>(jvmOptions);
+    options.add("-D" + CHILD_PROPERTY + "=true");
+    List<String> command = javaCommand(options, mainClass);
     command.addAll(args);
     Process child;
     try {
@@ -67,6 +58,25 @@ public final class ForkedJvm {
         // the hook runs or has run
       }
     }
+  }
+
+  /**
+   * {@code java} of this JVM running {@code mainClass} on this JVM's class path, with this JVM's
+   * own {@code -D} system properties and then {@code jvmOptions}.
+   */
+  static List<String> javaCommand(List<String> jvmOptions, String mainClass) {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (option.startsWith("-D")) {
+        command.add(option);
+      }
+    }
+    command.addAll(jvmOptions);
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    return command;
   }
 
   private static Thread copy(InputStream from, OutputStream to, String name) {

@@ -2,7 +2,6 @@ package io.streamtrain.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,7 +10,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -48,18 +46,7 @@ final class ForkedPredictor implements ServingSide, AutoCloseable {
       Path log = Files.createTempFile("streamtrain-bench-predictor", ".log");
       Path stateDir = Files.createTempDirectory("streamtrain-bench-predictor-state");
       int port = freePort();
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      // This JVM's system properties (-Dai.djl.offline=true, say) go to the predictor too.
-      for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-        if (option.startsWith("-D")) {
-          command.add(option);
-        }
-      }
-      command.addAll(jvmOptions);
-      command.add("-cp");
-      command.add(System.getProperty("java.class.path"));
-      command.add("io.streamtrain.cli.Main");
+      List<String> command = ForkedJvm.javaCommand(jvmOptions, "io.streamtrain.cli.Main");
       command.add("predict");
       command.addAll(args);
       command.addAll(
