@@ -82,7 +82,9 @@ build_base() {
     bookworm "$tmp/rootfs.tar" >&2
   podman import --quiet --change 'CMD ["/bin/bash"]' "$tmp/rootfs.tar" "$BASE_IMAGE" > /dev/null
   rm -rf "$tmp"
-  podman run --rm "$BASE_IMAGE" java -version 2>&1 | head -n 1 | sed 's/^/local-images: base: /' >&2
+  # sed reads every line: head would close the pipe early, and under pipefail the SIGPIPE of
+  # podman ended the script right after a first build, so a fresh machine skipped the container ITs.
+  podman run --rm "$BASE_IMAGE" java -version 2>&1 | sed -n '1s/^/local-images: base: /p' >&2
 }
 
 start_service() {
